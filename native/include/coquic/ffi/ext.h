@@ -1,0 +1,109 @@
+/*
+ * coquic-ts engine extensions beyond the CoQUIC ABI v12.
+ *
+ * Everything here is exported under the single prefix `coquic_x_`. Bindings detect
+ * these symbols at load time and must work (with less information) when a library
+ * lacks them, e.g. an upstream libcoquic build.
+ */
+#ifndef COQUIC_FFI_EXT_H
+#define COQUIC_FFI_EXT_H
+
+#include "coquic/ffi/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define COQUIC_X_VERSION 1u
+
+/* Version of this extension set (bumped when a coquic_x_ function or struct changes). */
+COQUIC_FFI_API uint32_t coquic_x_version(void);
+
+/* Name of the engine, e.g. "ngtcp2/1.11.0 gnutls/3.7.9" (static storage, NUL-terminated). */
+COQUIC_FFI_API const char *coquic_x_engine_name(void);
+
+/*
+ * Human-readable reason for the most recent non-OK status returned on the calling
+ * thread (e.g. "identity: private key PEM could not be parsed"). Copies at most
+ * capacity-1 bytes plus a NUL into buffer and returns the full message length
+ * (0 when no message is recorded). buffer may be NULL with capacity 0.
+ */
+COQUIC_FFI_API size_t coquic_x_last_error_message(char *buffer, size_t capacity);
+
+/*
+ * Batch effect access: the result's effects as one contiguous array of
+ * coquic_effect_t (valid until coquic_result_destroy). *out_count receives the count.
+ * Saves one FFI call per effect.
+ */
+COQUIC_FFI_API const coquic_effect_t *coquic_x_result_effects(const coquic_result_t *result,
+                                                              size_t *out_count);
+
+/* next_wakeup through an out-pointer, for FFIs that cannot return structs by value.
+ * Returns has_value; writes the time to *out_time when present. */
+COQUIC_FFI_API uint8_t coquic_x_endpoint_next_wakeup(const coquic_endpoint_t *endpoint,
+                                                     coquic_time_us_t *out_time);
+COQUIC_FFI_API uint8_t coquic_x_result_next_wakeup(const coquic_result_t *result,
+                                                   coquic_time_us_t *out_time);
+
+/* Why a connection failed. One record per FAILED state effect in a result. */
+typedef uint8_t coquic_x_close_source_t;
+#define COQUIC_X_CLOSE_SOURCE_LOCAL 0u           /* we called coquic_connection_close */
+#define COQUIC_X_CLOSE_SOURCE_PEER 1u            /* peer sent CONNECTION_CLOSE */
+#define COQUIC_X_CLOSE_SOURCE_IDLE_TIMEOUT 2u    /* idle timeout expired */
+#define COQUIC_X_CLOSE_SOURCE_STATELESS_RESET 3u /* peer sent a stateless reset */
+#define COQUIC_X_CLOSE_SOURCE_PROTOCOL_ERROR 4u  /* we detected an error (incl. TLS) */
+#define COQUIC_X_CLOSE_SOURCE_HANDSHAKE_TIMEOUT 5u
+
+typedef struct coquic_x_close_info {
+    coquic_connection_handle_t connection;
+    coquic_x_close_source_t source;
+    uint8_t is_application_error; /* 1: application error code; 0: transport error code */
+    uint64_t error_code;
+    coquic_bytes_view_t reason; /* borrowed from the result */
+} coquic_x_close_info_t;          /* 40 bytes: 0 connection, 8 source, 9 is_app, 16 code, 24 reason */
+
+COQUIC_FFI_API const coquic_x_close_info_t *coquic_x_result_close_infos(const coquic_result_t *result,
+                                                                        size_t *out_count);
+
+/* Transport statistics of one connection. Times in microseconds, sizes in bytes. */
+typedef struct coquic_x_connection_stats {
+    size_t size; /* set to sizeof(coquic_x_connection_stats_t) */
+    uint64_t smoothed_rtt_us;
+    uint64_t min_rtt_us;
+    uint64_t latest_rtt_us;
+    uint64_t rtt_variance_us;
+    uint64_t congestion_window;
+    uint64_t bytes_in_flight;
+    uint64_t udp_bytes_sent;
+    uint64_t udp_bytes_received;
+    uint64_t packets_sent;
+    uint64_t packets_received;
+    uint64_t packets_lost; /* UINT64_MAX: not reported by this engine */
+    uint64_t stream_bytes_sent;     /* application bytes handed to QUIC packets (incl. retransmits) */
+    uint64_t stream_bytes_received; /* application bytes delivered */
+    uint64_t streams_opened_local;
+    uint64_t streams_opened_remote;
+    uint64_t streams_active;
+    uint64_t datagrams_sent;
+    uint64_t datagrams_received;
+    uint8_t handshake_completed;
+    uint8_t closing; /* closing or draining */
+} coquic_x_connection_stats_t; /* 160 bytes */
+
+/* Returns INVALID_ARGUMENT for an unknown connection or a too-small size. */
+COQUIC_FFI_API coquic_status_t coquic_x_connection_stats(const coquic_endpoint_t *endpoint,
+                                                         coquic_connection_handle_t connection,
+                                                         coquic_x_connection_stats_t *out_stats);
+
+/*
+ * Adds PEM CA certificates that a client endpoint trusts when verify_peer is set, on top
+ * of the system store (and SSL_CERT_FILE). Applies to connections opened afterwards.
+ */
+COQUIC_FFI_API coquic_status_t coquic_x_endpoint_add_trusted_ca(coquic_endpoint_t *endpoint, const char *pem,
+                                                                size_t pem_length);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* COQUIC_FFI_EXT_H */

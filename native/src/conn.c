@@ -1,0 +1,928 @@
+/* One QUIC connection on ngtcp2: callbacks, reading, the send drain, close and streams. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* The connection whose packet is being decrypted (ngtcp2's decrypt callback has no user data). */
+static _Thread_local cq_conn *reading_conn;
+
+typedef struct stop_record {
+    uint64_t stream_id, code;
+} stop_record;
+static _Thread_local stop_record stop_records[32];
+static _Thread_local size_t stop_record_count;
+
+static inline uint64_t now_ns(const cq_conn *c) { return cq_us_to_ns(c->endpoint->now); }
+static inline coquic_result_t *res(const cq_conn *c) { return c->endpoint->result; }
+
+static bool stream_is_local(const cq_conn *c, int64_t id) { return ((id & 1) != 0) == c->is_server; }
+static bool stream_is_uni(int64_t id) { return (id & 2) != 0; }
+
+/* ---- lifecycle effects ------------------------------------------------------------------- */
+
+static void push_state(cq_conn *c, coquic_state_change_t change) {
+    coquic_effect_t *e = cq_result_push(res(c), COQUIC_EFFECT_STATE_EVENT, c->handle);
+    if (e) e->as.state_event.change = change;
+}
+
+static void push_lifecycle(cq_conn *c, coquic_lifecycle_t event) {
+    coquic_effect_t *e = cq_result_push(res(c), COQUIC_EFFECT_CONNECTION_LIFECYCLE_EVENT, c->handle);
+    if (e) e->as.connection_lifecycle_event.event = event;
+}
+
+static void emit_failed(cq_conn *c, coquic_x_close_source_t source, bool is_app, uint64_t code,
+                        const uint8_t *reason, size_t reason_len) {
+    if (c->failed_emitted) return;
+    c->failed_emitted = true;
+    push_state(c, COQUIC_STATE_CHANGE_FAILED);
+    cq_result_push_close(res(c), c->handle, source, is_app, code, reason, reason_len);
+}
+
+/* State dropped: CLOSED now, removal at the end of the current call. */
+static void emit_closed(cq_conn *c) {
+    if (c->state == CQ_CONN_DEAD) return;
+    c->state = CQ_CONN_DEAD;
+    push_lifecycle(c, COQUIC_LIFECYCLE_CLOSED);
+}
+
+static void enter_period(cq_conn *c, cq_conn_state state) {
+    c->state = state;
+    c->close_deadline_ns = now_ns(c) + 3 * ngtcp2_conn_get_pto(c->conn);
+    c->continuation = false;
+}
+
+/* ---- ngtcp2 callbacks ---------------------------------------------------------------------- */
+
+static ngtcp2_conn *get_conn(ngtcp2_crypto_conn_ref *ref) { return ((cq_conn *)ref->user_data)->conn; }
+
+static void cb_rand(uint8_t *dest, size_t destlen, const ngtcp2_rand_ctx *ctx) { cq_random(dest, destlen); }
+
+static int cb_get_new_connection_id(ngtcp2_conn *conn, ngtcp2_cid *cid, uint8_t *token, size_t cidlen,
+                                    void *user_data) {
+    cq_conn *c = user_data;
+    cq_random(cid->data, cidlen);
+    cid->datalen = cidlen;
+    if (ngtcp2_crypto_generate_stateless_reset_token(token, c->endpoint->static_secret,
+                                                     sizeof c->endpoint->static_secret, cid) != 0)
+        return NGTCP2_ERR_CALLBACK_FAILURE;
+    return cq_endpoint_register_cid(c->endpoint, c, cid) == 0 ? 0 : NGTCP2_ERR_CALLBACK_FAILURE;
+}
+
+static int cb_remove_connection_id(ngtcp2_conn *conn, const ngtcp2_cid *cid, void *user_data) {
+    cq_conn *c = user_data;
+    cq_endpoint_unregister_cid(c->endpoint, c, cid);
+    return 0;
+}
+
+static int cb_handshake_completed(ngtcp2_conn *conn, void *user_data) {
+    cq_conn *c = user_data;
+    if (!c->ready_emitted) {
+        c->ready_emitted = true;
+        push_state(c, COQUIC_STATE_CHANGE_HANDSHAKE_READY);
+    }
+    if (c->is_server && !c->confirmed_emitted) { /* a server's handshake is confirmed on completion */
+        c->confirmed_emitted = true;
+        push_state(c, COQUIC_STATE_CHANGE_HANDSHAKE_CONFIRMED);
+    }
+    return 0;
+}
+
+static int cb_handshake_confirmed(ngtcp2_conn *conn, void *user_data) {
+    cq_conn *c = user_data;
+    if (!c->confirmed_emitted) {
+        c->confirmed_emitted = true;
+        push_state(c, COQUIC_STATE_CHANGE_HANDSHAKE_CONFIRMED);
+    }
+    return 0;
+}
+
+static int cb_recv_stream_data(ngtcp2_conn *conn, uint32_t flags, int64_t stream_id, uint64_t offset,
+                               const uint8_t *data, size_t datalen, void *user_data, void *stream_user_data) {
+    cq_conn *c = user_data;
+    coquic_effect_t *e = cq_result_push(res(c), COQUIC_EFFECT_RECEIVE_STREAM_DATA, c->handle);
+    if (!e) return NGTCP2_ERR_CALLBACK_FAILURE;
+    coquic_receive_stream_data_effect_t *d = &e->as.receive_stream_data;
+    d->stream_id = (uint64_t)stream_id;
+    d->offset = offset;
+    d->bytes.data = cq_result_copy(res(c), data, datalen);
+    if (datalen > 0 && !d->bytes.data) return NGTCP2_ERR_CALLBACK_FAILURE;
+    d->bytes.length = datalen;
+    if (flags & NGTCP2_STREAM_DATA_FLAG_FIN) {
+        d->fin = 1;
+        d->final_size.has_value = 1;
+        d->final_size.value = offset + datalen;
+    }
+    c->stats.stream_bytes_received += datalen;
+    /* The bytes now belong to the application: give the credit back at once. */
+    ngtcp2_conn_extend_max_stream_offset(conn, stream_id, datalen);
+    ngtcp2_conn_extend_max_offset(conn, datalen);
+    return 0;
+}
+
+static int cb_stream_open(ngtcp2_conn *conn, int64_t stream_id, void *user_data) {
+    cq_conn *c = user_data;
+    int64_t *max_seen = stream_is_uni(stream_id) ? &c->max_remote_uni_seen : &c->max_remote_bidi_seen;
+    if (stream_id > *max_seen) *max_seen = stream_id;
+    cq_stream *s = cq_stream_get(c, stream_id);
+    if (!s) s = cq_stream_create(c, stream_id);
+    if (!s) return NGTCP2_ERR_CALLBACK_FAILURE;
+    s->open_in_ngtcp2 = true;
+    c->stats.streams_opened_remote++;
+    return 0;
+}
+
+static void emit_peer_stop(cq_conn *c, cq_stream *s, uint64_t code) {
+    if (s->peer_stop_seen) return;
+    s->peer_stop_seen = true;
+    s->write_shut = true;
+    cq_stream_unlink_pending(c, s);
+    coquic_effect_t *e = cq_result_push(res(c), COQUIC_EFFECT_PEER_STOP_SENDING, c->handle);
+    if (!e) return;
+    e->as.peer_stop_sending.stream_id = (uint64_t)s->id;
+    e->as.peer_stop_sending.application_error_code = code;
+}
+
+static void flush_stop_records_for(cq_conn *c, cq_stream *s) {
+    for (size_t i = 0; i < stop_record_count; i++)
+        if ((int64_t)stop_records[i].stream_id == s->id) emit_peer_stop(c, s, stop_records[i].code);
+}
+
+static int cb_stream_close(ngtcp2_conn *conn, uint32_t flags, int64_t stream_id, uint64_t app_error_code,
+                           void *user_data, void *stream_user_data) {
+    cq_conn *c = user_data;
+    cq_stream *s = cq_stream_get(c, stream_id);
+    if (s) {
+        flush_stop_records_for(c, s); /* a STOP_SENDING in this packet may have closed it */
+        cq_stream_destroy(c, s);
+    }
+    return 0;
+}
+
+static int cb_stream_reset(ngtcp2_conn *conn, int64_t stream_id, uint64_t final_size, uint64_t app_error_code,
+                           void *user_data, void *stream_user_data) {
+    cq_conn *c = user_data;
+    coquic_effect_t *e = cq_result_push(res(c), COQUIC_EFFECT_PEER_RESET_STREAM, c->handle);
+    if (!e) return NGTCP2_ERR_CALLBACK_FAILURE;
+    e->as.peer_reset_stream.stream_id = (uint64_t)stream_id;
+    e->as.peer_reset_stream.application_error_code = app_error_code;
+    e->as.peer_reset_stream.final_size = final_size;
+    return 0;
+}
+
+static int cb_acked_stream_data_offset(ngtcp2_conn *conn, int64_t stream_id, uint64_t offset, uint64_t datalen,
+                                       void *user_data, void *stream_user_data) {
+    cq_stream *s = cq_stream_get(user_data, stream_id);
+    if (s) cq_stream_on_acked(s, offset, datalen);
+    return 0;
+}
+
+static int cb_recv_datagram(ngtcp2_conn *conn, uint32_t flags, const uint8_t *data, size_t datalen,
+                            void *user_data) {
+    cq_conn *c = user_data;
+    coquic_effect_t *e = cq_result_push(res(c), COQUIC_EFFECT_RECEIVE_DATAGRAM_DATA, c->handle);
+    if (!e) return NGTCP2_ERR_CALLBACK_FAILURE;
+    e->as.receive_datagram_data.bytes.data = cq_result_copy(res(c), data, datalen);
+    if (datalen > 0 && !e->as.receive_datagram_data.bytes.data) return NGTCP2_ERR_CALLBACK_FAILURE;
+    e->as.receive_datagram_data.bytes.length = datalen;
+    c->stats.datagrams_received++;
+    return 0;
+}
+
+static int cb_recv_stateless_reset(ngtcp2_conn *conn, const ngtcp2_pkt_stateless_reset *sr, void *user_data) {
+    ((cq_conn *)user_data)->stateless_reset_received = true;
+    return 0;
+}
+
+static void record_stop(void *ctx, uint64_t stream_id, uint64_t code) {
+    if (stop_record_count < sizeof stop_records / sizeof stop_records[0])
+        stop_records[stop_record_count++] = (stop_record){stream_id, code};
+}
+
+static int cb_decrypt(uint8_t *dest, const ngtcp2_crypto_aead *aead, const ngtcp2_crypto_aead_ctx *aead_ctx,
+                      const uint8_t *ciphertext, size_t ciphertextlen, const uint8_t *nonce, size_t noncelen,
+                      const uint8_t *aad, size_t aadlen) {
+    int rv = ngtcp2_crypto_decrypt_cb(dest, aead, aead_ctx, ciphertext, ciphertextlen, nonce, noncelen, aad,
+                                      aadlen);
+    if (rv == 0 && reading_conn && ciphertextlen >= aead->max_overhead)
+        cq_scan_stop_sending(dest, ciphertextlen - aead->max_overhead, record_stop, NULL);
+    return rv;
+}
+
+static void fill_callbacks(ngtcp2_callbacks *cb, bool server) {
+    memset(cb, 0, sizeof *cb);
+    if (server) cb->recv_client_initial = ngtcp2_crypto_recv_client_initial_cb;
+    else {
+        cb->client_initial = ngtcp2_crypto_client_initial_cb;
+        cb->recv_retry = ngtcp2_crypto_recv_retry_cb;
+    }
+    cb->recv_crypto_data = ngtcp2_crypto_recv_crypto_data_cb;
+    cb->encrypt = ngtcp2_crypto_encrypt_cb;
+    cb->decrypt = cb_decrypt;
+    cb->hp_mask = ngtcp2_crypto_hp_mask_cb;
+    cb->update_key = ngtcp2_crypto_update_key_cb;
+    cb->delete_crypto_aead_ctx = ngtcp2_crypto_delete_crypto_aead_ctx_cb;
+    cb->delete_crypto_cipher_ctx = ngtcp2_crypto_delete_crypto_cipher_ctx_cb;
+    cb->get_path_challenge_data = ngtcp2_crypto_get_path_challenge_data_cb;
+    cb->version_negotiation = ngtcp2_crypto_version_negotiation_cb;
+    cb->rand = cb_rand;
+    cb->get_new_connection_id = cb_get_new_connection_id;
+    cb->remove_connection_id = cb_remove_connection_id;
+    cb->handshake_completed = cb_handshake_completed;
+    cb->handshake_confirmed = cb_handshake_confirmed;
+    cb->recv_stream_data = cb_recv_stream_data;
+    cb->stream_open = cb_stream_open;
+    cb->stream_close = cb_stream_close;
+    cb->stream_reset = cb_stream_reset;
+    cb->acked_stream_data_offset = cb_acked_stream_data_offset;
+    cb->recv_datagram = cb_recv_datagram;
+    cb->recv_stateless_reset = cb_recv_stateless_reset;
+}
+
+/* ---- creation ------------------------------------------------------------------------------- */
+
+static void fill_settings(ngtcp2_settings *s, const cq_config *cfg, uint64_t ts) {
+    ngtcp2_settings_default(s);
+    s->initial_ts = ts;
+    s->cc_algo = cfg->cc_algo;
+    size_t max_payload = cfg->max_outbound_datagram_size;
+    if (cfg->transport.pmtud_enabled && cfg->transport.pmtud_max_datagram_size > max_payload)
+        max_payload = cfg->transport.pmtud_max_datagram_size;
+    if (max_payload > CQ_MAX_UDP_PAYLOAD) max_payload = CQ_MAX_UDP_PAYLOAD;
+    s->max_tx_udp_payload_size = max_payload;
+    /* A caller asking for datagrams above 1200 bytes gets them from the start. */
+    s->no_tx_udp_payload_size_shaping = cfg->max_outbound_datagram_size > 1200;
+    s->no_pmtud = !cfg->transport.pmtud_enabled;
+    s->ack_thresh = cfg->transport.ack_eliciting_threshold ? cfg->transport.ack_eliciting_threshold : 2;
+    s->preferred_versions = cfg->versions;
+    s->preferred_versionslen = cfg->version_count;
+    s->available_versions = cfg->versions;
+    s->available_versionslen = cfg->version_count;
+}
+
+static void fill_params(ngtcp2_transport_params *p, const coquic_transport_config_t *t) {
+    ngtcp2_transport_params_default(p);
+    p->initial_max_stream_data_bidi_local = t->initial_max_stream_data_bidi_local;
+    p->initial_max_stream_data_bidi_remote = t->initial_max_stream_data_bidi_remote;
+    p->initial_max_stream_data_uni = t->initial_max_stream_data_uni;
+    p->initial_max_data = t->initial_max_data;
+    p->initial_max_streams_bidi = t->initial_max_streams_bidi;
+    p->initial_max_streams_uni = t->initial_max_streams_uni;
+    p->max_idle_timeout = t->max_idle_timeout * NGTCP2_MILLISECONDS;
+    p->max_udp_payload_size = t->max_udp_payload_size;
+    p->active_connection_id_limit = t->active_connection_id_limit;
+    p->ack_delay_exponent = t->ack_delay_exponent;
+    p->max_ack_delay = t->max_ack_delay * NGTCP2_MILLISECONDS;
+    p->max_datagram_frame_size = t->max_datagram_frame_size;
+    p->disable_active_migration = t->disable_active_migration;
+    p->grease_quic_bit = t->grease_quic_bit;
+}
+
+static cq_conn *conn_alloc(coquic_endpoint_t *ep, bool server, uint64_t route) {
+    cq_conn *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->endpoint = ep;
+    c->is_server = server;
+    c->handle = ep->next_handle++;
+    c->conn_ref.get_conn = get_conn;
+    c->conn_ref.user_data = c;
+    c->current_route = route;
+    c->next_local_bidi = server ? 1 : 0;
+    c->next_local_uni = server ? 3 : 2;
+    c->highest_local_bidi = c->highest_local_uni = -1;
+    c->max_remote_bidi_seen = c->max_remote_uni_seen = -1;
+    c->stats.size = sizeof c->stats;
+    return c;
+}
+
+static coquic_status_t conn_attach_tls(cq_conn *c, const char *server_name, size_t server_name_len) {
+    int rv = cq_tls_session_new(&c->tls, &c->endpoint->tls, &c->endpoint->config, &c->conn_ref, server_name,
+                                server_name_len);
+    if (rv != 0) return cq_fail(COQUIC_STATUS_INTERNAL_ERROR, "TLS session setup: %s", gnutls_strerror(rv));
+    ngtcp2_conn_set_tls_native_handle(c->conn, c->tls);
+    return COQUIC_STATUS_OK;
+}
+
+static coquic_status_t ngtcp2_status(int rv, const char *what) {
+    return cq_fail(rv == NGTCP2_ERR_NOMEM ? COQUIC_STATUS_OUT_OF_MEMORY : COQUIC_STATUS_INTERNAL_ERROR, "%s: %s",
+                   what, ngtcp2_strerror(rv));
+}
+
+cq_conn *cq_conn_new_client(coquic_endpoint_t *ep, const coquic_open_connection_t *open, coquic_status_t *status) {
+    const coquic_client_connection_config_t *cc = &open->connection;
+    cq_conn *c = conn_alloc(ep, false, open->initial_route_handle);
+    if (!c) {
+        *status = cq_fail(COQUIC_STATUS_OUT_OF_MEMORY, "allocating a connection");
+        return NULL;
+    }
+    ngtcp2_cid scid, dcid;
+    ngtcp2_cid_init(&scid, cc->source_connection_id.data, cc->source_connection_id.length);
+    if (cc->initial_destination_connection_id.length == 0) {
+        dcid.datalen = 16;
+        cq_random(dcid.data, dcid.datalen);
+    } else {
+        ngtcp2_cid_init(&dcid, cc->initial_destination_connection_id.data,
+                        cc->initial_destination_connection_id.length);
+    }
+    ngtcp2_path_storage ps;
+    cq_path_for_route(&ps, open->initial_route_handle);
+    ngtcp2_callbacks cb;
+    fill_callbacks(&cb, false);
+    ngtcp2_settings settings;
+    fill_settings(&settings, &ep->config, cq_us_to_ns(ep->now));
+    if (cc->retry_token.length > 0) {
+        settings.token = cc->retry_token.data;
+        settings.tokenlen = cc->retry_token.length;
+        settings.token_type = NGTCP2_TOKEN_TYPE_RETRY;
+    }
+    uint32_t version = cc->initial_version ? cc->initial_version : NGTCP2_PROTO_VER_V1;
+    if (cc->original_version && ngtcp2_is_supported_version(cc->original_version))
+        settings.original_version = cc->original_version;
+    ngtcp2_transport_params params;
+    fill_params(&params, &ep->config.transport);
+    int rv = ngtcp2_conn_client_new(&c->conn, &dcid, &scid, &ps.path, version, &cb, &settings, &params, NULL, c);
+    if (rv != 0) {
+        *status = ngtcp2_status(rv, "creating the client connection");
+        free(c);
+        return NULL;
+    }
+    *status = conn_attach_tls(c, cc->server_name, cc->server_name_length);
+    if (*status == COQUIC_STATUS_OK && cq_endpoint_register_cid(ep, c, &scid) != 0)
+        *status = cq_fail(COQUIC_STATUS_OUT_OF_MEMORY, "registering the connection ID");
+    if (*status != COQUIC_STATUS_OK) {
+        cq_conn_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+cq_conn *cq_conn_new_server(coquic_endpoint_t *ep, const ngtcp2_pkt_hd *hd, uint64_t route,
+                            coquic_status_t *status) {
+    cq_conn *c = conn_alloc(ep, true, route);
+    if (!c) {
+        *status = cq_fail(COQUIC_STATUS_OUT_OF_MEMORY, "allocating a connection");
+        return NULL;
+    }
+    ngtcp2_cid scid;
+    scid.datalen = CQ_SERVER_CID_LEN;
+    cq_random(scid.data, scid.datalen);
+    ngtcp2_path_storage ps;
+    cq_path_for_route(&ps, route);
+    ngtcp2_callbacks cb;
+    fill_callbacks(&cb, true);
+    ngtcp2_settings settings;
+    fill_settings(&settings, &ep->config, cq_us_to_ns(ep->now));
+    ngtcp2_transport_params params;
+    fill_params(&params, &ep->config.transport);
+    params.original_dcid = hd->dcid;
+    params.original_dcid_present = 1;
+    params.stateless_reset_token_present = 1;
+    ngtcp2_crypto_generate_stateless_reset_token(params.stateless_reset_token, ep->static_secret,
+                                                 sizeof ep->static_secret, &scid);
+    int rv = ngtcp2_conn_server_new(&c->conn, &hd->scid, &scid, &ps.path, hd->version, &cb, &settings, &params,
+                                    NULL, c);
+    if (rv != 0) {
+        *status = ngtcp2_status(rv, "creating the server connection");
+        free(c);
+        return NULL;
+    }
+    c->original_dcid = hd->dcid;
+    *status = conn_attach_tls(c, NULL, 0);
+    if (*status == COQUIC_STATUS_OK &&
+        (cq_endpoint_register_cid(ep, c, &scid) != 0 || cq_endpoint_register_cid(ep, c, &hd->dcid) != 0))
+        *status = cq_fail(COQUIC_STATUS_OUT_OF_MEMORY, "registering connection IDs");
+    if (*status != COQUIC_STATUS_OK) {
+        cq_conn_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void cq_conn_free(cq_conn *c) {
+    if (!c) return;
+    while (c->cid_count > 0) cq_endpoint_unregister_cid(c->endpoint, c, &c->cids[c->cid_count - 1]);
+    for (size_t i = 0; i < c->streams.capacity; i++) {
+        cq_map_slot *slot = &c->streams.slots[i];
+        if (!slot->used) continue;
+        cq_stream *s = slot->value;
+        for (cq_send_chunk *k = s->head, *n; k; k = n) {
+            n = k->next;
+            free(k);
+        }
+        free(s);
+    }
+    cq_map_free(&c->streams);
+    for (cq_pending_datagram *d = c->dgram_head, *n; d; d = n) {
+        n = d->next;
+        free(d);
+    }
+    if (c->conn) ngtcp2_conn_del(c->conn);
+    if (c->tls) gnutls_deinit(c->tls);
+    free(c->close_packet);
+    free(c);
+}
+
+/* ---- failure handling -------------------------------------------------------------------------- */
+
+/* Writes our CONNECTION_CLOSE carrying ccerr, keeps a copy for retransmission, enters closing. */
+static void send_close(cq_conn *c, const ngtcp2_ccerr *ccerr) {
+    ngtcp2_path_storage ps;
+    ngtcp2_path_storage_zero(&ps);
+    ngtcp2_pkt_info pi;
+    size_t cap = ngtcp2_conn_get_max_tx_udp_payload_size(c->conn);
+    uint8_t *buf = cq_result_reserve(res(c), cap);
+    if (!buf) return;
+    ngtcp2_ssize n = ngtcp2_conn_write_connection_close(c->conn, &ps.path, &pi, buf, cap, ccerr, now_ns(c));
+    if (n <= 0) { /* nothing can be sent (e.g. no keys yet): drop the state right away */
+        cq_result_shrink_last(res(c), buf, cap, 0);
+        emit_closed(c);
+        return;
+    }
+    cq_result_shrink_last(res(c), buf, cap, (size_t)n);
+    cq_emit_datagram(c->endpoint, c->handle, cq_route_of_addr(&ps.path.remote), buf, (size_t)n, pi.ecn);
+    free(c->close_packet);
+    c->close_packet = malloc((size_t)n);
+    if (c->close_packet) {
+        memcpy(c->close_packet, buf, (size_t)n);
+        c->close_packet_len = (size_t)n;
+    }
+    enter_period(c, CQ_CONN_CLOSING);
+}
+
+/* Turns an ngtcp2 error from read/write/expiry into the connection's end. */
+static void conn_on_error(cq_conn *c, int rv) {
+    switch (rv) {
+    case NGTCP2_ERR_DRAINING: {
+        const ngtcp2_ccerr *e = ngtcp2_conn_get_ccerr(c->conn);
+        coquic_x_close_source_t src =
+            c->stateless_reset_received ? COQUIC_X_CLOSE_SOURCE_STATELESS_RESET : COQUIC_X_CLOSE_SOURCE_PEER;
+        emit_failed(c, src, e->type == NGTCP2_CCERR_TYPE_APPLICATION, e->error_code, e->reason, e->reasonlen);
+        enter_period(c, CQ_CONN_DRAINING);
+        return;
+    }
+    case NGTCP2_ERR_CLOSING:
+    case NGTCP2_ERR_DISCARD_PKT:
+        return;
+    case NGTCP2_ERR_IDLE_CLOSE:
+        emit_failed(c, COQUIC_X_CLOSE_SOURCE_IDLE_TIMEOUT, false, 0, (const uint8_t *)"idle timeout", 12);
+        emit_closed(c);
+        return;
+    case NGTCP2_ERR_HANDSHAKE_TIMEOUT:
+        emit_failed(c, COQUIC_X_CLOSE_SOURCE_HANDSHAKE_TIMEOUT, false, 0, (const uint8_t *)"handshake timeout", 17);
+        emit_closed(c);
+        return;
+    case NGTCP2_ERR_DROP_CONN:
+    case NGTCP2_ERR_RECV_VERSION_NEGOTIATION: {
+        const char *why = rv == NGTCP2_ERR_DROP_CONN ? "connection dropped"
+                                                      : "version negotiation: no common QUIC version";
+        emit_failed(c, COQUIC_X_CLOSE_SOURCE_PROTOCOL_ERROR, false, rv == NGTCP2_ERR_DROP_CONN ? 0 : 0x11,
+                    (const uint8_t *)why, strlen(why));
+        emit_closed(c);
+        return;
+    }
+    default: break;
+    }
+    ngtcp2_ccerr ccerr;
+    ngtcp2_ccerr_default(&ccerr);
+    char reason[512];
+    reason[0] = '\0';
+    if (rv == NGTCP2_ERR_CRYPTO) {
+        uint8_t alert = ngtcp2_conn_get_tls_alert(c->conn);
+        ngtcp2_ccerr_set_tls_alert(&ccerr, alert, NULL, 0);
+        cq_tls_describe_failure(c->tls, reason, sizeof reason);
+        if (!reason[0]) snprintf(reason, sizeof reason, "TLS handshake failed (alert %u)", alert);
+    } else {
+        ngtcp2_ccerr_set_liberr(&ccerr, rv, NULL, 0);
+        snprintf(reason, sizeof reason, "%s", ngtcp2_strerror(rv));
+    }
+    emit_failed(c, COQUIC_X_CLOSE_SOURCE_PROTOCOL_ERROR, false, ccerr.error_code, (const uint8_t *)reason,
+                strlen(reason));
+    send_close(c, &ccerr);
+}
+
+/* ---- streams ------------------------------------------------------------------------------------- */
+
+/* Opens locally initiated streams in ngtcp2, in id order, as stream credit allows. */
+static void open_pending_streams(cq_conn *c, bool uni) {
+    int64_t *next = uni ? &c->next_local_uni : &c->next_local_bidi;
+    int64_t highest = uni ? c->highest_local_uni : c->highest_local_bidi;
+    while (*next <= highest) {
+        cq_stream *s = cq_stream_get(c, *next);
+        int64_t got = -1;
+        int rv = uni ? ngtcp2_conn_open_uni_stream(c->conn, &got, s) : ngtcp2_conn_open_bidi_stream(c->conn, &got, s);
+        if (rv != 0) break; /* NGTCP2_ERR_STREAM_ID_BLOCKED: wait for MAX_STREAMS */
+        *next = got + 4;
+        c->stats.streams_opened_local++;
+        if (!s) continue; /* a skipped id: open but unused, as RFC 9000 §3.2 implies */
+        s->open_in_ngtcp2 = true;
+        if (s->write_shut && !s->peer_stop_seen)
+            ngtcp2_conn_shutdown_stream_write(c->conn, 0, s->id, 0);
+        else if (cq_stream_has_unsent(s))
+            cq_stream_mark_pending(c, s);
+    }
+}
+
+static bool check_stream_for_send(cq_conn *c, uint64_t id64, cq_stream **out) {
+    coquic_result_t *r = res(c);
+    if (id64 >= (UINT64_C(1) << 62)) {
+        cq_result_set_local_error(r, COQUIC_LOCAL_ERROR_INVALID_STREAM_ID, true, c->handle, true, id64);
+        return false;
+    }
+    int64_t id = (int64_t)id64;
+    bool local = stream_is_local(c, id), uni = stream_is_uni(id);
+    if (!local && uni) {
+        cq_result_set_local_error(r, COQUIC_LOCAL_ERROR_INVALID_STREAM_DIRECTION, true, c->handle, true, id64);
+        return false;
+    }
+    cq_stream *s = cq_stream_get(c, id);
+    if (!s) {
+        int64_t highest = local ? (uni ? c->highest_local_uni : c->highest_local_bidi) : c->max_remote_bidi_seen;
+        if (id <= highest) { /* existed and is gone: both directions finished */
+            cq_result_set_local_error(r, COQUIC_LOCAL_ERROR_SEND_SIDE_CLOSED, true, c->handle, true, id64);
+            return false;
+        }
+        int64_t next = uni ? c->next_local_uni : c->next_local_bidi;
+        if (!local || (id - next) / 4 > 100000) { /* peer stream not opened yet, or an absurd jump */
+            cq_result_set_local_error(r, COQUIC_LOCAL_ERROR_INVALID_STREAM_ID, true, c->handle, true, id64);
+            return false;
+        }
+        s = cq_stream_create(c, id);
+        if (!s) {
+            r->out_of_memory = 1;
+            return false;
+        }
+        if (uni) c->highest_local_uni = id;
+        else c->highest_local_bidi = id;
+    }
+    if (s->fin_requested || s->write_shut) {
+        cq_result_set_local_error(r, COQUIC_LOCAL_ERROR_SEND_SIDE_CLOSED, true, c->handle, true, id64);
+        return false;
+    }
+    *out = s;
+    return true;
+}
+
+static bool conn_usable(cq_conn *c) {
+    if (c->state == CQ_CONN_ACTIVE) return true;
+    cq_result_set_local_error(res(c), COQUIC_LOCAL_ERROR_UNSUPPORTED_OPERATION, true, c->handle, false, 0);
+    return false;
+}
+
+void cq_conn_send_stream(cq_conn *c, const coquic_send_stream_data_t *in) {
+    if (!conn_usable(c)) return;
+    cq_stream *s;
+    if (!check_stream_for_send(c, in->stream_id, &s)) return;
+    if (cq_stream_append(s, in->bytes.data, in->bytes.length) != 0) {
+        res(c)->out_of_memory = 1;
+        return;
+    }
+    if (in->fin) s->fin_requested = true;
+    if (s->open_in_ngtcp2) cq_stream_mark_pending(c, s);
+    cq_conn_drain(c);
+}
+
+/* Receive-side or send-side shutdown requested by the application. */
+static cq_stream *stream_for_shutdown(cq_conn *c, uint64_t id64, bool write_side) {
+    coquic_result_t *r = res(c);
+    if (id64 >= (UINT64_C(1) << 62)) {
+        cq_result_set_local_error(r, COQUIC_LOCAL_ERROR_INVALID_STREAM_ID, true, c->handle, true, id64);
+        return NULL;
+    }
+    int64_t id = (int64_t)id64;
+    bool local = stream_is_local(c, id), uni = stream_is_uni(id);
+    /* Unidirectional streams have one side only. */
+    if (uni && local != write_side) {
+        cq_result_set_local_error(r, COQUIC_LOCAL_ERROR_INVALID_STREAM_DIRECTION, true, c->handle, true, id64);
+        return NULL;
+    }
+    cq_stream *s = cq_stream_get(c, id);
+    if (!s) {
+        int64_t highest = local ? (uni ? c->highest_local_uni : c->highest_local_bidi)
+                                : (uni ? c->max_remote_uni_seen : c->max_remote_bidi_seen);
+        coquic_local_error_code_t code = id <= highest ? (write_side ? COQUIC_LOCAL_ERROR_SEND_SIDE_CLOSED
+                                                                     : COQUIC_LOCAL_ERROR_RECEIVE_SIDE_CLOSED)
+                                                       : COQUIC_LOCAL_ERROR_INVALID_STREAM_ID;
+        cq_result_set_local_error(r, code, true, c->handle, true, id64);
+        return NULL;
+    }
+    return s;
+}
+
+void cq_conn_reset_stream(cq_conn *c, uint64_t stream_id, uint64_t code) {
+    if (!conn_usable(c)) return;
+    cq_stream *s = stream_for_shutdown(c, stream_id, true);
+    if (!s) return;
+    if (s->write_shut) return; /* already reset (by us or in answer to STOP_SENDING) */
+    s->write_shut = true;
+    cq_stream_unlink_pending(c, s);
+    if (s->open_in_ngtcp2) ngtcp2_conn_shutdown_stream_write(c->conn, 0, s->id, code);
+    cq_conn_drain(c);
+}
+
+void cq_conn_stop_sending(cq_conn *c, uint64_t stream_id, uint64_t code) {
+    if (!conn_usable(c)) return;
+    cq_stream *s = stream_for_shutdown(c, stream_id, false);
+    if (!s) return;
+    if (s->read_shut) return;
+    s->read_shut = true;
+    if (s->open_in_ngtcp2) ngtcp2_conn_shutdown_stream_read(c->conn, 0, s->id, code);
+    cq_conn_drain(c);
+}
+
+/* ---- datagrams ----------------------------------------------------------------------------------- */
+
+/* Checks a DATAGRAM against the peer's limit; false (with a local error) when it cannot be sent. */
+static bool datagram_fits(cq_conn *c, size_t len) {
+    const ngtcp2_transport_params *rp = ngtcp2_conn_get_remote_transport_params(c->conn);
+    if (!rp) return true; /* not known yet: checked again once the handshake is done */
+    if (rp->max_datagram_frame_size == 0) {
+        cq_result_set_local_error(res(c), COQUIC_LOCAL_ERROR_DATAGRAM_NOT_SUPPORTED, true, c->handle, false, 0);
+        return false;
+    }
+    /* frame type + length varint + payload must fit the peer's limit and one packet */
+    size_t packet_room = ngtcp2_conn_get_path_max_tx_udp_payload_size(c->conn);
+    size_t overhead = 1 + 8 + 60; /* frame header + short header, CID and AEAD tag, generously */
+    if (len + 9 > rp->max_datagram_frame_size || len + overhead > packet_room) {
+        cq_result_set_local_error(res(c), COQUIC_LOCAL_ERROR_DATAGRAM_TOO_LARGE, true, c->handle, false, 0);
+        return false;
+    }
+    return true;
+}
+
+void cq_conn_send_datagram(cq_conn *c, const coquic_send_datagram_data_t *in) {
+    if (!conn_usable(c)) return;
+    size_t len = in->bytes.length;
+    if (len > 65535) {
+        cq_result_set_local_error(res(c), COQUIC_LOCAL_ERROR_DATAGRAM_TOO_LARGE, true, c->handle, false, 0);
+        return;
+    }
+    if (ngtcp2_conn_get_handshake_completed(c->conn) && !datagram_fits(c, len)) return;
+    cq_pending_datagram *d = malloc(sizeof *d + len);
+    if (!d) {
+        res(c)->out_of_memory = 1;
+        return;
+    }
+    d->next = NULL;
+    d->length = len;
+    if (len) memcpy(d->data, in->bytes.data, len);
+    if (c->dgram_tail) c->dgram_tail->next = d;
+    else c->dgram_head = d;
+    c->dgram_tail = d;
+    c->dgram_queued++;
+    cq_conn_drain(c);
+}
+
+static void pop_datagram(cq_conn *c) {
+    cq_pending_datagram *d = c->dgram_head;
+    c->dgram_head = d->next;
+    if (!c->dgram_head) c->dgram_tail = NULL;
+    c->dgram_queued--;
+    free(d);
+}
+
+/* ---- the send drain -------------------------------------------------------------------------------- */
+
+/* Round robin: the first stream in the pending list that is not blocked this drain. */
+static cq_stream *next_writable(cq_conn *c) {
+    for (cq_stream *s = c->pending_head; s; s = s->pending_next)
+        if (!s->blocked && s->open_in_ngtcp2) return s;
+    return NULL;
+}
+
+static void rotate_or_unlink(cq_conn *c, cq_stream *s) {
+    cq_stream_unlink_pending(c, s);
+    if (cq_stream_has_unsent(s)) cq_stream_mark_pending(c, s);
+}
+
+static void advance_stream(cq_stream *s, ngtcp2_ssize ndatalen, bool fin_flag) {
+    if (ndatalen < 0) return;
+    s->sent_offset += (uint64_t)ndatalen;
+    s->conn->stats.stream_bytes_sent += (uint64_t)ndatalen;
+    if (fin_flag && s->sent_offset == s->write_offset) s->fin_sent = true;
+}
+
+void cq_conn_drain(cq_conn *c) {
+    if (c->state != CQ_CONN_ACTIVE) return;
+    open_pending_streams(c, false);
+    open_pending_streams(c, true);
+    c->continuation = false;
+    for (cq_stream *s = c->pending_head; s; s = s->pending_next) s->blocked = false;
+
+    bool handshake_done = ngtcp2_conn_get_handshake_completed(c->conn);
+    uint64_t ts = now_ns(c);
+    size_t cap = ngtcp2_conn_get_path_max_tx_udp_payload_size(c->conn);
+    ngtcp2_path_storage ps;
+    ngtcp2_path_storage_zero(&ps);
+    ngtcp2_pkt_info pi;
+    uint8_t *buf = NULL;
+    size_t written = 0;
+
+    while (written < CQ_MAX_DATAGRAMS_PER_DRAIN) {
+        if (!buf && !(buf = cq_result_reserve(res(c), cap))) return;
+        ngtcp2_ssize nwrite;
+        if (handshake_done && c->dgram_head) {
+            cq_pending_datagram *d = c->dgram_head;
+            if (!datagram_fits(c, d->length)) {
+                pop_datagram(c);
+                continue;
+            }
+            int accepted = 0;
+            ngtcp2_vec v = {d->data, d->length};
+            nwrite = ngtcp2_conn_writev_datagram(c->conn, &ps.path, &pi, buf, cap, &accepted,
+                                                 NGTCP2_WRITE_DATAGRAM_FLAG_NONE, 0, &v, 1, ts);
+            if (nwrite < 0) {
+                cq_result_shrink_last(res(c), buf, cap, 0);
+                conn_on_error(c, (int)nwrite);
+                return;
+            }
+            if (accepted) {
+                pop_datagram(c);
+                c->stats.datagrams_sent++;
+            }
+        } else {
+            cq_stream *s = next_writable(c);
+            ngtcp2_vec vec[16];
+            size_t nvec = 0;
+            uint32_t flags = NGTCP2_WRITE_STREAM_FLAG_NONE;
+            int64_t sid = -1;
+            if (s) {
+                sid = s->id;
+                nvec = cq_stream_unsent_vec(s, vec, 16);
+                bool all_in_vec = s->head == NULL || nvec < 16 || s->tail->offset + s->tail->length == s->write_offset;
+                if (s->fin_requested && all_in_vec) flags |= NGTCP2_WRITE_STREAM_FLAG_FIN;
+                flags |= NGTCP2_WRITE_STREAM_FLAG_MORE;
+            }
+            ngtcp2_ssize ndatalen = -1;
+            nwrite = ngtcp2_conn_writev_stream(c->conn, &ps.path, &pi, buf, cap, &ndatalen, flags, sid, vec, nvec, ts);
+            if (nwrite < 0) {
+                switch (nwrite) {
+                case NGTCP2_ERR_STREAM_DATA_BLOCKED:
+                    s->blocked = true;
+                    continue;
+                case NGTCP2_ERR_STREAM_SHUT_WR:
+                case NGTCP2_ERR_STREAM_NOT_FOUND:
+                    s->write_shut = true;
+                    cq_stream_unlink_pending(c, s);
+                    continue;
+                case NGTCP2_ERR_WRITE_MORE:
+                    advance_stream(s, ndatalen, flags & NGTCP2_WRITE_STREAM_FLAG_FIN);
+                    rotate_or_unlink(c, s);
+                    continue;
+                default:
+                    cq_result_shrink_last(res(c), buf, cap, 0);
+                    conn_on_error(c, (int)nwrite);
+                    return;
+                }
+            }
+            if (s) {
+                advance_stream(s, ndatalen, flags & NGTCP2_WRITE_STREAM_FLAG_FIN);
+                rotate_or_unlink(c, s);
+            }
+        }
+        if (nwrite == 0) break; /* congestion/pacing limited, or nothing left */
+        cq_result_shrink_last(res(c), buf, cap, (size_t)nwrite);
+        cq_emit_datagram(c->endpoint, c->handle, cq_route_of_addr(&ps.path.remote), buf, (size_t)nwrite, pi.ecn);
+        c->stats.udp_bytes_sent += (uint64_t)nwrite;
+        c->stats.packets_sent++;
+        buf = NULL;
+        written++;
+    }
+    if (buf) cq_result_shrink_last(res(c), buf, cap, 0);
+    if (written >= CQ_MAX_DATAGRAMS_PER_DRAIN) c->continuation = true;
+    ngtcp2_conn_update_pkt_tx_time(c->conn, ts);
+}
+
+/* ---- inbound, timers, close ---------------------------------------------------------------------- */
+
+static uint8_t ecn_to_ngtcp2(uint8_t ecn) {
+    switch (ecn) {
+    case COQUIC_ECN_ECT0: return NGTCP2_ECN_ECT_0;
+    case COQUIC_ECN_ECT1: return NGTCP2_ECN_ECT_1;
+    case COQUIC_ECN_CE: return NGTCP2_ECN_CE;
+    default: return NGTCP2_ECN_NOT_ECT;
+    }
+}
+
+static void resend_close(cq_conn *c) {
+    uint8_t *copy = cq_result_copy(res(c), c->close_packet, c->close_packet_len);
+    if (copy) cq_emit_datagram(c->endpoint, c->handle, c->current_route, copy, c->close_packet_len, 0);
+}
+
+void cq_conn_read(cq_conn *c, const uint8_t *data, size_t len, uint64_t route, uint8_t ecn) {
+    if (c->state == CQ_CONN_CLOSING) {
+        if (c->close_packet) resend_close(c);
+        return;
+    }
+    if (c->state != CQ_CONN_ACTIVE) return;
+    if (c->is_server && !c->endpoint->config.allow_peer_address_change && route != c->current_route &&
+        ngtcp2_conn_get_handshake_completed(c->conn))
+        return; /* address changes are refused by configuration */
+    ngtcp2_path_storage ps;
+    cq_path_for_route(&ps, route);
+    ngtcp2_pkt_info pi = {.ecn = ecn_to_ngtcp2(ecn)};
+    reading_conn = c;
+    stop_record_count = 0;
+    int rv = ngtcp2_conn_read_pkt(c->conn, &ps.path, &pi, data, len, now_ns(c));
+    reading_conn = NULL;
+    c->stats.udp_bytes_received += len;
+    c->stats.packets_received++;
+    for (size_t i = 0; i < stop_record_count; i++) {
+        cq_stream *s = cq_stream_get(c, (int64_t)stop_records[i].stream_id);
+        if (s && (!stream_is_uni(s->id) || stream_is_local(c, s->id)))
+            emit_peer_stop(c, s, stop_records[i].code);
+    }
+    stop_record_count = 0;
+    if (rv != 0) {
+        conn_on_error(c, rv);
+        return;
+    }
+    const ngtcp2_path *cur = ngtcp2_conn_get_path(c->conn);
+    c->current_route = cq_route_of_addr(&cur->remote);
+    cq_conn_drain(c);
+}
+
+uint64_t cq_conn_expiry_ns(cq_conn *c) {
+    switch (c->state) {
+    case CQ_CONN_ACTIVE:
+        return c->continuation ? now_ns(c) : ngtcp2_conn_get_expiry(c->conn);
+    case CQ_CONN_CLOSING:
+    case CQ_CONN_DRAINING:
+        return c->close_deadline_ns;
+    default:
+        return UINT64_MAX;
+    }
+}
+
+void cq_conn_on_timer(cq_conn *c) {
+    uint64_t ts = now_ns(c);
+    if (c->state == CQ_CONN_CLOSING || c->state == CQ_CONN_DRAINING) {
+        if (ts >= c->close_deadline_ns) emit_closed(c);
+        return;
+    }
+    if (c->state != CQ_CONN_ACTIVE) return;
+    if (ngtcp2_conn_get_expiry(c->conn) <= ts) {
+        int rv = ngtcp2_conn_handle_expiry(c->conn, ts);
+        if (rv != 0) {
+            conn_on_error(c, rv);
+            return;
+        }
+    }
+    cq_conn_drain(c);
+}
+
+void cq_conn_close(cq_conn *c, uint64_t app_code, const uint8_t *reason, size_t reason_len) {
+    if (!conn_usable(c)) return;
+    ngtcp2_ccerr ccerr;
+    ngtcp2_ccerr_set_application_error(&ccerr, app_code, reason, reason_len);
+    emit_failed(c, COQUIC_X_CLOSE_SOURCE_LOCAL, true, app_code, reason, reason_len);
+    send_close(c, &ccerr);
+}
+
+void cq_conn_key_update(cq_conn *c) {
+    if (!conn_usable(c)) return;
+    int rv = ngtcp2_conn_get_handshake_completed(c->conn) ? ngtcp2_conn_initiate_key_update(c->conn, now_ns(c))
+                                                          : NGTCP2_ERR_INVALID_STATE;
+    if (rv != 0) {
+        cq_result_set_local_error(res(c), COQUIC_LOCAL_ERROR_UNSUPPORTED_OPERATION, true, c->handle, false, 0);
+        return;
+    }
+    cq_conn_drain(c);
+}
+
+void cq_conn_migrate(cq_conn *c, const coquic_request_connection_migration_t *in) {
+    if (!conn_usable(c)) return;
+    int rv = NGTCP2_ERR_INVALID_STATE;
+    if (!c->is_server && in->reason == COQUIC_MIGRATION_REASON_ACTIVE &&
+        c->confirmed_emitted) {
+        ngtcp2_path_storage ps;
+        cq_path_for_route(&ps, in->route_handle);
+        rv = ngtcp2_conn_initiate_migration(c->conn, &ps.path, now_ns(c));
+    }
+    if (rv != 0) {
+        cq_result_set_local_error(res(c), COQUIC_LOCAL_ERROR_UNSUPPORTED_OPERATION, true, c->handle, false, 0);
+        return;
+    }
+    c->current_route = in->route_handle;
+    cq_conn_drain(c);
+}
+
+bool cq_conn_has_pending_send(const cq_conn *c) { return c->pending_head != NULL || c->dgram_head != NULL; }
+
+void cq_conn_fill_stats(cq_conn *c, coquic_x_connection_stats_t *out) {
+    size_t size = out->size;
+    *out = c->stats;
+    out->size = size;
+    ngtcp2_conn_info info;
+    ngtcp2_conn_get_conn_info(c->conn, &info);
+    out->smoothed_rtt_us = info.smoothed_rtt / 1000;
+    out->min_rtt_us = info.min_rtt == UINT64_MAX ? 0 : info.min_rtt / 1000;
+    out->latest_rtt_us = info.latest_rtt / 1000;
+    out->rtt_variance_us = info.rttvar / 1000;
+    out->congestion_window = info.cwnd;
+    out->bytes_in_flight = info.bytes_in_flight;
+    out->packets_lost = UINT64_MAX; /* ngtcp2 1.11 does not report lost packets */
+    out->streams_active = c->streams.count;
+    out->handshake_completed = ngtcp2_conn_get_handshake_completed(c->conn) != 0;
+    out->closing = c->state != CQ_CONN_ACTIVE;
+}

@@ -1,0 +1,245 @@
+/* The endpoint layer ngtcp2 leaves to applications: CID demux, accept, VN, resets, timers. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+int cq_endpoint_register_cid(coquic_endpoint_t *ep, cq_conn *c, const ngtcp2_cid *cid) {
+    if (c->cid_count >= sizeof c->cids / sizeof c->cids[0]) return -1;
+    if (cq_map_put(&ep->connections_by_cid, cid->data, cid->datalen, c) != 0) return -1;
+    c->cids[c->cid_count++] = *cid;
+    ep->cid_lengths |= UINT32_C(1) << cid->datalen;
+    return 0;
+}
+
+void cq_endpoint_unregister_cid(coquic_endpoint_t *ep, cq_conn *c, const ngtcp2_cid *cid) {
+    for (size_t i = 0; i < c->cid_count; i++) {
+        if (!ngtcp2_cid_eq(&c->cids[i], cid)) continue;
+        if (cq_map_get(&ep->connections_by_cid, cid->data, cid->datalen) == c)
+            cq_map_remove(&ep->connections_by_cid, cid->data, cid->datalen);
+        c->cids[i] = c->cids[--c->cid_count];
+        return;
+    }
+}
+
+cq_conn *cq_endpoint_find_conn(const coquic_endpoint_t *ep, coquic_connection_handle_t handle) {
+    return cq_map_get_u64(&ep->connections_by_handle, handle);
+}
+
+static coquic_status_t add_conn(coquic_endpoint_t *ep, cq_conn *c) {
+    if (cq_map_put_u64(&ep->connections_by_handle, c->handle, c) != 0) {
+        cq_conn_free(c);
+        return cq_fail(COQUIC_STATUS_OUT_OF_MEMORY, "registering a connection");
+    }
+    c->next = ep->conn_head;
+    if (ep->conn_head) ep->conn_head->prev = c;
+    ep->conn_head = c;
+    ep->conn_count++;
+    return COQUIC_STATUS_OK;
+}
+
+void cq_endpoint_remove_conn(coquic_endpoint_t *ep, cq_conn *c) {
+    if (c->prev) c->prev->next = c->next;
+    else ep->conn_head = c->next;
+    if (c->next) c->next->prev = c->prev;
+    cq_map_remove_u64(&ep->connections_by_handle, c->handle);
+    ep->conn_count--;
+    cq_conn_free(c);
+}
+
+/* ---- creation ---------------------------------------------------------------------------------- */
+
+coquic_status_t cq_endpoint_create(const coquic_endpoint_config_t *config, coquic_endpoint_t **out) {
+    coquic_endpoint_t *ep = calloc(1, sizeof *ep);
+    if (!ep) return cq_fail(COQUIC_STATUS_OUT_OF_MEMORY, "allocating the endpoint");
+    coquic_status_t st = cq_config_import(config, &ep->config);
+    if (st == COQUIC_STATUS_OK)
+        st = cq_tls_context_init(&ep->tls, &ep->config,
+                                 config->size >= offsetof(coquic_endpoint_config_t, identity) + sizeof(void *)
+                                     ? config->identity
+                                     : NULL);
+    if (st != COQUIC_STATUS_OK) {
+        free(ep);
+        return st;
+    }
+    cq_random(ep->static_secret, sizeof ep->static_secret);
+    ep->next_handle = 1;
+    *out = ep;
+    return COQUIC_STATUS_OK;
+}
+
+void cq_endpoint_destroy(coquic_endpoint_t *ep) {
+    if (!ep) return;
+    while (ep->conn_head) cq_endpoint_remove_conn(ep, ep->conn_head);
+    cq_map_free(&ep->connections_by_handle);
+    cq_map_free(&ep->connections_by_cid);
+    cq_tls_context_free(&ep->tls);
+    free(ep);
+}
+
+/* ---- opening ------------------------------------------------------------------------------------ */
+
+coquic_status_t cq_endpoint_open(coquic_endpoint_t *ep, const coquic_open_connection_t *open,
+                                 coquic_connection_handle_t *out_handle) {
+    const coquic_client_connection_config_t *cc = &open->connection;
+    if (ep->config.role != COQUIC_ROLE_CLIENT) {
+        cq_result_set_local_error(ep->result, COQUIC_LOCAL_ERROR_UNSUPPORTED_OPERATION, false, 0, false, 0);
+        return COQUIC_STATUS_OK;
+    }
+    if (cc->source_connection_id.length > NGTCP2_MAX_CIDLEN ||
+        (cc->initial_destination_connection_id.length > 0 &&
+         (cc->initial_destination_connection_id.length < NGTCP2_MIN_INITIAL_DCIDLEN ||
+          cc->initial_destination_connection_id.length > NGTCP2_MAX_CIDLEN)))
+        return cq_fail(COQUIC_STATUS_INVALID_ARGUMENT,
+                       "connection IDs: source must be 0..20 bytes, initial destination 8..20 bytes "
+                       "(or empty for a random one)");
+    if ((cc->source_connection_id.length > 0 && !cc->source_connection_id.data) ||
+        (cc->server_name_length > 0 && !cc->server_name))
+        return cq_fail(COQUIC_STATUS_INVALID_ARGUMENT, "client connection config: NULL pointer with a length");
+    if (cc->initial_version && !ngtcp2_is_supported_version(cc->initial_version))
+        return cq_fail(COQUIC_STATUS_INVALID_ARGUMENT, "initial_version 0x%08x is not supported",
+                       cc->initial_version);
+    /* RFC 9000 §5.1: a zero-length CID can identify only one connection. */
+    if (cc->source_connection_id.length == 0 ? ep->conn_count > 0 : (ep->cid_lengths & 1u) && ep->conn_count > 0) {
+        cq_result_set_local_error(ep->result, COQUIC_LOCAL_ERROR_UNSUPPORTED_OPERATION, false, 0, false, 0);
+        return COQUIC_STATUS_OK;
+    }
+    if (cc->source_connection_id.length > 0 &&
+        cq_map_get(&ep->connections_by_cid, cc->source_connection_id.data, cc->source_connection_id.length)) {
+        cq_result_set_local_error(ep->result, COQUIC_LOCAL_ERROR_UNSUPPORTED_OPERATION, false, 0, false, 0);
+        return COQUIC_STATUS_OK;
+    }
+    coquic_status_t st;
+    cq_conn *c = cq_conn_new_client(ep, open, &st);
+    if (!c) return st;
+    if ((st = add_conn(ep, c)) != COQUIC_STATUS_OK) return st;
+    coquic_effect_t *e = cq_result_push(ep->result, COQUIC_EFFECT_CONNECTION_LIFECYCLE_EVENT, c->handle);
+    if (e) e->as.connection_lifecycle_event.event = COQUIC_LIFECYCLE_CREATED;
+    if (ep->config.zero_rtt_attempt || cc->zero_rtt.attempt) { /* 0-RTT is not implemented: say so */
+        e = cq_result_push(ep->result, COQUIC_EFFECT_ZERO_RTT_STATUS_EVENT, c->handle);
+        if (e) e->as.zero_rtt_status_event.status = COQUIC_ZERO_RTT_UNAVAILABLE;
+    }
+    if (out_handle) *out_handle = c->handle;
+    cq_conn_drain(c);
+    return COQUIC_STATUS_OK;
+}
+
+/* ---- inbound datagrams ------------------------------------------------------------------------------ */
+
+static void send_version_negotiation(coquic_endpoint_t *ep, const ngtcp2_version_cid *vc, uint64_t route) {
+    uint8_t *buf = cq_result_reserve(ep->result, CQ_MAX_UDP_PAYLOAD);
+    if (!buf) return;
+    uint8_t unused;
+    cq_random(&unused, 1);
+    ngtcp2_ssize n = ngtcp2_pkt_write_version_negotiation(buf, CQ_MAX_UDP_PAYLOAD, unused, vc->scid, vc->scidlen,
+                                                          vc->dcid, vc->dcidlen, ep->config.versions,
+                                                          ep->config.version_count);
+    cq_result_shrink_last(ep->result, buf, CQ_MAX_UDP_PAYLOAD, n > 0 ? (size_t)n : 0);
+    if (n > 0) cq_emit_datagram(ep, 0, route, buf, (size_t)n, 0);
+}
+
+static void refuse_initial(coquic_endpoint_t *ep, const ngtcp2_pkt_hd *hd, uint64_t route) {
+    uint8_t *buf = cq_result_reserve(ep->result, CQ_MAX_UDP_PAYLOAD);
+    if (!buf) return;
+    ngtcp2_ssize n = ngtcp2_crypto_write_connection_close(buf, CQ_MAX_UDP_PAYLOAD, hd->version, &hd->scid,
+                                                          &hd->dcid, NGTCP2_CONNECTION_REFUSED, NULL, 0);
+    cq_result_shrink_last(ep->result, buf, CQ_MAX_UDP_PAYLOAD, n > 0 ? (size_t)n : 0);
+    if (n > 0) cq_emit_datagram(ep, 0, route, buf, (size_t)n, 0);
+}
+
+/* A short-header packet for a CID we issued but no longer know: answer with a stateless reset. */
+static void send_stateless_reset(coquic_endpoint_t *ep, const uint8_t *data, size_t len, uint64_t route) {
+    const size_t min_len = 1 + NGTCP2_MIN_STATELESS_RESET_RANDLEN + NGTCP2_STATELESS_RESET_TOKENLEN;
+    if (ep->config.role != COQUIC_ROLE_SERVER || len < 1 + CQ_SERVER_CID_LEN || len <= min_len) return;
+    size_t total = len - 1 < 43 ? len - 1 : 43; /* always smaller than what triggered it */
+    ngtcp2_cid cid;
+    ngtcp2_cid_init(&cid, data + 1, CQ_SERVER_CID_LEN);
+    uint8_t token[NGTCP2_STATELESS_RESET_TOKENLEN];
+    if (ngtcp2_crypto_generate_stateless_reset_token(token, ep->static_secret, sizeof ep->static_secret, &cid) != 0)
+        return;
+    uint8_t rand_bytes[64];
+    size_t randlen = total - 1 - NGTCP2_STATELESS_RESET_TOKENLEN;
+    cq_random(rand_bytes, randlen);
+    uint8_t *buf = cq_result_reserve(ep->result, total);
+    if (!buf) return;
+    ngtcp2_ssize n = ngtcp2_pkt_write_stateless_reset(buf, total, token, rand_bytes, randlen);
+    cq_result_shrink_last(ep->result, buf, total, n > 0 ? (size_t)n : 0);
+    if (n > 0) cq_emit_datagram(ep, 0, route, buf, (size_t)n, 0);
+}
+
+static size_t live_connections(const coquic_endpoint_t *ep) {
+    size_t n = 0;
+    for (const cq_conn *c = ep->conn_head; c; c = c->next) n += c->state == CQ_CONN_ACTIVE;
+    return n;
+}
+
+static void accept_initial(coquic_endpoint_t *ep, const uint8_t *data, size_t len, uint64_t route, uint8_t ecn) {
+    ngtcp2_pkt_hd hd;
+    if (ngtcp2_accept(&hd, data, len) != 0) return; /* not an acceptable Initial: drop */
+    if (ep->config.max_server_connections && live_connections(ep) >= ep->config.max_server_connections) {
+        refuse_initial(ep, &hd, route);
+        return;
+    }
+    coquic_status_t st;
+    cq_conn *c = cq_conn_new_server(ep, &hd, route, &st);
+    if (!c || add_conn(ep, c) != COQUIC_STATUS_OK) {
+        if (st == COQUIC_STATUS_OUT_OF_MEMORY) ep->result->out_of_memory = 1;
+        return;
+    }
+    coquic_effect_t *e = cq_result_push(ep->result, COQUIC_EFFECT_CONNECTION_LIFECYCLE_EVENT, c->handle);
+    if (e) e->as.connection_lifecycle_event.event = COQUIC_LIFECYCLE_ACCEPTED;
+    cq_conn_read(c, data, len, route, ecn);
+}
+
+void cq_endpoint_input(coquic_endpoint_t *ep, const uint8_t *data, size_t len, uint64_t route, uint8_t ecn) {
+    if (len == 0 || !data) return;
+    if (!(data[0] & 0x80)) { /* short header: try each CID length we hand out */
+        for (size_t l = 0; l <= NGTCP2_MAX_CIDLEN; l++) {
+            if (!(ep->cid_lengths & (UINT32_C(1) << l)) || len < 1 + l) continue;
+            cq_conn *c = cq_map_get(&ep->connections_by_cid, data + 1, l);
+            if (c) {
+                cq_conn_read(c, data, len, route, ecn);
+                return;
+            }
+        }
+        send_stateless_reset(ep, data, len, route);
+        return;
+    }
+    ngtcp2_version_cid vc;
+    int rv = ngtcp2_pkt_decode_version_cid(&vc, data, len, CQ_SERVER_CID_LEN);
+    if (rv == NGTCP2_ERR_VERSION_NEGOTIATION) {
+        /* Only full-size datagrams get an answer (RFC 9000 §6.1: no amplification). */
+        if (ep->config.role == COQUIC_ROLE_SERVER && len >= 1200) send_version_negotiation(ep, &vc, route);
+        return;
+    }
+    if (rv != 0) return;
+    cq_conn *c = cq_map_get(&ep->connections_by_cid, vc.dcid, vc.dcidlen);
+    if (c) cq_conn_read(c, data, len, route, ecn);
+    else if (ep->config.role == COQUIC_ROLE_SERVER) accept_initial(ep, data, len, route, ecn);
+}
+
+/* ---- timers and bookkeeping --------------------------------------------------------------------- */
+
+void cq_endpoint_on_timer(coquic_endpoint_t *ep) {
+    uint64_t ts = cq_us_to_ns(ep->now);
+    for (cq_conn *c = ep->conn_head; c; c = c->next)
+        if (cq_conn_expiry_ns(c) <= ts) cq_conn_on_timer(c);
+}
+
+uint64_t cq_endpoint_expiry_ns(const coquic_endpoint_t *ep, bool *continuation) {
+    uint64_t min = UINT64_MAX;
+    *continuation = false;
+    for (cq_conn *c = ep->conn_head; c; c = c->next) {
+        if (c->state == CQ_CONN_ACTIVE && c->continuation) *continuation = true;
+        uint64_t e = cq_conn_expiry_ns(c);
+        if (e < min) min = e;
+    }
+    return min;
+}
+
+void cq_endpoint_sweep(coquic_endpoint_t *ep) {
+    for (cq_conn *c = ep->conn_head, *n; c; c = n) {
+        n = c->next;
+        if (c->state == CQ_CONN_DEAD) cq_endpoint_remove_conn(ep, c);
+    }
+}

@@ -1,0 +1,45 @@
+/* coquic_x_: what this engine offers beyond ABI v12 (see include/coquic/ffi/ext.h). */
+#include <stdio.h>
+
+#include <gnutls/gnutls.h>
+#include <ngtcp2/version.h>
+
+#include "internal.h"
+
+COQUIC_FFI_API uint32_t coquic_x_version(void) { return COQUIC_X_VERSION; }
+
+COQUIC_FFI_API const char *coquic_x_engine_name(void) {
+    static char name[96];
+    if (!name[0]) {
+        const ngtcp2_info *info = ngtcp2_version(0);
+        snprintf(name, sizeof name, "ngtcp2/%s gnutls/%s", info ? info->version_str : NGTCP2_VERSION,
+                 gnutls_check_version(NULL));
+    }
+    return name;
+}
+
+COQUIC_FFI_API coquic_status_t coquic_x_connection_stats(const coquic_endpoint_t *endpoint,
+                                                         coquic_connection_handle_t connection,
+                                                         coquic_x_connection_stats_t *out_stats) {
+    cq_clear_error();
+    if (!endpoint || !out_stats) return cq_fail(COQUIC_STATUS_INVALID_ARGUMENT, "stats: NULL endpoint or output");
+    if (out_stats->size < sizeof *out_stats)
+        return cq_fail(COQUIC_STATUS_INVALID_ARGUMENT, "stats: size %zu below %zu", out_stats->size,
+                       sizeof *out_stats);
+    cq_conn *c = cq_endpoint_find_conn(endpoint, connection);
+    if (!c || c->state == CQ_CONN_DEAD)
+        return cq_fail(COQUIC_STATUS_INVALID_ARGUMENT, "stats: unknown connection %llu",
+                       (unsigned long long)connection);
+    cq_conn_fill_stats(c, out_stats);
+    return COQUIC_STATUS_OK;
+}
+
+COQUIC_FFI_API coquic_status_t coquic_x_endpoint_add_trusted_ca(coquic_endpoint_t *endpoint, const char *pem,
+                                                                size_t pem_length) {
+    cq_clear_error();
+    if (!endpoint || !pem || pem_length == 0)
+        return cq_fail(COQUIC_STATUS_INVALID_ARGUMENT, "add_trusted_ca: NULL endpoint or empty PEM");
+    if (endpoint->config.role != COQUIC_ROLE_CLIENT)
+        return cq_fail(COQUIC_STATUS_INVALID_ARGUMENT, "add_trusted_ca: only client endpoints verify peers");
+    return cq_tls_add_trusted_ca(&endpoint->tls, pem, pem_length);
+}

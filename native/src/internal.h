@@ -1,0 +1,274 @@
+/* Internal declarations of the ngtcp2-based engine. Nothing here is ABI. */
+#ifndef COQUIC_INTERNAL_H
+#define COQUIC_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <gnutls/gnutls.h>
+#include <ngtcp2/ngtcp2.h>
+#include <ngtcp2/ngtcp2_crypto.h>
+
+#include "coquic/ffi/core.h"
+#include "coquic/ffi/ext.h"
+
+#define CQ_MAX_DATAGRAMS_PER_DRAIN 256 /* send-continuation cap per connection drain */
+#define CQ_SERVER_CID_LEN 16
+#define CQ_MAX_UDP_PAYLOAD 1500 /* largest datagram we ask ngtcp2 to build */
+
+/* ---- errors (util.c) -------------------------------------------------------- */
+
+/* Records a message for coquic_x_last_error_message and returns status. */
+coquic_status_t cq_fail(coquic_status_t status, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void cq_clear_error(void);
+void cq_random(uint8_t *dest, size_t len);
+
+static inline uint64_t cq_us_to_ns(coquic_time_us_t us) {
+    return us > UINT64_MAX / 1000u ? UINT64_MAX - 1 : us * 1000u;
+}
+static inline coquic_time_us_t cq_ns_to_us_ceil(uint64_t ns) { return ns / 1000u + (ns % 1000u != 0); }
+
+/* ---- byte-keyed hash map (map.c) -------------------------------------------------- */
+
+#define CQ_MAP_KEY_MAX 20
+typedef struct cq_map_slot {
+    uint8_t used; /* 0 empty, 1 used */
+    uint8_t keylen;
+    uint8_t key[CQ_MAP_KEY_MAX];
+    void *value;
+} cq_map_slot;
+
+typedef struct cq_map {
+    cq_map_slot *slots;
+    size_t capacity; /* power of two */
+    size_t count;
+} cq_map;
+
+void cq_map_free(cq_map *map);
+void *cq_map_get(const cq_map *map, const uint8_t *key, size_t keylen);
+int cq_map_put(cq_map *map, const uint8_t *key, size_t keylen, void *value); /* 0 ok, -1 oom */
+void cq_map_remove(cq_map *map, const uint8_t *key, size_t keylen);
+/* u64-keyed convenience wrappers */
+void *cq_map_get_u64(const cq_map *map, uint64_t key);
+int cq_map_put_u64(cq_map *map, uint64_t key, void *value);
+void cq_map_remove_u64(cq_map *map, uint64_t key);
+
+/* ---- results (result.c) ------------------------------------------------------------ */
+
+typedef struct cq_chunk cq_chunk;
+
+struct coquic_result {
+    coquic_effect_t *effects;
+    size_t effect_count, effect_capacity;
+    coquic_x_close_info_t *closes;
+    size_t close_count, close_capacity;
+    cq_chunk *chunks; /* arena owning every byte a view points to */
+    uint8_t has_next_wakeup;
+    coquic_time_us_t next_wakeup;
+    uint8_t has_local_error;
+    coquic_local_error_t local_error;
+    uint8_t send_continuation_pending;
+    uint8_t out_of_memory; /* an append failed: the call reports OUT_OF_MEMORY */
+};
+
+coquic_result_t *cq_result_new(void);
+void cq_result_free(coquic_result_t *result);
+/* Reserves len bytes in the arena (stable address); NULL on OOM (flag set). */
+uint8_t *cq_result_reserve(coquic_result_t *result, size_t len);
+/* Gives back the unused tail of a reservation if it is still the latest one. */
+void cq_result_shrink_last(coquic_result_t *result, uint8_t *ptr, size_t reserved, size_t used);
+uint8_t *cq_result_copy(coquic_result_t *result, const uint8_t *data, size_t len);
+coquic_effect_t *cq_result_push(coquic_result_t *result, coquic_effect_kind_t kind,
+                                coquic_connection_handle_t connection);
+void cq_result_set_local_error(coquic_result_t *result, coquic_local_error_code_t code,
+                               bool has_connection, coquic_connection_handle_t connection,
+                               bool has_stream, uint64_t stream_id);
+void cq_result_push_close(coquic_result_t *result, coquic_connection_handle_t connection,
+                          coquic_x_close_source_t source, bool is_app, uint64_t code,
+                          const uint8_t *reason, size_t reason_len);
+
+/* ---- configuration (config.c) -------------------------------------------------------- */
+
+typedef struct cq_config {
+    coquic_role_t role;
+    uint8_t verify_peer;
+    uint8_t retry_enabled;
+    uint8_t allow_peer_address_change;
+    uint8_t zero_rtt_attempt;
+    char alpn[256];
+    size_t alpn_len;
+    uint32_t versions[16];
+    size_t version_count;
+    coquic_transport_config_t transport;
+    size_t max_outbound_datagram_size;
+    size_t max_server_connections;
+    ngtcp2_cc_algo cc_algo;
+} cq_config;
+
+/* Validates a caller config (size gating, supported features) and copies it. */
+coquic_status_t cq_config_import(const coquic_endpoint_config_t *in, cq_config *out);
+
+/* ---- TLS (tls.c) --------------------------------------------------------------------- */
+
+typedef struct cq_tls_context {
+    gnutls_certificate_credentials_t credentials;
+    bool has_identity;
+} cq_tls_context;
+
+coquic_status_t cq_tls_context_init(cq_tls_context *tls, const cq_config *config,
+                                    const coquic_tls_identity_t *identity);
+void cq_tls_context_free(cq_tls_context *tls);
+coquic_status_t cq_tls_add_trusted_ca(cq_tls_context *tls, const char *pem, size_t len);
+/* Creates a configured session for one connection; conn_ref is stored as the session pointer. */
+int cq_tls_session_new(gnutls_session_t *out, const cq_tls_context *tls, const cq_config *config,
+                       ngtcp2_crypto_conn_ref *conn_ref, const char *server_name,
+                       size_t server_name_len);
+/* Appends a description of a failed certificate verification to buf (may be empty). */
+void cq_tls_describe_failure(gnutls_session_t session, char *buf, size_t cap);
+
+/* ---- streams (stream.c) -------------------------------------------------------------- */
+
+typedef struct cq_send_chunk {
+    struct cq_send_chunk *next;
+    uint64_t offset; /* stream offset of data[0] */
+    size_t length;
+    uint8_t data[];
+} cq_send_chunk;
+
+typedef struct cq_stream {
+    int64_t id;
+    struct cq_conn *conn;
+    bool open_in_ngtcp2;  /* locally initiated streams wait for stream credit */
+    bool fin_requested;   /* the application finished its send side */
+    bool fin_sent;        /* the FIN went out in a packet */
+    bool write_shut;      /* reset by us or stop-sending by peer */
+    bool peer_stop_seen;  /* PEER_STOP_SENDING already emitted */
+    bool read_shut;       /* we sent STOP_SENDING or the read side completed */
+    bool in_pending_list;
+    bool blocked;         /* flow-control blocked during the current drain */
+    cq_send_chunk *head, *tail; /* unacknowledged data, in offset order */
+    uint64_t write_offset;      /* total bytes the application handed us */
+    uint64_t sent_offset;       /* bytes handed to ngtcp2 */
+    uint64_t acked_offset;      /* contiguous prefix acknowledged */
+    struct cq_stream *pending_next; /* round-robin list of streams with unsent data */
+} cq_stream;
+
+/* ---- connections (conn.c) ------------------------------------------------------------- */
+
+typedef enum cq_conn_state {
+    CQ_CONN_ACTIVE = 0,
+    CQ_CONN_CLOSING,  /* we sent CONNECTION_CLOSE; retransmit it on input */
+    CQ_CONN_DRAINING, /* peer closed; stay silent */
+    CQ_CONN_DEAD      /* waiting for removal (CLOSED emitted) */
+} cq_conn_state;
+
+typedef struct cq_pending_datagram {
+    struct cq_pending_datagram *next;
+    size_t length;
+    uint8_t data[];
+} cq_pending_datagram;
+
+typedef struct cq_conn {
+    struct coquic_endpoint *endpoint;
+    coquic_connection_handle_t handle;
+    ngtcp2_conn *conn;
+    gnutls_session_t tls;
+    ngtcp2_crypto_conn_ref conn_ref;
+    cq_conn_state state;
+    bool is_server;
+    bool ready_emitted, confirmed_emitted, failed_emitted;
+    bool continuation; /* the last drain stopped at the datagram cap */
+    bool stateless_reset_received;
+    uint64_t close_deadline_ns;
+    uint8_t *close_packet; /* our CONNECTION_CLOSE, re-sent while closing */
+    size_t close_packet_len;
+    uint64_t current_route; /* route handle of the active path (bit 63 set = none) */
+    cq_map streams;         /* stream id -> cq_stream */
+    cq_stream *pending_head, *pending_tail;
+    int64_t next_local_bidi, next_local_uni;       /* next id to open in ngtcp2 */
+    int64_t highest_local_bidi, highest_local_uni; /* highest id the app used, -1 none */
+    int64_t max_remote_bidi_seen, max_remote_uni_seen;
+    cq_pending_datagram *dgram_head, *dgram_tail;
+    size_t dgram_queued;
+    ngtcp2_cid cids[8]; /* CIDs registered in the endpoint map for this connection */
+    size_t cid_count;
+    ngtcp2_cid original_dcid; /* server: the client's first DCID, registered too */
+    struct cq_conn *next, *prev;
+    coquic_x_connection_stats_t stats;
+} cq_conn;
+
+/* ---- endpoint (endpoint.c) ------------------------------------------------------------- */
+
+struct coquic_endpoint {
+    cq_config config;
+    cq_tls_context tls;
+    cq_map connections_by_handle; /* handle -> cq_conn */
+    cq_map connections_by_cid;    /* cid bytes -> cq_conn */
+    cq_conn *conn_head;
+    size_t conn_count;
+    uint32_t cid_lengths;          /* bit n set: some local CID has length n */
+    coquic_connection_handle_t next_handle;
+    uint8_t static_secret[32];     /* stateless reset tokens */
+    coquic_result_t *result;       /* result being built by the current call */
+    coquic_time_us_t now;
+};
+
+/* conn.c */
+cq_conn *cq_conn_new_client(coquic_endpoint_t *ep, const coquic_open_connection_t *open,
+                            coquic_status_t *status);
+cq_conn *cq_conn_new_server(coquic_endpoint_t *ep, const ngtcp2_pkt_hd *hd, uint64_t route,
+                            coquic_status_t *status);
+void cq_conn_free(cq_conn *c);
+void cq_conn_read(cq_conn *c, const uint8_t *data, size_t len, uint64_t route, uint8_t ecn);
+void cq_conn_drain(cq_conn *c);
+void cq_conn_on_timer(cq_conn *c);
+uint64_t cq_conn_expiry_ns(cq_conn *c); /* UINT64_MAX when none */
+void cq_conn_close(cq_conn *c, uint64_t app_code, const uint8_t *reason, size_t reason_len);
+void cq_conn_send_stream(cq_conn *c, const coquic_send_stream_data_t *in);
+void cq_conn_send_datagram(cq_conn *c, const coquic_send_datagram_data_t *in);
+void cq_conn_reset_stream(cq_conn *c, uint64_t stream_id, uint64_t code);
+void cq_conn_stop_sending(cq_conn *c, uint64_t stream_id, uint64_t code);
+void cq_conn_key_update(cq_conn *c);
+void cq_conn_migrate(cq_conn *c, const coquic_request_connection_migration_t *in);
+bool cq_conn_has_pending_send(const cq_conn *c);
+void cq_conn_fill_stats(cq_conn *c, coquic_x_connection_stats_t *out);
+
+/* path.c: synthetic socket addresses standing for route handles */
+#define CQ_ROUTE_NONE (UINT64_C(1) << 63)
+void cq_path_for_route(ngtcp2_path_storage *ps, uint64_t route);
+uint64_t cq_route_of_addr(const ngtcp2_addr *remote);
+void cq_emit_datagram(coquic_endpoint_t *ep, coquic_connection_handle_t handle, uint64_t route,
+                      uint8_t *bytes, size_t len, uint8_t ngtcp2_ecn);
+
+/* endpoint.c */
+coquic_status_t cq_endpoint_create(const coquic_endpoint_config_t *config, coquic_endpoint_t **out);
+void cq_endpoint_destroy(coquic_endpoint_t *ep);
+coquic_status_t cq_endpoint_open(coquic_endpoint_t *ep, const coquic_open_connection_t *open,
+                                 coquic_connection_handle_t *out_handle);
+void cq_endpoint_input(coquic_endpoint_t *ep, const uint8_t *data, size_t len, uint64_t route, uint8_t ecn);
+void cq_endpoint_on_timer(coquic_endpoint_t *ep);
+uint64_t cq_endpoint_expiry_ns(const coquic_endpoint_t *ep, bool *continuation);
+void cq_endpoint_sweep(coquic_endpoint_t *ep);
+int cq_endpoint_register_cid(coquic_endpoint_t *ep, cq_conn *c, const ngtcp2_cid *cid);
+void cq_endpoint_unregister_cid(coquic_endpoint_t *ep, cq_conn *c, const ngtcp2_cid *cid);
+void cq_endpoint_remove_conn(coquic_endpoint_t *ep, cq_conn *c);
+cq_conn *cq_endpoint_find_conn(const coquic_endpoint_t *ep, coquic_connection_handle_t handle);
+
+/* stream.c */
+cq_stream *cq_stream_get(cq_conn *c, int64_t id);
+cq_stream *cq_stream_create(cq_conn *c, int64_t id);
+void cq_stream_destroy(cq_conn *c, cq_stream *s);
+int cq_stream_append(cq_stream *s, const uint8_t *data, size_t len);
+void cq_stream_on_acked(cq_stream *s, uint64_t offset, uint64_t len);
+size_t cq_stream_unsent_vec(const cq_stream *s, ngtcp2_vec *vec, size_t max_vec);
+void cq_stream_mark_pending(cq_conn *c, cq_stream *s);
+void cq_stream_unlink_pending(cq_conn *c, cq_stream *s);
+bool cq_stream_has_unsent(const cq_stream *s);
+
+/* frames.c: finds STOP_SENDING frames in a decrypted packet payload */
+typedef void (*cq_stop_sending_fn)(void *ctx, uint64_t stream_id, uint64_t code);
+void cq_scan_stop_sending(const uint8_t *payload, size_t len, cq_stop_sending_fn fn, void *ctx);
+
+#endif

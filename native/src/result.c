@@ -1,0 +1,174 @@
+/* Result objects: an ordered effect list plus an arena that owns every viewed byte. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+struct cq_chunk {
+    cq_chunk *next;
+    size_t used, capacity;
+    uint8_t data[];
+};
+
+#define CQ_CHUNK_MIN (64u * 1024u)
+
+coquic_result_t *cq_result_new(void) { return calloc(1, sizeof(coquic_result_t)); }
+
+void cq_result_free(coquic_result_t *r) {
+    if (!r) return;
+    for (cq_chunk *c = r->chunks, *n; c; c = n) {
+        n = c->next;
+        free(c);
+    }
+    free(r->effects);
+    free(r->closes);
+    free(r);
+}
+
+uint8_t *cq_result_reserve(coquic_result_t *r, size_t len) {
+    cq_chunk *c = r->chunks;
+    if (!c || c->capacity - c->used < len) {
+        size_t cap = len > CQ_CHUNK_MIN ? len : CQ_CHUNK_MIN;
+        cq_chunk *n = malloc(sizeof *n + cap);
+        if (!n) {
+            r->out_of_memory = 1;
+            return NULL;
+        }
+        n->used = 0;
+        n->capacity = cap;
+        n->next = c; /* newest first: only the head ever grows */
+        r->chunks = c = n;
+    }
+    uint8_t *p = c->data + c->used;
+    c->used += len;
+    return p;
+}
+
+void cq_result_shrink_last(coquic_result_t *r, uint8_t *ptr, size_t reserved, size_t used) {
+    cq_chunk *c = r->chunks;
+    if (c && used <= reserved && ptr + reserved == c->data + c->used) c->used -= reserved - used;
+}
+
+uint8_t *cq_result_copy(coquic_result_t *r, const uint8_t *data, size_t len) {
+    if (len == 0) return NULL;
+    uint8_t *p = cq_result_reserve(r, len);
+    if (p) memcpy(p, data, len);
+    return p;
+}
+
+static bool grow_array(void **array, size_t *capacity, size_t need, size_t elem) {
+    if (need <= *capacity) return true;
+    size_t cap = *capacity ? *capacity * 2 : 16;
+    while (cap < need) cap *= 2;
+    void *n = realloc(*array, cap * elem);
+    if (!n) return false;
+    *array = n;
+    *capacity = cap;
+    return true;
+}
+
+coquic_effect_t *cq_result_push(coquic_result_t *r, coquic_effect_kind_t kind,
+                                coquic_connection_handle_t connection) {
+    if (!grow_array((void **)&r->effects, &r->effect_capacity, r->effect_count + 1,
+                    sizeof *r->effects)) {
+        r->out_of_memory = 1;
+        return NULL;
+    }
+    coquic_effect_t *e = &r->effects[r->effect_count++];
+    memset(e, 0, sizeof *e);
+    e->kind = kind;
+    e->as.send_datagram.connection = connection; /* every member starts with the handle */
+    return e;
+}
+
+void cq_result_set_local_error(coquic_result_t *r, coquic_local_error_code_t code, bool has_connection,
+                               coquic_connection_handle_t connection, bool has_stream, uint64_t stream_id) {
+    if (r->has_local_error) return; /* the first error of a call is the one reported */
+    r->has_local_error = 1;
+    memset(&r->local_error, 0, sizeof r->local_error);
+    r->local_error.code = code;
+    r->local_error.connection.has_value = has_connection;
+    r->local_error.connection.value = has_connection ? connection : 0;
+    r->local_error.stream_id.has_value = has_stream;
+    r->local_error.stream_id.value = has_stream ? stream_id : 0;
+}
+
+void cq_result_push_close(coquic_result_t *r, coquic_connection_handle_t connection,
+                          coquic_x_close_source_t source, bool is_app, uint64_t code,
+                          const uint8_t *reason, size_t reason_len) {
+    if (!grow_array((void **)&r->closes, &r->close_capacity, r->close_count + 1, sizeof *r->closes)) {
+        r->out_of_memory = 1;
+        return;
+    }
+    coquic_x_close_info_t *ci = &r->closes[r->close_count++];
+    memset(ci, 0, sizeof *ci);
+    ci->connection = connection;
+    ci->source = source;
+    ci->is_application_error = is_app;
+    ci->error_code = code;
+    ci->reason.data = cq_result_copy(r, reason, reason_len);
+    ci->reason.length = ci->reason.data ? reason_len : 0;
+}
+
+/* ---- ABI accessors ---------------------------------------------------------------------- */
+
+COQUIC_FFI_API void coquic_result_destroy(coquic_result_t *result) { cq_result_free(result); }
+
+COQUIC_FFI_API size_t coquic_result_effect_count(const coquic_result_t *result) {
+    return result ? result->effect_count : 0;
+}
+
+COQUIC_FFI_API coquic_status_t coquic_result_effect_at(const coquic_result_t *result, size_t index,
+                                                       coquic_effect_t *out_effect) {
+    if (!result || !out_effect)
+        return cq_fail(COQUIC_STATUS_INVALID_ARGUMENT, "effect_at: NULL result or output");
+    if (index >= result->effect_count)
+        return cq_fail(COQUIC_STATUS_INVALID_ARGUMENT, "effect_at: index %zu out of range (count %zu)",
+                       index, result->effect_count);
+    *out_effect = result->effects[index];
+    return COQUIC_STATUS_OK;
+}
+
+COQUIC_FFI_API coquic_optional_time_us_t coquic_result_next_wakeup(const coquic_result_t *result) {
+    coquic_optional_time_us_t t = {0, 0};
+    if (result && result->has_next_wakeup) {
+        t.has_value = 1;
+        t.value = result->next_wakeup;
+    }
+    return t;
+}
+
+COQUIC_FFI_API uint8_t coquic_result_has_local_error(const coquic_result_t *result) {
+    return result ? result->has_local_error : 0;
+}
+
+COQUIC_FFI_API coquic_status_t coquic_result_local_error(const coquic_result_t *result,
+                                                         coquic_local_error_t *out_error) {
+    if (!result || !out_error || !result->has_local_error)
+        return cq_fail(COQUIC_STATUS_INVALID_ARGUMENT, "local_error: no local error in this result");
+    *out_error = result->local_error;
+    return COQUIC_STATUS_OK;
+}
+
+COQUIC_FFI_API uint8_t coquic_result_send_continuation_pending(const coquic_result_t *result) {
+    return result ? result->send_continuation_pending : 0;
+}
+
+COQUIC_FFI_API const coquic_effect_t *coquic_x_result_effects(const coquic_result_t *result,
+                                                              size_t *out_count) {
+    if (out_count) *out_count = result ? result->effect_count : 0;
+    return result ? result->effects : NULL;
+}
+
+COQUIC_FFI_API uint8_t coquic_x_result_next_wakeup(const coquic_result_t *result,
+                                                   coquic_time_us_t *out_time) {
+    if (!result || !result->has_next_wakeup) return 0;
+    if (out_time) *out_time = result->next_wakeup;
+    return 1;
+}
+
+COQUIC_FFI_API const coquic_x_close_info_t *coquic_x_result_close_infos(const coquic_result_t *result,
+                                                                        size_t *out_count) {
+    if (out_count) *out_count = result ? result->close_count : 0;
+    return result ? result->closes : NULL;
+}
