@@ -109,7 +109,8 @@ COQUIC_FFI_API coquic_status_t coquic_endpoint_input_datagram(coquic_endpoint_t 
         else
             cq_endpoint_input(endpoint, input->bytes.data, input->bytes.length,
                               input->route_handle.has_value ? input->route_handle.value : CQ_ROUTE_NONE,
-                              input->ecn);
+                              input->ecn, input->address_validation_identity.data,
+                              input->address_validation_identity.length);
     }
     return finish(endpoint, st, out_result);
 }

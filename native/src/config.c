@@ -145,7 +145,6 @@ coquic_status_t cq_config_import(const coquic_endpoint_config_t *in, cq_config *
     out->max_outbound_datagram_size = mtu;
 
     REJECT_IF(in->zero_rtt.allow, "zero_rtt.allow (0-RTT)");
-    REJECT_IF(in->retry_enabled, "retry_enabled (Retry)");
     REJECT_IF(in->enable_packet_inspection, "enable_packet_inspection");
     REJECT_IF(in->emit_shared_receive_stream_data, "emit_shared_receive_stream_data");
     if (in->size >= END_OF(coquic_endpoint_config_t, max_server_connections))

@@ -255,6 +255,7 @@ static void fill_settings(ngtcp2_settings *s, const cq_config *cfg, uint64_t ts)
     s->no_tx_udp_payload_size_shaping = cfg->max_outbound_datagram_size > 1200;
     s->no_pmtud = !cfg->transport.pmtud_enabled;
     s->ack_thresh = cfg->transport.ack_eliciting_threshold ? cfg->transport.ack_eliciting_threshold : 2;
+    s->handshake_timeout = 10 * NGTCP2_SECONDS; /* half-open connections do not live forever */
     s->preferred_versions = cfg->versions;
     s->preferred_versionslen = cfg->version_count;
     s->available_versions = cfg->versions;
@@ -357,8 +358,8 @@ cq_conn *cq_conn_new_client(coquic_endpoint_t *ep, const coquic_open_connection_
     return c;
 }
 
-cq_conn *cq_conn_new_server(coquic_endpoint_t *ep, const ngtcp2_pkt_hd *hd, uint64_t route,
-                            coquic_status_t *status) {
+cq_conn *cq_conn_new_server(coquic_endpoint_t *ep, const ngtcp2_pkt_hd *hd, const ngtcp2_cid *retry_odcid,
+                            uint64_t route, coquic_status_t *status) {
     cq_conn *c = conn_alloc(ep, true, route);
     if (!c) {
         *status = cq_fail(COQUIC_STATUS_OUT_OF_MEMORY, "allocating a connection");
@@ -375,8 +376,15 @@ cq_conn *cq_conn_new_server(coquic_endpoint_t *ep, const ngtcp2_pkt_hd *hd, uint
     fill_settings(&settings, &ep->config, cq_us_to_ns(ep->now));
     ngtcp2_transport_params params;
     fill_params(&params, &ep->config.transport);
-    params.original_dcid = hd->dcid;
+    params.original_dcid = retry_odcid ? *retry_odcid : hd->dcid;
     params.original_dcid_present = 1;
+    if (retry_odcid) { /* the client's DCID now is the SCID we put in the Retry */
+        params.retry_scid = hd->dcid;
+        params.retry_scid_present = 1;
+        settings.token = hd->token;
+        settings.tokenlen = hd->tokenlen;
+        settings.token_type = NGTCP2_TOKEN_TYPE_RETRY;
+    }
     params.stateless_reset_token_present = 1;
     ngtcp2_crypto_generate_stateless_reset_token(params.stateless_reset_token, ep->static_secret,
                                                  sizeof ep->static_secret, &scid);

@@ -1,6 +1,8 @@
 /* The endpoint layer ngtcp2 leaves to applications: CID demux, accept, VN, resets, timers. */
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "internal.h"
 
@@ -173,25 +175,109 @@ static size_t live_connections(const coquic_endpoint_t *ep) {
     return n;
 }
 
-static void accept_initial(coquic_endpoint_t *ep, const uint8_t *data, size_t len, uint64_t route, uint8_t ecn) {
+/*
+ * The address a Retry token is bound to: the peer's real transport address when the
+ * runtime supplied its address-validation identity (0x04 a b c d port / 0x06 addr16 port),
+ * otherwise the route's synthetic address.
+ */
+static socklen_t token_address(struct sockaddr_storage *ss, const uint8_t *id, size_t id_len, uint64_t route) {
+    memset(ss, 0, sizeof *ss);
+    if (id_len == 7 && id[0] == 0x04) {
+        struct sockaddr_in *sa = (struct sockaddr_in *)ss;
+        sa->sin_family = AF_INET;
+        memcpy(&sa->sin_addr, id + 1, 4);
+        memcpy(&sa->sin_port, id + 5, 2);
+        return sizeof *sa;
+    }
+    if (id_len == 19 && id[0] == 0x06) {
+        struct sockaddr_in6 *sa = (struct sockaddr_in6 *)ss;
+        sa->sin6_family = AF_INET6;
+        memcpy(&sa->sin6_addr, id + 1, 16);
+        memcpy(&sa->sin6_port, id + 17, 2);
+        return sizeof *sa;
+    }
+    ngtcp2_path_storage ps;
+    cq_path_for_route(&ps, route);
+    memcpy(ss, ps.path.remote.addr, ps.path.remote.addrlen);
+    return ps.path.remote.addrlen;
+}
+
+#define CQ_RETRY_TOKEN_LIFETIME (10 * NGTCP2_SECONDS)
+
+static void send_retry(coquic_endpoint_t *ep, const ngtcp2_pkt_hd *hd, const struct sockaddr_storage *addr,
+                       socklen_t addrlen, uint64_t route) {
+    ngtcp2_cid scid;
+    scid.datalen = CQ_SERVER_CID_LEN;
+    cq_random(scid.data, scid.datalen);
+    uint8_t token[NGTCP2_CRYPTO_MAX_RETRY_TOKENLEN2];
+    ngtcp2_ssize tokenlen = ngtcp2_crypto_generate_retry_token2(
+        token, ep->static_secret, sizeof ep->static_secret, hd->version, (const ngtcp2_sockaddr *)addr, addrlen,
+        &scid, &hd->dcid, cq_us_to_ns(ep->now));
+    if (tokenlen < 0) return;
+    uint8_t *buf = cq_result_reserve(ep->result, CQ_MAX_UDP_PAYLOAD);
+    if (!buf) return;
+    ngtcp2_ssize n = ngtcp2_crypto_write_retry(buf, CQ_MAX_UDP_PAYLOAD, hd->version, &hd->scid, &scid, &hd->dcid,
+                                               token, (size_t)tokenlen);
+    cq_result_shrink_last(ep->result, buf, CQ_MAX_UDP_PAYLOAD, n > 0 ? (size_t)n : 0);
+    if (n > 0) cq_emit_datagram(ep, 0, route, buf, (size_t)n, 0);
+}
+
+static void accept_initial(coquic_endpoint_t *ep, const uint8_t *data, size_t len, uint64_t route, uint8_t ecn,
+                           const uint8_t *identity, size_t identity_len) {
     ngtcp2_pkt_hd hd;
     if (ngtcp2_accept(&hd, data, len) != 0) return; /* not an acceptable Initial: drop */
+    ngtcp2_cid odcid, *validated_odcid = NULL;
+    if (ep->config.retry_enabled) {
+        struct sockaddr_storage addr;
+        socklen_t addrlen = token_address(&addr, identity, identity_len, route);
+        if (hd.tokenlen == 0 || hd.token[0] != NGTCP2_CRYPTO_TOKEN_MAGIC_RETRY2) {
+            send_retry(ep, &hd, &addr, addrlen, route);
+            return;
+        }
+        if (ngtcp2_crypto_verify_retry_token2(&odcid, hd.token, hd.tokenlen, ep->static_secret,
+                                              sizeof ep->static_secret, hd.version, (const ngtcp2_sockaddr *)&addr,
+                                              addrlen, &hd.dcid, CQ_RETRY_TOKEN_LIFETIME, cq_us_to_ns(ep->now)) != 0) {
+            refuse_initial(ep, &hd, route); /* forged, expired or for another address */
+            return;
+        }
+        validated_odcid = &odcid;
+    }
     if (ep->config.max_server_connections && live_connections(ep) >= ep->config.max_server_connections) {
         refuse_initial(ep, &hd, route);
         return;
     }
     coquic_status_t st;
-    cq_conn *c = cq_conn_new_server(ep, &hd, route, &st);
+    cq_conn *c = cq_conn_new_server(ep, &hd, validated_odcid, route, &st);
     if (!c || add_conn(ep, c) != COQUIC_STATUS_OK) {
         if (st == COQUIC_STATUS_OUT_OF_MEMORY) ep->result->out_of_memory = 1;
         return;
     }
-    coquic_effect_t *e = cq_result_push(ep->result, COQUIC_EFFECT_CONNECTION_LIFECYCLE_EVENT, c->handle);
-    if (e) e->as.connection_lifecycle_event.event = COQUIC_LIFECYCLE_ACCEPTED;
+    coquic_result_t *r = ep->result;
+    size_t first = r->effect_count, first_close = r->close_count;
     cq_conn_read(c, data, len, route, ecn);
+    /* A genuine Initial always makes the server answer. One that produced nothing (it did
+     * not decrypt, or was garbage with a valid-looking header) leaves no trace: no
+     * ACCEPTED, no connection, no handle visible to the caller. */
+    bool answered = false;
+    for (size_t i = first; i < r->effect_count; i++)
+        answered |= r->effects[i].kind == COQUIC_EFFECT_SEND_DATAGRAM && r->effects[i].as.send_datagram.connection == c->handle;
+    if (!answered || c->state != CQ_CONN_ACTIVE) {
+        r->effect_count = first;
+        r->close_count = first_close;
+        cq_endpoint_remove_conn(ep, c);
+        ep->next_handle--; /* the handle was never seen */
+        return;
+    }
+    coquic_effect_t *e = cq_result_push(r, COQUIC_EFFECT_CONNECTION_LIFECYCLE_EVENT, c->handle);
+    if (!e) return;
+    coquic_effect_t accepted = *e; /* ACCEPTED goes before the connection's other effects */
+    memmove(&r->effects[first + 1], &r->effects[first], (r->effect_count - 1 - first) * sizeof *e);
+    r->effects[first] = accepted;
+    r->effects[first].as.connection_lifecycle_event.event = COQUIC_LIFECYCLE_ACCEPTED;
 }
 
-void cq_endpoint_input(coquic_endpoint_t *ep, const uint8_t *data, size_t len, uint64_t route, uint8_t ecn) {
+void cq_endpoint_input(coquic_endpoint_t *ep, const uint8_t *data, size_t len, uint64_t route, uint8_t ecn,
+                       const uint8_t *identity, size_t identity_len) {
     if (len == 0 || !data) return;
     if (!(data[0] & 0x80)) { /* short header: try each CID length we hand out */
         for (size_t l = 0; l <= NGTCP2_MAX_CIDLEN; l++) {
@@ -215,7 +301,7 @@ void cq_endpoint_input(coquic_endpoint_t *ep, const uint8_t *data, size_t len, u
     if (rv != 0) return;
     cq_conn *c = cq_map_get(&ep->connections_by_cid, vc.dcid, vc.dcidlen);
     if (c) cq_conn_read(c, data, len, route, ecn);
-    else if (ep->config.role == COQUIC_ROLE_SERVER) accept_initial(ep, data, len, route, ecn);
+    else if (ep->config.role == COQUIC_ROLE_SERVER) accept_initial(ep, data, len, route, ecn, identity, identity_len);
 }
 
 /* ---- timers and bookkeeping --------------------------------------------------------------------- */

@@ -218,8 +218,9 @@ struct coquic_endpoint {
 /* conn.c */
 cq_conn *cq_conn_new_client(coquic_endpoint_t *ep, const coquic_open_connection_t *open,
                             coquic_status_t *status);
-cq_conn *cq_conn_new_server(coquic_endpoint_t *ep, const ngtcp2_pkt_hd *hd, uint64_t route,
-                            coquic_status_t *status);
+/* retry_odcid: the original DCID recovered from a validated Retry token, or NULL. */
+cq_conn *cq_conn_new_server(coquic_endpoint_t *ep, const ngtcp2_pkt_hd *hd, const ngtcp2_cid *retry_odcid,
+                            uint64_t route, coquic_status_t *status);
 void cq_conn_free(cq_conn *c);
 void cq_conn_read(cq_conn *c, const uint8_t *data, size_t len, uint64_t route, uint8_t ecn);
 void cq_conn_drain(cq_conn *c);
@@ -247,7 +248,8 @@ coquic_status_t cq_endpoint_create(const coquic_endpoint_config_t *config, coqui
 void cq_endpoint_destroy(coquic_endpoint_t *ep);
 coquic_status_t cq_endpoint_open(coquic_endpoint_t *ep, const coquic_open_connection_t *open,
                                  coquic_connection_handle_t *out_handle);
-void cq_endpoint_input(coquic_endpoint_t *ep, const uint8_t *data, size_t len, uint64_t route, uint8_t ecn);
+void cq_endpoint_input(coquic_endpoint_t *ep, const uint8_t *data, size_t len, uint64_t route, uint8_t ecn,
+                       const uint8_t *identity, size_t identity_len);
 void cq_endpoint_on_timer(coquic_endpoint_t *ep);
 uint64_t cq_endpoint_expiry_ns(const coquic_endpoint_t *ep, bool *continuation);
 void cq_endpoint_sweep(coquic_endpoint_t *ep);

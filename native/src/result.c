@@ -4,25 +4,68 @@
 
 #include "internal.h"
 
+#define CQ_CHUNK_MIN (64u * 1024u)
+
 struct cq_chunk {
     cq_chunk *next;
     size_t used, capacity;
     uint8_t data[];
 };
 
-#define CQ_CHUNK_MIN (64u * 1024u)
 
-coquic_result_t *cq_result_new(void) { return calloc(1, sizeof(coquic_result_t)); }
+/*
+ * Results are created and destroyed once per call, many thousands of times a second on a
+ * busy endpoint: a small per-thread cache keeps a few of them, each with its effect array
+ * and one arena chunk, so the data path does not go back to malloc for every datagram.
+ */
+#define CQ_RESULT_CACHE 4
+static _Thread_local coquic_result_t *result_cache[CQ_RESULT_CACHE];
+static _Thread_local size_t result_cache_count;
 
-void cq_result_free(coquic_result_t *r) {
-    if (!r) return;
-    for (cq_chunk *c = r->chunks, *n; c; c = n) {
+coquic_result_t *cq_result_new(void) {
+    if (result_cache_count > 0) return result_cache[--result_cache_count];
+    return calloc(1, sizeof(coquic_result_t));
+}
+
+static void free_chunks(cq_chunk *c) {
+    for (cq_chunk *n; c; c = n) {
         n = c->next;
         free(c);
     }
-    free(r->effects);
-    free(r->closes);
-    free(r);
+}
+
+void cq_result_free(coquic_result_t *r) {
+    if (!r) return;
+    if (result_cache_count >= CQ_RESULT_CACHE || r->out_of_memory) {
+        free_chunks(r->chunks);
+        free(r->effects);
+        free(r->closes);
+        free(r);
+        return;
+    }
+    /* Chunks are listed newest first: keep the oldest one unless it is oversized. */
+    cq_chunk *oldest = r->chunks;
+    while (oldest && oldest->next) oldest = oldest->next;
+    for (cq_chunk *c = r->chunks, *n; c != oldest; c = n) {
+        n = c->next;
+        free(c);
+    }
+    if (oldest && oldest->capacity > 4 * CQ_CHUNK_MIN) {
+        free(oldest);
+        oldest = NULL;
+    }
+    if (oldest) oldest->used = 0;
+    coquic_effect_t *effects = r->effects;
+    size_t effect_capacity = r->effect_capacity;
+    coquic_x_close_info_t *closes = r->closes;
+    size_t close_capacity = r->close_capacity;
+    memset(r, 0, sizeof *r);
+    r->chunks = oldest;
+    r->effects = effects;
+    r->effect_capacity = effect_capacity;
+    r->closes = closes;
+    r->close_capacity = close_capacity;
+    result_cache[result_cache_count++] = r;
 }
 
 uint8_t *cq_result_reserve(coquic_result_t *r, size_t len) {
