@@ -379,3 +379,14 @@ COQUIC_FFI_API coquic_optional_time_us_t coquic_endpoint_next_wakeup(const coqui
     t.has_value = coquic_x_endpoint_next_wakeup(endpoint, &t.value);
     return t;
 }
+
+COQUIC_FFI_API coquic_status_t coquic_x_connection_consume(coquic_endpoint_t *endpoint,
+                                                           coquic_connection_handle_t connection,
+                                                           coquic_stream_id_t stream_id, uint64_t bytes,
+                                                           coquic_time_us_t now, coquic_result_t **out_result) {
+    coquic_status_t st = begin(endpoint, now, out_result);
+    if (st != COQUIC_STATUS_OK) return st;
+    cq_conn *c = conn_or_local_error(endpoint, connection);
+    if (c) cq_conn_consume(c, stream_id, bytes);
+    return finish(endpoint, st, out_result);
+}

@@ -115,9 +115,10 @@ static int cb_recv_stream_data(ngtcp2_conn *conn, uint32_t flags, int64_t stream
         d->final_size.value = offset + datalen;
     }
     c->stats.stream_bytes_received += datalen;
-    /* The bytes now belong to the application: give the credit back at once. */
-    ngtcp2_conn_extend_max_stream_offset(conn, stream_id, datalen);
-    ngtcp2_conn_extend_max_offset(conn, datalen);
+    if (!c->endpoint->manual_credit) { /* the bytes now belong to the application: credit back at once */
+        ngtcp2_conn_extend_max_stream_offset(conn, stream_id, datalen);
+        ngtcp2_conn_extend_max_offset(conn, datalen);
+    }
     return 0;
 }
 
@@ -912,6 +913,18 @@ void cq_conn_migrate(cq_conn *c, const coquic_request_connection_migration_t *in
         return;
     }
     c->current_route = in->route_handle;
+    cq_conn_drain(c);
+}
+
+void cq_conn_consume(cq_conn *c, uint64_t stream_id, uint64_t bytes) {
+    if (!conn_usable(c)) return;
+    if (stream_id >= (UINT64_C(1) << 62)) {
+        cq_result_set_local_error(res(c), COQUIC_LOCAL_ERROR_INVALID_STREAM_ID, true, c->handle, true, stream_id);
+        return;
+    }
+    /* A stream that already closed needs no stream credit, but the connection still does. */
+    if (cq_stream_get(c, (int64_t)stream_id)) ngtcp2_conn_extend_max_stream_offset(c->conn, (int64_t)stream_id, bytes);
+    ngtcp2_conn_extend_max_offset(c->conn, bytes);
     cq_conn_drain(c);
 }
 

@@ -43,3 +43,10 @@ COQUIC_FFI_API coquic_status_t coquic_x_endpoint_add_trusted_ca(coquic_endpoint_
         return cq_fail(COQUIC_STATUS_INVALID_ARGUMENT, "add_trusted_ca: only client endpoints verify peers");
     return cq_tls_add_trusted_ca(&endpoint->tls, pem, pem_length);
 }
+
+COQUIC_FFI_API coquic_status_t coquic_x_endpoint_set_manual_credit(coquic_endpoint_t *endpoint, uint8_t enabled) {
+    cq_clear_error();
+    if (!endpoint) return cq_fail(COQUIC_STATUS_INVALID_ARGUMENT, "set_manual_credit: NULL endpoint");
+    endpoint->manual_credit = enabled != 0;
+    return COQUIC_STATUS_OK;
+}

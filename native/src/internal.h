@@ -212,6 +212,7 @@ struct coquic_endpoint {
     coquic_connection_handle_t next_handle;
     uint8_t static_secret[32];     /* stateless reset tokens */
     coquic_result_t *result;       /* result being built by the current call */
+    bool manual_credit;            /* coquic_x_endpoint_set_manual_credit */
     coquic_time_us_t now;
 };
 
@@ -232,6 +233,7 @@ void cq_conn_send_datagram(cq_conn *c, const coquic_send_datagram_data_t *in);
 void cq_conn_reset_stream(cq_conn *c, uint64_t stream_id, uint64_t code);
 void cq_conn_stop_sending(cq_conn *c, uint64_t stream_id, uint64_t code);
 void cq_conn_key_update(cq_conn *c);
+void cq_conn_consume(cq_conn *c, uint64_t stream_id, uint64_t bytes);
 void cq_conn_migrate(cq_conn *c, const coquic_request_connection_migration_t *in);
 bool cq_conn_has_pending_send(const cq_conn *c);
 void cq_conn_fill_stats(cq_conn *c, coquic_x_connection_stats_t *out);

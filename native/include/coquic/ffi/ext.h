@@ -102,6 +102,23 @@ COQUIC_FFI_API coquic_status_t coquic_x_connection_stats(const coquic_endpoint_t
 COQUIC_FFI_API coquic_status_t coquic_x_endpoint_add_trusted_ca(coquic_endpoint_t *endpoint, const char *pem,
                                                                 size_t pem_length);
 
+/*
+ * Receive flow control driven by the application (real backpressure).
+ * By default (as in ABI v12) flow-control credit is returned as soon as stream data is
+ * delivered in a RECEIVE_STREAM_DATA effect, so a peer can send as fast as the endpoint
+ * is fed. With manual credit enabled, credit comes back only when the application calls
+ * coquic_x_connection_consume for bytes it has actually read; an application that stops
+ * reading stops the peer once the windows from the transport config are used up.
+ */
+COQUIC_FFI_API coquic_status_t coquic_x_endpoint_set_manual_credit(coquic_endpoint_t *endpoint, uint8_t enabled);
+
+/* Returns credit for `bytes` consumed from a stream (and the connection) and sends the
+ * resulting MAX_DATA / MAX_STREAM_DATA. Unknown connections give a local error, as usual. */
+COQUIC_FFI_API coquic_status_t coquic_x_connection_consume(coquic_endpoint_t *endpoint,
+                                                           coquic_connection_handle_t connection,
+                                                           coquic_stream_id_t stream_id, uint64_t bytes,
+                                                           coquic_time_us_t now, coquic_result_t **out_result);
+
 #ifdef __cplusplus
 }
 #endif
