@@ -84,6 +84,8 @@ static coquic_status_t do_open(coquic_endpoint_t *ep, const coquic_open_connecti
         if (!bytes_ok(cc->source_connection_id) || !bytes_ok(cc->initial_destination_connection_id) ||
             !bytes_ok(cc->retry_token) || !bytes_ok(in->address_validation_identity))
             st = cq_fail(COQUIC_STATUS_INVALID_ARGUMENT, "open_connection: NULL data with a non-zero length");
+        else if (in->initial_route_handle & CQ_ROUTE_NONE)
+            st = cq_fail(COQUIC_STATUS_INVALID_ARGUMENT, "route handles must be below 2^63 in this engine");
         else
             st = cq_endpoint_open(ep, in, out_connection);
     }
@@ -106,6 +108,8 @@ COQUIC_FFI_API coquic_status_t coquic_endpoint_input_datagram(coquic_endpoint_t 
              COQUIC_STATUS_OK) {
         if (!bytes_ok(input->bytes) || !bytes_ok(input->address_validation_identity))
             st = cq_fail(COQUIC_STATUS_INVALID_ARGUMENT, "inbound datagram: NULL data with a non-zero length");
+        else if (input->route_handle.has_value && (input->route_handle.value & CQ_ROUTE_NONE))
+            st = cq_fail(COQUIC_STATUS_INVALID_ARGUMENT, "route handles must be below 2^63 in this engine");
         else
             cq_endpoint_input(endpoint, input->bytes.data, input->bytes.length,
                               input->route_handle.has_value ? input->route_handle.value : CQ_ROUTE_NONE,
@@ -172,6 +176,8 @@ static coquic_status_t check_input(const coquic_connection_input_t *in) {
         coquic_status_t st = size_check(d->size, sizeof *d, "request_connection_migration");
         if (st == COQUIC_STATUS_OK && !bytes_ok(d->address_validation_identity))
             st = cq_fail(COQUIC_STATUS_INVALID_ARGUMENT, "request_migration: NULL identity with a non-zero length");
+        if (st == COQUIC_STATUS_OK && (d->route_handle & CQ_ROUTE_NONE))
+            st = cq_fail(COQUIC_STATUS_INVALID_ARGUMENT, "route handles must be below 2^63 in this engine");
         return st;
     }
     default:
@@ -388,5 +394,23 @@ COQUIC_FFI_API coquic_status_t coquic_x_connection_consume(coquic_endpoint_t *en
     if (st != COQUIC_STATUS_OK) return st;
     cq_conn *c = conn_or_local_error(endpoint, connection);
     if (c) cq_conn_consume(c, stream_id, bytes);
+    return finish(endpoint, st, out_result);
+}
+
+COQUIC_FFI_API coquic_status_t coquic_x_endpoint_input_datagrams(coquic_endpoint_t *endpoint, const uint8_t *data,
+                                                                 const uint32_t *lengths, const uint64_t *routes,
+                                                                 size_t count, coquic_time_us_t now,
+                                                                 coquic_result_t **out_result) {
+    coquic_status_t st = begin(endpoint, now, out_result);
+    if (st != COQUIC_STATUS_OK) return st;
+    if (count > 0 && (!data || !lengths || !routes))
+        st = cq_fail(COQUIC_STATUS_INVALID_ARGUMENT, "input_datagrams: NULL array with a non-zero count");
+    else {
+        size_t offset = 0;
+        for (size_t i = 0; i < count; i++) {
+            cq_endpoint_input(endpoint, data + offset, lengths[i], routes[i], COQUIC_ECN_UNAVAILABLE, NULL, 0);
+            offset += lengths[i];
+        }
+    }
     return finish(endpoint, st, out_result);
 }

@@ -215,3 +215,41 @@ COQUIC_FFI_API const coquic_x_close_info_t *coquic_x_result_close_infos(const co
     if (out_count) *out_count = result ? result->close_count : 0;
     return result ? result->closes : NULL;
 }
+
+COQUIC_FFI_API void coquic_x_result_summary(const coquic_result_t *result, coquic_x_result_summary_t *out) {
+    if (!out) return;
+    memset(out, 0, sizeof *out);
+    if (!result) return;
+    out->effect_count = result->effect_count;
+    for (size_t i = 0; i < result->effect_count; i++) {
+        if (result->effects[i].kind != COQUIC_EFFECT_SEND_DATAGRAM) continue;
+        out->datagram_count++;
+        out->datagram_bytes += result->effects[i].as.send_datagram.bytes.length;
+    }
+    out->other_effect_count = out->effect_count - out->datagram_count;
+    out->has_next_wakeup = result->has_next_wakeup;
+    out->next_wakeup = result->next_wakeup;
+    out->send_continuation_pending = result->send_continuation_pending;
+    out->has_local_error = result->has_local_error;
+    out->close_info_count = result->close_count > 255 ? 255 : (uint8_t)result->close_count;
+}
+
+COQUIC_FFI_API size_t coquic_x_result_copy_datagrams(const coquic_result_t *result, size_t first, uint8_t *buffer,
+                                                     size_t capacity, uint32_t *lengths, uint64_t *routes,
+                                                     size_t max_datagrams) {
+    if (!result || !buffer || !lengths) return 0;
+    size_t seen = 0, copied = 0, used = 0;
+    for (size_t i = 0; i < result->effect_count && copied < max_datagrams; i++) {
+        const coquic_effect_t *e = &result->effects[i];
+        if (e->kind != COQUIC_EFFECT_SEND_DATAGRAM) continue;
+        if (seen++ < first) continue;
+        const coquic_send_datagram_effect_t *d = &e->as.send_datagram;
+        if (d->bytes.length > capacity - used) break;
+        memcpy(buffer + used, d->bytes.data, d->bytes.length);
+        used += d->bytes.length;
+        lengths[copied] = (uint32_t)d->bytes.length;
+        if (routes) routes[copied] = d->route_handle.has_value ? d->route_handle.value : COQUIC_X_NO_ROUTE;
+        copied++;
+    }
+    return copied;
+}

@@ -119,6 +119,49 @@ COQUIC_FFI_API coquic_status_t coquic_x_connection_consume(coquic_endpoint_t *en
                                                            coquic_stream_id_t stream_id, uint64_t bytes,
                                                            coquic_time_us_t now, coquic_result_t **out_result);
 
+/* ---- batched data path ------------------------------------------------------------------
+ * A runtime that reads many datagrams per wakeup can feed them in one call and get one
+ * result; outbound datagrams can be copied out in one call into a caller buffer. */
+
+/* Route value meaning "no route handle" in the batch arrays below. */
+#define COQUIC_X_NO_ROUTE (UINT64_C(1) << 63)
+
+/*
+ * Feeds `count` inbound datagrams stored back to back in `data` (lengths[i] bytes each,
+ * route handle routes[i], or COQUIC_X_NO_ROUTE) as if coquic_endpoint_input_datagram had
+ * been called for each, and returns one result with all their effects in order. Retry
+ * tokens of datagrams fed this way are bound to their route (there is no identity).
+ */
+COQUIC_FFI_API coquic_status_t coquic_x_endpoint_input_datagrams(coquic_endpoint_t *endpoint, const uint8_t *data,
+                                                                 const uint32_t *lengths, const uint64_t *routes,
+                                                                 size_t count, coquic_time_us_t now,
+                                                                 coquic_result_t **out_result);
+
+/* One-call overview of a result, for runtimes that only need to act on a few fields. */
+typedef struct coquic_x_result_summary {
+    uint64_t effect_count;
+    uint64_t datagram_count;     /* SEND_DATAGRAM effects */
+    uint64_t datagram_bytes;     /* their total payload size */
+    uint64_t other_effect_count; /* everything that is not SEND_DATAGRAM */
+    uint64_t next_wakeup;        /* valid when has_next_wakeup */
+    uint8_t has_next_wakeup;
+    uint8_t send_continuation_pending;
+    uint8_t has_local_error;
+    uint8_t close_info_count;    /* saturates at 255 */
+} coquic_x_result_summary_t;     /* 48 bytes */
+
+COQUIC_FFI_API void coquic_x_result_summary(const coquic_result_t *result, coquic_x_result_summary_t *out);
+
+/*
+ * Copies the payloads of SEND_DATAGRAM effects number first..first+n-1 (counting only
+ * SEND_DATAGRAM effects, in order) back to back into buffer, their lengths into lengths[]
+ * and their routes (or COQUIC_X_NO_ROUTE) into routes[] (routes may be NULL). Stops at
+ * max_datagrams or when the next payload does not fit in capacity. Returns the number copied.
+ */
+COQUIC_FFI_API size_t coquic_x_result_copy_datagrams(const coquic_result_t *result, size_t first, uint8_t *buffer,
+                                                     size_t capacity, uint32_t *lengths, uint64_t *routes,
+                                                     size_t max_datagrams);
+
 #ifdef __cplusplus
 }
 #endif
