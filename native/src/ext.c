@@ -50,3 +50,14 @@ COQUIC_FFI_API coquic_status_t coquic_x_endpoint_set_manual_credit(coquic_endpoi
     endpoint->manual_credit = enabled != 0;
     return COQUIC_STATUS_OK;
 }
+
+COQUIC_FFI_API uint64_t coquic_x_stream_send_buffered(const coquic_endpoint_t *endpoint,
+                                                      coquic_connection_handle_t connection,
+                                                      coquic_stream_id_t stream_id) {
+    if (!endpoint || stream_id >= (UINT64_C(1) << 62)) return 0;
+    cq_conn *c = cq_endpoint_find_conn(endpoint, connection);
+    if (!c || c->state != CQ_CONN_ACTIVE) return 0;
+    cq_stream *s = cq_stream_get(c, (int64_t)stream_id);
+    if (!s || s->write_shut) return 0;
+    return s->write_offset - s->acked_offset;
+}

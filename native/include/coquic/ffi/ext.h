@@ -119,6 +119,15 @@ COQUIC_FFI_API coquic_status_t coquic_x_connection_consume(coquic_endpoint_t *en
                                                            coquic_stream_id_t stream_id, uint64_t bytes,
                                                            coquic_time_us_t now, coquic_result_t **out_result);
 
+/*
+ * Bytes handed to a stream's send side that the peer has not acknowledged yet (queued,
+ * in flight or awaiting retransmission): what a writer applies backpressure on.
+ * 0 for unknown or finished streams and unknown connections.
+ */
+COQUIC_FFI_API uint64_t coquic_x_stream_send_buffered(const coquic_endpoint_t *endpoint,
+                                                      coquic_connection_handle_t connection,
+                                                      coquic_stream_id_t stream_id);
+
 /* ---- batched data path ------------------------------------------------------------------
  * A runtime that reads many datagrams per wakeup can feed them in one call and get one
  * result; outbound datagrams can be copied out in one call into a caller buffer. */
