@@ -158,6 +158,11 @@ static int cb_stream_close(ngtcp2_conn *conn, uint32_t flags, int64_t stream_id,
         flush_stop_records_for(c, s); /* a STOP_SENDING in this packet may have closed it */
         cq_stream_destroy(c, s);
     }
+    /* A finished peer stream frees a slot: grant the peer one more (MAX_STREAMS). */
+    if (!stream_is_local(c, stream_id)) {
+        if (stream_is_uni(stream_id)) ngtcp2_conn_extend_max_streams_uni(conn, 1);
+        else ngtcp2_conn_extend_max_streams_bidi(conn, 1);
+    }
     return 0;
 }
 
@@ -526,7 +531,7 @@ static void open_pending_streams(cq_conn *c, bool uni) {
         if (!s) continue; /* a skipped id: open but unused, as RFC 9000 §3.2 implies */
         s->open_in_ngtcp2 = true;
         if (s->write_shut && !s->peer_stop_seen)
-            ngtcp2_conn_shutdown_stream_write(c->conn, 0, s->id, 0);
+            ngtcp2_conn_shutdown_stream_write(c->conn, 0, s->id, s->reset_code);
         else if (cq_stream_has_unsent(s))
             cq_stream_mark_pending(c, s);
     }
@@ -624,6 +629,7 @@ void cq_conn_reset_stream(cq_conn *c, uint64_t stream_id, uint64_t code) {
     if (!s) return;
     if (s->write_shut) return; /* already reset (by us or in answer to STOP_SENDING) */
     s->write_shut = true;
+    s->reset_code = code;
     cq_stream_unlink_pending(c, s);
     if (s->open_in_ngtcp2) ngtcp2_conn_shutdown_stream_write(c->conn, 0, s->id, code);
     cq_conn_drain(c);

@@ -148,6 +148,7 @@ typedef struct cq_stream {
     bool read_shut;       /* we sent STOP_SENDING or the read side completed */
     bool in_pending_list;
     bool blocked;         /* flow-control blocked during the current drain */
+    uint64_t reset_code;  /* our RESET_STREAM code, applied once the stream opens */
     cq_send_chunk *head, *tail; /* unacknowledged data, in offset order */
     uint64_t write_offset;      /* total bytes the application handed us */
     uint64_t sent_offset;       /* bytes handed to ngtcp2 */

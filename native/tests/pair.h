@@ -1,0 +1,112 @@
+/*
+ * Two endpoints joined in memory on a virtual microsecond clock, driven only through the
+ * public ABI (like quinn-proto's Pair): datagrams cross a simulated link with delay, loss,
+ * reordering, duplication, corruption and a rate limit, chosen by a seeded PRNG.
+ */
+#ifndef COQUIC_TEST_PAIR_H
+#define COQUIC_TEST_PAIR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "coquic/ffi/core.h"
+#include "coquic/ffi/ext.h"
+
+typedef struct pair_options {
+    uint64_t delay_us;          /* one-way delay, default 5000 */
+    double loss, reorder, duplicate, corrupt;
+    uint64_t rate_bytes_per_s;  /* 0 = unlimited */
+    uint64_t seed;
+    void (*client_config)(coquic_endpoint_config_t *);
+    void (*server_config)(coquic_endpoint_config_t *);
+} pair_options;
+
+typedef struct stream_record {
+    coquic_connection_handle_t conn;
+    uint64_t id;
+    uint64_t next_offset; /* contiguous bytes received */
+    bool fin;
+    uint64_t final_size;
+    uint64_t mismatches;  /* bytes that differ from pattern_byte() */
+    uint8_t *data;        /* kept when the stream is small (<= 1 MiB) */
+    size_t data_cap;
+    bool offset_error;    /* data arrived at an unexpected offset */
+} stream_record;
+
+typedef struct event_record {
+    coquic_effect_kind_t kind;
+    coquic_connection_handle_t conn;
+    uint64_t a, b, c; /* kind-specific: state change / lifecycle event / stream id, code, final size */
+} event_record;
+
+typedef struct side {
+    coquic_endpoint_t *ep;
+    event_record *events;
+    size_t event_count, event_cap;
+    stream_record *streams;
+    size_t stream_count, stream_cap;
+    size_t last_stream;
+    uint8_t **datagrams;
+    size_t *datagram_lens;
+    size_t datagram_count, datagram_cap;
+    coquic_x_close_info_t closes[16];
+    char close_reasons[16][64];
+    size_t close_count;
+    coquic_local_error_t last_local_error;
+    size_t local_error_count;
+    uint64_t datagrams_sent, bytes_sent;
+    bool verify_pattern;  /* check stream bytes against pattern_byte() */
+} side;
+
+typedef struct pair {
+    side client, server;
+    uint64_t now;
+    pair_options opt;
+    uint64_t rng;
+    struct in_flight *heap;
+    size_t heap_len, heap_cap;
+    uint64_t seq;
+    uint64_t link_free_at[2]; /* rate limit: when each direction's link is free again */
+    bool capture;            /* keep copies of datagrams sent to the server */
+    uint8_t **captured;
+    size_t *captured_lens;
+    size_t captured_count, captured_cap;
+} pair;
+
+/* Expected stream content: a function of offset and stream id. */
+static inline uint8_t pattern_byte(uint64_t offset, uint64_t stream_id) {
+    return (uint8_t)(((offset * 31u + 7u) ^ stream_id) & 0xffu);
+}
+void pattern_fill(uint8_t *buf, size_t len, uint64_t offset, uint64_t stream_id);
+
+pair *pair_new(const pair_options *opt);
+void pair_free(pair *p);
+uint64_t pair_random(pair *p);
+coquic_connection_handle_t pair_connect(pair *p);
+/* Records a result's effects for `s` and queues its datagrams; destroys the result. */
+void pair_absorb(pair *p, side *s, coquic_result_t *r);
+/* Handles the next event (arrival or timer); false when nothing is left to do. */
+bool pair_step(pair *p);
+/* Steps until pred holds or max_virtual_us passes; returns pred's final value. */
+bool pair_run_until(pair *p, bool (*pred)(pair *, void *), void *ctx, uint64_t max_virtual_us);
+/* Feeds raw bytes to an endpoint as a datagram from route 1. */
+void pair_inject(pair *p, side *to, const uint8_t *bytes, size_t len);
+
+/* Queries over recorded events. */
+size_t side_count(const side *s, coquic_effect_kind_t kind, uint64_t a);
+const event_record *side_find(const side *s, coquic_effect_kind_t kind, uint64_t a, size_t nth);
+stream_record *side_stream(side *s, coquic_connection_handle_t conn, uint64_t id);
+coquic_connection_handle_t side_accepted(const side *s); /* first ACCEPTED handle or 0 */
+bool side_has_state(const side *s, coquic_connection_handle_t conn, coquic_state_change_t change);
+
+/* Helpers that call one ABI function and absorb its result. */
+void pair_send(pair *p, side *s, coquic_connection_handle_t conn, uint64_t stream, const uint8_t *data, size_t len,
+               bool fin);
+void pair_send_pattern(pair *p, side *s, coquic_connection_handle_t conn, uint64_t stream, size_t len, bool fin);
+
+/* Common predicates. */
+bool pred_confirmed(pair *p, void *ctx);         /* both sides HANDSHAKE_CONFIRMED */
+bool pred_no_connections(pair *p, void *ctx);    /* both endpoints have no connections */
+
+#endif
