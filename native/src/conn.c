@@ -333,7 +333,7 @@ cq_conn *cq_conn_new_client(coquic_endpoint_t *ep, const coquic_open_connection_
                         cc->initial_destination_connection_id.length);
     }
     ngtcp2_path_storage ps;
-    cq_path_for_route(&ps, open->initial_route_handle);
+    cq_path_for_route(&ps, open->initial_route_handle, true);
     ngtcp2_callbacks cb;
     fill_callbacks(&cb, false);
     ngtcp2_settings settings;
@@ -375,7 +375,7 @@ cq_conn *cq_conn_new_server(coquic_endpoint_t *ep, const ngtcp2_pkt_hd *hd, cons
     scid.datalen = CQ_SERVER_CID_LEN;
     cq_random(scid.data, scid.datalen);
     ngtcp2_path_storage ps;
-    cq_path_for_route(&ps, route);
+    cq_path_for_route(&ps, route, false);
     ngtcp2_callbacks cb;
     fill_callbacks(&cb, true);
     ngtcp2_settings settings;
@@ -454,7 +454,7 @@ static void send_close(cq_conn *c, const ngtcp2_ccerr *ccerr) {
         return;
     }
     cq_result_shrink_last(res(c), buf, cap, (size_t)n);
-    cq_emit_datagram(c->endpoint, c->handle, cq_route_of_addr(&ps.path.remote), buf, (size_t)n, pi.ecn);
+    cq_emit_datagram(c->endpoint, c->handle, cq_route_of_path(&ps.path, !c->is_server), buf, (size_t)n, pi.ecn);
     free(c->close_packet);
     c->close_packet = malloc((size_t)n);
     if (c->close_packet) {
@@ -797,7 +797,7 @@ void cq_conn_drain(cq_conn *c) {
         }
         if (nwrite == 0) break; /* congestion/pacing limited, or nothing left */
         cq_result_shrink_last(res(c), buf, cap, (size_t)nwrite);
-        cq_emit_datagram(c->endpoint, c->handle, cq_route_of_addr(&ps.path.remote), buf, (size_t)nwrite, pi.ecn);
+        cq_emit_datagram(c->endpoint, c->handle, cq_route_of_path(&ps.path, !c->is_server), buf, (size_t)nwrite, pi.ecn);
         c->stats.udp_bytes_sent += (uint64_t)nwrite;
         c->stats.packets_sent++;
         buf = NULL;
@@ -834,7 +834,7 @@ void cq_conn_read(cq_conn *c, const uint8_t *data, size_t len, uint64_t route, u
         ngtcp2_conn_get_handshake_completed(c->conn))
         return; /* address changes are refused by configuration */
     ngtcp2_path_storage ps;
-    cq_path_for_route(&ps, route);
+    cq_path_for_route(&ps, route, !c->is_server);
     ngtcp2_pkt_info pi = {.ecn = ecn_to_ngtcp2(ecn)};
     reading_conn = c;
     stop_record_count = 0;
@@ -853,7 +853,7 @@ void cq_conn_read(cq_conn *c, const uint8_t *data, size_t len, uint64_t route, u
         return;
     }
     const ngtcp2_path *cur = ngtcp2_conn_get_path(c->conn);
-    c->current_route = cq_route_of_addr(&cur->remote);
+    c->current_route = cq_route_of_path(cur, !c->is_server);
     cq_conn_drain(c);
 }
 
@@ -911,7 +911,7 @@ void cq_conn_migrate(cq_conn *c, const coquic_request_connection_migration_t *in
     if (!c->is_server && in->reason == COQUIC_MIGRATION_REASON_ACTIVE &&
         c->confirmed_emitted) {
         ngtcp2_path_storage ps;
-        cq_path_for_route(&ps, in->route_handle);
+        cq_path_for_route(&ps, in->route_handle, true);
         rv = ngtcp2_conn_initiate_migration(c->conn, &ps.path, now_ns(c));
     }
     if (rv != 0) {

@@ -197,7 +197,7 @@ static socklen_t token_address(struct sockaddr_storage *ss, const uint8_t *id, s
         return sizeof *sa;
     }
     ngtcp2_path_storage ps;
-    cq_path_for_route(&ps, route);
+    cq_path_for_route(&ps, route, false);
     memcpy(ss, ps.path.remote.addr, ps.path.remote.addrlen);
     return ps.path.remote.addrlen;
 }

@@ -241,8 +241,8 @@ void cq_conn_fill_stats(cq_conn *c, coquic_x_connection_stats_t *out);
 
 /* path.c: synthetic socket addresses standing for route handles */
 #define CQ_ROUTE_NONE (UINT64_C(1) << 63)
-void cq_path_for_route(ngtcp2_path_storage *ps, uint64_t route);
-uint64_t cq_route_of_addr(const ngtcp2_addr *remote);
+void cq_path_for_route(ngtcp2_path_storage *ps, uint64_t route, bool client);
+uint64_t cq_route_of_path(const ngtcp2_path *path, bool client);
 void cq_emit_datagram(coquic_endpoint_t *ep, coquic_connection_handle_t handle, uint64_t route,
                       uint8_t *bytes, size_t len, uint8_t ngtcp2_ecn);
 

@@ -1,9 +1,13 @@
 /*
  * Route handles as network paths. ngtcp2 reasons about paths as socket addresses; the
- * ABI names paths with opaque 64-bit route handles. Each route handle gets a synthetic
- * IPv6 address (fd00:c0de::/64 + the handle), so ngtcp2's path logic (migration,
- * validation, anti-amplification per path) works unchanged, and the handle comes back
- * out of every path ngtcp2 writes to.
+ * ABI names paths with opaque 64-bit route handles (a local socket + a peer address).
+ * Each route handle gets a synthetic IPv6 address (fd00:c0de::/64 + the handle), so
+ * ngtcp2's path logic (migration, validation, anti-amplification per path) works
+ * unchanged, and the handle comes back out of every path ngtcp2 writes to.
+ *
+ * On a server the route names the peer, so it becomes the remote address. On a client
+ * the peer is the one server and a new route means a new local socket (migration), so
+ * it becomes the local address.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -26,21 +30,23 @@ static void route_addr(struct sockaddr_in6 *sa, uint64_t route) {
     sa->sin6_port = htons(present ? ROUTE_PORT_PRESENT : ROUTE_PORT_ABSENT);
 }
 
-void cq_path_for_route(ngtcp2_path_storage *ps, uint64_t route) {
-    struct sockaddr_in6 local, remote;
-    memset(&local, 0, sizeof local);
-    local.sin6_family = AF_INET6;
-    local.sin6_addr.s6_addr[0] = 0xfd;
-    local.sin6_addr.s6_addr[15] = 1;
-    local.sin6_port = htons(4433);
-    route_addr(&remote, route);
-    ngtcp2_path_storage_init(ps, (const ngtcp2_sockaddr *)&local, sizeof local,
-                             (const ngtcp2_sockaddr *)&remote, sizeof remote, NULL);
+void cq_path_for_route(ngtcp2_path_storage *ps, uint64_t route, bool client) {
+    struct sockaddr_in6 fixed, routed;
+    memset(&fixed, 0, sizeof fixed);
+    fixed.sin6_family = AF_INET6;
+    fixed.sin6_addr.s6_addr[0] = 0xfd;
+    fixed.sin6_addr.s6_addr[15] = 1;
+    fixed.sin6_port = htons(4433);
+    route_addr(&routed, route);
+    const struct sockaddr_in6 *local = client ? &routed : &fixed, *remote = client ? &fixed : &routed;
+    ngtcp2_path_storage_init(ps, (const ngtcp2_sockaddr *)local, sizeof *local, (const ngtcp2_sockaddr *)remote,
+                             sizeof *remote, NULL);
 }
 
-uint64_t cq_route_of_addr(const ngtcp2_addr *remote) {
-    if (!remote->addr || remote->addr->sa_family != AF_INET6) return CQ_ROUTE_NONE;
-    const struct sockaddr_in6 *sa = (const struct sockaddr_in6 *)(const void *)remote->addr;
+uint64_t cq_route_of_path(const ngtcp2_path *path, bool client) {
+    const ngtcp2_addr *a = client ? &path->local : &path->remote;
+    if (!a->addr || a->addr->sa_family != AF_INET6) return CQ_ROUTE_NONE;
+    const struct sockaddr_in6 *sa = (const struct sockaddr_in6 *)(const void *)a->addr;
     if (ntohs(sa->sin6_port) != ROUTE_PORT_PRESENT) return CQ_ROUTE_NONE;
     uint64_t h = 0;
     for (int i = 0; i < 8; i++) h = (h << 8) | sa->sin6_addr.s6_addr[8 + i];

@@ -1,0 +1,164 @@
+/* Our coquic_x_ extensions and the optional ABI features the engine implements. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "pair.h"
+#include "test.h"
+
+static bool server_stream0_at_least(pair *p, void *ctx) {
+    coquic_connection_handle_t s = side_accepted(&p->server);
+    return s && side_stream(&p->server, s, 0)->next_offset >= *(uint64_t *)ctx;
+}
+
+TEST(ext_stats_report_rtt_and_bytes) {
+    pair *p = pair_new(NULL);
+    coquic_connection_handle_t c = pair_connect(p);
+    CHECK(pair_run_until(p, pred_confirmed, &c, 10000000));
+    uint64_t want = 200000;
+    pair_send_pattern(p, &p->client, c, 0, (size_t)want, true);
+    CHECK(pair_run_until(p, server_stream0_at_least, &want, 10000000));
+    coquic_x_connection_stats_t st;
+    memset(&st, 0, sizeof st);
+    st.size = sizeof st;
+    CHECK_EQ(coquic_x_connection_stats(p->client.ep, c, &st), COQUIC_STATUS_OK);
+    /* one-way delay 5 ms: the smoothed RTT is about 10 ms */
+    CHECK(st.smoothed_rtt_us >= 9000 && st.smoothed_rtt_us <= 40000);
+    CHECK(st.min_rtt_us >= 9000);
+    CHECK(st.congestion_window > 0);
+    CHECK(st.stream_bytes_sent >= want);
+    CHECK(st.udp_bytes_sent > want);
+    CHECK(st.packets_sent > 100);
+    CHECK_EQ(st.packets_lost, UINT64_MAX); /* not reported by ngtcp2 1.11 */
+    CHECK_EQ(st.handshake_completed, 1);
+    CHECK_EQ(st.streams_opened_local, 1);
+    st.size = 8;
+    CHECK_EQ(coquic_x_connection_stats(p->client.ep, c, &st), COQUIC_STATUS_INVALID_ARGUMENT);
+    st.size = sizeof st;
+    CHECK_EQ(coquic_x_connection_stats(p->client.ep, 12345, &st), COQUIC_STATUS_INVALID_ARGUMENT);
+    pair_free(p);
+}
+
+static bool client_failed(pair *p, void *ctx) { return p->client.close_count > 0; }
+static bool never(pair *p, void *ctx) { return false; }
+
+TEST(ext_manual_credit_applies_backpressure) {
+    pair *p = pair_new(NULL);
+    coquic_x_endpoint_set_manual_credit(p->server.ep, 1);
+    coquic_connection_handle_t c = pair_connect(p);
+    CHECK(pair_run_until(p, pred_confirmed, &c, 10000000));
+    /* stream window 16 MiB: without consume() the server never gets more than that */
+    size_t size = 20u << 20;
+    pair_send_pattern(p, &p->client, c, 0, size, true);
+    uint64_t window = 16u << 20;
+    CHECK(pair_run_until(p, server_stream0_at_least, &window, 60000000));
+    pair_run_until(p, never, NULL, 1000000); /* one more virtual second: nothing may arrive */
+    coquic_connection_handle_t s = side_accepted(&p->server);
+    uint64_t stalled_at = side_stream(&p->server, s, 0)->next_offset;
+    CHECK_EQ(stalled_at, window);
+    CHECK(coquic_x_stream_send_buffered(p->client.ep, c, 0) >= size - window);
+    coquic_result_t *r;
+    CHECK_EQ(coquic_x_connection_consume(p->server.ep, s, 0, window, p->now, &r), COQUIC_STATUS_OK);
+    pair_absorb(p, &p->server, r);
+    uint64_t all = size;
+    CHECK(pair_run_until(p, server_stream0_at_least, &all, 60000000));
+    CHECK_EQ(side_stream(&p->server, s, 0)->mismatches, 0);
+    CHECK(!client_failed(p, NULL));
+    pair_free(p);
+}
+
+TEST(ext_batch_io_matches_single_calls) {
+    pair *p = pair_new(NULL);
+    p->capture = true;
+    pair_connect(p);
+    /* feed the client's first flight to a server in one batched call */
+    size_t n = p->captured_count, total = 0;
+    for (size_t i = 0; i < n; i++) total += p->captured_lens[i];
+    uint8_t *data = malloc(total);
+    uint32_t *lens = malloc(n * sizeof *lens);
+    uint64_t *routes = malloc(n * sizeof *routes);
+    size_t at = 0;
+    for (size_t i = 0; i < n; i++) {
+        memcpy(data + at, p->captured[i], p->captured_lens[i]);
+        at += p->captured_lens[i];
+        lens[i] = (uint32_t)p->captured_lens[i];
+        routes[i] = 1;
+    }
+    coquic_result_t *r;
+    CHECK_EQ(coquic_x_endpoint_input_datagrams(p->server.ep, data, lens, routes, n, p->now, &r), COQUIC_STATUS_OK);
+    coquic_x_result_summary_t sum;
+    coquic_x_result_summary(r, &sum);
+    CHECK(sum.datagram_count >= 1);
+    CHECK_EQ(sum.effect_count, sum.datagram_count + sum.other_effect_count);
+    CHECK(sum.other_effect_count >= 1); /* ACCEPTED */
+    uint8_t out[8 * 1500];
+    uint32_t out_lens[8];
+    uint64_t out_routes[8];
+    size_t copied = coquic_x_result_copy_datagrams(r, 0, out, sizeof out, out_lens, out_routes, 8);
+    CHECK_EQ(copied, sum.datagram_count < 8 ? sum.datagram_count : 8);
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < copied; i++) bytes += out_lens[i];
+    CHECK(copied < sum.datagram_count || bytes == sum.datagram_bytes);
+    CHECK_EQ(out_routes[0], 1);
+    CHECK_EQ(coquic_x_result_copy_datagrams(r, sum.datagram_count, out, sizeof out, out_lens, out_routes, 8), 0);
+    CHECK_EQ(coquic_x_result_copy_datagrams(r, 0, out, 10, out_lens, out_routes, 8), 0); /* does not fit */
+    coquic_result_destroy(r);
+    CHECK_EQ(coquic_endpoint_connection_count(p->server.ep), 1);
+    free(data);
+    free(lens);
+    free(routes);
+    pair_free(p);
+}
+
+TEST(ext_key_update_keeps_the_connection_working) {
+    pair *p = pair_new(NULL);
+    coquic_connection_handle_t c = pair_connect(p);
+    CHECK(pair_run_until(p, pred_confirmed, &c, 10000000));
+    coquic_result_t *r;
+    CHECK_EQ(coquic_connection_request_key_update(p->client.ep, c, p->now, &r), COQUIC_STATUS_OK);
+    CHECK_EQ(coquic_result_has_local_error(r), 0);
+    pair_absorb(p, &p->client, r);
+    uint64_t want = 300000;
+    pair_send_pattern(p, &p->client, c, 0, (size_t)want, true);
+    CHECK(pair_run_until(p, server_stream0_at_least, &want, 20000000));
+    CHECK_EQ(side_stream(&p->server, side_accepted(&p->server), 0)->mismatches, 0);
+    pair_free(p);
+}
+
+TEST(ext_migration_to_a_new_route) {
+    pair *p = pair_new(NULL);
+    coquic_connection_handle_t c = pair_connect(p);
+    CHECK(pair_run_until(p, pred_confirmed, &c, 10000000));
+    pair_run_until(p, never, NULL, 200000); /* let NEW_CONNECTION_ID frames arrive */
+    coquic_request_connection_migration_t m = {sizeof m, 2, COQUIC_MIGRATION_REASON_ACTIVE, {NULL, 0}};
+    coquic_result_t *r;
+    CHECK_EQ(coquic_connection_request_migration(p->client.ep, c, &m, p->now, &r), COQUIC_STATUS_OK);
+    CHECK_EQ(coquic_result_has_local_error(r), 0);
+    bool new_route = false;
+    size_t n = 0;
+    const coquic_effect_t *e = coquic_x_result_effects(r, &n);
+    for (size_t i = 0; i < n; i++)
+        new_route |= e[i].kind == COQUIC_EFFECT_SEND_DATAGRAM && e[i].as.send_datagram.route_handle.has_value &&
+                     e[i].as.send_datagram.route_handle.value == 2;
+    pair_absorb(p, &p->client, r);
+    CHECK(new_route);
+    pair_free(p);
+}
+
+TEST(ext_trusted_ca_and_verification) {
+    /* verify_peer on: an unknown self-signed certificate is refused with a clear reason... */
+    pair *p = pair_new(NULL);
+    coquic_endpoint_destroy(p->client.ep);
+    coquic_endpoint_config_t cc;
+    coquic_endpoint_config_init(&cc);
+    cc.application_protocol = "coquic-test";
+    cc.application_protocol_length = 11;
+    cc.verify_peer = 1;
+    CHECK_EQ(coquic_endpoint_create(&cc, &p->client.ep), COQUIC_STATUS_OK);
+    coquic_connection_handle_t c = pair_connect(p);
+    bool refused = pair_run_until(p, client_failed, NULL, 10000000);
+    bool readable = refused && strstr(p->client.close_reasons[0], "certificate") != NULL;
+    pair_free(p);
+    CHECK(refused);
+    CHECK(readable);
+    (void)c;
+}
