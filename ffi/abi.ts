@@ -91,7 +91,7 @@ export const EXTENSION_SYMBOLS = {
   coquic_x_stream_send_buffered: { parameters: ["ptr", "u64", "u64"], result: "u64" },
   coquic_x_endpoint_input_datagrams: { parameters: ["ptr", "buf", "buf", "buf", "u64", ...R], result: "u8" },
   coquic_x_result_summary: { parameters: ["ptr", "buf"], result: "void" },
-  coquic_x_result_copy_datagrams: { parameters: ["ptr", "u64", "buf", "u64", "buf", "buf", "u64"], result: "u64" },
+  coquic_x_result_copy_datagrams: { parameters: ["ptr", "u64", "buf", "u64", "buf", "buf", "buf", "buf", "u64"], result: "u64" },
 } as const satisfies Record<string, SymbolSpec>;
 
 /** Names of the core symbols. */

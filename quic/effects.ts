@@ -128,6 +128,7 @@ export type Effect =
   | NewTokenAvailableEffect
   | UnknownEffect;
 
+const EMPTY = new Uint8Array(0);
 const STATE_NAMES: StateChangeName[] = ["handshake_ready", "handshake_confirmed", "failed"];
 const LIFECYCLE_NAMES: LifecycleName[] = ["created", "accepted", "closed"];
 
@@ -148,7 +149,7 @@ export function copyView(ffi: FfiRuntime, view: DataView, at: number): Uint8Arra
  * if (e.kind === "send_datagram") socket.send(e.bytes);
  * ```
  */
-export function decodeEffect(ffi: FfiRuntime, view: DataView, base: number): Effect {
+export function decodeEffect(ffi: FfiRuntime, view: DataView, base: number, skipDatagramBytes = false): Effect {
   const E = L.Effect;
   const kind = view.getUint8(base + E.kind);
   const connection = view.getBigUint64(base + E.connection, true);
@@ -162,7 +163,7 @@ export function decodeEffect(ffi: FfiRuntime, view: DataView, base: number): Eff
         kind: "send_datagram",
         connection,
         routeHandle: u8(d.route_handle) ? u64(d.route_handle + 8) : undefined,
-        bytes: bytes(d.bytes),
+        bytes: skipDatagramBytes ? EMPTY : bytes(d.bytes),
         ecn: u8(d.ecn),
         isPmtuProbe: u8(d.is_pmtu_probe) !== 0,
       };

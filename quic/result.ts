@@ -6,7 +6,7 @@
  * @module
  */
 import * as L from "../ffi/layout.ts";
-import { CloseSource } from "../ffi/abi.ts";
+import { CloseSource, NO_ROUTE } from "../ffi/abi.ts";
 import type { CoquicLibrary } from "../ffi/loader.ts";
 import { copyView, decodeEffect, type Effect } from "./effects.ts";
 import { LocalError } from "./errors.ts";
@@ -47,8 +47,34 @@ class ResultReader {
   readonly word = new Uint8Array(8);
   readonly wordView = new DataView(this.word.buffer);
   readonly localError = new Uint8Array(L.LocalError.size);
+  readonly summary = new Uint8Array(L.ResultSummary.size);
+  readonly summaryView = new DataView(this.summary.buffer);
   big = new Uint8Array(L.Effect.size * 64);
+  lengths = new Uint32Array(256);
   constructor(readonly lib: CoquicLibrary) {}
+}
+
+/**
+ * The datagrams of a result, copied out in one call: one buffer for all payloads and one
+ * subarray per datagram, routes decoded from the copy.
+ */
+function copyDatagrams(
+  rd: ResultReader,
+  result: bigint,
+  count: number,
+  bytes: number,
+): { bytes: Uint8Array; routes: BigUint64Array; connections: BigUint64Array; ecns: Uint8Array; lengths: Uint32Array } {
+  const out = new Uint8Array(bytes);
+  const meta = new BigUint64Array(2 * count);
+  const routes = meta.subarray(0, count), connections = meta.subarray(count);
+  const ecns = new Uint8Array(count);
+  if (rd.lengths.length < count) rd.lengths = new Uint32Array(count * 2);
+  const lengths = rd.lengths.subarray(0, count);
+  const n = Number(
+    rd.lib.symbols.coquic_x_result_copy_datagrams(result, 0n, out, BigInt(bytes), lengths, routes, connections, ecns, BigInt(count)),
+  );
+  if (n !== count) throw new Error(`coquic_x_result_copy_datagrams copied ${n} of ${count} datagrams`);
+  return { bytes: out, routes, connections, ecns, lengths };
 }
 
 const readers = new WeakMap<CoquicLibrary, ResultReader>();
@@ -60,7 +86,43 @@ function readerFor(lib: CoquicLibrary): ResultReader {
 }
 
 /** Reads the effects of a native result. */
-function readEffects(rd: ResultReader, result: bigint): Effect[] {
+function readEffects(rd: ResultReader, result: bigint, datagramCount: number, datagramBytes: number, otherCount: number): Effect[] {
+  const { lib } = rd;
+  const s = lib.symbols;
+  if (lib.extensions.batchIo && datagramCount > 0) {
+    // Datagram payloads in one copy; other effects (rare on the data path) decoded in order.
+    const d = copyDatagrams(rd, result, datagramCount, datagramBytes);
+    const datagramEffects: Effect[] = [];
+    let at = 0;
+    for (let i = 0; i < datagramCount; i++) {
+      const len = d.lengths[i];
+      const route = d.routes[i];
+      datagramEffects.push({
+        kind: "send_datagram",
+        connection: d.connections[i],
+        routeHandle: route === NO_ROUTE ? undefined : route,
+        bytes: d.bytes.subarray(at, at + len),
+        ecn: d.ecns[i],
+        isPmtuProbe: false, // the engine never marks probes (README feature table)
+      });
+      at += len;
+    }
+    if (otherCount === 0) return datagramEffects;
+    // Interleave with the other effects in their original order.
+    const all = decodeAll(rd, result);
+    let k = 0;
+    return all.map((e) => {
+      if (e.kind !== "send_datagram") return e;
+      const fast = datagramEffects[k++] as typeof e;
+      fast.isPmtuProbe = e.isPmtuProbe;
+      return fast;
+    });
+  }
+  return decodeAll(rd, result);
+}
+
+/** Decodes every effect record (payloads of send_datagram effects skipped when batch-copied). */
+function decodeAll(rd: ResultReader, result: bigint): Effect[] {
   const { lib } = rd;
   const s = lib.symbols;
   const effects: Effect[] = [];
@@ -70,10 +132,10 @@ function readEffects(rd: ResultReader, result: bigint): Effect[] {
     if (count === 0) return effects;
     const bytes = count * L.Effect.size;
     if (rd.big.length < bytes) rd.big = new Uint8Array(bytes * 2);
-    const chunk = rd.big.subarray(0, bytes);
-    lib.ffi.copyInto(base, chunk);
+    lib.ffi.copyInto(base, rd.big.subarray(0, bytes));
     const view = new DataView(rd.big.buffer, 0, bytes);
-    for (let i = 0; i < count; i++) effects.push(decodeEffect(lib.ffi, view, i * L.Effect.size));
+    const skipDatagramBytes = lib.extensions.batchIo;
+    for (let i = 0; i < count; i++) effects.push(decodeEffect(lib.ffi, view, i * L.Effect.size, skipDatagramBytes));
     return effects;
   }
   const count = Number(s.coquic_result_effect_count(result));
@@ -130,9 +192,27 @@ export function takeResult(lib: CoquicLibrary, result: bigint, forceByValue = fa
   const rd = readerFor(lib);
   const s = lib.symbols;
   try {
-    const effects = readEffects(rd, result);
+    let datagramCount = 0, datagramBytes = 0, otherCount = 0, hasLocalError: boolean, continuation: boolean;
+    let nextWakeup: bigint | undefined;
+    let closeCount = -1;
+    if (lib.extensions.batchIo && !forceByValue) {
+      s.coquic_x_result_summary(result, rd.summary);
+      const v = rd.summaryView;
+      datagramCount = Number(v.getBigUint64(L.ResultSummary.datagram_count, true));
+      datagramBytes = Number(v.getBigUint64(L.ResultSummary.datagram_bytes, true));
+      otherCount = Number(v.getBigUint64(L.ResultSummary.other_effect_count, true));
+      nextWakeup = v.getUint8(L.ResultSummary.has_next_wakeup) ? v.getBigUint64(L.ResultSummary.next_wakeup, true) : undefined;
+      hasLocalError = v.getUint8(L.ResultSummary.has_local_error) !== 0;
+      continuation = v.getUint8(L.ResultSummary.send_continuation_pending) !== 0;
+      closeCount = v.getUint8(L.ResultSummary.close_info_count);
+    } else {
+      hasLocalError = s.coquic_result_has_local_error(result) !== 0;
+      continuation = s.coquic_result_send_continuation_pending(result) !== 0;
+      nextWakeup = readNextWakeup(lib, result, forceByValue);
+    }
+    const effects = readEffects(rd, result, datagramCount, datagramBytes, otherCount);
     let localError: LocalError | undefined;
-    if (s.coquic_result_has_local_error(result)) {
+    if (hasLocalError) {
       s.coquic_result_local_error(result, rd.localError);
       const v = new DataView(rd.localError.buffer);
       localError = new LocalError(
@@ -143,10 +223,10 @@ export function takeResult(lib: CoquicLibrary, result: bigint, forceByValue = fa
     }
     return {
       effects,
-      nextWakeup: readNextWakeup(lib, result, forceByValue),
+      nextWakeup,
       localError,
-      sendContinuationPending: s.coquic_result_send_continuation_pending(result) !== 0,
-      closeInfos: readCloseInfos(rd, result),
+      sendContinuationPending: continuation,
+      closeInfos: closeCount === 0 ? [] : readCloseInfos(rd, result),
     };
   } finally {
     s.coquic_result_destroy(result);

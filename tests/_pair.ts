@@ -92,16 +92,59 @@ export interface PairOptions extends LinkOptions {
   server?: (c: EndpointConfig) => void;
 }
 
+/** A binary min-heap of in-flight datagrams ordered by (arrival time, send order). */
+class Heap {
+  #a: InFlight[] = [];
+  static #before(x: InFlight, y: InFlight): boolean {
+    return x.at < y.at || (x.at === y.at && x.seq < y.seq);
+  }
+  get size(): number {
+    return this.#a.length;
+  }
+  peek(): InFlight | undefined {
+    return this.#a[0];
+  }
+  push(item: InFlight): void {
+    const a = this.#a;
+    a.push(item);
+    for (let i = a.length - 1; i > 0;) {
+      const parent = (i - 1) >> 1;
+      if (!Heap.#before(a[i], a[parent])) break;
+      [a[i], a[parent]] = [a[parent], a[i]];
+      i = parent;
+    }
+  }
+  pop(): InFlight | undefined {
+    const a = this.#a;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length > 0 && last) {
+      a[0] = last;
+      for (let i = 0;;) {
+        const l = 2 * i + 1, r = l + 1;
+        let m = i;
+        if (l < a.length && Heap.#before(a[l], a[m])) m = l;
+        if (r < a.length && Heap.#before(a[r], a[m])) m = r;
+        if (m === i) break;
+        [a[i], a[m]] = [a[m], a[i]];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
 /** Two endpoints and a link. */
 export class Pair {
   now = 1_000n;
   readonly client: Side;
   readonly server: Side;
   readonly rng: Rng;
-  #queue: InFlight[] = [];
+  #queue = new Heap();
   #seq = 0;
   #link: Required<Omit<LinkOptions, "seed">>;
-  /** Stored copies of every datagram the server received (for fuzz seeds / replays). */
+  /** When set, every datagram the server receives is kept in `capturedToServer`. */
+  capture = false;
   readonly capturedToServer: Uint8Array[] = [];
 
   private constructor(readonly lib: CoquicLibrary, client: Endpoint, server: Endpoint, opts: PairOptions) {
@@ -185,27 +228,16 @@ export class Pair {
 
   /** Advances to the next event (a datagram arrival or a timer) and handles it. False when idle. */
   step(): boolean {
-    let best: bigint | undefined;
-    let idx = -1;
-    for (let i = 0; i < this.#queue.length; i++) {
-      const q = this.#queue[i];
-      if (best === undefined || q.at < best || (q.at === best && q.seq < this.#queue[idx].seq)) {
-        best = q.at;
-        idx = i;
-      }
-    }
+    const next = this.#queue.peek();
     const cw = this.client.endpoint.nextWakeup();
     const sw = this.server.endpoint.nextWakeup();
-    const timer = [cw, sw].filter((x): x is bigint => x !== undefined).reduce<bigint | undefined>(
-      (a, b) => (a === undefined || b < a ? b : a),
-      undefined,
-    );
-    if (best === undefined && timer === undefined) return false;
-    if (best !== undefined && (timer === undefined || best <= timer)) {
-      const [q] = this.#queue.splice(idx, 1);
+    const timer = cw === undefined ? sw : sw === undefined || cw < sw ? cw : sw;
+    if (next === undefined && timer === undefined) return false;
+    if (next !== undefined && (timer === undefined || next.at <= timer)) {
+      const q = this.#queue.pop()!;
       if (q.at > this.now) this.now = q.at;
       const side = q.toServer ? this.server : this.client;
-      if (q.toServer) this.capturedToServer.push(q.bytes);
+      if (q.toServer && this.capture) this.capturedToServer.push(q.bytes);
       this.absorb(side, side.endpoint.receiveDatagram({ bytes: q.bytes, routeHandle: 1n }, this.now));
       return true;
     }

@@ -236,7 +236,7 @@ COQUIC_FFI_API void coquic_x_result_summary(const coquic_result_t *result, coqui
 
 COQUIC_FFI_API size_t coquic_x_result_copy_datagrams(const coquic_result_t *result, size_t first, uint8_t *buffer,
                                                      size_t capacity, uint32_t *lengths, uint64_t *routes,
-                                                     size_t max_datagrams) {
+                                                     uint64_t *connections, uint8_t *ecns, size_t max_datagrams) {
     if (!result || !buffer || !lengths) return 0;
     size_t seen = 0, copied = 0, used = 0;
     for (size_t i = 0; i < result->effect_count && copied < max_datagrams; i++) {
@@ -249,6 +249,8 @@ COQUIC_FFI_API size_t coquic_x_result_copy_datagrams(const coquic_result_t *resu
         used += d->bytes.length;
         lengths[copied] = (uint32_t)d->bytes.length;
         if (routes) routes[copied] = d->route_handle.has_value ? d->route_handle.value : COQUIC_X_NO_ROUTE;
+        if (connections) connections[copied] = d->connection;
+        if (ecns) ecns[copied] = d->ecn;
         copied++;
     }
     return copied;

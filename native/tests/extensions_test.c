@@ -93,14 +93,16 @@ TEST(ext_batch_io_matches_single_calls) {
     uint8_t out[8 * 1500];
     uint32_t out_lens[8];
     uint64_t out_routes[8];
-    size_t copied = coquic_x_result_copy_datagrams(r, 0, out, sizeof out, out_lens, out_routes, 8);
+    uint64_t out_conns[8];
+    size_t copied = coquic_x_result_copy_datagrams(r, 0, out, sizeof out, out_lens, out_routes, out_conns, NULL, 8);
     CHECK_EQ(copied, sum.datagram_count < 8 ? sum.datagram_count : 8);
     uint64_t bytes = 0;
     for (size_t i = 0; i < copied; i++) bytes += out_lens[i];
     CHECK(copied < sum.datagram_count || bytes == sum.datagram_bytes);
     CHECK_EQ(out_routes[0], 1);
-    CHECK_EQ(coquic_x_result_copy_datagrams(r, sum.datagram_count, out, sizeof out, out_lens, out_routes, 8), 0);
-    CHECK_EQ(coquic_x_result_copy_datagrams(r, 0, out, 10, out_lens, out_routes, 8), 0); /* does not fit */
+    CHECK_EQ(out_conns[0], 1);
+    CHECK_EQ(coquic_x_result_copy_datagrams(r, sum.datagram_count, out, sizeof out, out_lens, out_routes, NULL, NULL, 8), 0);
+    CHECK_EQ(coquic_x_result_copy_datagrams(r, 0, out, 10, out_lens, out_routes, NULL, NULL, 8), 0); /* does not fit */
     coquic_result_destroy(r);
     CHECK_EQ(coquic_endpoint_connection_count(p->server.ep), 1);
     free(data);

@@ -163,13 +163,15 @@ COQUIC_FFI_API void coquic_x_result_summary(const coquic_result_t *result, coqui
 
 /*
  * Copies the payloads of SEND_DATAGRAM effects number first..first+n-1 (counting only
- * SEND_DATAGRAM effects, in order) back to back into buffer, their lengths into lengths[]
- * and their routes (or COQUIC_X_NO_ROUTE) into routes[] (routes may be NULL). Stops at
- * max_datagrams or when the next payload does not fit in capacity. Returns the number copied.
+ * SEND_DATAGRAM effects, in order) back to back into buffer, their lengths into lengths[],
+ * their routes (or COQUIC_X_NO_ROUTE) into routes[], their connection handles into
+ * connections[] and their ECN codepoints into ecns[] (routes, connections and ecns may
+ * be NULL). Stops at max_datagrams or when the
+ * next payload does not fit in capacity. Returns the number copied.
  */
 COQUIC_FFI_API size_t coquic_x_result_copy_datagrams(const coquic_result_t *result, size_t first, uint8_t *buffer,
                                                      size_t capacity, uint32_t *lengths, uint64_t *routes,
-                                                     size_t max_datagrams);
+                                                     uint64_t *connections, uint8_t *ecns, size_t max_datagrams);
 
 #ifdef __cplusplus
 }

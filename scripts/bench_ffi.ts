@@ -1,0 +1,75 @@
+/**
+ * FFI data-path benchmark: a transfer between two endpoints joined in memory (no sockets)
+ * driven from TypeScript, measured on Deno and Bun side by side against the same transfer
+ * driven by the C pair harness (`make -C native bench`).
+ *
+ *   deno run -A scripts/bench_ffi.ts [MiB]        side-by-side table (spawns bun and the C bench)
+ *   bun scripts/bench_ffi.ts --single [MiB]       one measurement, one JSON line
+ *
+ * @module
+ */
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { Pair, pattern } from "../tests/_pair.ts";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+// deno-lint-ignore no-explicit-any
+const g = globalThis as any;
+const runtime = g.Bun ? "bun" : "deno";
+
+interface Measurement {
+  runtime: string;
+  bytes: number;
+  seconds: number;
+  datagrams: number;
+}
+
+async function single(mib: number): Promise<Measurement> {
+  const p = await Pair.create({ delayUs: 1000 });
+  const conn = p.connect();
+  p.runUntil(() => p.client.has("state_event", (e) => (e as { change: string }).change === "handshake_confirmed"));
+  const size = mib << 20;
+  const data = pattern(size);
+  let datagrams = 0;
+  const count = p.absorb.bind(p);
+  p.absorb = (side, r, fromServer) => {
+    for (const e of r.effects) if (e.kind === "send_datagram") datagrams++;
+    count(side, r, fromServer);
+  };
+  const t0 = performance.now();
+  p.absorb(p.client, conn.sendStream(0n, data, true, p.now));
+  p.runUntil(() => p.serverSawStream(0n, true), 600_000_000n, 50_000_000);
+  const seconds = (performance.now() - t0) / 1000;
+  p.close();
+  return { runtime, bytes: size, seconds, datagrams };
+}
+
+function run(cmd: string, args: string[]): Measurement {
+  const out = execFileSync(cmd, args, { cwd: ROOT, encoding: "utf8" }).trim().split("\n");
+  return JSON.parse(out[out.length - 1]);
+}
+
+const args = (g.Deno?.args ?? g.process?.argv.slice(2)) as string[];
+if (args[0] === "--single") {
+  console.log(JSON.stringify(await single(Number(args[1] ?? 32))));
+} else {
+  const mib = Number(args[0] ?? 32);
+  const bin = `${ROOT}/node_modules/.bin`;
+  execFileSync("make", ["-s", "-C", "native", "bench"], { cwd: ROOT, stdio: "inherit" });
+  const rows = [
+    run(`${ROOT}/native/build/pair_bench`, [String(mib)]),
+    run(`${bin}/deno`, ["run", "-A", "scripts/bench_ffi.ts", "--single", String(mib)]),
+    run(`${bin}/bun`, ["scripts/bench_ffi.ts", "--single", String(mib)]),
+  ];
+  const c = rows[0];
+  console.log(`in-memory transfer of ${mib} MiB, both endpoints in one process (no sockets)\n`);
+  console.log("driver   MiB/s     datagrams/s   vs C");
+  for (const r of rows) {
+    const mibs = r.bytes / 2 ** 20 / r.seconds;
+    const dps = r.datagrams / r.seconds;
+    const ratio = (c.seconds / r.seconds).toFixed(2);
+    console.log(`${r.runtime.padEnd(8)} ${mibs.toFixed(1).padStart(7)}  ${dps.toFixed(0).padStart(12)}   ${ratio}x`);
+  }
+  const [, d, b] = rows;
+  console.log(`\nbun / deno: ${(d.seconds / b.seconds).toFixed(2)}x`);
+}
