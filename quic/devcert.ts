@@ -1,0 +1,91 @@
+/**
+ * Self-signed development certificates made in TypeScript with WebCrypto (ECDSA P-256,
+ * SHA-256): no openssl, no shelling out. For `listen()` without a certificate.
+ *
+ * @module
+ */
+import { parseIpv4, parseIpv6 } from "../runtimes/address.ts";
+import { bits, bool, explicit, octets, oid, pem, seq, set, time, tlv, uint, utf8 } from "./der.ts";
+
+/** A generated certificate. */
+export interface DevCertificate {
+  /** PEM certificate. */
+  certPem: string;
+  /** PEM PKCS#8 private key ("PRIVATE KEY"). */
+  keyPem: string;
+  /** SHA-256 of the DER certificate, as colon-separated upper-case hex. */
+  fingerprintSha256: string;
+  /** End of validity. */
+  notAfter: Date;
+}
+
+/** Options for {@link generateDevCertificate}. */
+export interface DevCertificateOptions {
+  /** Subject common name (default "localhost"). */
+  commonName?: string;
+  /** DNS names and IP addresses for subjectAltName (default localhost, 127.0.0.1, ::1). */
+  subjectAltNames?: string[];
+  /** Validity in days from now (default 14). */
+  days?: number;
+}
+
+/** Converts WebCrypto's raw r||s ECDSA signature to DER. */
+function ecdsaDer(raw: Uint8Array): Uint8Array {
+  const half = raw.length / 2;
+  return seq(uint(raw.subarray(0, half)), uint(raw.subarray(half)));
+}
+
+function hex(bytes: Uint8Array): string {
+  return [...bytes].map((b) => b.toString(16).padStart(2, "0").toUpperCase()).join(":");
+}
+
+/**
+ * Generates a self-signed certificate and key.
+ *
+ * @example
+ * ```ts
+ * const cert = await generateDevCertificate({ subjectAltNames: ["localhost", "127.0.0.1"] });
+ * console.log(cert.fingerprintSha256);
+ * ```
+ */
+export async function generateDevCertificate(options: DevCertificateOptions = {}): Promise<DevCertificate> {
+  const cn = options.commonName ?? "localhost";
+  const names = options.subjectAltNames ?? ["localhost", "127.0.0.1", "::1"];
+  const keys = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"])) as CryptoKeyPair;
+  const spki = new Uint8Array(await crypto.subtle.exportKey("spki", keys.publicKey));
+  const pkcs8 = new Uint8Array(await crypto.subtle.exportKey("pkcs8", keys.privateKey));
+  const serial = crypto.getRandomValues(new Uint8Array(16));
+  serial[0] &= 0x7f;
+  serial[0] |= 0x01; // positive and never zero
+  const now = Date.now();
+  const notBefore = new Date(now - 3600_000);
+  const notAfter = new Date(now + (options.days ?? 14) * 86400_000);
+  const ecdsaSha256 = seq(oid("1.2.840.10045.4.3.2"));
+  const name = seq(set(seq(oid("2.5.4.3"), utf8(cn))));
+  const altNames = names.map((n) => {
+    const ip = parseIpv4(n) ?? (n.includes(":") ? parseIpv6(n) : undefined);
+    return ip ? tlv(0x87, ip) : tlv(0x82, new TextEncoder().encode(n));
+  });
+  const extension = (id: string, critical: boolean, value: Uint8Array) =>
+    critical ? seq(oid(id), bool(true), octets(value)) : seq(oid(id), octets(value));
+  const extensions = seq(
+    extension("2.5.29.17", false, seq(...altNames)), // subjectAltName
+    extension("2.5.29.19", true, seq()), // basicConstraints: CA:FALSE
+    extension("2.5.29.15", true, tlv(0x03, new Uint8Array([7, 0x80]))), // keyUsage: digitalSignature
+    extension("2.5.29.37", false, seq(oid("1.3.6.1.5.5.7.3.1"))), // extKeyUsage: serverAuth
+  );
+  const tbs = seq(
+    explicit(0, uint(new Uint8Array([2]))), // v3
+    uint(serial),
+    ecdsaSha256,
+    name,
+    seq(time(notBefore), time(notAfter)),
+    name,
+    spki,
+    explicit(3, extensions),
+  );
+  const signature = new Uint8Array(await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, keys.privateKey, tbs));
+  const der = seq(tbs, ecdsaSha256, bits(ecdsaDer(signature)));
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", der));
+  return { certPem: pem("CERTIFICATE", der), keyPem: pem("PRIVATE KEY", pkcs8), fingerprintSha256: hex(digest), notAfter };
+}

@@ -1,0 +1,112 @@
+/**
+ * Peer addresses as the engine sees them: route handles (one per peer address) and the
+ * address-validation identity bytes (IPv4: 0x04, a, b, c, d, port_hi, port_lo; IPv6:
+ * 0x06, 16 address bytes, port_hi, port_lo; network byte order).
+ *
+ * @module
+ */
+import type { SocketAddress } from "./udp.ts";
+
+/** Parses IPv4 dotted text into 4 bytes, or undefined. */
+export function parseIpv4(text: string): Uint8Array | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
+  if (!m) return undefined;
+  const b = m.slice(1).map(Number);
+  return b.every((x) => x <= 255) ? new Uint8Array(b) : undefined;
+}
+
+/** Parses IPv6 text (with `::` compression and an optional embedded IPv4 tail) into 16 bytes. */
+export function parseIpv6(text: string): Uint8Array | undefined {
+  let t = text.startsWith("[") && text.endsWith("]") ? text.slice(1, -1) : text;
+  const zone = t.indexOf("%");
+  if (zone >= 0) t = t.slice(0, zone);
+  const out = new Uint8Array(16);
+  const halves = t.split("::");
+  if (halves.length > 2) return undefined;
+  const groups = (s: string): number[] | undefined => {
+    if (s === "") return [];
+    const parts = s.split(":");
+    const res: number[] = [];
+    for (let i = 0; i < parts.length; i++) {
+      const p = parts[i];
+      if (i === parts.length - 1 && p.includes(".")) {
+        const v4 = parseIpv4(p);
+        if (!v4) return undefined;
+        res.push((v4[0] << 8) | v4[1], (v4[2] << 8) | v4[3]);
+      } else if (/^[0-9a-fA-F]{1,4}$/.test(p)) res.push(parseInt(p, 16));
+      else return undefined;
+    }
+    return res;
+  };
+  const head = groups(halves[0]);
+  const tail = halves.length === 2 ? groups(halves[1]) : [];
+  if (!head || !tail) return undefined;
+  if (halves.length === 1 ? head.length !== 8 : head.length + tail.length > 7) return undefined;
+  const all = [...head, ...new Array(8 - head.length - tail.length).fill(0), ...tail];
+  all.forEach((g, i) => {
+    out[2 * i] = g >> 8;
+    out[2 * i + 1] = g & 0xff;
+  });
+  return out;
+}
+
+/**
+ * The address-validation identity bytes of a peer address.
+ *
+ * @example
+ * ```ts
+ * addressIdentity("127.0.0.1", 4433); // Uint8Array [4, 127, 0, 0, 1, 17, 81]
+ * ```
+ */
+export function addressIdentity(hostname: string, port: number): Uint8Array {
+  const v4 = parseIpv4(hostname);
+  if (v4) return new Uint8Array([0x04, ...v4, port >> 8, port & 0xff]);
+  const v6 = parseIpv6(hostname);
+  if (v6) return new Uint8Array([0x06, ...v6, port >> 8, port & 0xff]);
+  return new Uint8Array(0); // unknown: token binding is skipped
+}
+
+/** One peer path. */
+export interface Route {
+  handle: bigint;
+  address: SocketAddress;
+  identity: Uint8Array;
+}
+
+/**
+ * Peer address ↔ route handle (1, 2, 3, …), stable for the life of the socket.
+ *
+ * @example
+ * ```ts
+ * const routes = new RouteTable();
+ * const r = routes.forPeer("127.0.0.1", 5000);
+ * routes.byHandle(r.handle)?.address.port; // 5000
+ * ```
+ */
+export class RouteTable {
+  #byKey = new Map<string, Route>();
+  #byHandle = new Map<bigint, Route>();
+  #next = 1n;
+
+  /** The route for a peer address, created on first sight. */
+  forPeer(hostname: string, port: number): Route {
+    const key = `${hostname}|${port}`;
+    let r = this.#byKey.get(key);
+    if (!r) {
+      r = { handle: this.#next++, address: { hostname, port }, identity: addressIdentity(hostname, port) };
+      this.#byKey.set(key, r);
+      this.#byHandle.set(r.handle, r);
+    }
+    return r;
+  }
+
+  /** The route with a handle, if any. */
+  byHandle(handle: bigint): Route | undefined {
+    return this.#byHandle.get(handle);
+  }
+
+  /** How many routes exist. */
+  get size(): number {
+    return this.#byKey.size;
+  }
+}
