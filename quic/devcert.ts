@@ -84,8 +84,8 @@ export async function generateDevCertificate(options: DevCertificateOptions = {}
     spki,
     explicit(3, extensions),
   );
-  const signature = new Uint8Array(await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, keys.privateKey, tbs));
+  const signature = new Uint8Array(await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, keys.privateKey, tbs as Uint8Array<ArrayBuffer>));
   const der = seq(tbs, ecdsaSha256, bits(ecdsaDer(signature)));
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", der));
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", der as Uint8Array<ArrayBuffer>));
   return { certPem: pem("CERTIFICATE", der), keyPem: pem("PRIVATE KEY", pkcs8), fingerprintSha256: hex(digest), notAfter };
 }

@@ -33,6 +33,9 @@ export async function bunUdp(options: UdpBindOptions): Promise<UdpSocket> {
       drain() {
         flushBacklog();
       },
+      error() {
+        // ICMP errors (port unreachable after a peer went away) are not fatal for UDP.
+      },
     },
   });
   const hostname = socket.address?.address ?? options.hostname;

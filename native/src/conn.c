@@ -354,7 +354,10 @@ cq_conn *cq_conn_new_client(coquic_endpoint_t *ep, const coquic_open_connection_
         free(c);
         return NULL;
     }
-    *status = conn_attach_tls(c, cc->server_name, cc->server_name_length);
+    size_t name_len = cc->server_name_length < sizeof c->server_name - 1 ? cc->server_name_length : sizeof c->server_name - 1;
+    if (name_len) memcpy(c->server_name, cc->server_name, name_len);
+    c->server_name[name_len] = '\0';
+    *status = conn_attach_tls(c, c->server_name, name_len);
     if (*status == COQUIC_STATUS_OK && cq_endpoint_register_cid(ep, c, &scid) != 0)
         *status = cq_fail(COQUIC_STATUS_OUT_OF_MEMORY, "registering the connection ID");
     if (*status != COQUIC_STATUS_OK) {

@@ -121,7 +121,8 @@ coquic_status_t cq_tls_context_init(cq_tls_context *tls, const cq_config *config
                                     const coquic_tls_identity_t *identity);
 void cq_tls_context_free(cq_tls_context *tls);
 coquic_status_t cq_tls_add_trusted_ca(cq_tls_context *tls, const char *pem, size_t len);
-/* Creates a configured session for one connection; conn_ref is stored as the session pointer. */
+/* Creates a configured session for one connection; conn_ref is stored as the session pointer.
+ * server_name must be NUL-terminated and outlive the session (GnuTLS keeps the pointer). */
 int cq_tls_session_new(gnutls_session_t *out, const cq_tls_context *tls, const cq_config *config,
                        ngtcp2_crypto_conn_ref *conn_ref, const char *server_name,
                        size_t server_name_len);
@@ -196,6 +197,7 @@ typedef struct cq_conn {
     ngtcp2_cid cids[8]; /* CIDs registered in the endpoint map for this connection */
     size_t cid_count;
     ngtcp2_cid original_dcid; /* server: the client's first DCID, registered too */
+    char server_name[256];    /* client: SNI / verification name (GnuTLS keeps a pointer) */
     struct cq_conn *next, *prev;
     coquic_x_connection_stats_t stats;
 } cq_conn;

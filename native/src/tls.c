@@ -84,12 +84,10 @@ int cq_tls_session_new(gnutls_session_t *out, const cq_tls_context *tls, const c
         rv = gnutls_alpn_set_protocols(s, &alpn, 1, GNUTLS_ALPN_MANDATORY);
     }
     if (rv == 0 && !server && server_name_len > 0) {
-        char name[256];
-        size_t n = server_name_len < sizeof name - 1 ? server_name_len : sizeof name - 1;
-        memcpy(name, server_name, n);
-        name[n] = '\0';
-        rv = gnutls_server_name_set(s, GNUTLS_NAME_DNS, name, n);
-        if (rv == 0 && config->verify_peer) gnutls_session_set_verify_cert(s, name, 0);
+        /* GnuTLS keeps this pointer for the session's lifetime: server_name is NUL-terminated
+         * storage owned by the connection. */
+        rv = gnutls_server_name_set(s, GNUTLS_NAME_DNS, server_name, server_name_len);
+        if (rv == 0 && config->verify_peer) gnutls_session_set_verify_cert(s, server_name, 0);
     } else if (rv == 0 && !server && config->verify_peer) {
         gnutls_session_set_verify_cert(s, NULL, 0);
     }
@@ -109,7 +107,7 @@ void cq_tls_describe_failure(gnutls_session_t session, char *buf, size_t cap) {
     if (status == 0) return;
     gnutls_datum_t out = {NULL, 0};
     if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &out, 0) == 0) {
-        snprintf(buf, cap, "certificate verification failed: %.*s", (int)out.size, (const char *)out.data);
+        snprintf(buf, cap, "certificate verification failed (0x%x): %.*s", status, (int)out.size, (const char *)out.data);
         gnutls_free(out.data);
     } else {
         snprintf(buf, cap, "certificate verification failed (status 0x%x)", status);

@@ -1,0 +1,346 @@
+/**
+ * The batteries-included API: `listen()` and `connect()` over real UDP sockets.
+ *
+ * @module
+ */
+import { Role } from "../ffi/abi.ts";
+import { type CoquicLibrary, loadCoquic } from "../ffi/loader.ts";
+import { bindUdp } from "../runtimes/udp_factory.ts";
+import { parseIpv4, parseIpv6, type Route } from "../runtimes/address.ts";
+import type { SocketAddress } from "../runtimes/udp.ts";
+import { defaultEndpointConfig, type EndpointConfig } from "./config.ts";
+import { ClientConfig, Endpoint } from "./endpoint.ts";
+import { Driver } from "./driver.ts";
+import { QuicConnection } from "./connection.ts";
+import { generateDevCertificate } from "./devcert.ts";
+import { AsyncQueue, QuicError, withSignal } from "./quic_error.ts";
+
+/** Transport tuning shared by listen and connect (defaults suit bulk transfer and many streams). */
+export interface TransportOptions {
+  /** Idle timeout in ms (default 30 000). */
+  idleTimeoutMs?: number;
+  /** Concurrent bidirectional streams the peer may open (default 1000). */
+  maxStreams?: number;
+  /** Concurrent unidirectional streams the peer may open (default 100). */
+  maxUniStreams?: number;
+  /** Per-stream receive window in bytes (default 16 MiB). */
+  streamWindow?: number;
+  /** Connection receive window in bytes (default 32 MiB). */
+  connectionWindow?: number;
+  /** Congestion control: "newreno" | "cubic" | "bbr" (default "cubic"). */
+  congestionControl?: "newreno" | "cubic" | "bbr";
+  /** Largest UDP payload to send (default 1472 on IPv4, 1452 on IPv6). */
+  maxDatagramSize?: number;
+  /** Use this libcoquic instead of the default search. */
+  library?: CoquicLibrary;
+  /** Advanced: adjust the endpoint config last. */
+  configure?: (config: EndpointConfig) => void;
+}
+
+/** Options of {@link listen}. */
+export interface ListenOptions extends TransportOptions {
+  hostname?: string;
+  port?: number;
+  /** The ALPN protocol to accept. */
+  alpn: string;
+  /** PEM certificate chain; with `key`. A development certificate is generated when absent. */
+  cert?: string;
+  /** PEM private key. */
+  key?: string;
+  /** Refuse connections beyond this many (0 = unlimited). */
+  maxConnections?: number;
+  /** Validate client addresses with Retry before accepting. */
+  retry?: boolean;
+}
+
+/** Options of {@link connect}. */
+export interface ConnectOptions extends TransportOptions {
+  /** The ALPN protocol to ask for. */
+  alpn: string;
+  /** TLS server name (SNI and verification); default: the hostname, or "localhost" for IP literals. */
+  serverName?: string;
+  /** Extra trusted CA certificates (PEM) besides the system store. */
+  ca?: string | string[];
+  /** Skip certificate verification. Only for tests against throwaway servers. */
+  insecure?: boolean;
+  /** Local address to bind (default the unspecified address of the peer's family). */
+  localHostname?: string;
+  /** Abort the handshake (AbortSignal.timeout gives QuicError "timeout"). */
+  signal?: AbortSignal;
+}
+
+const CC = { newreno: 0, cubic: 1, bbr: 2 } as const;
+
+function transportConfig(lib: CoquicLibrary, role: number, alpn: string, o: TransportOptions, ipv6: boolean): EndpointConfig {
+  if (typeof alpn !== "string" || alpn.length === 0 || alpn.length > 255) {
+    throw new QuicError("invalid_argument", "alpn must be a non-empty string of at most 255 bytes");
+  }
+  const c = defaultEndpointConfig(lib);
+  c.role = role;
+  c.applicationProtocol = alpn;
+  c.maxOutboundDatagramSize = o.maxDatagramSize ?? (ipv6 ? 1452 : 1472);
+  const t = c.transport;
+  t.maxIdleTimeout = o.idleTimeoutMs ?? 30_000;
+  t.initialMaxStreamsBidi = o.maxStreams ?? 1000;
+  t.initialMaxStreamsUni = o.maxUniStreams ?? 100;
+  t.initialMaxStreamDataBidiLocal = t.initialMaxStreamDataBidiRemote = t.initialMaxStreamDataUni = o.streamWindow ?? 16 << 20;
+  t.initialMaxData = o.connectionWindow ?? 32 << 20;
+  const cc = o.congestionControl ?? "cubic";
+  if (!(cc in CC)) throw new QuicError("invalid_argument", `congestionControl must be newreno, cubic or bbr, got ${cc}`);
+  t.congestionControl = CC[cc];
+  t.pmtudEnabled = false; // runtime sockets report no PMTU signals; we size packets ourselves
+  return c;
+}
+
+function isIpv6(hostname: string): boolean {
+  return !parseIpv4(hostname) && parseIpv6(hostname) !== undefined;
+}
+
+/** A snapshot of a listener. */
+export interface ListenerSnapshot {
+  localAddress: SocketAddress;
+  connections: number;
+  accepted: number;
+  refused: number;
+  closed: boolean;
+  datagramsReceived: number;
+  datagramsSent: number;
+}
+
+/**
+ * A connection attempt seen by a listener before its handshake completes: accept it, refuse
+ * it (the client gets CONNECTION_CLOSE), or ignore it (its packets are dropped unanswered).
+ */
+export class QuicIncoming {
+  constructor(
+    readonly remoteAddress: SocketAddress,
+    private connection: QuicConnection,
+    private listener: QuicListener,
+    private route: Route | undefined,
+  ) {}
+  /** Waits for the handshake and returns the connection. */
+  async accept(options: { signal?: AbortSignal } = {}): Promise<QuicConnection> {
+    await withSignal(this.connection.ready, options.signal);
+    this.listener._counted("accepted");
+    return this.connection;
+  }
+  /** Refuses with an application close (code 0x2, "refused"). */
+  refuse(): void {
+    this.listener._counted("refused");
+    void this.connection.close({ code: 0x2, reason: "refused" });
+  }
+  /** Drops this peer's packets from now on; the half-open connection times out silently. */
+  ignore(): void {
+    this.listener._counted("refused");
+    if (this.route) this.listener._ignore(this.route.handle);
+  }
+}
+
+/**
+ * A QUIC server socket.
+ *
+ * @example
+ * ```ts
+ * const listener = await listen({ hostname: "127.0.0.1", port: 4433, alpn: "echo" });
+ * for await (const conn of listener) {
+ *   for await (const stream of conn) stream.readable!.pipeTo(stream.writable!);
+ * }
+ * ```
+ */
+export class QuicListener {
+  /** SHA-256 fingerprint of the generated development certificate (undefined with `cert`). */
+  readonly certificateFingerprint?: string;
+  /** The PEM certificate the listener presents. */
+  readonly certificatePem: string;
+  #driver: Driver;
+  #incoming = new AsyncQueue<QuicIncoming>();
+  #connections = new Set<QuicConnection>();
+  #counts = { accepted: 0, refused: 0 };
+  #closing = false;
+
+  /** @internal */
+  constructor(driver: Driver, certPem: string, fingerprint: string | undefined) {
+    this.#driver = driver;
+    this.certificatePem = certPem;
+    this.certificateFingerprint = fingerprint;
+    driver.onAccepted = (handle, routeHandle) => {
+      const route = routeHandle === undefined ? undefined : driver.routes.byHandle(routeHandle);
+      const conn = new QuicConnection(driver, handle, true, route?.address ?? { hostname: "", port: 0 });
+      driver.connections.set(handle, conn);
+      this.#connections.add(conn);
+      void conn.closed.then(() => this.#connections.delete(conn));
+      if (this.#closing) {
+        void conn.close({ code: 0x2, reason: "listener closing" });
+        return;
+      }
+      this.#incoming.push(new QuicIncoming(route?.address ?? { hostname: "", port: 0 }, conn, this, route));
+    };
+  }
+
+  /** The bound address. */
+  get addr(): SocketAddress {
+    const a = this.#driver.socket.localAddress;
+    return { hostname: a.hostname, port: a.port };
+  }
+
+  /** The next connection attempt, before its handshake. */
+  incoming(options: { signal?: AbortSignal } = {}): Promise<QuicIncoming> {
+    return this.#incoming.next(options.signal);
+  }
+
+  /** The next established connection (connections whose handshake fails are skipped). */
+  async accept(options: { signal?: AbortSignal } = {}): Promise<QuicConnection> {
+    for (;;) {
+      const inc = await this.#incoming.next(options.signal);
+      try {
+        return await inc.accept(options);
+      } catch (e) {
+        if (e instanceof QuicError && (e.kind === "timeout" || e.kind === "aborted")) throw e;
+      }
+    }
+  }
+
+  /** Iterates established connections until the listener closes. */
+  async *[Symbol.asyncIterator](): AsyncIterator<QuicConnection> {
+    for (;;) {
+      try {
+        yield await this.accept();
+      } catch {
+        return;
+      }
+    }
+  }
+
+  /** @internal */
+  _counted(what: "accepted" | "refused"): void {
+    this.#counts[what]++;
+  }
+
+  /** @internal */
+  _ignore(route: bigint): void {
+    this.#driver.ignoredRoutes.add(route);
+  }
+
+  /** A snapshot of the listener. */
+  observe(): ListenerSnapshot {
+    return {
+      localAddress: this.addr,
+      connections: this.#connections.size,
+      accepted: this.#counts.accepted,
+      refused: this.#counts.refused,
+      closed: this.#driver.closed,
+      datagramsReceived: this.#driver.counters.datagramsReceived,
+      datagramsSent: this.#driver.counters.datagramsSent,
+    };
+  }
+
+  /**
+   * Stops accepting, closes every connection (code 0 unless given) and waits until they
+   * have ended (bounded by `timeoutMs`, default 3 s), then releases the socket.
+   */
+  async close(options: { code?: number; reason?: string; timeoutMs?: number } = {}): Promise<void> {
+    if (this.#driver.closed) return;
+    this.#closing = true;
+    this.#incoming.fail(new QuicError("closed", "listener closed"));
+    const all = [...this.#connections].map((c) => c.close({ code: options.code ?? 0, reason: options.reason ?? "server shutting down" }));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([Promise.all(all), new Promise((r) => (timer = setTimeout(r, options.timeoutMs ?? 3000)))]);
+    clearTimeout(timer);
+    this.#driver.close();
+  }
+}
+
+/**
+ * Listens for QUIC connections on a UDP socket.
+ *
+ * @example
+ * ```ts
+ * const listener = await listen({ port: 0, alpn: "demo" });
+ * console.log(listener.addr.port, listener.certificateFingerprint);
+ * ```
+ */
+export async function listen(options: ListenOptions): Promise<QuicListener> {
+  const lib = options.library ?? (await loadCoquic());
+  const hostname = options.hostname ?? "127.0.0.1";
+  const config = transportConfig(lib, Role.SERVER, options.alpn, options, isIpv6(hostname));
+  config.verifyPeer = false;
+  config.retryEnabled = options.retry ?? false;
+  config.maxServerConnections = options.maxConnections ?? 0;
+  if ((options.cert === undefined) !== (options.key === undefined)) {
+    throw new QuicError("invalid_argument", "cert and key go together");
+  }
+  let certPem = options.cert, keyPem = options.key, fingerprint: string | undefined;
+  if (!certPem) {
+    const dev = await generateDevCertificate();
+    certPem = dev.certPem;
+    keyPem = dev.keyPem;
+    fingerprint = dev.fingerprintSha256;
+  }
+  config.identity = { certificatePem: certPem, privateKeyPem: keyPem! };
+  options.configure?.(config);
+  const endpoint = Endpoint.create(lib, config);
+  endpoint.setManualCredit(true);
+  let socket;
+  try {
+    socket = await bindUdp({ hostname, port: options.port ?? 4433 });
+  } catch (e) {
+    endpoint.close();
+    throw e;
+  }
+  return new QuicListener(new Driver(endpoint, socket), certPem, fingerprint);
+}
+
+/**
+ * Opens a QUIC connection and waits for its handshake. The server is verified against the
+ * system trust store plus `ca` unless `insecure` is set.
+ *
+ * @example
+ * ```ts
+ * const conn = await connect({ hostname: "127.0.0.1", port: 4433 }, { alpn: "demo", ca: listener.certificatePem });
+ * ```
+ */
+export async function connect(address: SocketAddress, options: ConnectOptions): Promise<QuicConnection> {
+  const lib = options.library ?? (await loadCoquic());
+  const ipv6 = isIpv6(address.hostname);
+  const config = transportConfig(lib, Role.CLIENT, options.alpn, options, ipv6);
+  config.verifyPeer = options.insecure !== true;
+  options.configure?.(config);
+  const cas = options.ca === undefined ? [] : Array.isArray(options.ca) ? options.ca : [options.ca];
+  if (cas.length > 0 && !lib.extensions.trustedCa) {
+    throw new QuicError("invalid_argument", "this libcoquic cannot take a CA (no coquic_x_endpoint_add_trusted_ca); set SSL_CERT_FILE");
+  }
+  const endpoint = Endpoint.create(lib, config);
+  endpoint.setManualCredit(true);
+  for (const ca of cas) endpoint.addTrustedCa(ca);
+  let socket;
+  try {
+    socket = await bindUdp({ hostname: options.localHostname ?? (ipv6 ? "::" : "0.0.0.0"), port: 0 });
+  } catch (e) {
+    endpoint.close();
+    throw e;
+  }
+  const driver = new Driver(endpoint, socket);
+  const route = driver.routes.forPeer(address.hostname, address.port);
+  driver.defaultRoute = route.address;
+  const serverName = options.serverName ?? (parseIpv4(address.hostname) || parseIpv6(address.hostname) ? "localhost" : address.hostname);
+  const cfg = ClientConfig.new(lib, crypto.getRandomValues(new Uint8Array(8)), crypto.getRandomValues(new Uint8Array(16)));
+  cfg.core.serverName = serverName;
+  cfg.initialRouteHandle = route.handle;
+  cfg.addressValidationIdentity = route.identity;
+  let conn: QuicConnection | undefined;
+  driver.run((now) => {
+    const { connection, result } = endpoint.connect(cfg, now);
+    conn = new QuicConnection(driver, connection.handle, false, address);
+    driver.connections.set(connection.handle, conn);
+    return result;
+  });
+  const c = conn!;
+  void c.closed.then(() => setTimeout(() => driver.close(), 0)); // a client endpoint serves one connection
+  try {
+    await withSignal(c.ready, options.signal);
+  } catch (e) {
+    if (!driver.closed) void c.close({ code: 0, reason: "aborted" });
+    throw e;
+  }
+  return c;
+}

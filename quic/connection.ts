@@ -1,0 +1,357 @@
+/**
+ * `QuicConnection`: an established (or establishing) QUIC connection of the high-level
+ * API: streams, DATAGRAMs, close, snapshots and events.
+ *
+ * @module
+ */
+import type { SocketAddress } from "../runtimes/udp.ts";
+import type { Driver, DriverConnection } from "./driver.ts";
+import type { Effect } from "./effects.ts";
+import type { ConnectionStats } from "./endpoint.ts";
+import { Connection } from "./endpoint.ts";
+import type { CloseInfo } from "./result.ts";
+import { AsyncQueue, QuicError, type QuicErrorKind } from "./quic_error.ts";
+import { QuicStream } from "./stream.ts";
+
+/** How a connection ended. */
+export interface CloseResult {
+  /** Who ended it and how. */
+  source: CloseInfo["source"] | "unknown";
+  /** Application (or transport, when `isApplicationError` is false) error code. */
+  code: bigint;
+  isApplicationError: boolean;
+  reason: string;
+}
+
+/** Events of a connection's life. */
+export type ConnectionEvent =
+  | { type: "connected" }
+  | { type: "stream_opened"; streamId: bigint; locallyInitiated: boolean }
+  | { type: "stream_closed"; streamId: bigint }
+  | { type: "disconnected"; close: CloseResult }
+  | { type: "error"; error: QuicError };
+
+/** A snapshot of a connection. */
+export interface ConnectionSnapshot {
+  localAddress: SocketAddress;
+  remoteAddress: SocketAddress;
+  state: "handshaking" | "connected" | "closing" | "closed";
+  bytesSent: number;
+  bytesReceived: number;
+  datagramsSent: number;
+  datagramsReceived: number;
+  streamsOpenedLocally: number;
+  streamsOpenedByPeer: number;
+  streamsActive: number;
+  closed: boolean;
+  lastError?: QuicError;
+  /** Transport statistics; undefined when the loaded libcoquic does not report them. */
+  transport?: ConnectionStats;
+}
+
+/** Options for `openStream`. */
+export interface OpenStreamOptions {
+  /** A unidirectional (send-only) stream. */
+  unidirectional?: boolean;
+  /** Send priority (the ABI's int32 priority; larger goes first where the engine honours it). */
+  sendOrder?: number;
+}
+
+function closeKind(source: CloseResult["source"]): QuicErrorKind {
+  switch (source) {
+    case "local": return "closed";
+    case "peer": return "peer_closed";
+    case "idle_timeout": return "idle_timeout";
+    case "stateless_reset": return "stateless_reset";
+    case "handshake_timeout": return "handshake_failed";
+    default: return "protocol_error";
+  }
+}
+
+const EVENT_BUFFER = 1024;
+
+/**
+ * A QUIC connection.
+ *
+ * @example
+ * ```ts
+ * const conn = await connect({ hostname: "127.0.0.1", port: 4433 }, { alpn: "echo", ca: certPem });
+ * const s = await conn.openStream();
+ * await conn.close({ code: 0, reason: "done" });
+ * ```
+ */
+export class QuicConnection implements DriverConnection {
+  /** Received DATAGRAM frames (unreliable; dropped when nobody reads). */
+  readonly datagrams: ReadableStream<Uint8Array>;
+  /** Resolves when the handshake completes; rejects with a QuicError if it fails. */
+  readonly ready: Promise<void>;
+  /** Resolves (never rejects) when the connection has ended, with the close code and reason. */
+  readonly closed: Promise<CloseResult>;
+  #driver: Driver;
+  #conn: Connection;
+  #streams = new Map<bigint, QuicStream>();
+  #incoming = new AsyncQueue<QuicStream>();
+  #events = new AsyncQueue<ConnectionEvent>();
+  #eventCount = 0;
+  #datagramController!: ReadableStreamDefaultController<Uint8Array>;
+  #resolveReady!: () => void;
+  #rejectReady!: (e: unknown) => void;
+  #resolveClosed!: (c: CloseResult) => void;
+  #state: ConnectionSnapshot["state"] = "handshaking";
+  #closeInfo: CloseInfo | undefined;
+  #closeResult: CloseResult | undefined;
+  #lastError: QuicError | undefined;
+  #nextBidi: bigint;
+  #nextUni: bigint;
+  #opened = { local: 0, peer: 0 };
+  #datagramsSent = 0;
+  #datagramsReceived = 0;
+  #bytesSent = 0;
+  #bytesReceived = 0;
+  #manualCredit: boolean;
+
+  constructor(driver: Driver, readonly handle: bigint, readonly isServer: boolean, readonly remoteAddress: SocketAddress) {
+    this.#driver = driver;
+    this.#conn = new Connection(driver.endpoint, handle);
+    this.#nextBidi = isServer ? 1n : 0n;
+    this.#nextUni = isServer ? 3n : 2n;
+    this.#manualCredit = driver.endpoint.library.extensions.manualCredit;
+    this.ready = new Promise((resolve, reject) => {
+      this.#resolveReady = resolve;
+      this.#rejectReady = reject;
+    });
+    this.ready.catch(() => {}); // observed through closed/errors too
+    this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
+    this.datagrams = new ReadableStream<Uint8Array>({ start: (c) => void (this.#datagramController = c) }, { highWaterMark: 256 });
+  }
+
+  // ---- driver callbacks -------------------------------------------------------------------
+
+  _closeInfo(info: CloseInfo): void {
+    this.#closeInfo = info;
+  }
+
+  _effect(e: Effect): void {
+    switch (e.kind) {
+      case "state_event":
+        if (e.change === "handshake_ready") {
+          if (this.#state === "handshaking") this.#state = "connected";
+          this.#readyDone = true;
+          this.#resolveReady();
+          this.#emit({ type: "connected" });
+        } else if (e.change === "failed") this.#failed();
+        break;
+      case "receive_stream_data": {
+        const s = this.#streamFor(e.streamId);
+        if (!s) break;
+        this.#bytesReceived += e.bytes.length;
+        s._data(e.bytes, e.fin);
+        break;
+      }
+      case "peer_reset_stream":
+        this.#streamFor(e.streamId)?._readFailed(new QuicError("stream_reset", "the peer reset the stream", e.applicationErrorCode));
+        break;
+      case "peer_stop_sending":
+        this.#streamFor(e.streamId)?._writeFailed(new QuicError("stop_sending", "the peer stopped reading", e.applicationErrorCode));
+        break;
+      case "receive_datagram_data":
+        this.#datagramsReceived++;
+        if ((this.#datagramController.desiredSize ?? 0) > 0) this.#datagramController.enqueue(e.bytes);
+        break;
+      default:
+        break;
+    }
+  }
+
+  _dropped(): void {
+    this.#failed();
+    this.#state = "closed";
+  }
+
+  #failed(): void {
+    if (this.#closeResult) return;
+    const info = this.#closeInfo;
+    const close: CloseResult = info
+      ? { source: info.source, code: info.errorCode, isApplicationError: info.isApplicationError, reason: info.reason }
+      : { source: "unknown", code: 0n, isApplicationError: false, reason: "" };
+    this.#closeResult = close;
+    this.#state = "closing";
+    const handshaking = !this.#readyResolved();
+    const kind = handshaking && close.source !== "peer" && close.source !== "local" ? "handshake_failed" : closeKind(close.source);
+    const error = new QuicError(
+      close.source === "peer" && close.isApplicationError && close.code === 0x2n && handshaking ? "refused" : kind,
+      close.reason,
+      close.code,
+    );
+    if (close.source !== "local") this.#lastError = error;
+    this.#rejectReady(error);
+    this.#incoming.fail(error);
+    for (const s of this.#streams.values()) {
+      s._readFailed(error);
+      s._writeFailed(error);
+    }
+    try {
+      this.#datagramController.close();
+    } catch {
+      // already closed
+    }
+    this.#emit({ type: "disconnected", close });
+    if (close.source !== "local") this.#emit({ type: "error", error });
+    this.#events.fail(new QuicError("closed", "connection ended"));
+    this.#resolveClosed(close);
+  }
+
+  #readyDone = false;
+  #readyResolved(): boolean {
+    return this.#state === "connected" || this.#readyDone;
+  }
+
+  #emit(e: ConnectionEvent): void {
+    if (this.#eventCount++ < EVENT_BUFFER || this.#events.size < EVENT_BUFFER) this.#events.push(e);
+  }
+
+  #streamFor(id: bigint): QuicStream | undefined {
+    let s = this.#streams.get(id);
+    if (s) return s;
+    const local = ((id & 1n) === 1n) === this.isServer;
+    if (local) return undefined; // a local stream we already dropped
+    s = new QuicStream(this, id, false);
+    this.#streams.set(id, s);
+    this.#opened.peer++;
+    this.#incoming.push(s);
+    this.#emit({ type: "stream_opened", streamId: id, locallyInitiated: false });
+    return s;
+  }
+
+  // ---- used by streams -----------------------------------------------------------------
+
+  /** @internal */
+  _send(id: bigint, bytes: Uint8Array, fin: boolean, priority: number): void {
+    const r = this.#driver.run((now) => this.#conn.sendStream(id, bytes, fin, now, priority));
+    if (!r) throw new QuicError("closed", "the connection's endpoint is closed");
+    if (r.localError) throw new QuicError(r.localError.name === "SEND_SIDE_CLOSED" && this.#closeResult ? closeKind(this.#closeResult.source) : "local", r.localError.toString());
+    this.#bytesSent += bytes.length;
+  }
+
+  /** @internal */
+  _consume(id: bigint, bytes: number): void {
+    if (!this.#manualCredit || this.#state === "closed") return;
+    this.#driver.run((now) => this.#driver.endpoint.consume(this.handle, id, bytes, now));
+  }
+
+  /** @internal */
+  _sendBuffered(id: bigint): bigint | undefined {
+    if (this.#driver.closed) return 0n;
+    return this.#driver.endpoint.streamSendBuffered(this.handle, id);
+  }
+
+  /** @internal */
+  _progress(): Promise<void> {
+    return this.#driver.progress();
+  }
+
+  /** @internal */
+  _resetStream(id: bigint, code: bigint): void {
+    this.#driver.run((now) => this.#conn.resetStream(id, code, now));
+  }
+
+  /** @internal */
+  _stopSending(id: bigint, code: bigint): void {
+    this.#driver.run((now) => this.#conn.stopSending(id, code, now));
+  }
+
+  // ---- public API ----------------------------------------------------------------------
+
+  /** Opens a new stream (bidirectional unless `unidirectional`). */
+  openStream(options: OpenStreamOptions = {}): QuicStream {
+    if (this.#closeResult) throw new QuicError(closeKind(this.#closeResult.source), "the connection is closed");
+    const sendOrder = options.sendOrder ?? 0;
+    if (!Number.isInteger(sendOrder) || sendOrder < -(2 ** 31) || sendOrder >= 2 ** 31) {
+      throw new QuicError("invalid_argument", "sendOrder must be an int32");
+    }
+    let id: bigint;
+    if (options.unidirectional) {
+      id = this.#nextUni;
+      this.#nextUni += 4n;
+    } else {
+      id = this.#nextBidi;
+      this.#nextBidi += 4n;
+    }
+    const s = new QuicStream(this, id, true, sendOrder);
+    this.#streams.set(id, s);
+    this.#opened.local++;
+    this.#emit({ type: "stream_opened", streamId: id, locallyInitiated: true });
+    return s;
+  }
+
+  /** The next stream the peer opens. */
+  acceptStream(options: { signal?: AbortSignal } = {}): Promise<QuicStream> {
+    return this.#incoming.next(options.signal);
+  }
+
+  /** Iterates the streams the peer opens, until the connection ends. */
+  async *[Symbol.asyncIterator](): AsyncIterator<QuicStream> {
+    for (;;) {
+      try {
+        yield await this.#incoming.next();
+      } catch {
+        return;
+      }
+    }
+  }
+
+  /** Sends a DATAGRAM frame (unreliable); throws QuicError "local" when unsupported or too large. */
+  sendDatagram(bytes: Uint8Array): void {
+    if (!(bytes instanceof Uint8Array)) throw new QuicError("invalid_argument", "datagram must be a Uint8Array");
+    const r = this.#driver.run((now) => this.#conn.sendDatagram(bytes, now));
+    if (!r) throw new QuicError("closed", "the connection's endpoint is closed");
+    if (r.localError) throw new QuicError("local", r.localError.toString());
+    this.#datagramsSent++;
+  }
+
+  /** Closes the connection with an application code and reason; resolves when it has ended. */
+  close(options: { code?: number | bigint; reason?: string } = {}): Promise<CloseResult> {
+    if (!this.#closeResult) {
+      this.#driver.run((now) => this.#conn.close(BigInt(options.code ?? 0), options.reason ?? "", now));
+    }
+    return this.closed;
+  }
+
+  /** Connection events (connected, stream opened, disconnected, error), buffered from the start. */
+  async *events(): AsyncIterableIterator<ConnectionEvent> {
+    for (;;) {
+      try {
+        yield await this.#events.next();
+      } catch {
+        return;
+      }
+    }
+  }
+
+  /** A snapshot: addresses, byte and stream counts, state, last error and transport stats. */
+  observe(): ConnectionSnapshot {
+    const transport = this.#driver.closed || this.#state === "closed"
+      ? undefined
+      : this.#driver.endpoint.connectionStats(this.handle);
+    let active = 0;
+    for (const s of this.#streams.values()) {
+      const o = s.observe();
+      if (!(o.readClosed && o.writeClosed)) active++;
+    }
+    return {
+      localAddress: { hostname: this.#driver.socket.localAddress.hostname, port: this.#driver.socket.localAddress.port },
+      remoteAddress: this.remoteAddress,
+      state: this.#state,
+      bytesSent: this.#bytesSent,
+      bytesReceived: this.#bytesReceived,
+      datagramsSent: this.#datagramsSent,
+      datagramsReceived: this.#datagramsReceived,
+      streamsOpenedLocally: this.#opened.local,
+      streamsOpenedByPeer: this.#opened.peer,
+      streamsActive: active,
+      closed: this.#closeResult !== undefined,
+      lastError: this.#lastError,
+      transport,
+    };
+  }
+}

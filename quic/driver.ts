@@ -1,0 +1,125 @@
+/**
+ * The runtime driver: one engine endpoint bound to one UDP socket, a clock and a timer.
+ * It feeds received datagrams to the engine, sends every SEND_DATAGRAM effect to its
+ * route in order (one batch per call), re-arms the timer after every call, honours send
+ * continuation on a fresh macrotask, and hands the other effects to connections.
+ *
+ * @module
+ */
+import { RouteTable } from "../runtimes/address.ts";
+import { MonotonicClock, Rearmable } from "../runtimes/clock.ts";
+import type { SocketAddress, UdpSocket } from "../runtimes/udp.ts";
+import type { Endpoint } from "./endpoint.ts";
+import type { Effect } from "./effects.ts";
+import type { CloseInfo, QueryResult } from "./result.ts";
+
+/** What the driver tells a connection. */
+export interface DriverConnection {
+  _effect(e: Effect): void;
+  _closeInfo(info: CloseInfo): void;
+  _dropped(): void;
+}
+
+/** Drives one endpoint over one socket. */
+export class Driver {
+  readonly routes = new RouteTable();
+  readonly clock = new MonotonicClock();
+  readonly connections = new Map<bigint, DriverConnection>();
+  /** Called for every ACCEPTED connection (servers); must register it in `connections`. */
+  onAccepted?: (handle: bigint, route: bigint | undefined) => void;
+  /** Routes whose datagrams are dropped before the engine sees them (ignored peers). */
+  readonly ignoredRoutes = new Set<bigint>();
+  /** The route used for datagrams without one (a client's server). */
+  defaultRoute?: SocketAddress;
+  #timer: Rearmable;
+  #outData: Uint8Array[] = [];
+  #outAddr: SocketAddress[] = [];
+  #waiters: (() => void)[] = [];
+  #closed = false;
+  #lastRoute: bigint | undefined;
+  /** Datagrams and bytes moved, for observe(). */
+  readonly counters = { datagramsSent: 0, datagramsReceived: 0, bytesSent: 0, bytesReceived: 0 };
+
+  constructor(readonly endpoint: Endpoint, readonly socket: UdpSocket) {
+    this.#timer = new Rearmable(this.clock, () => this.run((now) => this.endpoint.timerExpired(now)));
+    socket.onDatagram((data, hostname, port) => this.#receive(data, hostname, port));
+  }
+
+  #receive(data: Uint8Array, hostname: string, port: number): void {
+    const route = this.routes.forPeer(hostname, port);
+    if (this.ignoredRoutes.has(route.handle)) return;
+    this.counters.datagramsReceived++;
+    this.counters.bytesReceived += data.length;
+    this.#lastRoute = route.handle;
+    this.run((now) =>
+      this.endpoint.receiveDatagram({ bytes: data, routeHandle: route.handle, addressValidationIdentity: route.identity }, now)
+    );
+  }
+
+  /** Runs one engine call at the current time and applies its result. */
+  run(call: (now: bigint) => QueryResult): QueryResult | undefined {
+    if (this.#closed || this.endpoint.closed) return undefined;
+    const result = call(this.clock.now());
+    this.#apply(result);
+    return result;
+  }
+
+  #apply(r: QueryResult): void {
+    for (const info of r.closeInfos) this.connections.get(info.connection)?._closeInfo(info);
+    for (const e of r.effects) {
+      if (e.kind === "send_datagram") {
+        const addr = e.routeHandle !== undefined ? this.routes.byHandle(e.routeHandle)?.address : this.defaultRoute;
+        if (!addr) continue; // a route we never saw: nowhere to send
+        this.#outData.push(e.bytes);
+        this.#outAddr.push(addr);
+        continue;
+      }
+      if (e.kind === "connection_lifecycle_event") {
+        if (e.event === "accepted") this.onAccepted?.(e.connection, this.#lastRoute);
+        else if (e.event === "closed") {
+          this.connections.get(e.connection)?._dropped();
+          this.connections.delete(e.connection);
+        }
+        continue;
+      }
+      if (e.kind !== "unknown") this.connections.get(e.connection)?._effect(e);
+    }
+    this.#flush();
+    // A pending continuation is a wakeup that is already due: the timer fires it on the next
+    // macrotask, so socket input and other work interleave with a long send burst.
+    this.#timer.arm(r.sendContinuationPending ? this.clock.now() : r.nextWakeup);
+    for (const w of this.#waiters.splice(0)) w();
+  }
+
+  #flush(): void {
+    if (this.#outData.length === 0) return;
+    this.counters.datagramsSent += this.#outData.length;
+    for (const d of this.#outData) this.counters.bytesSent += d.length;
+    try {
+      this.socket.sendBatch(this.#outData, this.#outAddr);
+    } finally {
+      this.#outData = [];
+      this.#outAddr = [];
+    }
+  }
+
+  /** Resolves after the next engine call was applied (writers waiting for acknowledgements). */
+  progress(): Promise<void> {
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  /** Whether close() ran. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Stops the timer, closes the socket and the endpoint. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#timer.disarm();
+    for (const w of this.#waiters.splice(0)) w();
+    this.socket.close();
+    this.endpoint.close();
+  }
+}

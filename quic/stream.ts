@@ -1,0 +1,209 @@
+/**
+ * `QuicStream`: one QUIC stream as WHATWG streams. Reading returns flow-control credit
+ * only for bytes the reader has taken (when the engine supports it), so a slow reader
+ * slows the peer; writing waits while too many bytes are unacknowledged.
+ *
+ * @module
+ */
+import type { QuicConnection } from "./connection.ts";
+import { QuicError, withSignal } from "./quic_error.ts";
+
+/** Unacknowledged bytes above which `write()` waits. */
+const WRITE_HIGH_WATER = 4 << 20;
+
+/** A snapshot of a stream. */
+export interface StreamSnapshot {
+  id: bigint;
+  bidirectional: boolean;
+  locallyInitiated: boolean;
+  bytesRead: number;
+  bytesWritten: number;
+  readClosed: boolean;
+  writeClosed: boolean;
+  lastError?: QuicError;
+}
+
+/**
+ * A QUIC stream.
+ *
+ * @example
+ * ```ts
+ * const stream = await conn.openStream();
+ * const writer = stream.writable!.getWriter();
+ * await writer.write(new TextEncoder().encode("ping"));
+ * await writer.close();
+ * for await (const chunk of stream.readable!) console.log(chunk.length);
+ * ```
+ */
+export class QuicStream {
+  /** Incoming bytes (absent on our own unidirectional streams). */
+  readonly readable?: ReadableStream<Uint8Array>;
+  /** Outgoing bytes (absent on the peer's unidirectional streams). */
+  readonly writable?: WritableStream<Uint8Array>;
+  #conn: QuicConnection;
+  #chunks: Uint8Array[] = [];
+  #fin = false;
+  #readError: QuicError | undefined;
+  #writeError: QuicError | undefined;
+  #wake: (() => void) | undefined;
+  #readClosed = false;
+  #writeClosed = false;
+  #bytesRead = 0;
+  #bytesWritten = 0;
+  #priority: number;
+
+  constructor(conn: QuicConnection, readonly id: bigint, readonly locallyInitiated: boolean, priority = 0) {
+    this.#conn = conn;
+    this.#priority = priority;
+    const uni = (id & 2n) !== 0n;
+    if (!uni || !locallyInitiated) {
+      this.readable = new ReadableStream<Uint8Array>(
+        {
+          pull: (c) => this.#pull(c),
+          cancel: () => {
+            this.#readClosed = true;
+            this.stopSending(0n);
+          },
+        },
+        { highWaterMark: 0 },
+      );
+    }
+    if (!uni || locallyInitiated) {
+      this.writable = new WritableStream<Uint8Array>(
+        {
+          write: (chunk) => this.write(chunk),
+          close: () => this.#finish(),
+          abort: () => this.reset(0n),
+        },
+        { highWaterMark: 1 },
+      );
+    }
+  }
+
+  /** Whether data flows both ways. */
+  get bidirectional(): boolean {
+    return (this.id & 2n) === 0n;
+  }
+
+  // ---- reading -------------------------------------------------------------------------
+
+  async #pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
+    while (this.#chunks.length === 0 && !this.#fin && !this.#readError) {
+      await new Promise<void>((resolve) => (this.#wake = resolve));
+    }
+    const chunk = this.#chunks.shift();
+    if (chunk) {
+      controller.enqueue(chunk);
+      this.#bytesRead += chunk.length;
+      this.#conn._consume(this.id, chunk.length);
+      return;
+    }
+    if (this.#readError) controller.error(this.#readError);
+    else {
+      this.#readClosed = true;
+      controller.close();
+    }
+  }
+
+  /** Reads the rest of the stream into one array (until FIN). */
+  async bytes(options: { signal?: AbortSignal; maxBytes?: number } = {}): Promise<Uint8Array> {
+    if (!this.readable) throw new QuicError("invalid_argument", "this stream has no receive side");
+    const reader = this.readable.getReader();
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    try {
+      for (;;) {
+        const { value, done } = await withSignal(reader.read(), options.signal);
+        if (done) break;
+        parts.push(value);
+        total += value.length;
+        if (options.maxBytes !== undefined && total > options.maxBytes) {
+          throw new QuicError("invalid_argument", `stream longer than ${options.maxBytes} bytes`);
+        }
+      }
+    } finally {
+      reader.releaseLock();
+    }
+    const out = new Uint8Array(total);
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
+  }
+
+  _data(bytes: Uint8Array, fin: boolean): void {
+    if (bytes.length > 0) this.#chunks.push(bytes);
+    if (fin) this.#fin = true;
+    this.#wakeReader();
+  }
+
+  _readFailed(error: QuicError): void {
+    this.#readError ??= error;
+    this.#wakeReader();
+  }
+
+  _writeFailed(error: QuicError): void {
+    this.#writeError ??= error;
+  }
+
+  #wakeReader(): void {
+    const w = this.#wake;
+    this.#wake = undefined;
+    w?.();
+  }
+
+  // ---- writing -------------------------------------------------------------------------
+
+  /** Writes bytes; resolves once the unacknowledged backlog is below the high-water mark. */
+  async write(chunk: Uint8Array, options: { signal?: AbortSignal } = {}): Promise<void> {
+    if (!(chunk instanceof Uint8Array)) throw new QuicError("invalid_argument", "stream data must be a Uint8Array");
+    if (this.#writeError) throw this.#writeError;
+    this.#conn._send(this.id, chunk, false, this.#priority);
+    this.#bytesWritten += chunk.length;
+    await withSignal(this.#drainBelow(WRITE_HIGH_WATER), options.signal);
+  }
+
+  async #drainBelow(limit: number): Promise<void> {
+    for (;;) {
+      if (this.#writeError) throw this.#writeError;
+      const buffered = this.#conn._sendBuffered(this.id);
+      if (buffered === undefined || buffered <= BigInt(limit)) return;
+      await this.#conn._progress();
+    }
+  }
+
+  async #finish(): Promise<void> {
+    if (this.#writeError) throw this.#writeError;
+    this.#conn._send(this.id, new Uint8Array(0), true, this.#priority);
+    this.#writeClosed = true;
+    await this.#drainBelow(0); // every byte acknowledged (or the engine cannot tell us)
+  }
+
+  /** Resets our sending side with an application error code. */
+  reset(code: bigint | number = 0n): void {
+    this.#writeClosed = true;
+    this.#conn._resetStream(this.id, BigInt(code));
+  }
+
+  /** Asks the peer to stop sending, with an application error code. */
+  stopSending(code: bigint | number = 0n): void {
+    this.#readClosed = true;
+    this.#conn._stopSending(this.id, BigInt(code));
+  }
+
+  /** A snapshot of this stream. */
+  observe(): StreamSnapshot {
+    return {
+      id: this.id,
+      bidirectional: this.bidirectional,
+      locallyInitiated: this.locallyInitiated,
+      bytesRead: this.#bytesRead,
+      bytesWritten: this.#bytesWritten,
+      readClosed: this.#readClosed || this.#fin && this.#chunks.length === 0,
+      writeClosed: this.#writeClosed,
+      lastError: this.#readError ?? this.#writeError,
+    };
+  }
+}
