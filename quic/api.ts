@@ -108,31 +108,39 @@ export interface ListenerSnapshot {
 }
 
 /**
- * A connection attempt seen by a listener before its handshake completes: accept it, refuse
- * it (the client gets CONNECTION_CLOSE), or ignore it (its packets are dropped unanswered).
+ * A connection attempt seen by a listener before anything was answered: accept it, refuse
+ * it (the client gets a CONNECTION_CLOSE with code 0x2), or ignore it (its packets are
+ * dropped unanswered). Decisions are per peer address.
  */
 export class QuicIncoming {
-  constructor(
-    readonly remoteAddress: SocketAddress,
-    private connection: QuicConnection,
-    private listener: QuicListener,
-    private route: Route | undefined,
-  ) {}
-  /** Waits for the handshake and returns the connection. */
+  #decided = false;
+  constructor(readonly remoteAddress: SocketAddress, private listener: QuicListener, private route: Route) {}
+  /** Lets the handshake proceed and returns the connection once it is established. */
   async accept(options: { signal?: AbortSignal } = {}): Promise<QuicConnection> {
-    await withSignal(this.connection.ready, options.signal);
+    const conn = this.#admit();
+    await withSignal(conn.ready, options.signal);
     this.listener._counted("accepted");
-    return this.connection;
+    return conn;
   }
-  /** Refuses with an application close (code 0x2, "refused"). */
+  /** Refuses: the client gets CONNECTION_CLOSE (application code 0x2, "refused"). */
   refuse(): void {
+    const conn = this.#admit();
     this.listener._counted("refused");
-    void this.connection.close({ code: 0x2, reason: "refused" });
+    void conn.close({ code: 0x2, reason: "refused" });
   }
-  /** Drops this peer's packets from now on; the half-open connection times out silently. */
+  /** Ignores: nothing is ever answered to this peer address. */
   ignore(): void {
+    if (this.#decided) throw new QuicError("invalid_argument", "this incoming connection was already decided");
+    this.#decided = true;
     this.listener._counted("refused");
-    if (this.route) this.listener._ignore(this.route.handle);
+    this.listener._ignore(this.route);
+  }
+  #admit(): QuicConnection {
+    if (this.#decided) throw new QuicError("invalid_argument", "this incoming connection was already decided");
+    this.#decided = true;
+    const conn = this.listener._admit(this.route);
+    if (!conn) throw new QuicError("refused", "the peer's first packets did not open a connection");
+    return conn;
   }
 }
 
@@ -168,13 +176,23 @@ export class QuicListener {
       const conn = new QuicConnection(driver, handle, true, route?.address ?? { hostname: "", port: 0 });
       driver.connections.set(handle, conn);
       this.#connections.add(conn);
+      this.#lastAccepted = conn;
       void conn.closed.then(() => this.#connections.delete(conn));
-      if (this.#closing) {
-        void conn.close({ code: 0x2, reason: "listener closing" });
-        return;
-      }
-      this.#incoming.push(new QuicIncoming(route?.address ?? { hostname: "", port: 0 }, conn, this, route));
+      if (this.#closing) void conn.close({ code: 0x2, reason: "listener closing" });
     };
+    driver.onNewPeer = (route) => {
+      if (this.#closing) return driver.ignore(route);
+      this.#incoming.push(new QuicIncoming(route.address, this, route));
+    };
+  }
+
+  #lastAccepted: QuicConnection | undefined;
+
+  /** @internal Feeds a held peer to the engine; returns the connection it opened, if any. */
+  _admit(route: Route): QuicConnection | undefined {
+    this.#lastAccepted = undefined;
+    this.#driver.admit(route);
+    return this.#lastAccepted;
   }
 
   /** The bound address. */
@@ -183,7 +201,7 @@ export class QuicListener {
     return { hostname: a.hostname, port: a.port };
   }
 
-  /** The next connection attempt, before its handshake. */
+  /** The next connection attempt, before anything was answered. */
   incoming(options: { signal?: AbortSignal } = {}): Promise<QuicIncoming> {
     return this.#incoming.next(options.signal);
   }
@@ -217,8 +235,8 @@ export class QuicListener {
   }
 
   /** @internal */
-  _ignore(route: bigint): void {
-    this.#driver.ignoredRoutes.add(route);
+  _ignore(route: Route): void {
+    this.#driver.ignore(route);
   }
 
   /** A snapshot of the listener. */

@@ -6,12 +6,16 @@
  *
  * @module
  */
-import { RouteTable } from "../runtimes/address.ts";
+import { type Route, RouteTable } from "../runtimes/address.ts";
 import { MonotonicClock, Rearmable } from "../runtimes/clock.ts";
 import type { SocketAddress, UdpSocket } from "../runtimes/udp.ts";
 import type { Endpoint } from "./endpoint.ts";
 import type { Effect } from "./effects.ts";
 import type { CloseInfo, QueryResult } from "./result.ts";
+
+/** Datagrams kept per undecided peer, and undecided peers kept at most. */
+const HELD_PER_PEER = 32;
+const HELD_PEERS = 1024;
 
 /** What the driver tells a connection. */
 export interface DriverConnection {
@@ -31,6 +35,13 @@ export class Driver {
   readonly ignoredRoutes = new Set<bigint>();
   /** The route used for datagrams without one (a client's server). */
   defaultRoute?: SocketAddress;
+  /**
+   * Servers: when set, the first datagrams from a peer address never seen before are held
+   * back from the engine (nothing is answered) until `admit(route)` or `ignore(route)`.
+   */
+  onNewPeer?: (route: Route) => void;
+  #admitted = new Set<bigint>();
+  #held = new Map<bigint, Uint8Array[]>();
   #timer: Rearmable;
   #outData: Uint8Array[] = [];
   #outAddr: SocketAddress[] = [];
@@ -48,12 +59,42 @@ export class Driver {
   #receive(data: Uint8Array, hostname: string, port: number): void {
     const route = this.routes.forPeer(hostname, port);
     if (this.ignoredRoutes.has(route.handle)) return;
+    if (this.onNewPeer && !this.#admitted.has(route.handle)) {
+      const held = this.#held.get(route.handle);
+      if (held) {
+        if (held.length < HELD_PER_PEER) held.push(data.slice());
+        return;
+      }
+      if (this.#held.size >= HELD_PEERS) return; // too many undecided peers: drop, they retransmit
+      this.#held.set(route.handle, [data.slice()]);
+      this.onNewPeer(route);
+      return;
+    }
     this.counters.datagramsReceived++;
     this.counters.bytesReceived += data.length;
     this.#lastRoute = route.handle;
     this.run((now) =>
       this.endpoint.receiveDatagram({ bytes: data, routeHandle: route.handle, addressValidationIdentity: route.identity }, now)
     );
+  }
+
+  /** Lets a held peer through: its buffered datagrams reach the engine now, in order. */
+  admit(route: Route): void {
+    this.#admitted.add(route.handle);
+    const held = this.#held.get(route.handle) ?? [];
+    this.#held.delete(route.handle);
+    for (const data of held) {
+      this.#lastRoute = route.handle;
+      this.run((now) =>
+        this.endpoint.receiveDatagram({ bytes: data, routeHandle: route.handle, addressValidationIdentity: route.identity }, now)
+      );
+    }
+  }
+
+  /** Drops a peer's datagrams, held and future, unanswered. */
+  ignore(route: Route): void {
+    this.#held.delete(route.handle);
+    this.ignoredRoutes.add(route.handle);
   }
 
   /** Runs one engine call at the current time and applies its result. */
