@@ -114,7 +114,12 @@ export interface ListenerSnapshot {
  */
 export class QuicIncoming {
   #decided = false;
-  constructor(readonly remoteAddress: SocketAddress, private listener: QuicListener, private route: Route) {}
+  constructor(
+    readonly remoteAddress: SocketAddress,
+    private listener: QuicListener,
+    private route: Route,
+    private admitted?: QuicConnection, // a new connection from a peer address already let through
+  ) {}
   /** Lets the handshake proceed and returns the connection once it is established. */
   async accept(options: { signal?: AbortSignal } = {}): Promise<QuicConnection> {
     const conn = this.#admit();
@@ -134,11 +139,12 @@ export class QuicIncoming {
     this.#decided = true;
     this.listener._counted("refused");
     this.listener._ignore(this.route);
+    if (this.admitted) void this.admitted.close({ code: 0x2, reason: "ignored" }); // it was answered already
   }
   #admit(): QuicConnection {
     if (this.#decided) throw new QuicError("invalid_argument", "this incoming connection was already decided");
     this.#decided = true;
-    const conn = this.listener._admit(this.route);
+    const conn = this.admitted ?? this.listener._admit(this.route);
     if (!conn) throw new QuicError("refused", "the peer's first packets did not open a connection");
     return conn;
   }
@@ -176,23 +182,64 @@ export class QuicListener {
       const conn = new QuicConnection(driver, handle, true, route?.address ?? { hostname: "", port: 0 });
       driver.connections.set(handle, conn);
       this.#connections.add(conn);
-      this.#lastAccepted = conn;
       void conn.closed.then(() => this.#connections.delete(conn));
-      if (this.#closing) void conn.close({ code: 0x2, reason: "listener closing" });
+      if (this.#closing) {
+        void conn.close({ code: 0x2, reason: "listener closing" });
+        return;
+      }
+      if (this.#admitting) this.#admittedNow.push(conn);
+      // A new connection from a peer address that was let through before (a reused port,
+      // a second connection from one socket): offer it like any other.
+      else if (route && this.#manual) this.#incoming.push(new QuicIncoming(route.address, this, route, conn));
+      else this.#offer(conn);
     };
     driver.onNewPeer = (route) => {
       if (this.#closing) return driver.ignore(route);
-      this.#incoming.push(new QuicIncoming(route.address, this, route));
+      if (this.#manual) {
+        this.#incoming.push(new QuicIncoming(route.address, this, route));
+        return;
+      }
+      // Automatic mode: admit at once; a connection is handed to accept() when its handshake
+      // completes, so one slow or silent client never holds up the others.
+      const conn = this._admit(route);
+      if (conn) this.#offer(conn);
     };
   }
 
-  #lastAccepted: QuicConnection | undefined;
+  /** Automatic mode: hands a connection to accept() once its handshake completes. */
+  #offer(conn: QuicConnection): void {
+    conn.ready.then(() => {
+      this.#counts.accepted++;
+      this.#established.push(conn);
+    }, () => {});
+  }
 
-  /** @internal Feeds a held peer to the engine; returns the connection it opened, if any. */
+  #admitting = false;
+
+  #manual = false;
+  #established = new AsyncQueue<QuicConnection>();
+
+  #admittedNow: QuicConnection[] = [];
+
+  /**
+   * @internal Feeds a held peer to the engine; returns the first connection it opened. Held
+   * datagrams can open more than one (a reused port still carrying an old client's
+   * retransmissions): the others are offered like connections from admitted peers.
+   */
   _admit(route: Route): QuicConnection | undefined {
-    this.#lastAccepted = undefined;
-    this.#driver.admit(route);
-    return this.#lastAccepted;
+    this.#admittedNow = [];
+    this.#admitting = true;
+    try {
+      this.#driver.admit(route);
+    } finally {
+      this.#admitting = false;
+    }
+    const [first, ...rest] = this.#admittedNow;
+    for (const conn of rest) {
+      if (this.#manual) this.#incoming.push(new QuicIncoming(route.address, this, route, conn));
+      else this.#offer(conn);
+    }
+    return first;
   }
 
   /** The bound address. */
@@ -201,13 +248,19 @@ export class QuicListener {
     return { hostname: a.hostname, port: a.port };
   }
 
-  /** The next connection attempt, before anything was answered. */
+  /**
+   * The next connection attempt, before anything was answered. The first call switches the
+   * listener to manual admission: from then on every new peer waits for accept(), refuse()
+   * or ignore() on its QuicIncoming.
+   */
   incoming(options: { signal?: AbortSignal } = {}): Promise<QuicIncoming> {
+    this.#manual = true;
     return this.#incoming.next(options.signal);
   }
 
   /** The next established connection (connections whose handshake fails are skipped). */
   async accept(options: { signal?: AbortSignal } = {}): Promise<QuicConnection> {
+    if (!this.#manual) return await this.#established.next(options.signal);
     for (;;) {
       const inc = await this.#incoming.next(options.signal);
       try {
@@ -260,6 +313,7 @@ export class QuicListener {
     if (this.#driver.closed) return;
     this.#closing = true;
     this.#incoming.fail(new QuicError("closed", "listener closed"));
+    this.#established.fail(new QuicError("closed", "listener closed"));
     const all = [...this.#connections].map((c) => c.close({ code: options.code ?? 0, reason: options.reason ?? "server shutting down" }));
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([Promise.all(all), new Promise((r) => (timer = setTimeout(r, options.timeoutMs ?? 3000)))]);

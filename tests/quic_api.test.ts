@@ -277,8 +277,9 @@ test("quic: connection events", async () => {
 
 test("quic: refusing and ignoring incoming connections", async () => {
   const listener = await listen({ hostname: "127.0.0.1", port: 0, alpn: "gate" });
+  const firstIncoming = listener.incoming(); // switches the listener to manual admission
   (async () => {
-    const first = await listener.incoming();
+    const first = await firstIncoming;
     first.refuse();
   })();
   const refused = connect(listener.addr, { alpn: "gate", ca: listener.certificatePem, signal: AbortSignal.timeout(5000) });
