@@ -1,0 +1,28 @@
+/**
+ * The low-level, sans-I/O binding (the Rust/Go/Python bindings' shape): configs with
+ * native defaults, `Endpoint`/`Connection`/`Stream`, `QueryResult` and effects. Nothing
+ * here does I/O; the caller supplies time and moves datagrams.
+ *
+ * @example
+ * ```ts
+ * import { defaultEndpointConfig, Endpoint, loadCoquic } from "./mod.ts";
+ * const lib = await loadCoquic();
+ * using ep = Endpoint.create(lib, defaultEndpointConfig(lib));
+ * console.log(ep.connectionCount()); // 0
+ * ```
+ *
+ * @module
+ */
+export * from "./config.ts";
+export * from "./effects.ts";
+export * from "./endpoint.ts";
+export * from "./errors.ts";
+export * from "./result.ts";
+export type * from "./inputs.ts";
+export type * from "./stats.ts";
+export { defaultLibrary, loadCoquic, loadCoquicSync } from "../ffi/loader.ts";
+export * from "./api.ts";
+export * from "./connection.ts";
+export * from "./stream.ts";
+export * from "./quic_error.ts";
+export * from "./devcert.ts";
