@@ -25,3 +25,66 @@ export { generateDevCertificate } from "./quic/devcert.ts";
 export type { DevCertificate, DevCertificateOptions } from "./quic/devcert.ts";
 export { CoquicLoadError, loadCoquic } from "./ffi/loader.ts";
 export type { CoquicLibrary, Extensions } from "./ffi/loader.ts";
+
+// The low-level, sans-I/O binding (the shape of the Rust/Python bindings): the caller moves
+// datagrams and supplies time; every call returns a QueryResult of effects.
+export { ClientConfig, Connection, Endpoint, lastError, Stream } from "./quic/endpoint.ts";
+export type { ConnectResult, U64 } from "./quic/endpoint.ts";
+export {
+  ClientConnectionConfig,
+  defaultClientConnectionConfig,
+  defaultEndpointConfig,
+  defaultTransportConfig,
+  EndpointConfig,
+  TransportConfig,
+} from "./quic/config.ts";
+export type { OrphanZeroRttBufferConfig, TlsIdentity, ZeroRttConfig } from "./quic/config.ts";
+export type {
+  CloseConnection,
+  ConnectionInput,
+  ConnectionMigration,
+  InboundDatagram,
+  PathMtuUpdate,
+  SendDatagramData,
+  SendStreamData,
+  StreamErrorCode,
+} from "./quic/inputs.ts";
+export type {
+  ConnectionLifecycleEventEffect,
+  Effect,
+  LifecycleName,
+  NewTokenAvailableEffect,
+  PacketInspectionEffect,
+  PeerPreferredAddressAvailableEffect,
+  PeerResetStreamEffect,
+  PeerStopSendingEffect,
+  ReceiveDatagramDataEffect,
+  ReceiveStreamDataEffect,
+  ResumptionStateAvailableEffect,
+  SendDatagramEffect,
+  StateChangeName,
+  StateEventEffect,
+  UnknownEffect,
+  ZeroRttStatusEventEffect,
+} from "./quic/effects.ts";
+export type { QueryResult } from "./quic/result.ts";
+export type { CloseInfo, ConnectionStats } from "./quic/stats.ts";
+export { CoquicStatusError, InvalidArgumentError, LocalError, UseAfterCloseError } from "./quic/errors.ts";
+export type { LocalErrorName, StatusName } from "./quic/errors.ts";
+export { defaultLibrary, loadCoquicSync } from "./ffi/loader.ts";
+export type { LoadAttempt, LoadOptions } from "./ffi/loader.ts";
+export {
+  CloseSource,
+  COQUIC_FFI_ABI_VERSION,
+  CongestionControl,
+  Ecn,
+  EcnPolicy,
+  EffectKind,
+  Lifecycle,
+  LocalErrorCode,
+  MigrationReason,
+  Role,
+  StateChange,
+  Status,
+  ZeroRttStatus,
+} from "./ffi/abi.ts";

@@ -1,121 +1,503 @@
 /**
- * The one description of the CoQUIC C ABI v12 (plus our optional `coquic_x_` extensions):
- * every symbol's signature in a neutral type vocabulary, which `runtimes/` translates to
- * Deno's and Bun's FFI vocabularies. Struct layouts live in `layout.ts`.
+ * The one description of the CoQUIC C ABI v12 and of our optional `coquic_x_` extensions:
+ * every symbol's signature in a neutral type vocabulary, every struct layout (size and
+ * field offsets on x86-64 LP64, exactly as in the reference §1.3) and every enum constant.
+ * `deno_symbols.ts` and `bun_symbols.ts` translate the signatures into each runtime's FFI
+ * definitions; `structs.ts` encodes and decodes the layouts.
+ *
+ * @example
+ * ```ts
+ * import { CORE_SYMBOLS, Layout, EffectKind } from "./abi.ts";
+ * console.log(CORE_SYMBOLS.coquic_endpoint_next_wakeup.result); // "optional_u64_by_value"
+ * console.log(Layout.Effect.size, EffectKind.SEND_DATAGRAM); // 160 0
+ * ```
  *
  * @module
  */
 
-/** ABI version this binding is written against. */
+/**
+ * ABI version this binding is written against (`COQUIC_FFI_ABI_VERSION`).
+ *
+ * @example
+ * ```ts
+ * if (lib.abiVersion !== COQUIC_FFI_ABI_VERSION) throw new Error("mismatch");
+ * ```
+ */
 export const COQUIC_FFI_ABI_VERSION = 12;
 
 /**
- * Neutral FFI types.
- * - `ptr`: a native address held as a bigint (handles, result objects).
- * - `buf`: a JS `Uint8Array` passed by address for the duration of the call.
- * - `bytes16`: a 16-byte `{ptr, len}` struct passed BY VALUE (two integer registers on SysV x86-64).
- * - `opt16`: a 16-byte `{u8 has_value; u64 value}` struct RETURNED by value.
+ * The neutral type vocabulary, and how JavaScript values cross it (the same in every runtime):
+ * - `void`, `u8`, `u32`, `i32`: numbers;
+ * - `u64`: a bigint (handles, stream ids, times, codes);
+ * - `usize` (`size_t`): a number (counts and lengths, far below 2^53); bigints are accepted as arguments;
+ * - `pointer`: a native address held as a bigint (`coquic_endpoint_t*`, `coquic_result_t*`, views);
+ * - `buffer`: a pointer into JavaScript memory, passed as a typed array that only needs to
+ *   live for the call (struct scratch buffers, input bytes, out-parameters);
+ * - `bytes_by_value`: a 16-byte `coquic_bytes_t {ptr, len}` passed BY VALUE, given as a
+ *   16-byte Uint8Array holding the two words (on SysV x86-64 and AAPCS64 it travels in two
+ *   integer registers, so it is ABI-identical to two `u64` arguments: reference §1.4);
+ * - `optional_u64_by_value`: a 16-byte `{u8 has_value; u64 value}` RETURNED by value,
+ *   surfaced as `bigint | undefined`.
+ *
+ * @example
+ * ```ts
+ * const t: AbiType = "usize";
+ * ```
  */
-export type NeutralType = "void" | "u8" | "u32" | "u64" | "i32" | "ptr" | "buf" | "bytes16" | "opt16";
+export type AbiType =
+  | "void"
+  | "u8"
+  | "u32"
+  | "u64"
+  | "usize"
+  | "i32"
+  | "pointer"
+  | "buffer"
+  | "bytes_by_value"
+  | "optional_u64_by_value";
 
-/** One exported function. */
+/**
+ * One exported function: parameter and result types.
+ *
+ * @example
+ * ```ts
+ * const spec: SymbolSpec = { parameters: ["pointer"], result: "usize" };
+ * ```
+ */
 export interface SymbolSpec {
-  readonly parameters: readonly NeutralType[];
-  readonly result: NeutralType;
+  readonly parameters: readonly AbiType[];
+  readonly result: AbiType;
 }
 
-// The shape shared by result-returning calls: ..., now_us, coquic_result_t** out.
-const R = ["u64", "buf"] as const;
+// The tail shared by result-returning calls: ..., coquic_time_us_t now, coquic_result_t **out_result.
+const R = ["u64", "buffer"] as const;
 
-/** Every core symbol of ABI v12: a library must export all of them. */
+/**
+ * Every core symbol of ABI v12: a library must export all of them.
+ *
+ * @example
+ * ```ts
+ * console.log(Object.keys(CORE_SYMBOLS).length); // 44
+ * ```
+ */
 export const CORE_SYMBOLS = {
   coquic_ffi_abi_version: { parameters: [], result: "u32" },
-  coquic_transport_config_init: { parameters: ["buf"], result: "void" },
-  coquic_endpoint_config_init: { parameters: ["buf"], result: "void" },
-  coquic_client_connection_config_init: { parameters: ["buf"], result: "void" },
-  coquic_endpoint_create: { parameters: ["buf", "buf"], result: "u8" },
-  coquic_endpoint_destroy: { parameters: ["ptr"], result: "void" },
-  coquic_endpoint_open_connection: { parameters: ["ptr", "buf", ...R], result: "u8" },
-  coquic_endpoint_input_datagram: { parameters: ["ptr", "buf", ...R], result: "u8" },
-  coquic_endpoint_update_path_mtu: { parameters: ["ptr", "buf", ...R], result: "u8" },
-  coquic_endpoint_timer_expired: { parameters: ["ptr", ...R], result: "u8" },
-  coquic_connection_send_stream: { parameters: ["ptr", "u64", "buf", ...R], result: "u8" },
-  coquic_connection_send_datagram: { parameters: ["ptr", "u64", "buf", ...R], result: "u8" },
-  coquic_connection_reset_stream: { parameters: ["ptr", "u64", "buf", ...R], result: "u8" },
-  coquic_connection_stop_sending: { parameters: ["ptr", "u64", "buf", ...R], result: "u8" },
-  coquic_connection_close: { parameters: ["ptr", "u64", "buf", ...R], result: "u8" },
-  coquic_connection_request_key_update: { parameters: ["ptr", "u64", ...R], result: "u8" },
-  coquic_connection_request_migration: { parameters: ["ptr", "u64", "buf", ...R], result: "u8" },
-  coquic_connection_advance: { parameters: ["ptr", "u64", "buf", ...R], result: "u8" },
-  coquic_quic_connect: { parameters: ["ptr", "buf", "u64", "buf", "buf"], result: "u8" },
-  coquic_quic_receive_datagram: { parameters: ["ptr", "buf", ...R], result: "u8" },
-  coquic_quic_update_path_mtu: { parameters: ["ptr", "buf", ...R], result: "u8" },
-  coquic_quic_timer_expired: { parameters: ["ptr", ...R], result: "u8" },
-  coquic_quic_connection_send_stream: { parameters: ["ptr", "u64", "buf", ...R], result: "u8" },
-  coquic_quic_connection_send_datagram: { parameters: ["ptr", "u64", "buf", ...R], result: "u8" },
-  coquic_quic_connection_reset_stream: { parameters: ["ptr", "u64", "buf", ...R], result: "u8" },
-  coquic_quic_connection_stop_sending: { parameters: ["ptr", "u64", "buf", ...R], result: "u8" },
-  coquic_quic_connection_close: { parameters: ["ptr", "u64", "buf", ...R], result: "u8" },
-  coquic_quic_connection_request_key_update: { parameters: ["ptr", "u64", ...R], result: "u8" },
-  coquic_quic_connection_advance: { parameters: ["ptr", "u64", "buf", ...R], result: "u8" },
-  coquic_quic_stream_send: { parameters: ["ptr", "u64", "u64", "bytes16", "u8", ...R], result: "u8" },
-  coquic_quic_stream_finish: { parameters: ["ptr", "u64", "u64", ...R], result: "u8" },
-  coquic_quic_stream_reset: { parameters: ["ptr", "u64", "u64", "u64", ...R], result: "u8" },
-  coquic_quic_stream_stop_sending: { parameters: ["ptr", "u64", "u64", "u64", ...R], result: "u8" },
-  coquic_endpoint_connection_count: { parameters: ["ptr"], result: "u64" },
-  coquic_endpoint_has_send_continuation_pending: { parameters: ["ptr"], result: "u8" },
-  coquic_endpoint_has_pending_stream_send: { parameters: ["ptr"], result: "u8" },
-  coquic_endpoint_next_wakeup: { parameters: ["ptr"], result: "opt16" },
-  coquic_result_destroy: { parameters: ["ptr"], result: "void" },
-  coquic_result_effect_count: { parameters: ["ptr"], result: "u64" },
-  coquic_result_effect_at: { parameters: ["ptr", "u64", "buf"], result: "u8" },
-  coquic_result_next_wakeup: { parameters: ["ptr"], result: "opt16" },
-  coquic_result_has_local_error: { parameters: ["ptr"], result: "u8" },
-  coquic_result_local_error: { parameters: ["ptr", "buf"], result: "u8" },
-  coquic_result_send_continuation_pending: { parameters: ["ptr"], result: "u8" },
+  coquic_transport_config_init: { parameters: ["buffer"], result: "void" },
+  coquic_endpoint_config_init: { parameters: ["buffer"], result: "void" },
+  coquic_client_connection_config_init: { parameters: ["buffer"], result: "void" },
+  coquic_endpoint_create: { parameters: ["buffer", "buffer"], result: "u8" },
+  coquic_endpoint_destroy: { parameters: ["pointer"], result: "void" },
+  coquic_endpoint_open_connection: { parameters: ["pointer", "buffer", ...R], result: "u8" },
+  coquic_endpoint_input_datagram: { parameters: ["pointer", "buffer", ...R], result: "u8" },
+  coquic_endpoint_update_path_mtu: { parameters: ["pointer", "buffer", ...R], result: "u8" },
+  coquic_endpoint_timer_expired: { parameters: ["pointer", ...R], result: "u8" },
+  coquic_connection_send_stream: { parameters: ["pointer", "u64", "buffer", ...R], result: "u8" },
+  coquic_connection_send_datagram: { parameters: ["pointer", "u64", "buffer", ...R], result: "u8" },
+  coquic_connection_reset_stream: { parameters: ["pointer", "u64", "buffer", ...R], result: "u8" },
+  coquic_connection_stop_sending: { parameters: ["pointer", "u64", "buffer", ...R], result: "u8" },
+  coquic_connection_close: { parameters: ["pointer", "u64", "buffer", ...R], result: "u8" },
+  coquic_connection_request_key_update: { parameters: ["pointer", "u64", ...R], result: "u8" },
+  coquic_connection_request_migration: { parameters: ["pointer", "u64", "buffer", ...R], result: "u8" },
+  coquic_connection_advance: { parameters: ["pointer", "u64", "buffer", ...R], result: "u8" },
+  coquic_quic_connect: { parameters: ["pointer", "buffer", "u64", "buffer", "buffer"], result: "u8" },
+  coquic_quic_receive_datagram: { parameters: ["pointer", "buffer", ...R], result: "u8" },
+  coquic_quic_update_path_mtu: { parameters: ["pointer", "buffer", ...R], result: "u8" },
+  coquic_quic_timer_expired: { parameters: ["pointer", ...R], result: "u8" },
+  coquic_quic_connection_send_stream: { parameters: ["pointer", "u64", "buffer", ...R], result: "u8" },
+  coquic_quic_connection_send_datagram: { parameters: ["pointer", "u64", "buffer", ...R], result: "u8" },
+  coquic_quic_connection_reset_stream: { parameters: ["pointer", "u64", "buffer", ...R], result: "u8" },
+  coquic_quic_connection_stop_sending: { parameters: ["pointer", "u64", "buffer", ...R], result: "u8" },
+  coquic_quic_connection_close: { parameters: ["pointer", "u64", "buffer", ...R], result: "u8" },
+  coquic_quic_connection_request_key_update: { parameters: ["pointer", "u64", ...R], result: "u8" },
+  coquic_quic_connection_advance: { parameters: ["pointer", "u64", "buffer", ...R], result: "u8" },
+  coquic_quic_stream_send: { parameters: ["pointer", "u64", "u64", "bytes_by_value", "u8", ...R], result: "u8" },
+  coquic_quic_stream_finish: { parameters: ["pointer", "u64", "u64", ...R], result: "u8" },
+  coquic_quic_stream_reset: { parameters: ["pointer", "u64", "u64", "u64", ...R], result: "u8" },
+  coquic_quic_stream_stop_sending: { parameters: ["pointer", "u64", "u64", "u64", ...R], result: "u8" },
+  coquic_endpoint_connection_count: { parameters: ["pointer"], result: "usize" },
+  coquic_endpoint_has_send_continuation_pending: { parameters: ["pointer"], result: "u8" },
+  coquic_endpoint_has_pending_stream_send: { parameters: ["pointer"], result: "u8" },
+  coquic_endpoint_next_wakeup: { parameters: ["pointer"], result: "optional_u64_by_value" },
+  coquic_result_destroy: { parameters: ["pointer"], result: "void" },
+  coquic_result_effect_count: { parameters: ["pointer"], result: "usize" },
+  coquic_result_effect_at: { parameters: ["pointer", "usize", "buffer"], result: "u8" },
+  coquic_result_next_wakeup: { parameters: ["pointer"], result: "optional_u64_by_value" },
+  coquic_result_has_local_error: { parameters: ["pointer"], result: "u8" },
+  coquic_result_local_error: { parameters: ["pointer", "buffer"], result: "u8" },
+  coquic_result_send_continuation_pending: { parameters: ["pointer"], result: "u8" },
 } as const satisfies Record<string, SymbolSpec>;
 
-/** Our engine's optional extensions (see native/include/coquic/ffi/ext.h). */
+/**
+ * Our engine's optional extensions (`native/include/coquic/ffi/ext.h`): each is bound only
+ * when the library exports it, so an upstream libcoquic without them still loads.
+ *
+ * @example
+ * ```ts
+ * console.log("coquic_x_result_effects" in EXTENSION_SYMBOLS); // true
+ * ```
+ */
 export const EXTENSION_SYMBOLS = {
   coquic_x_version: { parameters: [], result: "u32" },
-  coquic_x_engine_name: { parameters: [], result: "ptr" },
-  coquic_x_last_error_message: { parameters: ["buf", "u64"], result: "u64" },
-  coquic_x_result_effects: { parameters: ["ptr", "buf"], result: "ptr" },
-  coquic_x_endpoint_next_wakeup: { parameters: ["ptr", "buf"], result: "u8" },
-  coquic_x_result_next_wakeup: { parameters: ["ptr", "buf"], result: "u8" },
-  coquic_x_result_close_infos: { parameters: ["ptr", "buf"], result: "ptr" },
-  coquic_x_connection_stats: { parameters: ["ptr", "u64", "buf"], result: "u8" },
-  coquic_x_endpoint_add_trusted_ca: { parameters: ["ptr", "buf", "u64"], result: "u8" },
-  coquic_x_endpoint_set_manual_credit: { parameters: ["ptr", "u8"], result: "u8" },
-  coquic_x_connection_consume: { parameters: ["ptr", "u64", "u64", "u64", ...R], result: "u8" },
-  coquic_x_stream_send_buffered: { parameters: ["ptr", "u64", "u64"], result: "u64" },
-  coquic_x_endpoint_input_datagrams: { parameters: ["ptr", "buf", "buf", "buf", "u64", ...R], result: "u8" },
-  coquic_x_result_summary: { parameters: ["ptr", "buf"], result: "void" },
-  coquic_x_result_copy_datagrams: { parameters: ["ptr", "u64", "buf", "u64", "buf", "buf", "buf", "buf", "u64"], result: "u64" },
+  coquic_x_engine_name: { parameters: [], result: "pointer" },
+  coquic_x_last_error_message: { parameters: ["buffer", "usize"], result: "usize" },
+  coquic_x_result_effects: { parameters: ["pointer", "buffer"], result: "pointer" },
+  coquic_x_endpoint_next_wakeup: { parameters: ["pointer", "buffer"], result: "u8" },
+  coquic_x_result_next_wakeup: { parameters: ["pointer", "buffer"], result: "u8" },
+  coquic_x_result_close_infos: { parameters: ["pointer", "buffer"], result: "pointer" },
+  coquic_x_connection_stats: { parameters: ["pointer", "u64", "buffer"], result: "u8" },
+  coquic_x_endpoint_add_trusted_ca: { parameters: ["pointer", "buffer", "usize"], result: "u8" },
+  coquic_x_endpoint_set_manual_credit: { parameters: ["pointer", "u8"], result: "u8" },
+  coquic_x_connection_consume: { parameters: ["pointer", "u64", "u64", "u64", ...R], result: "u8" },
+  coquic_x_stream_send_buffered: { parameters: ["pointer", "u64", "u64"], result: "u64" },
+  coquic_x_endpoint_input_datagrams: {
+    parameters: ["pointer", "buffer", "buffer", "buffer", "usize", ...R],
+    result: "u8",
+  },
+  coquic_x_result_summary: { parameters: ["pointer", "buffer"], result: "void" },
+  coquic_x_result_copy_datagrams: {
+    parameters: ["pointer", "usize", "buffer", "usize", "buffer", "buffer", "buffer", "buffer", "usize"],
+    result: "usize",
+  },
 } as const satisfies Record<string, SymbolSpec>;
 
-/** Names of the core symbols. */
+/**
+ * Names of the core symbols.
+ *
+ * @example
+ * ```ts
+ * const name: CoreSymbol = "coquic_endpoint_create";
+ * ```
+ */
 export type CoreSymbol = keyof typeof CORE_SYMBOLS;
-/** Names of the extension symbols. */
+/**
+ * Names of the extension symbols.
+ *
+ * @example
+ * ```ts
+ * const name: ExtensionSymbol = "coquic_x_result_effects";
+ * ```
+ */
 export type ExtensionSymbol = keyof typeof EXTENSION_SYMBOLS;
 
-/** `coquic_status_t` values. */
+/**
+ * Struct layouts of ABI v12 (x86-64, LP64): `size` and byte offsets of every field the
+ * binding reads or writes. `tests/binding.test.ts` checks each against the C header.
+ *
+ * @example
+ * ```ts
+ * view.setBigUint64(Layout.SendStreamData.stream_id, 4n, true);
+ * ```
+ */
+export const Layout = {
+  /** `coquic_transport_config_t` (168 bytes, no size field). */
+  TransportConfig: {
+    size: 168,
+    max_idle_timeout: 0,
+    max_udp_payload_size: 8,
+    pmtud_enabled: 16,
+    pmtud_base_datagram_size: 24,
+    pmtud_max_datagram_size: 32,
+    active_connection_id_limit: 40,
+    disable_active_migration: 48,
+    defer_active_migration_path_validation: 49,
+    migration_recovery_retention_timeout_us: 56,
+    ack_delay_exponent: 64,
+    max_ack_delay: 72,
+    ack_eliciting_threshold: 80,
+    initial_max_data: 88,
+    initial_max_stream_data_bidi_local: 96,
+    initial_max_stream_data_bidi_remote: 104,
+    initial_max_stream_data_uni: 112,
+    initial_max_streams_bidi: 120,
+    initial_max_streams_uni: 128,
+    max_datagram_frame_size: 136,
+    congestion_control: 144,
+    enable_hystart_plus_plus: 145,
+    send_stream_fairness: 146,
+    enable_latency_spin_bit: 147,
+    grease_reserved_versions: 148,
+    grease_quic_bit: 149,
+    enable_optimistic_ack_mitigation: 150,
+    underfilled_packet_coalescing_delay_us: 152,
+    ecn_policy: 160,
+    pmtud_provisional_icmp_reductions: 161,
+  },
+  /** `coquic_tls_identity_t` (32 bytes). */
+  TlsIdentity: {
+    size: 32,
+    certificate_pem: 0,
+    certificate_pem_length: 8,
+    private_key_pem: 16,
+    private_key_pem_length: 24,
+  },
+  /** `coquic_zero_rtt_config_t` (24 bytes). */
+  ZeroRttConfig: {
+    size: 24,
+    attempt: 0,
+    allow: 1,
+    strict_updated_transport_parameters: 2,
+    application_context: 8,
+  },
+  /** `coquic_orphan_zero_rtt_buffer_config_t` (24 bytes). */
+  OrphanZeroRttBufferConfig: { size: 24, max_packets: 0, max_bytes: 8, max_age_us: 16 },
+  /** `coquic_resumption_state_t` (16 bytes). */
+  ResumptionState: { size: 16, serialized: 0 },
+  /** `coquic_endpoint_config_t` (328 bytes). */
+  EndpointConfig: {
+    size: 328,
+    size_field: 0,
+    role: 8,
+    supported_versions: 16,
+    supported_versions_count: 24,
+    verify_peer: 32,
+    retry_enabled: 33,
+    application_protocol: 40,
+    application_protocol_length: 48,
+    identity: 56,
+    transport: 64,
+    max_outbound_datagram_size: 232,
+    zero_rtt: 240,
+    emit_shared_receive_stream_data: 264,
+    enable_packet_inspection: 265,
+    allow_peer_address_change: 266,
+    max_server_connections: 272,
+    enable_out_of_order_receive: 280,
+    orphan_zero_rtt_buffer: 288, // max_packets 288, max_bytes 296, max_age_us 304
+    enable_reserved_version_probe: 312,
+    enable_long_header_stateless_reset: 313,
+    enable_minimal_closing_state_retention: 314,
+    retry_handshake_validation_policy: 320,
+  },
+  /** `coquic_client_connection_config_t` (168 bytes). */
+  ClientConnectionConfig: {
+    size: 168,
+    size_field: 0,
+    source_connection_id: 8,
+    initial_destination_connection_id: 24,
+    original_destination_connection_id: 40,
+    has_original_destination_connection_id: 56,
+    retry_source_connection_id: 64,
+    has_retry_source_connection_id: 80,
+    retry_token: 88,
+    original_version: 104,
+    initial_version: 108,
+    reacted_to_version_negotiation: 112,
+    server_name: 120,
+    server_name_length: 128,
+    resumption_state: 136,
+    zero_rtt: 144,
+  },
+  /** `coquic_open_connection_t` (200 bytes). */
+  OpenConnection: {
+    size: 200,
+    size_field: 0,
+    connection: 8,
+    initial_route_handle: 176,
+    address_validation_identity: 184,
+  },
+  /** `coquic_inbound_datagram_t` (64 bytes). */
+  InboundDatagram: {
+    size: 64,
+    size_field: 0,
+    bytes: 8,
+    route_handle: 24,
+    address_validation_identity: 40,
+    ecn: 56,
+  },
+  /** `coquic_path_mtu_update_t` (48 bytes). */
+  PathMtuUpdate: { size: 48, size_field: 0, route_handle: 8, max_udp_payload_size: 24, quoted_packet: 32 },
+  /** `coquic_send_stream_data_t` (40 bytes). */
+  SendStreamData: { size: 40, size_field: 0, stream_id: 8, bytes: 16, fin: 32, priority: 36 },
+  /** `coquic_send_datagram_data_t` (32 bytes). */
+  SendDatagramData: { size: 32, size_field: 0, bytes: 8, priority: 24 },
+  /** `coquic_reset_stream_t` and `coquic_stop_sending_t` (24 bytes each). */
+  StreamCode: { size: 24, size_field: 0, stream_id: 8, application_error_code: 16 },
+  /** `coquic_close_connection_t` (32 bytes). */
+  CloseConnection: {
+    size: 32,
+    size_field: 0,
+    application_error_code: 8,
+    reason_phrase: 16,
+    reason_phrase_length: 24,
+  },
+  /** `coquic_request_connection_migration_t` (40 bytes). */
+  RequestMigration: {
+    size: 40,
+    size_field: 0,
+    route_handle: 8,
+    reason: 16,
+    address_validation_identity: 24,
+  },
+  /** `coquic_connection_input_t` (48 bytes): kind at 0, union at 8. */
+  ConnectionInput: { size: 48, kind: 0, as: 8 },
+  /** `coquic_local_error_t` (40 bytes). */
+  LocalError: { size: 40, connection: 0, code: 16, stream_id: 24 },
+  /** `coquic_effect_t` (160 bytes): kind at 0, union at 8; member offsets below are absolute. */
+  Effect: {
+    size: 160,
+    kind: 0,
+    connection: 8,
+    send_datagram: { route_handle: 16, bytes: 32, ecn: 48, is_pmtu_probe: 49 },
+    receive_stream_data: { stream_id: 16, offset: 24, bytes: 32, fin: 48, final_size: 56 },
+    receive_datagram_data: { bytes: 16 },
+    peer_reset_stream: { stream_id: 16, application_error_code: 24, final_size: 32 },
+    peer_stop_sending: { stream_id: 16, application_error_code: 24 },
+    state_event: { change: 16 },
+    connection_lifecycle_event: { event: 16 },
+    peer_preferred_address_available: {
+      ipv4_address: 16,
+      ipv4_port: 20,
+      ipv6_address: 22,
+      ipv6_port: 38,
+      connection_id: 40,
+      stateless_reset_token: 56,
+    },
+    resumption_state_available: { serialized: 16 },
+    zero_rtt_status_event: { status: 16 },
+    packet_inspection: {
+      direction: 16,
+      packet_type: 17,
+      datagram_id: 24,
+      datagram_length: 32,
+      datagram_offset: 40,
+      packet_length: 48,
+      version: 56,
+      destination_connection_id: 64,
+      source_connection_id: 80,
+      token: 96,
+      spin_bit: 112,
+      key_phase: 113,
+      packet_number_length: 114,
+      packet_number: 120,
+      encrypted_packet: 128,
+      plaintext_payload: 144,
+    },
+    new_token_available: { token: 16 },
+  },
+  /** Extension `coquic_x_close_info_t` (40 bytes). */
+  CloseInfo: { size: 40, connection: 0, source: 8, is_application_error: 9, error_code: 16, reason: 24 },
+  /** Extension `coquic_x_connection_stats_t` (160 bytes): u64 fields in this order after `size`. */
+  ConnectionStats: {
+    size: 160,
+    fields: [
+      "smoothedRttUs",
+      "minRttUs",
+      "latestRttUs",
+      "rttVarianceUs",
+      "congestionWindow",
+      "bytesInFlight",
+      "udpBytesSent",
+      "udpBytesReceived",
+      "packetsSent",
+      "packetsReceived",
+      "packetsLost",
+      "streamBytesSent",
+      "streamBytesReceived",
+      "streamsOpenedLocal",
+      "streamsOpenedRemote",
+      "streamsActive",
+      "datagramsSent",
+      "datagramsReceived",
+    ],
+    first_field: 8,
+    handshake_completed: 152,
+    closing: 153,
+  },
+  /** Extension `coquic_x_result_summary_t` (48 bytes). */
+  ResultSummary: {
+    size: 48,
+    effect_count: 0,
+    datagram_count: 8,
+    datagram_bytes: 16,
+    other_effect_count: 24,
+    next_wakeup: 32,
+    has_next_wakeup: 40,
+    send_continuation_pending: 41,
+    has_local_error: 42,
+    close_info_count: 43,
+  },
+} as const;
+
+/**
+ * `coquic_status_t` values.
+ *
+ * @example
+ * ```ts
+ * if (status !== Status.OK) throw new CoquicStatusError(status, "coquic_endpoint_create");
+ * ```
+ */
 export const Status = { OK: 0, INVALID_ARGUMENT: 1, OUT_OF_MEMORY: 2, INTERNAL_ERROR: 3 } as const;
-/** `coquic_role_t` values. */
+/**
+ * `coquic_role_t` values.
+ *
+ * @example
+ * ```ts
+ * config.role = Role.SERVER;
+ * ```
+ */
 export const Role = { CLIENT: 0, SERVER: 1 } as const;
-/** `coquic_congestion_control_t` values. */
+/**
+ * `coquic_congestion_control_t` values.
+ *
+ * @example
+ * ```ts
+ * config.transport.congestionControl = CongestionControl.CUBIC;
+ * ```
+ */
 export const CongestionControl = { NEWRENO: 0, CUBIC: 1, BBR: 2, COPA: 3, PCC: 4, PCC_VIVACE: 5 } as const;
-/** `coquic_ecn_codepoint_t` values. */
+/**
+ * `coquic_ecn_codepoint_t` values.
+ *
+ * @example
+ * ```ts
+ * endpoint.receiveDatagram({ bytes, ecn: Ecn.ECT0 }, now);
+ * ```
+ */
 export const Ecn = { UNAVAILABLE: 0, NOT_ECT: 1, ECT0: 2, ECT1: 3, CE: 4 } as const;
-/** `coquic_ecn_policy_t` values. */
+/**
+ * `coquic_ecn_policy_t` values.
+ *
+ * @example
+ * ```ts
+ * config.transport.ecnPolicy = EcnPolicy.RFC9000_ECT0;
+ * ```
+ */
 export const EcnPolicy = { RFC9000_ECT0: 0, RFC8311_ECT1: 1 } as const;
-/** `coquic_retry_handshake_validation_policy_t` values. */
+/**
+ * `coquic_retry_handshake_validation_policy_t` values.
+ *
+ * @example
+ * ```ts
+ * config.retryHandshakeValidationPolicy = RetryHandshakeValidation.DISABLED;
+ * ```
+ */
 export const RetryHandshakeValidation = { DISABLED: 0, DISCARD: 1, CONNECTION_ERROR: 2 } as const;
-/** `coquic_state_change_t` values. */
+/**
+ * `coquic_state_change_t` values.
+ *
+ * @example
+ * ```ts
+ * if (view.getUint8(16) === StateChange.HANDSHAKE_CONFIRMED) console.log("confirmed");
+ * ```
+ */
 export const StateChange = { HANDSHAKE_READY: 0, HANDSHAKE_CONFIRMED: 1, FAILED: 2 } as const;
-/** `coquic_lifecycle_t` values. */
+/**
+ * `coquic_lifecycle_t` values.
+ *
+ * @example
+ * ```ts
+ * if (view.getUint8(16) === Lifecycle.ACCEPTED) console.log("accepted");
+ * ```
+ */
 export const Lifecycle = { CREATED: 0, ACCEPTED: 1, CLOSED: 2 } as const;
-/** `coquic_local_error_code_t` values (8 included, unlike some upstream bindings). */
+/**
+ * `coquic_local_error_code_t` values (8 included, unlike some upstream bindings).
+ *
+ * @example
+ * ```ts
+ * if (result.localError?.code === LocalErrorCode.FLOW_CONTROL_VIOLATION) console.log("slow down");
+ * ```
+ */
 export const LocalErrorCode = {
   UNSUPPORTED_OPERATION: 0,
   INVALID_STREAM_ID: 1,
@@ -127,11 +509,32 @@ export const LocalErrorCode = {
   DATAGRAM_TOO_LARGE: 7,
   FLOW_CONTROL_VIOLATION: 8,
 } as const;
-/** `coquic_migration_reason_t` values. */
+/**
+ * `coquic_migration_reason_t` values.
+ *
+ * @example
+ * ```ts
+ * conn.requestMigration({ routeHandle: 2n, reason: MigrationReason.ACTIVE }, now);
+ * ```
+ */
 export const MigrationReason = { ACTIVE: 0, PREFERRED_ADDRESS: 1 } as const;
-/** `coquic_zero_rtt_status_t` values. */
+/**
+ * `coquic_zero_rtt_status_t` values.
+ *
+ * @example
+ * ```ts
+ * if (e.kind === "zero_rtt_status_event" && e.status === ZeroRttStatus.ACCEPTED) console.log("0-RTT");
+ * ```
+ */
 export const ZeroRttStatus = { UNAVAILABLE: 0, NOT_ATTEMPTED: 1, ATTEMPTED: 2, ACCEPTED: 3, REJECTED: 4 } as const;
-/** `coquic_connection_input_kind_t` values. */
+/**
+ * `coquic_connection_input_kind_t` values.
+ *
+ * @example
+ * ```ts
+ * view.setUint8(Layout.ConnectionInput.kind, ConnectionInputKind.SEND_STREAM);
+ * ```
+ */
 export const ConnectionInputKind = {
   SEND_STREAM: 0,
   SEND_DATAGRAM: 1,
@@ -141,7 +544,14 @@ export const ConnectionInputKind = {
   REQUEST_KEY_UPDATE: 5,
   REQUEST_MIGRATION: 6,
 } as const;
-/** `coquic_effect_kind_t` values. */
+/**
+ * `coquic_effect_kind_t` values.
+ *
+ * @example
+ * ```ts
+ * if (view.getUint8(Layout.Effect.kind) === EffectKind.SEND_DATAGRAM) console.log("datagram");
+ * ```
+ */
 export const EffectKind = {
   SEND_DATAGRAM: 0,
   RECEIVE_STREAM_DATA: 1,
@@ -156,7 +566,32 @@ export const EffectKind = {
   PACKET_INSPECTION: 10,
   NEW_TOKEN_AVAILABLE: 11,
 } as const;
-/** `coquic_x_close_source_t` values (extension). */
+/**
+ * `coquic_packet_inspection_direction_t` values.
+ *
+ * @example
+ * ```ts
+ * if (e.kind === "packet_inspection" && e.direction === PacketInspectionDirection.INBOUND) console.log("in");
+ * ```
+ */
+export const PacketInspectionDirection = { OUTBOUND: 0, INBOUND: 1 } as const;
+/**
+ * `coquic_packet_inspection_packet_type_t` values.
+ *
+ * @example
+ * ```ts
+ * if (e.kind === "packet_inspection" && e.packetType === PacketInspectionPacketType.ONE_RTT) console.log("1-RTT");
+ * ```
+ */
+export const PacketInspectionPacketType = { INITIAL: 0, ZERO_RTT: 1, HANDSHAKE: 2, ONE_RTT: 3 } as const;
+/**
+ * `coquic_x_close_source_t` values (extension).
+ *
+ * @example
+ * ```ts
+ * if (view.getUint8(Layout.CloseInfo.source) === CloseSource.PEER) console.log("peer closed");
+ * ```
+ */
 export const CloseSource = {
   LOCAL: 0,
   PEER: 1,
@@ -165,5 +600,12 @@ export const CloseSource = {
   PROTOCOL_ERROR: 4,
   HANDSHAKE_TIMEOUT: 5,
 } as const;
-/** Route value meaning "no route" in the batch extension arrays. */
+/**
+ * Route value meaning "no route" in the batch extension arrays.
+ *
+ * @example
+ * ```ts
+ * const route = routes[i] === NO_ROUTE ? undefined : routes[i];
+ * ```
+ */
 export const NO_ROUTE = 1n << 63n;

@@ -1,15 +1,20 @@
 /**
- * Finds and loads a libcoquic, checks its ABI version, and detects our extensions.
+ * Finds and loads a libcoquic, checks its ABI version, and detects our `coquic_x_`
+ * extensions.
  *
  * Search order (the first library that loads wins):
  * 1. `COQUIC_LIB_PATH`: that exact file;
- * 2. `COQUIC_LIB_DIR` + `COQUIC_LIB_NAME` (name defaults to `coquic-boringssl`; tried as
- *    `lib<name>.so` then `<name>.so`; a name starting with `lib` or `/`, or ending in `.so`,
- *    is used verbatim);
- * 3. repo-local `zig-out/lib/libcoquic-boringssl.so`, then `zig-out/lib/libcoquic-quictls.so`;
+ * 2. `COQUIC_LIB_DIR` + `COQUIC_LIB_NAME` (the name defaults to `coquic-boringssl`, as in the
+ *    Python binding; tried as `lib<name>.so` then `<name>.so`; a name starting with `lib` or
+ *    `/`, or ending in `.so`, is used verbatim);
+ * 3. repo-local `zig-out/lib/libcoquic-boringssl.so`, then `zig-out/lib/libcoquic-quictls.so`
+ *    (relative to the package root, computed from `import.meta.url`);
  * 4. our own engine build, `native/build/libcoquic-ngtcp2.so`;
  * 5. the system loader: `libcoquic-boringssl.so`, `libcoquic-quictls.so`,
  *    `libcoquic-ngtcp2.so`, `libcoquic.so`.
+ *
+ * A library whose `coquic_ffi_abi_version()` is not 12 stops the search with a
+ * `CoquicLoadError` saying so.
  *
  * @module
  */
@@ -20,13 +25,30 @@ import { COQUIC_FFI_ABI_VERSION, CORE_SYMBOLS, EXTENSION_SYMBOLS } from "./abi.t
 import { ffiRuntime } from "../runtimes/detect.ts";
 import type { FfiRuntime, NativeFunction } from "../runtimes/ffi_types.ts";
 
-/** One place the loader looked, and why it did not use it. */
+/**
+ * One place the loader looked, and why it did not use it.
+ *
+ * @example
+ * ```ts
+ * const a: LoadAttempt = { path: "/x/libcoquic.so", reason: "no such file" };
+ * ```
+ */
 export interface LoadAttempt {
   path: string;
   reason: string;
 }
 
-/** No usable libcoquic was found; `attempts` lists every place tried and why it failed. */
+/**
+ * No usable libcoquic was found, or the one found speaks another ABI version;
+ * `attempts` lists every place tried and why it failed.
+ *
+ * @example
+ * ```ts
+ * try { loadCoquicSync(); } catch (e) {
+ *   if (e instanceof CoquicLoadError) for (const a of e.attempts) console.log(a.path, a.reason);
+ * }
+ * ```
+ */
 export class CoquicLoadError extends Error {
   override name = "CoquicLoadError";
   constructor(message: string, readonly attempts: readonly LoadAttempt[]) {
@@ -34,11 +56,19 @@ export class CoquicLoadError extends Error {
   }
 }
 
-/** Which optional `coquic_x_` extensions the loaded library offers. */
+/**
+ * Which optional `coquic_x_` extensions the loaded library offers (all false for an
+ * upstream libcoquic, or when loaded with `extensions: false`).
+ *
+ * @example
+ * ```ts
+ * if (lib.extensions.closeInfos) console.log("peer close codes are reported");
+ * ```
+ */
 export interface Extensions {
-  /** All effects of a result in one call. */
+  /** All effects of a result in one call (`coquic_x_result_effects`). */
   batchEffects: boolean;
-  /** next_wakeup through an out-pointer. */
+  /** next_wakeup through an out-pointer (`coquic_x_{endpoint,result}_next_wakeup`). */
   nextWakeupOut: boolean;
   /** Why connections failed, with the peer's close code and reason. */
   closeInfos: boolean;
@@ -52,19 +82,27 @@ export interface Extensions {
   sendBuffered: boolean;
   /** Batched datagram input and output. */
   batchIo: boolean;
-  /** Messages for non-OK statuses. */
+  /** Messages for non-OK statuses (`coquic_x_last_error_message`). */
   lastError: boolean;
 }
 
-/** A loaded libcoquic. */
+/**
+ * A loaded libcoquic.
+ *
+ * @example
+ * ```ts
+ * const lib = loadCoquicSync();
+ * console.log(lib.path, lib.abiVersion, lib.engine, lib.extensions.batchIo);
+ * ```
+ */
 export interface CoquicLibrary {
-  /** Where it was loaded from. */
+  /** Where it was loaded from (a file path, or a bare name resolved by the system loader). */
   readonly path: string;
   /** `coquic_ffi_abi_version()`. */
   readonly abiVersion: number;
-  /** Engine name when the library says (our engine: "ngtcp2/… gnutls/…"). */
+  /** Engine name when the library says (our engine: "ngtcp2/… gnutls/…"), else "libcoquic". */
   readonly engine: string;
-  /** Bound functions. */
+  /** Bound functions (core symbols always; extension symbols when present and enabled). */
   readonly symbols: Readonly<Record<string, NativeFunction>>;
   /** Optional extensions present. */
   readonly extensions: Readonly<Extensions>;
@@ -72,13 +110,43 @@ export interface CoquicLibrary {
   readonly ffi: FfiRuntime;
 }
 
-/** Options for {@link loadCoquic}; environment and repo root are injectable for tests. */
+/**
+ * Options for {@link loadCoquicSync}; environment and repo root are injectable for tests.
+ *
+ * @example
+ * ```ts
+ * const upstreamLike = loadCoquicSync({ extensions: false }); // core ABI only
+ * ```
+ */
 export interface LoadOptions {
+  /** Environment to read `COQUIC_LIB_*` from (default: the process environment). */
   env?: Readonly<Record<string, string | undefined>>;
+  /** Package root for the repo-local candidates (default: computed from this module's URL). */
   repoRoot?: string;
+  /**
+   * Bind the `coquic_x_` extensions when present (default true). `false` uses the core ABI
+   * only, exactly as with an upstream libcoquic: per-effect reads, by-value `next_wakeup`
+   * (on Bun through the `cc` adapter, compiled at load).
+   */
+  extensions?: boolean;
+}
+
+/**
+ * A candidate location: `file` candidates must exist; `system` ones are bare names given to
+ * the system loader.
+ *
+ * @example
+ * ```ts
+ * const c: Candidate = { path: "libcoquic.so", kind: "system" };
+ * ```
+ */
+export interface Candidate {
+  path: string;
+  kind: "file" | "system";
 }
 
 const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
+const SYSTEM_NAMES = ["libcoquic-boringssl.so", "libcoquic-quictls.so", "libcoquic-ngtcp2.so", "libcoquic.so"];
 
 function processEnv(): Record<string, string | undefined> {
   // deno-lint-ignore no-explicit-any
@@ -87,36 +155,54 @@ function processEnv(): Record<string, string | undefined> {
     try {
       return g.Deno.env.toObject();
     } catch {
-      return {};
+      return {}; // no --allow-env: behave as if nothing is set
     }
   }
   return g.process?.env ?? {};
 }
 
-function namesFor(name: string): string[] {
+function fileNamesFor(name: string): string[] {
   if (name.startsWith("lib") || name.startsWith("/") || name.endsWith(".so")) return [name];
   return [`lib${name}.so`, `${name}.so`];
 }
 
-/** The ordered candidate list; `file` candidates must exist, `system` ones go to the loader. */
-export function candidates(opts: LoadOptions = {}): { path: string; kind: "file" | "system" }[] {
+/**
+ * The ordered candidate list of the search order (see the module documentation).
+ *
+ * @example
+ * ```ts
+ * candidates({ env: { COQUIC_LIB_DIR: "/opt/coquic" }, repoRoot: "/r" })[0].path;
+ * // "/opt/coquic/libcoquic-boringssl.so"
+ * ```
+ */
+export function candidates(opts: LoadOptions = {}): Candidate[] {
   const env = opts.env ?? processEnv();
   const root = opts.repoRoot ?? REPO_ROOT;
-  const out: { path: string; kind: "file" | "system" }[] = [];
+  const out: Candidate[] = [];
   if (env.COQUIC_LIB_PATH) out.push({ path: env.COQUIC_LIB_PATH, kind: "file" });
   if (env.COQUIC_LIB_DIR) {
-    for (const n of namesFor(env.COQUIC_LIB_NAME || "coquic-boringssl")) {
+    for (const n of fileNamesFor(env.COQUIC_LIB_NAME || "coquic-boringssl")) {
       out.push({ path: isAbsolute(n) ? n : join(env.COQUIC_LIB_DIR, n), kind: "file" });
     }
   }
   out.push({ path: join(root, "zig-out/lib/libcoquic-boringssl.so"), kind: "file" });
   out.push({ path: join(root, "zig-out/lib/libcoquic-quictls.so"), kind: "file" });
   out.push({ path: join(root, "native/build/libcoquic-ngtcp2.so"), kind: "file" });
-  for (const n of ["libcoquic-boringssl.so", "libcoquic-quictls.so", "libcoquic-ngtcp2.so", "libcoquic.so"]) {
-    out.push({ path: n, kind: "system" });
-  }
+  for (const n of SYSTEM_NAMES) out.push({ path: n, kind: "system" });
   return out;
 }
+
+const NO_EXTENSIONS: Extensions = {
+  batchEffects: false,
+  nextWakeupOut: false,
+  closeInfos: false,
+  stats: false,
+  trustedCa: false,
+  manualCredit: false,
+  sendBuffered: false,
+  batchIo: false,
+  lastError: false,
+};
 
 function detectExtensions(s: Readonly<Record<string, NativeFunction>>): Extensions {
   const has = (...names: string[]) => names.every((n) => typeof s[n] === "function");
@@ -135,63 +221,123 @@ function detectExtensions(s: Readonly<Record<string, NativeFunction>>): Extensio
 
 const loaded = new Map<string, CoquicLibrary>();
 
+/** Loads the library at one candidate, or returns why not (throws on an ABI mismatch). */
+function tryLoad(
+  ffi: FfiRuntime,
+  path: string,
+  withExtensions: boolean,
+  attempts: LoadAttempt[],
+): CoquicLibrary | undefined {
+  const key = `${path}\0${withExtensions}`;
+  const cached = loaded.get(key);
+  if (cached) return cached;
+  let abi: number;
+  try {
+    const probe = ffi.open(path, { coquic_ffi_abi_version: CORE_SYMBOLS.coquic_ffi_abi_version }, {});
+    abi = probe.symbols.coquic_ffi_abi_version() as number;
+    probe.close();
+  } catch (e) {
+    attempts.push({ path, reason: firstLine(e) });
+    return undefined;
+  }
+  if (abi !== COQUIC_FFI_ABI_VERSION) {
+    attempts.push({ path, reason: `ABI version ${abi}, this binding needs ${COQUIC_FFI_ABI_VERSION}` });
+    throw new CoquicLoadError(
+      `coquic: ${path} speaks CoQUIC ABI version ${abi}, but this binding needs version ` +
+        `${COQUIC_FFI_ABI_VERSION} (ABI mismatch); rebuild it (\`deno task native\`) or point ` +
+        `COQUIC_LIB_PATH at a matching library.\n` + describe(attempts),
+      attempts,
+    );
+  }
+  let native;
+  try {
+    native = ffi.open(path, CORE_SYMBOLS, withExtensions ? EXTENSION_SYMBOLS : {});
+  } catch (e) {
+    attempts.push({ path, reason: `incomplete ABI v${abi}: ${firstLine(e)}` });
+    return undefined;
+  }
+  const extensions = withExtensions ? detectExtensions(native.symbols) : { ...NO_EXTENSIONS };
+  if (!extensions.nextWakeupOut) {
+    try {
+      ffi.prepareByValueReturns(); // Bun: compile the cc adapter now, not on the first call
+    } catch (e) {
+      native.close();
+      attempts.push({ path, reason: `cannot call next_wakeup by value: ${firstLine(e)}` });
+      return undefined;
+    }
+  }
+  const engine = native.symbols.coquic_x_engine_name
+    ? ffi.readCString(native.symbols.coquic_x_engine_name() as bigint)
+    : "libcoquic";
+  const lib: CoquicLibrary = Object.freeze({
+    path,
+    abiVersion: abi,
+    engine,
+    symbols: native.symbols,
+    extensions: Object.freeze(extensions),
+    ffi,
+  });
+  loaded.set(key, lib);
+  return lib;
+}
+
 /**
  * Loads libcoquic following the search order, verifying `coquic_ffi_abi_version() == 12`.
+ * Loading the same library twice returns the same object.
  *
  * @example
  * ```ts
- * const lib = await loadCoquic();
+ * const lib = loadCoquicSync();
  * console.log(lib.path, lib.abiVersion, lib.extensions.batchIo);
  * ```
  */
-export async function loadCoquic(opts: LoadOptions = {}): Promise<CoquicLibrary> {
-  const ffi = await ffiRuntime();
+export function loadCoquicSync(opts: LoadOptions = {}): CoquicLibrary {
+  const ffi = ffiRuntime();
   const attempts: LoadAttempt[] = [];
   for (const c of candidates(opts)) {
     if (c.kind === "file" && !existsSync(c.path)) {
       attempts.push({ path: c.path, reason: "no such file" });
       continue;
     }
-    const cached = loaded.get(c.path);
-    if (cached) return cached;
-    let native;
-    try {
-      native = ffi.open(c.path, { coquic_ffi_abi_version: CORE_SYMBOLS.coquic_ffi_abi_version }, {});
-    } catch (e) {
-      attempts.push({ path: c.path, reason: firstLine(e) });
-      continue;
-    }
-    const abi = native.symbols.coquic_ffi_abi_version() as number;
-    native.close();
-    if (abi !== COQUIC_FFI_ABI_VERSION) {
-      attempts.push({ path: c.path, reason: `ABI version ${abi}, this binding needs ${COQUIC_FFI_ABI_VERSION}` });
-      throw new CoquicLoadError(
-        `coquic: ${c.path} speaks CoQUIC ABI version ${abi}, but this binding needs version ` +
-          `${COQUIC_FFI_ABI_VERSION}; rebuild or point COQUIC_LIB_PATH at a matching library.\n` +
-          describe(attempts),
-        attempts,
-      );
-    }
-    let full;
-    try {
-      full = ffi.open(c.path, CORE_SYMBOLS, EXTENSION_SYMBOLS);
-    } catch (e) {
-      attempts.push({ path: c.path, reason: `incomplete ABI: ${firstLine(e)}` });
-      continue;
-    }
-    const extensions = detectExtensions(full.symbols);
-    const engine = full.symbols.coquic_x_engine_name
-      ? ffi.readCString(full.symbols.coquic_x_engine_name() as bigint)
-      : "libcoquic";
-    const lib: CoquicLibrary = { path: c.path, abiVersion: abi, engine, symbols: full.symbols, extensions, ffi };
-    loaded.set(c.path, lib);
-    return lib;
+    const lib = tryLoad(ffi, c.path, opts.extensions ?? true, attempts);
+    if (lib) return lib;
   }
   throw new CoquicLoadError(
     "coquic: no usable libcoquic found. Build the bundled engine with `deno task native` " +
       "(or `make -C native`), or set COQUIC_LIB_PATH to a libcoquic shared library.\n" + describe(attempts),
     attempts,
   );
+}
+
+/**
+ * {@link loadCoquicSync} for `await` call sites.
+ *
+ * @example
+ * ```ts
+ * const lib = await loadCoquic();
+ * console.log(lib.engine);
+ * ```
+ */
+export function loadCoquic(opts: LoadOptions = {}): Promise<CoquicLibrary> {
+  try {
+    return Promise.resolve(loadCoquicSync(opts));
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
+let defaultLib: CoquicLibrary | undefined;
+
+/**
+ * The library used when none is given (loaded on first use with the default search).
+ *
+ * @example
+ * ```ts
+ * console.log(defaultLibrary().path);
+ * ```
+ */
+export function defaultLibrary(): CoquicLibrary {
+  return defaultLib ??= loadCoquicSync();
 }
 
 function firstLine(e: unknown): string {

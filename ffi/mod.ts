@@ -11,5 +11,5 @@
  * @module
  */
 export * from "./abi.ts";
-export * as layout from "./layout.ts";
+export { Layout as layout } from "./abi.ts";
 export * from "./loader.ts";

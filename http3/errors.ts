@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { isReservedCodepoint } from "./grease.ts";
 
 /**
  * Application error codes carried in CONNECTION_CLOSE, RESET_STREAM and STOP_SENDING.
@@ -88,7 +89,7 @@ export function errorCodeName(code: number): string {
  * ```
  */
 export function isReservedErrorCode(code: number): boolean {
-  return code >= 0x21 && (code - 0x21) % 0x1f === 0;
+  return isReservedCodepoint(code);
 }
 
 /**

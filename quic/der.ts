@@ -67,9 +67,12 @@ export function oid(text: string): Uint8Array {
 export function time(d: Date): Uint8Array {
   const p = (n: number, w = 2) => String(n).padStart(w, "0");
   const y = d.getUTCFullYear();
-  const rest = `${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}Z`;
+  const hms = `${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}`;
+  const rest = `${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${hms}Z`;
   const enc = new TextEncoder();
-  return y >= 1950 && y < 2050 ? tlv(0x17, enc.encode(`${p(y % 100)}${rest}`)) : tlv(0x18, enc.encode(`${p(y, 4)}${rest}`));
+  return y >= 1950 && y < 2050
+    ? tlv(0x17, enc.encode(`${p(y % 100)}${rest}`))
+    : tlv(0x18, enc.encode(`${p(y, 4)}${rest}`));
 }
 
 /** PEM armour. */

@@ -51,7 +51,10 @@ function hex(bytes: Uint8Array): string {
 export async function generateDevCertificate(options: DevCertificateOptions = {}): Promise<DevCertificate> {
   const cn = options.commonName ?? "localhost";
   const names = options.subjectAltNames ?? ["localhost", "127.0.0.1", "::1"];
-  const keys = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"])) as CryptoKeyPair;
+  const keys = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, [
+    "sign",
+    "verify",
+  ])) as CryptoKeyPair;
   const spki = new Uint8Array(await crypto.subtle.exportKey("spki", keys.publicKey));
   const pkcs8 = new Uint8Array(await crypto.subtle.exportKey("pkcs8", keys.privateKey));
   const serial = crypto.getRandomValues(new Uint8Array(16));
@@ -70,7 +73,10 @@ export async function generateDevCertificate(options: DevCertificateOptions = {}
     critical ? seq(oid(id), bool(true), octets(value)) : seq(oid(id), octets(value));
   const extensions = seq(
     extension("2.5.29.17", false, seq(...altNames)), // subjectAltName
-    extension("2.5.29.19", true, seq()), // basicConstraints: CA:FALSE
+    // basicConstraints CA:FALSE, critical: an end-entity certificate. GnuTLS (the engine's TLS)
+    // and OpenSSL both accept it when the certificate itself is the trusted anchor (GnuTLS
+    // trusts a certificate found in its trust list as is); tests/devcert.test.ts checks both.
+    extension("2.5.29.19", true, seq()),
     extension("2.5.29.15", true, tlv(0x03, new Uint8Array([7, 0x80]))), // keyUsage: digitalSignature
     extension("2.5.29.37", false, seq(oid("1.3.6.1.5.5.7.3.1"))), // extKeyUsage: serverAuth
   );
@@ -84,8 +90,15 @@ export async function generateDevCertificate(options: DevCertificateOptions = {}
     spki,
     explicit(3, extensions),
   );
-  const signature = new Uint8Array(await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, keys.privateKey, tbs as Uint8Array<ArrayBuffer>));
+  const signature = new Uint8Array(
+    await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, keys.privateKey, tbs as Uint8Array<ArrayBuffer>),
+  );
   const der = seq(tbs, ecdsaSha256, bits(ecdsaDer(signature)));
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", der as Uint8Array<ArrayBuffer>));
-  return { certPem: pem("CERTIFICATE", der), keyPem: pem("PRIVATE KEY", pkcs8), fingerprintSha256: hex(digest), notAfter };
+  return {
+    certPem: pem("CERTIFICATE", der),
+    keyPem: pem("PRIVATE KEY", pkcs8),
+    fingerprintSha256: hex(digest),
+    notAfter,
+  };
 }

@@ -1,109 +1,42 @@
 /**
- * The low-level facade, shaped like the Rust/Go/Python bindings: `Endpoint`,
- * `Connection`, `Stream`, `ConnectResult`. Every call takes the caller's clock (`now`,
- * microseconds, bigint) and returns a `QueryResult`; nothing here does I/O.
+ * The low-level facade, shaped like the Rust/Python bindings: `Endpoint`, `Connection`,
+ * `Stream`, `ClientConfig`, `ConnectResult`. Every call takes the caller's clock (`now`,
+ * microseconds) and returns a `QueryResult`; nothing here does I/O. Arguments are validated
+ * in TypeScript (`InvalidArgumentError`) and a closed endpoint throws `UseAfterCloseError`,
+ * both before any native call.
  *
  * @module
  */
-import * as L from "../ffi/layout.ts";
-import { ConnectionInputKind, Status } from "../ffi/abi.ts";
-import type { CoquicLibrary } from "../ffi/loader.ts";
-import { Scratch, toBytes } from "../ffi/structs.ts";
+import { Layout as L, Status } from "../ffi/abi.ts";
+import { type CoquicLibrary, defaultLibrary } from "../ffi/loader.ts";
 import {
-  type ClientConnectionConfig,
-  defaultClientConnectionConfig,
+  decodeConnectionStats,
+  encodeConnectionInput,
   encodeEndpointConfig,
+  encodeInboundDatagram,
   encodeOpenConnection,
-  type EndpointConfig,
-} from "./config.ts";
-import { CoquicStatusError, UseAfterCloseError } from "./errors.ts";
-import { type QueryResult, readNextWakeup, takeResult } from "./result.ts";
+  encodePathMtuUpdate,
+  prepareConnectionStats,
+  Scratch,
+} from "../ffi/structs.ts";
+import { bool, bytes, errorCode, streamId, text, type U64, u64 } from "./args.ts";
+import { type ClientConnectionConfig, defaultClientConnectionConfig, type EndpointConfig } from "./config.ts";
+import { CoquicStatusError, InvalidArgumentError, UseAfterCloseError } from "./errors.ts";
+import type { ConnectionInput, ConnectionMigration, InboundDatagram, PathMtuUpdate } from "./inputs.ts";
+import { type QueryResult, takeResult } from "./result.ts";
+import type { ConnectionStats } from "./stats.ts";
 
-/** A u64 argument: a bigint or a non-negative safe integer. */
-export type U64 = bigint | number;
-
-/** Converts and checks a u64 argument. */
-export function u64(value: U64, what: string): bigint {
-  if (typeof value === "bigint") {
-    if (value < 0n || value > 0xffffffffffffffffn) throw new RangeError(`${what} must be within 0..2^64-1`);
-    return value;
-  }
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
-    throw new TypeError(`${what} must be a non-negative integer (number or bigint), got ${String(value)}`);
-  }
-  return BigInt(value);
-}
-
-function bytesArg(value: unknown, what: string): Uint8Array {
-  if (!(value instanceof Uint8Array)) throw new TypeError(`${what} must be a Uint8Array`);
-  return value;
-}
-
-/** An inbound datagram. */
-export interface InboundDatagram {
-  bytes: Uint8Array;
-  routeHandle?: U64;
-  addressValidationIdentity?: Uint8Array;
-  /** `Ecn` value; default UNAVAILABLE. */
-  ecn?: number;
-}
-
-/** A PMTU observation for a route. */
-export interface PathMtuUpdate {
-  routeHandle?: U64;
-  maxUdpPayloadSize: number;
-  quotedPacket?: Uint8Array;
-}
-
-/** A request to migrate the connection to another route (client). */
-export interface ConnectionMigration {
-  routeHandle: U64;
-  /** `MigrationReason` value; default ACTIVE. */
-  reason?: number;
-  addressValidationIdentity?: Uint8Array;
-}
-
-/** A tagged connection input, as `coquic_connection_advance` takes it. */
-export type ConnectionInput =
-  | { kind: "send_stream"; streamId: U64; bytes: Uint8Array; fin: boolean; priority?: number }
-  | { kind: "send_datagram"; bytes: Uint8Array; priority?: number }
-  | { kind: "reset_stream"; streamId: U64; applicationErrorCode: U64 }
-  | { kind: "stop_sending"; streamId: U64; applicationErrorCode: U64 }
-  | { kind: "close"; applicationErrorCode: U64; reason?: string | Uint8Array }
-  | { kind: "request_key_update" }
-  | ({ kind: "request_migration" } & ConnectionMigration);
-
-/** Transport statistics of a connection (extension; absent with other libraries). */
-export interface ConnectionStats {
-  smoothedRttUs: number;
-  minRttUs: number;
-  latestRttUs: number;
-  rttVarianceUs: number;
-  congestionWindow: number;
-  bytesInFlight: number;
-  udpBytesSent: number;
-  udpBytesReceived: number;
-  packetsSent: number;
-  packetsReceived: number;
-  /** undefined: the engine does not report it. */
-  packetsLost?: number;
-  streamBytesSent: number;
-  streamBytesReceived: number;
-  streamsOpenedLocal: number;
-  streamsOpenedRemote: number;
-  streamsActive: number;
-  datagramsSent: number;
-  datagramsReceived: number;
-  handshakeCompleted: boolean;
-  closing: boolean;
-}
+export type { U64 } from "./args.ts";
+export { u64 } from "./args.ts";
+export type { ConnectionInput, ConnectionMigration, InboundDatagram, PathMtuUpdate } from "./inputs.ts";
+export type { ConnectionStats } from "./stats.ts";
 
 /**
- * Client settings for `Endpoint.connect`.
+ * Client settings for `Endpoint.connect` (the Rust/Python `quic.ClientConfig`).
  *
  * @example
  * ```ts
- * const cfg = ClientConfig.new(lib, randomBytes(8), randomBytes(8));
+ * const cfg = ClientConfig.new(crypto.getRandomValues(new Uint8Array(8)), crypto.getRandomValues(new Uint8Array(8)));
  * cfg.core.serverName = "example.com";
  * cfg.initialRouteHandle = 1n;
  * ```
@@ -111,35 +44,85 @@ export interface ConnectionStats {
 export class ClientConfig {
   constructor(
     public core: ClientConnectionConfig,
-    public initialRouteHandle: bigint = 0n,
+    public initialRouteHandle: U64 = 0n,
     public addressValidationIdentity: Uint8Array = new Uint8Array(0),
   ) {}
-  /** Defaults from the library with the given source and initial destination CIDs. */
-  static new(lib: CoquicLibrary, sourceConnectionId: Uint8Array, initialDestinationConnectionId: Uint8Array): ClientConfig {
-    return new ClientConfig(defaultClientConnectionConfig(lib, sourceConnectionId, initialDestinationConnectionId));
+
+  /** Library defaults with the given source and initial destination connection IDs. */
+  // deno-lint-ignore no-misused-new -- named like Rust's `ClientConfig::new`; returns a ClientConfig
+  static new(
+    sourceConnectionId: Uint8Array,
+    initialDestinationConnectionId: Uint8Array,
+    lib?: CoquicLibrary,
+  ): ClientConfig;
+  /** The same, library first (older call shape). */
+  // deno-lint-ignore no-misused-new
+  static new(
+    lib: CoquicLibrary,
+    sourceConnectionId: Uint8Array,
+    initialDestinationConnectionId: Uint8Array,
+  ): ClientConfig;
+  // deno-lint-ignore no-misused-new
+  static new(a: Uint8Array | CoquicLibrary, b: Uint8Array, c?: Uint8Array | CoquicLibrary): ClientConfig {
+    const [lib, scid, dcid] = isLibrary(a) ? [a, b, c] : [c as CoquicLibrary | undefined, a, b];
+    return new ClientConfig(
+      defaultClientConnectionConfig(
+        lib ?? defaultLibrary(),
+        bytes(scid, "sourceConnectionId"),
+        bytes(dcid, "initialDestinationConnectionId"),
+      ),
+    );
   }
 }
 
-/** The connection a `connect` created, with the result of the call. */
+/**
+ * The connection a `connect` created, with the result of the call.
+ *
+ * @example
+ * ```ts
+ * const { connection, result }: ConnectResult = endpoint.connect(cfg, now);
+ * ```
+ */
 export interface ConnectResult {
   connection: Connection;
   result: QueryResult;
 }
 
+/** Destroys native endpoints whose `Endpoint` was collected without `close()`. */
 const registry = new FinalizationRegistry<{ lib: CoquicLibrary; handle: bigint }>((held) => {
   held.lib.symbols.coquic_endpoint_destroy(held.handle);
 });
+
+/** Per-endpoint input scratch: one buffer per struct kind, reused by every call. */
+function makeScratch(lib: CoquicLibrary) {
+  const sc = (n: number) => new Scratch(n, lib.ffi);
+  return {
+    config: sc(L.EndpointConfig.size),
+    identity: sc(L.TlsIdentity.size),
+    open: sc(L.OpenConnection.size),
+    resumption: sc(L.ResumptionState.size),
+    inbound: sc(L.InboundDatagram.size),
+    mtu: sc(L.PathMtuUpdate.size),
+    input: sc(L.ConnectionInput.size),
+    stats: sc(L.ConnectionStats.size),
+    out: sc(8),
+    connection: sc(8),
+  };
+}
+
+function isLibrary(v: unknown): v is CoquicLibrary {
+  return typeof v === "object" && v !== null && "symbols" in v && "extensions" in v && "ffi" in v;
+}
 
 /**
  * A QUIC endpoint: one local socket's worth of connections, driven by the caller.
  *
  * @example
  * ```ts
- * const lib = await loadCoquic();
- * const cfg = defaultEndpointConfig(lib);
+ * const cfg = EndpointConfig.default();
  * cfg.verifyPeer = false;
- * using ep = Endpoint.create(lib, cfg);
- * const { connection, result } = ep.connect(ClientConfig.new(lib, cid(), cid()), 0n);
+ * using ep = Endpoint.create(cfg);
+ * const { connection, result } = ep.connect(ClientConfig.new(cid(), cid()), 0n);
  * ```
  */
 export class Endpoint {
@@ -147,40 +130,37 @@ export class Endpoint {
   #handle: bigint;
   #closed = false;
   #token = {};
-  #out = new Uint8Array(8);
-  #outView = new DataView(this.#out.buffer);
-  #s: Record<string, Scratch>;
+  #s: ReturnType<typeof makeScratch>;
   #errBuf = new Uint8Array(512);
-  /** Use the by-value `next_wakeup` functions even when the extension exists (tests). */
-  forceByValueCalls = false;
 
-  private constructor(lib: CoquicLibrary, handle: bigint, scratch: Record<string, Scratch>) {
+  private constructor(lib: CoquicLibrary, handle: bigint, scratch: ReturnType<typeof makeScratch>) {
     this.#lib = lib;
     this.#handle = handle;
     this.#s = scratch;
     registry.register(this, { lib, handle }, this.#token);
   }
 
-  /** Creates an endpoint; throws `CoquicStatusError` if the library rejects the config. */
-  static create(lib: CoquicLibrary, config: EndpointConfig): Endpoint {
-    const sc = (n: number) => new Scratch(n, lib.ffi);
-    const scratch = {
-      config: sc(L.EndpointConfig.size),
-      identity: sc(L.TlsIdentity.size),
-      open: sc(L.OpenConnection.size),
-      resumption: sc(16),
-      inbound: sc(L.InboundDatagram.size),
-      mtu: sc(L.PathMtuUpdate.size),
-      input: sc(L.ConnectionInput.size),
-      stats: sc(L.ConnectionStats.size),
-    };
-    encodeEndpointConfig(scratch.config, config, scratch.identity);
-    const out = new Uint8Array(8);
-    const status = lib.symbols.coquic_endpoint_create(scratch.config.bytes, out) as number;
-    scratch.config.reset();
-    scratch.identity.reset();
-    if (status !== Status.OK) throw new CoquicStatusError(status, "coquic_endpoint_create", lastError(lib));
-    return new Endpoint(lib, new DataView(out.buffer).getBigUint64(0, true), scratch);
+  /**
+   * Creates an endpoint (on `lib`, default: the library found by the search order); throws
+   * `CoquicStatusError` if the library rejects the config.
+   */
+  static create(config: EndpointConfig, lib?: CoquicLibrary): Endpoint;
+  /** The same, library first. */
+  static create(lib: CoquicLibrary, config: EndpointConfig): Endpoint;
+  static create(a: EndpointConfig | CoquicLibrary, b?: EndpointConfig | CoquicLibrary): Endpoint {
+    const [lib, config] = isLibrary(a)
+      ? [a, b as EndpointConfig]
+      : [(b as CoquicLibrary | undefined) ?? defaultLibrary(), a];
+    const s = makeScratch(lib);
+    try {
+      encodeEndpointConfig(s.config, config, s.identity);
+      const status = lib.symbols.coquic_endpoint_create(s.config.bytes, s.out.bytes) as number;
+      if (status !== Status.OK) throw new CoquicStatusError(status, "coquic_endpoint_create", lastError(lib));
+      return new Endpoint(lib, s.out.view.getBigUint64(0, true), s);
+    } finally {
+      s.config.reset();
+      s.identity.reset();
+    }
   }
 
   /** The library this endpoint runs on. */
@@ -198,72 +178,75 @@ export class Endpoint {
     return this.#handle;
   }
 
-  /** Runs a result-returning native call whose last two arguments are (now, out). */
+  /** Runs a result-returning native call `(endpoint, ...args, now, out)`; `now` is already checked. */
   // deno-lint-ignore no-explicit-any
-  _call(name: string, now: U64, ...args: any[]): QueryResult {
-    const handle = this.#live();
-    const status = this.#lib.symbols[name](handle, ...args, u64(now, "now"), this.#out) as number;
+  #call(name: string, handle: bigint, now: bigint, ...args: any[]): QueryResult {
+    const out = this.#s.out;
+    const status = this.#lib.symbols[name](handle, ...args, now, out.bytes) as number;
     if (status !== Status.OK) throw new CoquicStatusError(status, name, lastError(this.#lib, this.#errBuf));
-    return takeResult(this.#lib, this.#outView.getBigUint64(0, true), this.forceByValueCalls);
+    return takeResult(this.#lib, out.view.getBigUint64(0, true));
   }
 
-  /** Opens a client connection. */
+  /** Opens a client connection (`coquic_quic_connect`). */
   connect(config: ClientConfig, now: U64): ConnectResult {
-    if (!(config instanceof ClientConfig)) throw new TypeError("connect needs a ClientConfig");
-    const s = this.#s;
-    encodeOpenConnection(
-      s.open,
-      config.core,
-      u64(config.initialRouteHandle, "initialRouteHandle"),
-      bytesArg(config.addressValidationIdentity, "addressValidationIdentity"),
-      s.resumption,
-    );
-    // coquic_quic_connect has its out_connection between `now` and `out_result`.
     const handle = this.#live();
-    const connOut = new Uint8Array(8);
-    let status: number;
+    if (!(config instanceof ClientConfig)) throw new InvalidArgumentError("config", "must be a ClientConfig");
+    const t = u64(now, "now");
+    const s = this.#s;
     try {
-      status = this.#lib.symbols.coquic_quic_connect(handle, s.open.bytes, u64(now, "now"), connOut, this.#out) as number;
+      encodeOpenConnection(
+        s.open,
+        config.core,
+        u64(config.initialRouteHandle, "initialRouteHandle"),
+        bytes(config.addressValidationIdentity, "addressValidationIdentity"),
+        s.resumption,
+      );
+      // coquic_quic_connect has its out_connection between `now` and `out_result`.
+      const status = this.#lib.symbols.coquic_quic_connect(
+        handle,
+        s.open.bytes,
+        t,
+        s.connection.bytes,
+        s.out.bytes,
+      ) as number;
+      if (status !== Status.OK) {
+        throw new CoquicStatusError(status, "coquic_quic_connect", lastError(this.#lib, this.#errBuf));
+      }
     } finally {
       s.open.reset();
       s.resumption.reset();
     }
-    if (status !== Status.OK) throw new CoquicStatusError(status, "coquic_quic_connect", lastError(this.#lib, this.#errBuf));
-    const result = takeResult(this.#lib, this.#outView.getBigUint64(0, true), this.forceByValueCalls);
-    return { connection: new Connection(this, new DataView(connOut.buffer).getBigUint64(0, true)), result };
+    const result = takeResult(this.#lib, s.out.view.getBigUint64(0, true));
+    return { connection: new Connection(this, s.connection.view.getBigUint64(0, true)), result };
   }
 
   /** A handle on an existing connection (no native call). */
   connection(handle: U64): Connection {
-    return new Connection(this, u64(handle, "connection handle"));
+    this.#live();
+    return new Connection(this, u64(handle, "connection"));
   }
 
   /** Feeds one inbound datagram. */
   receiveDatagram(datagram: InboundDatagram, now: U64): QueryResult {
-    const s = this.#s.inbound.reset();
-    s.view.setBigUint64(0, BigInt(L.InboundDatagram.size), true);
-    s.range(L.InboundDatagram.bytes, bytesArg(datagram.bytes, "datagram.bytes"));
-    s.optional(L.InboundDatagram.route_handle, datagram.routeHandle === undefined ? undefined : u64(datagram.routeHandle, "routeHandle"));
-    if (datagram.addressValidationIdentity) {
-      s.range(L.InboundDatagram.address_validation_identity, bytesArg(datagram.addressValidationIdentity, "addressValidationIdentity"));
-    }
-    s.view.setUint8(L.InboundDatagram.ecn, datagram.ecn ?? 0);
+    const handle = this.#live();
+    const t = u64(now, "now");
+    const s = this.#s.inbound;
     try {
-      return this._call("coquic_quic_receive_datagram", now, s.bytes);
+      encodeInboundDatagram(s, datagram);
+      return this.#call("coquic_quic_receive_datagram", handle, t, s.bytes);
     } finally {
       s.reset();
     }
   }
 
-  /** Reports a PMTU observation. */
+  /** Reports a path MTU observation. */
   updatePathMtu(update: PathMtuUpdate, now: U64): QueryResult {
-    const s = this.#s.mtu.reset();
-    s.view.setBigUint64(0, BigInt(L.PathMtuUpdate.size), true);
-    s.optional(L.PathMtuUpdate.route_handle, update.routeHandle === undefined ? undefined : u64(update.routeHandle, "routeHandle"));
-    s.view.setBigUint64(L.PathMtuUpdate.max_udp_payload_size, u64(update.maxUdpPayloadSize, "maxUdpPayloadSize"), true);
-    if (update.quotedPacket) s.range(L.PathMtuUpdate.quoted_packet, update.quotedPacket);
+    const handle = this.#live();
+    const t = u64(now, "now");
+    const s = this.#s.mtu;
     try {
-      return this._call("coquic_quic_update_path_mtu", now, s.bytes);
+      encodePathMtuUpdate(s, update);
+      return this.#call("coquic_quic_update_path_mtu", handle, t, s.bytes);
     } finally {
       s.reset();
     }
@@ -271,22 +254,25 @@ export class Endpoint {
 
   /** Services timers due at `now` (and pending send continuations). */
   timerExpired(now: U64): QueryResult {
-    return this._call("coquic_quic_timer_expired", now);
+    const handle = this.#live();
+    return this.#call("coquic_quic_timer_expired", handle, u64(now, "now"));
   }
 
   /** Live connections. */
   connectionCount(): number {
-    return Number(this.#lib.symbols.coquic_endpoint_connection_count(this.#live()));
+    return this.#lib.symbols.coquic_endpoint_connection_count(this.#live()) as number;
   }
 
-  /** When `timerExpired` is next needed (µs), if ever. */
+  /** When `timerExpired` is next needed (absolute µs), if ever. */
   nextWakeup(): bigint | undefined {
     const handle = this.#live();
-    if (this.#lib.extensions.nextWakeupOut && !this.forceByValueCalls) {
-      return this.#lib.symbols.coquic_x_endpoint_next_wakeup(handle, this.#out) ? this.#outView.getBigUint64(0, true) : undefined;
+    if (this.#lib.extensions.nextWakeupOut) {
+      const out = this.#s.out;
+      return this.#lib.symbols.coquic_x_endpoint_next_wakeup(handle, out.bytes)
+        ? out.view.getBigUint64(0, true)
+        : undefined;
     }
-    const w = this.#lib.symbols.coquic_endpoint_next_wakeup(handle) as { has: boolean; value: bigint };
-    return w.has ? w.value : undefined;
+    return this.#lib.symbols.coquic_endpoint_next_wakeup(handle) as bigint | undefined;
   }
 
   /** Whether a send continuation is pending (call `timerExpired(now)` again now). */
@@ -294,107 +280,85 @@ export class Endpoint {
     return this.#lib.symbols.coquic_endpoint_has_send_continuation_pending(this.#live()) !== 0;
   }
 
-  /** Whether any connection has unsent stream data (for shutdown). */
+  /** Whether any connection has unsent stream data (expensive: for shutdown). */
   hasPendingStreamSend(): boolean {
     return this.#lib.symbols.coquic_endpoint_has_pending_stream_send(this.#live()) !== 0;
   }
 
-  /** Transport statistics (extension); undefined with libraries that lack it or unknown connections. */
-  connectionStats(handle: U64): ConnectionStats | undefined {
+  /** Transport statistics (extension); undefined with libraries that lack it or for unknown connections. */
+  connectionStats(connection: U64): ConnectionStats | undefined {
+    const handle = this.#live();
+    const c = u64(connection, "connection");
     if (!this.#lib.extensions.stats) return undefined;
-    const s = this.#s.stats.reset();
-    s.view.setBigUint64(0, BigInt(L.ConnectionStats.size), true);
-    if (this.#lib.symbols.coquic_x_connection_stats(this.#live(), u64(handle, "connection"), s.bytes) !== Status.OK) return undefined;
-    const out: Record<string, number | boolean | undefined> = {};
-    L.ConnectionStats.fields.forEach((name, i) => {
-      const v = s.view.getBigUint64(L.ConnectionStats.first_field + 8 * i, true);
-      out[name] = v === 0xffffffffffffffffn ? undefined : Number(v);
-    });
-    out.handshakeCompleted = s.view.getUint8(L.ConnectionStats.handshake_completed) !== 0;
-    out.closing = s.view.getUint8(L.ConnectionStats.closing) !== 0;
-    return out as unknown as ConnectionStats;
+    const s = this.#s.stats;
+    prepareConnectionStats(s);
+    if (this.#lib.symbols.coquic_x_connection_stats(handle, c, s.bytes) !== Status.OK) return undefined;
+    return decodeConnectionStats(s.view);
   }
 
   /** Trusts an extra PEM CA for server verification (extension); false if unsupported. */
   addTrustedCa(pem: string | Uint8Array): boolean {
+    const handle = this.#live();
+    const b = text(pem, "pem");
     if (!this.#lib.extensions.trustedCa) return false;
-    const bytes = toBytes(pem);
-    const status = this.#lib.symbols.coquic_x_endpoint_add_trusted_ca(this.#live(), bytes, BigInt(bytes.length)) as number;
-    if (status !== Status.OK) throw new CoquicStatusError(status, "coquic_x_endpoint_add_trusted_ca", lastError(this.#lib));
+    const status = this.#lib.symbols.coquic_x_endpoint_add_trusted_ca(handle, b, b.length) as number;
+    if (status !== Status.OK) {
+      throw new CoquicStatusError(status, "coquic_x_endpoint_add_trusted_ca", lastError(this.#lib, this.#errBuf));
+    }
     return true;
   }
 
   /** Switches to application-driven receive credit (extension); false if unsupported. */
   setManualCredit(enabled: boolean): boolean {
+    const handle = this.#live();
+    const on = bool(enabled, "enabled");
     if (!this.#lib.extensions.manualCredit) return false;
-    this.#lib.symbols.coquic_x_endpoint_set_manual_credit(this.#live(), enabled ? 1 : 0);
+    this.#lib.symbols.coquic_x_endpoint_set_manual_credit(handle, on ? 1 : 0);
     return true;
   }
 
   /** Returns receive credit for bytes the application consumed (extension). */
-  consume(connection: U64, streamId: U64, bytes: U64, now: U64): QueryResult {
+  consume(connection: U64, stream: U64, count: U64, now: U64): QueryResult {
+    const handle = this.#live();
+    const args = [u64(connection, "connection"), streamId(stream), u64(count, "bytes")];
+    const t = u64(now, "now");
     if (!this.#lib.extensions.manualCredit) throw new TypeError("this libcoquic has no manual credit extension");
-    return this._call("coquic_x_connection_consume", now, u64(connection, "connection"), u64(streamId, "streamId"), u64(bytes, "bytes"));
+    return this.#call("coquic_x_connection_consume", handle, t, ...args);
   }
 
-  /** Unacknowledged bytes on a stream's send side (extension), or undefined. */
-  streamSendBuffered(connection: U64, streamId: U64): bigint | undefined {
+  /** Unacknowledged bytes on a stream's send side (extension), or undefined without it. */
+  streamSendBuffered(connection: U64, stream: U64): bigint | undefined {
+    const handle = this.#live();
+    const c = u64(connection, "connection"), id = streamId(stream);
     if (!this.#lib.extensions.sendBuffered) return undefined;
-    return this.#lib.symbols.coquic_x_stream_send_buffered(this.#live(), u64(connection, "connection"), u64(streamId, "streamId")) as bigint;
+    return this.#lib.symbols.coquic_x_stream_send_buffered(handle, c, id) as bigint;
   }
 
-  /** Applies a tagged input to a connection (`coquic_connection_advance`). */
+  /** Applies a tagged input to a connection (`coquic_connection_advance`); used by `Connection`. */
   _advance(connection: bigint, input: ConnectionInput, now: U64): QueryResult {
-    const s = this.#s.input.reset();
-    const v = s.view;
-    const at = L.ConnectionInput.as;
-    switch (input.kind) {
-      case "send_stream":
-        v.setUint8(0, ConnectionInputKind.SEND_STREAM);
-        v.setBigUint64(at, BigInt(L.SendStreamData.size), true);
-        v.setBigUint64(at + L.SendStreamData.stream_id, u64(input.streamId, "streamId"), true);
-        s.range(at + L.SendStreamData.bytes, bytesArg(input.bytes, "bytes"));
-        v.setUint8(at + L.SendStreamData.fin, input.fin ? 1 : 0);
-        v.setInt32(at + L.SendStreamData.priority, priority(input.priority), true);
-        break;
-      case "send_datagram":
-        v.setUint8(0, ConnectionInputKind.SEND_DATAGRAM);
-        v.setBigUint64(at, BigInt(L.SendDatagramData.size), true);
-        s.range(at + L.SendDatagramData.bytes, bytesArg(input.bytes, "bytes"));
-        v.setInt32(at + L.SendDatagramData.priority, priority(input.priority), true);
-        break;
-      case "reset_stream":
-      case "stop_sending":
-        v.setUint8(0, input.kind === "reset_stream" ? ConnectionInputKind.RESET_STREAM : ConnectionInputKind.STOP_SENDING);
-        v.setBigUint64(at, BigInt(L.StreamCode.size), true);
-        v.setBigUint64(at + L.StreamCode.stream_id, u64(input.streamId, "streamId"), true);
-        v.setBigUint64(at + L.StreamCode.application_error_code, u64(input.applicationErrorCode, "applicationErrorCode"), true);
-        break;
-      case "close": {
-        v.setUint8(0, ConnectionInputKind.CLOSE);
-        v.setBigUint64(at, BigInt(L.CloseConnection.size), true);
-        v.setBigUint64(at + L.CloseConnection.application_error_code, u64(input.applicationErrorCode, "applicationErrorCode"), true);
-        s.range(at + L.CloseConnection.reason_phrase, input.reason === undefined ? undefined : toBytes(input.reason));
-        break;
-      }
-      case "request_key_update":
-        v.setUint8(0, ConnectionInputKind.REQUEST_KEY_UPDATE);
-        break;
-      case "request_migration":
-        v.setUint8(0, ConnectionInputKind.REQUEST_MIGRATION);
-        v.setBigUint64(at, BigInt(L.RequestMigration.size), true);
-        v.setBigUint64(at + L.RequestMigration.route_handle, u64(input.routeHandle, "routeHandle"), true);
-        v.setUint8(at + L.RequestMigration.reason, input.reason ?? 0);
-        s.range(at + L.RequestMigration.address_validation_identity, input.addressValidationIdentity);
-        break;
-      default:
-        throw new TypeError(`unknown connection input kind ${(input as { kind: string }).kind}`);
-    }
+    const handle = this.#live();
+    const t = u64(now, "now");
+    const s = this.#s.input;
     try {
-      return this._call("coquic_connection_advance", now, connection, s.bytes);
+      encodeConnectionInput(s, input);
+      return this.#call("coquic_connection_advance", handle, t, connection, s.bytes);
     } finally {
       s.reset();
     }
+  }
+
+  /**
+   * Runs `fn` with the native `coquic_endpoint_t*` (for entry points this facade does not
+   * wrap, e.g. the scalar `coquic_quic_stream_*` helpers). Throws `UseAfterCloseError` after
+   * `close()`; `fn` must not keep the address.
+   *
+   * @example
+   * ```ts
+   * const count = ep.withAddress((address) => ep.library.symbols.coquic_endpoint_connection_count(address));
+   * ```
+   */
+  withAddress<T>(fn: (address: bigint) => T): T {
+    return fn(this.#live());
   }
 
   /** Destroys the native endpoint (idempotent); every later call throws `UseAfterCloseError`. */
@@ -405,28 +369,29 @@ export class Endpoint {
     this.#lib.symbols.coquic_endpoint_destroy(this.#handle);
   }
 
-  /** `using` support. */
+  /** `using` support: `close()`. */
   [Symbol.dispose](): void {
     this.close();
   }
 }
 
-function priority(p: number | undefined): number {
-  if (p === undefined) return 0;
-  if (!Number.isInteger(p) || p < -(2 ** 31) || p >= 2 ** 31) throw new RangeError("priority must be an int32");
-  return p;
-}
-
-/** The message of the last failed call on this thread (extension), if any. */
+/**
+ * The message of the last failed call on this thread (extension), if any.
+ *
+ * @example
+ * ```ts
+ * console.log(lastError(lib)); // e.g. "identity: private key PEM could not be parsed"
+ * ```
+ */
 export function lastError(lib: CoquicLibrary, buf = new Uint8Array(512)): string | undefined {
   if (!lib.extensions.lastError) return undefined;
-  const n = Number(lib.symbols.coquic_x_last_error_message(buf, BigInt(buf.length)));
+  const n = lib.symbols.coquic_x_last_error_message(buf, buf.length) as number;
   if (n === 0) return undefined;
   return new TextDecoder().decode(buf.subarray(0, Math.min(n, buf.length - 1)));
 }
 
 /**
- * A connection of an endpoint (a weak handle: valid while the endpoint is open).
+ * A connection of an endpoint: a handle, valid while the endpoint is open.
  *
  * @example
  * ```ts
@@ -434,16 +399,20 @@ export function lastError(lib: CoquicLibrary, buf = new Uint8Array(512)): string
  * ```
  */
 export class Connection {
-  constructor(readonly endpoint: Endpoint, readonly handle: bigint) {}
+  readonly handle: bigint;
+  constructor(readonly endpoint: Endpoint, handle: U64) {
+    this.handle = u64(handle, "connection");
+  }
 
   /** Whether the handle is non-zero and its endpoint open. */
   isValid(): boolean {
     return this.handle !== 0n && !this.endpoint.closed;
   }
 
-  /** A stream of this connection. */
+  /** A stream of this connection (no native call; the id must be below 2^62). */
   stream(id: U64): Stream {
-    return new Stream(this, u64(id, "stream id"));
+    if (this.endpoint.closed) throw new UseAfterCloseError("Endpoint");
+    return new Stream(this, streamId(id, "stream id"));
   }
 
   /** Applies a tagged input. */
@@ -452,8 +421,8 @@ export class Connection {
   }
 
   /** Sends stream data (opening the stream on first use). */
-  sendStream(streamId: U64, data: Uint8Array, fin: boolean, now: U64, priority?: number): QueryResult {
-    return this.advance({ kind: "send_stream", streamId, bytes: data, fin, priority }, now);
+  sendStream(id: U64, data: Uint8Array, fin: boolean, now: U64, priority?: number): QueryResult {
+    return this.advance({ kind: "send_stream", streamId: id, bytes: data, fin, priority }, now);
   }
 
   /** Sends a DATAGRAM frame. */
@@ -462,18 +431,18 @@ export class Connection {
   }
 
   /** Resets our sending side of a stream. */
-  resetStream(streamId: U64, applicationErrorCode: U64, now: U64): QueryResult {
-    return this.advance({ kind: "reset_stream", streamId, applicationErrorCode }, now);
+  resetStream(id: U64, applicationErrorCode: U64, now: U64): QueryResult {
+    return this.advance({ kind: "reset_stream", streamId: id, applicationErrorCode }, now);
   }
 
   /** Asks the peer to stop sending on a stream. */
-  stopSending(streamId: U64, applicationErrorCode: U64, now: U64): QueryResult {
-    return this.advance({ kind: "stop_sending", streamId, applicationErrorCode }, now);
+  stopSending(id: U64, applicationErrorCode: U64, now: U64): QueryResult {
+    return this.advance({ kind: "stop_sending", streamId: id, applicationErrorCode }, now);
   }
 
   /** Closes the connection with an application error code and reason. */
   close(applicationErrorCode: U64, reason: string | Uint8Array, now: U64): QueryResult {
-    return this.advance({ kind: "close", applicationErrorCode, reason }, now);
+    return this.advance({ kind: "close", applicationErrorCode: errorCode(applicationErrorCode), reason }, now);
   }
 
   /** Starts a key update. */
@@ -483,6 +452,9 @@ export class Connection {
 
   /** Migrates to another route (client). */
   requestMigration(migration: ConnectionMigration, now: U64): QueryResult {
+    if (typeof migration !== "object" || migration === null) {
+      throw new InvalidArgumentError("migration", "must be an object");
+    }
     return this.advance({ kind: "request_migration", ...migration }, now);
   }
 }

@@ -8,29 +8,41 @@ import { LocalErrorCode, Status } from "../ffi/abi.ts";
 const STATUS_NAMES: Record<number, string> = Object.fromEntries(Object.entries(Status).map(([k, v]) => [v, k]));
 
 /**
+ * Names of `coquic_status_t` values.
+ *
+ * @example
+ * ```ts
+ * const n: StatusName = "INVALID_ARGUMENT";
+ * ```
+ */
+export type StatusName = keyof typeof Status | `STATUS_${number}`;
+
+/**
  * A native call returned a non-OK `coquic_status_t` (a C-level problem: bad argument,
- * too-small struct size, out of memory, internal error).
+ * too-small struct size, out of memory, internal error). `message` includes the engine's
+ * reason (`coquic_x_last_error_message`) when the library provides one.
  *
  * @example
  * ```ts
  * try { Endpoint.create(config); } catch (e) {
- *   if (e instanceof CoquicStatusError) console.error(e.statusName, e.message);
+ *   if (e instanceof CoquicStatusError) console.error(e.statusName, e.detail);
  * }
  * ```
  */
 export class CoquicStatusError extends Error {
   override name = "CoquicStatusError";
   /** The status name, e.g. "INVALID_ARGUMENT". */
-  readonly statusName: string;
-  constructor(readonly status: number, readonly call: string, detail?: string) {
-    super(`${call} failed: ${STATUS_NAMES[status] ?? `status ${status}`}${detail ? `: ${detail}` : ""}`);
-    this.statusName = STATUS_NAMES[status] ?? `STATUS_${status}`;
+  readonly statusName: StatusName;
+  constructor(readonly status: number, readonly call: string, readonly detail?: string) {
+    const statusName = (STATUS_NAMES[status] ?? `STATUS_${status}`) as StatusName;
+    super(`${call} failed: ${statusName}${detail ? `: ${detail}` : ""}`);
+    this.statusName = statusName;
   }
 }
 
 /**
- * An object (endpoint, connection, stream) was used after it was closed; the call never
- * reached native code.
+ * An object (endpoint, or a connection or stream of it) was used after the endpoint was
+ * closed; the call never reached native code.
  *
  * @example
  * ```ts
@@ -45,15 +57,42 @@ export class UseAfterCloseError extends Error {
   }
 }
 
-/** Names of `coquic_local_error_code_t`, by value. */
+/**
+ * An argument was rejected in TypeScript before reaching native code (wrong type, negative
+ * or out-of-range number, stream id beyond 2^62-1, ...). A `TypeError`, so generic checks
+ * keep working.
+ *
+ * @example
+ * ```ts
+ * try { conn.sendStream(-1, data, false, now); } catch (e) {
+ *   if (e instanceof InvalidArgumentError) console.log(e.argument); // "streamId"
+ * }
+ * ```
+ */
+export class InvalidArgumentError extends TypeError {
+  override name = "InvalidArgumentError";
+  constructor(readonly argument: string, problem: string) {
+    super(`${argument} ${problem}`);
+  }
+}
+
+/**
+ * Names of `coquic_local_error_code_t` values.
+ *
+ * @example
+ * ```ts
+ * const n: LocalErrorName = "FLOW_CONTROL_VIOLATION";
+ * ```
+ */
 export type LocalErrorName = keyof typeof LocalErrorCode | `UNKNOWN_${number}`;
 const LOCAL_NAMES: Record<number, keyof typeof LocalErrorCode> = Object.fromEntries(
   Object.entries(LocalErrorCode).map(([k, v]) => [v, k as keyof typeof LocalErrorCode]),
 );
 
 /**
- * A protocol-level misuse reported in a result (not thrown by the low-level API): unknown
- * connection, bad stream id or direction, closed side, DATAGRAM unsupported or too large...
+ * A protocol-level misuse reported in a result (not thrown): unknown connection, bad
+ * stream id or direction, closed side, DATAGRAM unsupported or too large, flow control...
+ * `code` is a `LocalErrorCode` value (0..8); unknown codes keep their number.
  *
  * @example
  * ```ts

@@ -1,29 +1,32 @@
 /**
  * `QueryResult`: a native `coquic_result_t` copied into JS values, after which the native
- * result is destroyed. Uses the batch extension when the library has it (one call for all
- * effects) and falls back to one `coquic_result_effect_at` per effect.
+ * result is destroyed. With our engine's extensions the read is batched (one summary call,
+ * all datagram payloads in one copy, all effect records in one copy); without them it uses
+ * the core accessors (`effect_count` / `effect_at`, by-value `next_wakeup`).
  *
  * @module
  */
-import * as L from "../ffi/layout.ts";
-import { CloseSource, NO_ROUTE } from "../ffi/abi.ts";
+import { Layout as L, NO_ROUTE } from "../ffi/abi.ts";
 import type { CoquicLibrary } from "../ffi/loader.ts";
-import { copyView, decodeEffect, type Effect } from "./effects.ts";
-import { LocalError } from "./errors.ts";
+import { decodeCloseInfos, decodeEffect, decodeLocalError, decodeResultSummary } from "../ffi/structs.ts";
+import type { Effect, SendDatagramEffect } from "./effects.ts";
+import type { LocalError } from "./errors.ts";
+import type { CloseInfo } from "./stats.ts";
 
-/** Why a connection failed (extension: present only when the library reports it). */
-export interface CloseInfo {
-  connection: bigint;
-  source: "local" | "peer" | "idle_timeout" | "stateless_reset" | "protocol_error" | "handshake_timeout";
-  /** Application error code when true, QUIC transport error code otherwise. */
-  isApplicationError: boolean;
-  errorCode: bigint;
-  reason: string;
-}
+export type { CloseInfo } from "./stats.ts";
 
-/** Everything one native call produced. */
+/**
+ * Everything one native call produced.
+ *
+ * @example
+ * ```ts
+ * const r = endpoint.timerExpired(now);
+ * for (const e of r.effects) if (e.kind === "send_datagram") send(e.bytes);
+ * if (r.sendContinuationPending) endpoint.timerExpired(now);
+ * ```
+ */
 export interface QueryResult {
-  /** Effects in order; send every `send_datagram` one in order. */
+  /** Effects in order; send every `send_datagram` one, in order. */
   effects: Effect[];
   /** Absolute time (µs) for the next `timerExpired`, if any. */
   nextWakeup?: bigint;
@@ -31,50 +34,38 @@ export interface QueryResult {
   localError?: LocalError;
   /** More datagrams are waiting: call `timerExpired(now)` again right away. */
   sendContinuationPending: boolean;
-  /** Why connections failed in this call (empty with libraries lacking the extension). */
+  /**
+   * Why connections failed in this call (extension `coquic_x_result_close_infos`); always
+   * empty with libraries lacking it (see `lib.extensions.closeInfos`).
+   */
   closeInfos: CloseInfo[];
 }
 
-const SOURCE_NAMES = Object.fromEntries(Object.entries(CloseSource).map(([k, v]) => [v, k.toLowerCase()])) as Record<
-  number,
-  CloseInfo["source"]
->;
-
-/** Per-library scratch for reading results (reused; results are read one at a time). */
+/** Per-library scratch for reading results (reused: results are read one at a time). */
 class ResultReader {
   readonly effect = new Uint8Array(L.Effect.size);
   readonly effectView = new DataView(this.effect.buffer);
   readonly word = new Uint8Array(8);
   readonly wordView = new DataView(this.word.buffer);
   readonly localError = new Uint8Array(L.LocalError.size);
+  readonly localErrorView = new DataView(this.localError.buffer);
   readonly summary = new Uint8Array(L.ResultSummary.size);
   readonly summaryView = new DataView(this.summary.buffer);
-  big = new Uint8Array(L.Effect.size * 64);
+  records = new Uint8Array(L.Effect.size * 64);
   lengths = new Uint32Array(256);
   constructor(readonly lib: CoquicLibrary) {}
-}
 
-/**
- * The datagrams of a result, copied out in one call: one buffer for all payloads and one
- * subarray per datagram, routes decoded from the copy.
- */
-function copyDatagrams(
-  rd: ResultReader,
-  result: bigint,
-  count: number,
-  bytes: number,
-): { bytes: Uint8Array; routes: BigUint64Array; connections: BigUint64Array; ecns: Uint8Array; lengths: Uint32Array } {
-  const out = new Uint8Array(bytes);
-  const meta = new BigUint64Array(2 * count);
-  const routes = meta.subarray(0, count), connections = meta.subarray(count);
-  const ecns = new Uint8Array(count);
-  if (rd.lengths.length < count) rd.lengths = new Uint32Array(count * 2);
-  const lengths = rd.lengths.subarray(0, count);
-  const n = Number(
-    rd.lib.symbols.coquic_x_result_copy_datagrams(result, 0n, out, BigInt(bytes), lengths, routes, connections, ecns, BigInt(count)),
-  );
-  if (n !== count) throw new Error(`coquic_x_result_copy_datagrams copied ${n} of ${count} datagrams`);
-  return { bytes: out, routes, connections, ecns, lengths };
+  /** A pointer + count pair returned through `word` by the batch accessors. */
+  count(): number {
+    return Number(this.wordView.getBigUint64(0, true));
+  }
+
+  /** Copies `bytes` bytes at `address` into the reusable record buffer. */
+  copyRecords(address: bigint, bytes: number): DataView {
+    if (this.records.length < bytes) this.records = new Uint8Array(bytes * 2);
+    this.lib.ffi.copyInto(address, this.records.subarray(0, bytes));
+    return new DataView(this.records.buffer, 0, bytes);
+  }
 }
 
 const readers = new WeakMap<CoquicLibrary, ResultReader>();
@@ -85,102 +76,110 @@ function readerFor(lib: CoquicLibrary): ResultReader {
   return r;
 }
 
-/** Reads the effects of a native result. */
-function readEffects(rd: ResultReader, result: bigint, datagramCount: number, datagramBytes: number, otherCount: number): Effect[] {
-  const { lib } = rd;
-  const s = lib.symbols;
-  if (lib.extensions.batchIo && datagramCount > 0) {
-    // Datagram payloads in one copy; other effects (rare on the data path) decoded in order.
-    const d = copyDatagrams(rd, result, datagramCount, datagramBytes);
-    const datagramEffects: Effect[] = [];
-    let at = 0;
-    for (let i = 0; i < datagramCount; i++) {
-      const len = d.lengths[i];
-      const route = d.routes[i];
-      datagramEffects.push({
-        kind: "send_datagram",
-        connection: d.connections[i],
-        routeHandle: route === NO_ROUTE ? undefined : route,
-        bytes: d.bytes.subarray(at, at + len),
-        ecn: d.ecns[i],
-        isPmtuProbe: false, // the engine never marks probes (README feature table)
-      });
-      at += len;
-    }
-    if (otherCount === 0) return datagramEffects;
-    // Interleave with the other effects in their original order.
-    const all = decodeAll(rd, result);
-    let k = 0;
-    return all.map((e) => {
-      if (e.kind !== "send_datagram") return e;
-      const fast = datagramEffects[k++] as typeof e;
-      fast.isPmtuProbe = e.isPmtuProbe;
-      return fast;
+/** The send_datagram effects of a result, payloads copied out in one call (batch extension). */
+function copyDatagrams(rd: ResultReader, result: bigint, count: number, bytes: number): SendDatagramEffect[] {
+  const out = new Uint8Array(bytes);
+  const meta = new BigUint64Array(2 * count);
+  const routes = meta.subarray(0, count), connections = meta.subarray(count);
+  const ecns = new Uint8Array(count);
+  if (rd.lengths.length < count) rd.lengths = new Uint32Array(count * 2);
+  const lengths = rd.lengths.subarray(0, count);
+  const n = rd.lib.symbols.coquic_x_result_copy_datagrams(
+    result,
+    0,
+    out,
+    bytes,
+    lengths,
+    routes,
+    connections,
+    ecns,
+    count,
+  );
+  if (n !== count) throw new Error(`coquic_x_result_copy_datagrams copied ${n} of ${count} datagrams`);
+  const effects: SendDatagramEffect[] = [];
+  for (let i = 0, at = 0; i < count; at += lengths[i], i++) {
+    effects.push({
+      kind: "send_datagram",
+      connection: connections[i],
+      routeHandle: routes[i] === NO_ROUTE ? undefined : routes[i],
+      bytes: out.subarray(at, at + lengths[i]),
+      ecn: ecns[i],
+      isPmtuProbe: false, // filled from the record when other effects are decoded too
     });
   }
-  return decodeAll(rd, result);
+  return effects;
 }
 
-/** Decodes every effect record (payloads of send_datagram effects skipped when batch-copied). */
-function decodeAll(rd: ResultReader, result: bigint): Effect[] {
+/** Decodes every effect record (send_datagram payloads skipped when `skipDatagramBytes`). */
+function decodeAll(rd: ResultReader, result: bigint, skipDatagramBytes: boolean): Effect[] {
   const { lib } = rd;
-  const s = lib.symbols;
   const effects: Effect[] = [];
   if (lib.extensions.batchEffects) {
-    const base = s.coquic_x_result_effects(result, rd.word) as bigint;
-    const count = Number(rd.wordView.getBigUint64(0, true));
+    const base = lib.symbols.coquic_x_result_effects(result, rd.word) as bigint;
+    const count = rd.count();
     if (count === 0) return effects;
-    const bytes = count * L.Effect.size;
-    if (rd.big.length < bytes) rd.big = new Uint8Array(bytes * 2);
-    lib.ffi.copyInto(base, rd.big.subarray(0, bytes));
-    const view = new DataView(rd.big.buffer, 0, bytes);
-    const skipDatagramBytes = lib.extensions.batchIo;
+    const view = rd.copyRecords(base, count * L.Effect.size);
     for (let i = 0; i < count; i++) effects.push(decodeEffect(lib.ffi, view, i * L.Effect.size, skipDatagramBytes));
     return effects;
   }
-  const count = Number(s.coquic_result_effect_count(result));
+  const count = lib.symbols.coquic_result_effect_count(result) as number;
   for (let i = 0; i < count; i++) {
-    s.coquic_result_effect_at(result, BigInt(i), rd.effect);
+    lib.symbols.coquic_result_effect_at(result, i, rd.effect);
     effects.push(decodeEffect(lib.ffi, rd.effectView, 0));
   }
   return effects;
 }
 
-function readCloseInfos(rd: ResultReader, result: bigint): CloseInfo[] {
-  const { lib } = rd;
-  if (!lib.extensions.closeInfos) return [];
-  const base = lib.symbols.coquic_x_result_close_infos(result, rd.word) as bigint;
-  const count = Number(rd.wordView.getBigUint64(0, true));
-  if (count === 0) return [];
-  const raw = new Uint8Array(count * L.CloseInfo.size);
-  lib.ffi.copyInto(base, raw);
-  const view = new DataView(raw.buffer);
-  const out: CloseInfo[] = [];
-  for (let i = 0; i < count; i++) {
-    const at = i * L.CloseInfo.size;
-    out.push({
-      connection: view.getBigUint64(at + L.CloseInfo.connection, true),
-      source: SOURCE_NAMES[view.getUint8(at + L.CloseInfo.source)] ?? "protocol_error",
-      isApplicationError: view.getUint8(at + L.CloseInfo.is_application_error) !== 0,
-      errorCode: view.getBigUint64(at + L.CloseInfo.error_code, true),
-      reason: new TextDecoder().decode(copyView(lib.ffi, view, at + L.CloseInfo.reason)),
-    });
-  }
-  return out;
+/** Reads the effects, batching datagram payloads when the library can. */
+function readEffects(
+  rd: ResultReader,
+  result: bigint,
+  datagramCount: number,
+  datagramBytes: number,
+  otherCount: number,
+): Effect[] {
+  if (!rd.lib.extensions.batchIo || datagramCount === 0) return decodeAll(rd, result, false);
+  const datagrams = copyDatagrams(rd, result, datagramCount, datagramBytes);
+  if (otherCount === 0) return datagrams;
+  // Interleave with the other effects in their original order.
+  let k = 0;
+  return decodeAll(rd, result, true).map((e) => {
+    if (e.kind !== "send_datagram") return e;
+    const d = datagrams[k++];
+    d.isPmtuProbe = e.isPmtuProbe;
+    return d;
+  });
 }
 
-/** Reads `next_wakeup`, through the out-pointer extension when present. */
-export function readNextWakeup(lib: CoquicLibrary, result: bigint, forceByValue = false): bigint | undefined {
-  if (lib.extensions.nextWakeupOut && !forceByValue) {
-    const rd = readerFor(lib);
-    return lib.symbols.coquic_x_result_next_wakeup(result, rd.word) ? rd.wordView.getBigUint64(0, true) : undefined;
-  }
-  const w = lib.symbols.coquic_result_next_wakeup(result) as { has: boolean; value: bigint };
-  return w.has ? w.value : undefined;
+function readCloseInfos(rd: ResultReader, result: bigint): CloseInfo[] {
+  const { lib } = rd;
+  const base = lib.symbols.coquic_x_result_close_infos(result, rd.word) as bigint;
+  const count = rd.count();
+  if (count === 0) return [];
+  // Copied out of the reusable buffer: decodeCloseInfos copies the reasons itself.
+  return decodeCloseInfos(lib.ffi, rd.copyRecords(base, count * L.CloseInfo.size), count);
 }
 
 /**
- * Copies a native result into a `QueryResult` and destroys the native result.
+ * Reads a result's `next_wakeup`: through the out-pointer extension when present, else
+ * the by-value accessor (on Bun through the `cc` adapter).
+ *
+ * @example
+ * ```ts
+ * const wake = readNextWakeup(lib, resultAddress); // bigint | undefined
+ * ```
+ */
+export function readNextWakeup(lib: CoquicLibrary, result: bigint): bigint | undefined {
+  if (lib.extensions.nextWakeupOut) {
+    const rd = readerFor(lib);
+    return lib.symbols.coquic_x_result_next_wakeup(result, rd.word) ? rd.wordView.getBigUint64(0, true) : undefined;
+  }
+  return lib.symbols.coquic_result_next_wakeup(result) as bigint | undefined;
+}
+
+/**
+ * Copies a native result into a `QueryResult` and destroys the native result (always,
+ * even when reading fails).
  *
  * @example
  * ```ts
@@ -188,46 +187,30 @@ export function readNextWakeup(lib: CoquicLibrary, result: bigint, forceByValue 
  * for (const e of r.effects) console.log(e.kind);
  * ```
  */
-export function takeResult(lib: CoquicLibrary, result: bigint, forceByValue = false): QueryResult {
+export function takeResult(lib: CoquicLibrary, result: bigint): QueryResult {
   const rd = readerFor(lib);
   const s = lib.symbols;
   try {
-    let datagramCount = 0, datagramBytes = 0, otherCount = 0, hasLocalError: boolean, continuation: boolean;
-    let nextWakeup: bigint | undefined;
-    let closeCount = -1;
-    if (lib.extensions.batchIo && !forceByValue) {
+    let datagramCount = 0, datagramBytes = 0, otherCount = 0, closeCount = -1;
+    let hasLocalError: boolean, sendContinuationPending: boolean, nextWakeup: bigint | undefined;
+    if (lib.extensions.batchIo) {
       s.coquic_x_result_summary(result, rd.summary);
-      const v = rd.summaryView;
-      datagramCount = Number(v.getBigUint64(L.ResultSummary.datagram_count, true));
-      datagramBytes = Number(v.getBigUint64(L.ResultSummary.datagram_bytes, true));
-      otherCount = Number(v.getBigUint64(L.ResultSummary.other_effect_count, true));
-      nextWakeup = v.getUint8(L.ResultSummary.has_next_wakeup) ? v.getBigUint64(L.ResultSummary.next_wakeup, true) : undefined;
-      hasLocalError = v.getUint8(L.ResultSummary.has_local_error) !== 0;
-      continuation = v.getUint8(L.ResultSummary.send_continuation_pending) !== 0;
-      closeCount = v.getUint8(L.ResultSummary.close_info_count);
+      const sum = decodeResultSummary(rd.summaryView);
+      ({ datagramCount, datagramBytes, nextWakeup, hasLocalError, sendContinuationPending } = sum);
+      otherCount = sum.otherEffectCount;
+      closeCount = sum.closeInfoCount;
     } else {
       hasLocalError = s.coquic_result_has_local_error(result) !== 0;
-      continuation = s.coquic_result_send_continuation_pending(result) !== 0;
-      nextWakeup = readNextWakeup(lib, result, forceByValue);
+      sendContinuationPending = s.coquic_result_send_continuation_pending(result) !== 0;
+      nextWakeup = readNextWakeup(lib, result);
     }
     const effects = readEffects(rd, result, datagramCount, datagramBytes, otherCount);
     let localError: LocalError | undefined;
-    if (hasLocalError) {
-      s.coquic_result_local_error(result, rd.localError);
-      const v = new DataView(rd.localError.buffer);
-      localError = new LocalError(
-        v.getUint8(L.LocalError.code),
-        v.getUint8(L.LocalError.connection) ? v.getBigUint64(L.LocalError.connection + 8, true) : undefined,
-        v.getUint8(L.LocalError.stream_id) ? v.getBigUint64(L.LocalError.stream_id + 8, true) : undefined,
-      );
+    if (hasLocalError && s.coquic_result_local_error(result, rd.localError) === 0) {
+      localError = decodeLocalError(rd.localErrorView);
     }
-    return {
-      effects,
-      nextWakeup,
-      localError,
-      sendContinuationPending: continuation,
-      closeInfos: closeCount === 0 ? [] : readCloseInfos(rd, result),
-    };
+    const closeInfos = !lib.extensions.closeInfos || closeCount === 0 ? [] : readCloseInfos(rd, result);
+    return { effects, nextWakeup, localError, sendContinuationPending, closeInfos };
   } finally {
     s.coquic_result_destroy(result);
   }

@@ -23,13 +23,13 @@ export function parseIpv6(text: string): Uint8Array | undefined {
   const out = new Uint8Array(16);
   const halves = t.split("::");
   if (halves.length > 2) return undefined;
-  const groups = (s: string): number[] | undefined => {
+  const groups = (s: string, last: boolean): number[] | undefined => {
     if (s === "") return [];
     const parts = s.split(":");
     const res: number[] = [];
     for (let i = 0; i < parts.length; i++) {
       const p = parts[i];
-      if (i === parts.length - 1 && p.includes(".")) {
+      if (last && i === parts.length - 1 && p.includes(".")) {
         const v4 = parseIpv4(p);
         if (!v4) return undefined;
         res.push((v4[0] << 8) | v4[1], (v4[2] << 8) | v4[3]);
@@ -38,8 +38,8 @@ export function parseIpv6(text: string): Uint8Array | undefined {
     }
     return res;
   };
-  const head = groups(halves[0]);
-  const tail = halves.length === 2 ? groups(halves[1]) : [];
+  const head = groups(halves[0], halves.length === 1);
+  const tail = halves.length === 2 ? groups(halves[1], true) : [];
   if (!head || !tail) return undefined;
   if (halves.length === 1 ? head.length !== 8 : head.length + tail.length > 7) return undefined;
   const all = [...head, ...new Array(8 - head.length - tail.length).fill(0), ...tail];
@@ -66,11 +66,21 @@ export function addressIdentity(hostname: string, port: number): Uint8Array {
   return new Uint8Array(0); // unknown: token binding is skipped
 }
 
+/** The route-table key of a peer: "a.b.c.d:port" or "[v6]:port". */
+export function routeKey(hostname: string, port: number): string {
+  return hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
+}
+
 /** One peer path. */
 export interface Route {
+  /** The engine's route handle (1, 2, 3, …). */
   handle: bigint;
+  /** The peer address (the same object for the life of the route). */
   address: SocketAddress;
+  /** Cached address-validation identity bytes (empty for a non-IP hostname). */
   identity: Uint8Array;
+  /** {@link routeKey} of the address. */
+  key: string;
 }
 
 /**
@@ -81,6 +91,7 @@ export interface Route {
  * const routes = new RouteTable();
  * const r = routes.forPeer("127.0.0.1", 5000);
  * routes.byHandle(r.handle)?.address.port; // 5000
+ * routes.byKey("127.0.0.1:5000") === r;     // true
  * ```
  */
 export class RouteTable {
@@ -90,19 +101,38 @@ export class RouteTable {
 
   /** The route for a peer address, created on first sight. */
   forPeer(hostname: string, port: number): Route {
-    const key = `${hostname}|${port}`;
+    const key = routeKey(hostname, port);
     let r = this.#byKey.get(key);
     if (!r) {
-      r = { handle: this.#next++, address: { hostname, port }, identity: addressIdentity(hostname, port) };
+      r = { handle: this.#next++, address: { hostname, port }, identity: addressIdentity(hostname, port), key };
       this.#byKey.set(key, r);
       this.#byHandle.set(r.handle, r);
     }
     return r;
   }
 
+  /** The existing route for a peer address, without creating one. */
+  lookup(hostname: string, port: number): Route | undefined {
+    return this.#byKey.get(routeKey(hostname, port));
+  }
+
+  /** The existing route for a {@link routeKey}. */
+  byKey(key: string): Route | undefined {
+    return this.#byKey.get(key);
+  }
+
   /** The route with a handle, if any. */
   byHandle(handle: bigint): Route | undefined {
     return this.#byHandle.get(handle);
+  }
+
+  /** Forgets a route (its handle is never reused). Returns whether it existed. */
+  remove(handle: bigint): boolean {
+    const r = this.#byHandle.get(handle);
+    if (!r) return false;
+    this.#byHandle.delete(handle);
+    this.#byKey.delete(r.key);
+    return true;
   }
 
   /** How many routes exist. */

@@ -1,12 +1,21 @@
 /**
- * Detects the JavaScript runtime and returns its FFI adapter.
+ * Detects the JavaScript runtime and supplies its FFI adapter. The adapter module is chosen
+ * once, at import time (top-level await), so everything above can load libraries
+ * synchronously.
  *
  * @module
  */
 import type { FfiRuntime } from "./ffi_types.ts";
 
-/** The runtimes coquic-ts runs on. */
-export type RuntimeName = "deno" | "bun" | "node";
+/**
+ * The runtimes coquic-ts runs on.
+ *
+ * @example
+ * ```ts
+ * const name: RuntimeName = "bun";
+ * ```
+ */
+export type RuntimeName = "deno" | "bun" | "other";
 
 /**
  * Which runtime this is.
@@ -22,31 +31,25 @@ export function runtimeName(): RuntimeName {
   const g = globalThis as any;
   if (g.Bun !== undefined) return "bun";
   if (g.Deno !== undefined) return "deno";
-  return "node";
+  return "other";
 }
 
-let cached: FfiRuntime | undefined;
+const adapter: FfiRuntime | undefined = runtimeName() === "bun"
+  ? (await import("./bun_ffi.ts")).bunFfiRuntime
+  : runtimeName() === "deno"
+  ? (await import("./deno_ffi.ts")).denoFfi
+  : undefined;
 
 /**
- * The FFI adapter of the current runtime (loaded on first use).
+ * The FFI adapter of the current runtime.
  *
  * @example
  * ```ts
- * const ffi = await ffiRuntime();
- * console.log(ffi.name);
+ * const ffi = ffiRuntime();
+ * console.log(ffi.name); // "deno" or "bun"
  * ```
  */
-export async function ffiRuntime(): Promise<FfiRuntime> {
-  if (cached) return cached;
-  switch (runtimeName()) {
-    case "bun":
-      cached = (await import("./ffi_bun.ts")).bunFfiRuntime;
-      break;
-    case "deno":
-      cached = (await import("./ffi_deno.ts")).denoFfi;
-      break;
-    default:
-      throw new Error("coquic-ts: no FFI adapter for this runtime (supported: Deno, Bun)");
-  }
-  return cached;
+export function ffiRuntime(): FfiRuntime {
+  if (!adapter) throw new Error("coquic-ts: no FFI adapter for this runtime (supported: Deno, Bun)");
+  return adapter;
 }

@@ -1,61 +1,157 @@
 /**
- * UDP on Bun with `Bun.udpSocket`; batches go out through `sendMany`. When the kernel
- * buffer is full, the rest of a batch waits for the socket's drain event.
+ * UDP on Bun with `Bun.udpSocket`.
+ *
+ * Sends: a batch goes out in one `sendMany` call, whose argument is one flat array
+ * `[data, port, address, data, port, address, …]` (checked by experiment: nested triples are
+ * rejected with "Expected 3 arguments for each packet") and whose result is the number of
+ * datagrams the kernel took. When the kernel buffer is full, the rest waits, in order, for
+ * the socket's `drain` event; later sends queue behind it.
+ *
+ * Receives: Bun calls the `data` handler once per datagram with a fresh Uint8Array
+ * (binaryType "uint8array") and drains microtasks after every call, so a microtask cannot
+ * gather a batch. Batch handlers get the datagrams that arrived within one event-loop turn:
+ * they are collected and delivered on `setImmediate` (or at once when `maxBatch` is reached).
  *
  * @module
  */
-import { familyOf, type SocketAddress, type UdpBindOptions, type UdpSocket } from "./udp.ts";
+import {
+  familyOf,
+  type OutboundDatagram,
+  ReceiveDispatch,
+  type SocketAddress,
+  type UdpBindOptions,
+  type UdpSocket,
+} from "./udp.ts";
 
 // deno-lint-ignore no-explicit-any
 const B = (globalThis as any).Bun;
+// deno-lint-ignore no-explicit-any
+const setImmediateFn: (fn: () => void) => unknown = (globalThis as any).setImmediate ??
+  ((fn: () => void) => setTimeout(fn, 0));
 
 /** Binds a UDP socket on Bun. */
 export async function bunUdp(options: UdpBindOptions): Promise<UdpSocket> {
-  let handler: ((d: Uint8Array, h: string, p: number) => void) | undefined;
-  const backlog: unknown[] = []; // flat [data, port, host, ...] waiting for drain
+  const s = new BunUdpSocket(options.maxBatch ?? 64);
+  await s.bind(options);
+  return s;
+}
+
+class BunUdpSocket implements UdpSocket {
+  localAddress!: UdpSocket["localAddress"];
   // deno-lint-ignore no-explicit-any
-  let socket: any;
-  const flushBacklog = () => {
-    while (backlog.length > 0) {
-      const sent = socket.sendMany(backlog);
-      if (sent <= 0) return;
-      backlog.splice(0, sent * 3);
-    }
-  };
-  socket = await B.udpSocket({
-    hostname: options.hostname,
-    port: options.port,
-    binaryType: "uint8array",
-    socket: {
-      data(_s: unknown, data: Uint8Array, port: number, address: string) {
-        handler?.(data, address, port);
+  #socket: any;
+  #dispatch: ReceiveDispatch;
+  #flushScheduled = false;
+  /** Flat [data, port, host, …] waiting for drain, from #head on. */
+  #backlog: unknown[] = [];
+  #head = 0;
+  #flat: unknown[] = [];
+
+  constructor(maxBatch: number) {
+    this.#dispatch = new ReceiveDispatch(maxBatch);
+  }
+
+  async bind(options: UdpBindOptions): Promise<void> {
+    const dispatch = this.#dispatch;
+    const flushLater = () => {
+      this.#flushScheduled = false;
+      dispatch.flush();
+    };
+    this.#socket = await B.udpSocket({
+      hostname: options.hostname,
+      port: options.port,
+      binaryType: "uint8array",
+      socket: {
+        data: (_s: unknown, data: Uint8Array, port: number, address: string) => {
+          if (dispatch.push(data, address, port)) dispatch.flush();
+          else if (dispatch.batch.count > 0 && !this.#flushScheduled) {
+            this.#flushScheduled = true;
+            setImmediateFn(flushLater);
+          }
+        },
+        drain: () => this.#drain(),
+        error: () => {
+          // ICMP errors (port unreachable after a peer went away) are not fatal for UDP.
+        },
       },
-      drain() {
-        flushBacklog();
-      },
-      error() {
-        // ICMP errors (port unreachable after a peer went away) are not fatal for UDP.
-      },
-    },
-  });
-  const hostname = socket.address?.address ?? options.hostname;
-  return {
-    localAddress: { hostname, port: socket.port, family: familyOf(hostname) },
-    sendBatch(datagrams: readonly Uint8Array[], addresses: readonly SocketAddress[]) {
-      const flat: unknown[] = [];
-      for (let i = 0; i < datagrams.length; i++) flat.push(datagrams[i], addresses[i].port, addresses[i].hostname);
-      if (backlog.length > 0) {
-        backlog.push(...flat);
+    });
+    const a = this.#socket.address as { address: string; family?: string; port: number } | undefined;
+    const hostname = a?.address ?? options.hostname;
+    const family = a?.family === "IPv6" || a?.family === "IPv4" ? a.family : familyOf(hostname);
+    this.localAddress = { hostname, port: this.#socket.port, family };
+  }
+
+  get closed(): boolean {
+    return this.#socket.closed;
+  }
+
+  get queued(): number {
+    return (this.#backlog.length - this.#head) / 3;
+  }
+
+  sendBatch(datagrams: readonly Uint8Array[], addresses: readonly SocketAddress[]): void {
+    if (this.#socket.closed || datagrams.length === 0) return;
+    const flat = this.#flat;
+    for (let i = 0; i < datagrams.length; i++) flat.push(datagrams[i], addresses[i].port, addresses[i].hostname);
+    this.#sendFlat(flat);
+  }
+
+  send(batch: readonly OutboundDatagram[]): void {
+    if (this.#socket.closed || batch.length === 0) return;
+    const flat = this.#flat;
+    for (const d of batch) flat.push(d.data, d.port, d.hostname);
+    this.#sendFlat(flat);
+  }
+
+  /** Sends `flat` (then empties it) or queues it behind the backlog. */
+  #sendFlat(flat: unknown[]): void {
+    try {
+      if (this.#head < this.#backlog.length) {
+        for (const x of flat) this.#backlog.push(x);
         return;
       }
-      const sent = socket.sendMany(flat);
-      if (sent * 3 < flat.length) backlog.push(...flat.slice(Math.max(sent, 0) * 3));
-    },
-    onDatagram(h) {
-      handler = h;
-    },
-    close() {
-      socket.close();
-    },
-  };
+      let sent = 0;
+      try {
+        sent = this.#socket.sendMany(flat);
+      } catch {
+        return; // a bad address: drop the batch (UDP is best effort)
+      }
+      if (sent * 3 < flat.length) {
+        for (let i = Math.max(sent, 0) * 3; i < flat.length; i++) this.#backlog.push(flat[i]);
+      }
+    } finally {
+      flat.length = 0;
+    }
+  }
+
+  #drain(): void {
+    while (this.#head < this.#backlog.length && !this.#socket.closed) {
+      const rest = this.#head === 0 ? this.#backlog : this.#backlog.slice(this.#head);
+      let sent = 0;
+      try {
+        sent = this.#socket.sendMany(rest);
+      } catch {
+        sent = rest.length / 3;
+      }
+      if (sent <= 0) return;
+      this.#head += sent * 3;
+    }
+    this.#backlog.length = 0;
+    this.#head = 0;
+  }
+
+  onDatagram(handler: (data: Uint8Array, hostname: string, port: number) => void): void {
+    this.#dispatch.setSingle(handler);
+  }
+
+  onDatagrams(handler: Parameters<UdpSocket["onDatagrams"]>[0]): void {
+    this.#dispatch.setBatched(handler);
+  }
+
+  close(): void {
+    if (this.#socket.closed) return;
+    this.#backlog.length = 0;
+    this.#head = 0;
+    this.#socket.close();
+  }
 }

@@ -1,56 +1,169 @@
 /**
- * UDP on Deno with `Deno.listenDatagram` (the `net` unstable API, enabled by
- * `"unstable": ["net"]` in deno.json). Receives into one reused buffer; sends are issued
- * in order without awaiting each one.
+ * UDP on Deno with `Deno.listenDatagram` (the `net` unstable API: `"unstable": ["net"]` in
+ * deno.json, or `--unstable-net`).
+ *
+ * Sends: Deno's `send` is an async op per datagram, and sends started together without
+ * awaiting can leave the socket out of order (measured: ~90 reorderings per 200k datagrams
+ * on loopback, which QUIC loss detection counts as losses). So datagrams wait in a FIFO and
+ * one pump awaits each send in turn; this is also faster than unawaited sends (≈108k/s
+ * against 84k/s for 1200-byte datagrams).
+ *
+ * Receives: one receive at a time into one reused 64 KiB buffer, so the bytes handed to the
+ * handler are a view that is only valid during the call. Deno yields one datagram per
+ * receive, so batch handlers get batches of one.
  *
  * @module
  */
-import { familyOf, type UdpBindOptions, type UdpSocket } from "./udp.ts";
+import {
+  familyOf,
+  type OutboundDatagram,
+  ReceiveDispatch,
+  type SocketAddress,
+  type UdpBindOptions,
+  type UdpSocket,
+} from "./udp.ts";
 
 // deno-lint-ignore no-explicit-any
 const D = (globalThis as any).Deno;
 
+interface DenoAddr {
+  transport: "udp";
+  hostname: string;
+  port: number;
+}
+
 /** Binds a UDP socket on Deno. */
-export async function denoUdp(options: UdpBindOptions): Promise<UdpSocket> {
+export function denoUdp(options: UdpBindOptions): Promise<UdpSocket> {
   if (typeof D?.listenDatagram !== "function") {
-    throw new Error('Deno.listenDatagram is unavailable: run with --unstable-net (deno.json sets "unstable": ["net"])');
+    return Promise.reject(
+      new Error('Deno.listenDatagram is unavailable: run with --unstable-net (deno.json sets "unstable": ["net"])'),
+    );
   }
-  const conn = D.listenDatagram({ transport: "udp", hostname: options.hostname, port: options.port });
-  const local = conn.addr as { hostname: string; port: number };
-  let handler: ((d: Uint8Array, h: string, p: number) => void) | undefined;
-  let closed = false;
-  const buffer = new Uint8Array(65536);
-  (async () => {
-    while (!closed) {
+  try {
+    return Promise.resolve(new DenoUdpSocket(options));
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
+class DenoUdpSocket implements UdpSocket {
+  readonly localAddress: UdpSocket["localAddress"];
+  // deno-lint-ignore no-explicit-any
+  #conn: any;
+  #closed = false;
+  #dispatch: ReceiveDispatch;
+  #qData: (Uint8Array | undefined)[] = [];
+  #qAddr: (DenoAddr | undefined)[] = [];
+  #head = 0;
+  #pumping = false;
+  #addrCache = new WeakMap<SocketAddress, DenoAddr>();
+
+  constructor(options: UdpBindOptions) {
+    this.#conn = D.listenDatagram({ transport: "udp", hostname: options.hostname, port: options.port });
+    const local = this.#conn.addr as { hostname: string; port: number };
+    this.localAddress = { hostname: local.hostname, port: local.port, family: familyOf(local.hostname) };
+    this.#dispatch = new ReceiveDispatch(options.maxBatch ?? 64);
+    this.#receiveLoop();
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get queued(): number {
+    return this.#qData.length - this.#head;
+  }
+
+  async #receiveLoop(): Promise<void> {
+    const buffer = new Uint8Array(65536);
+    const dispatch = this.#dispatch;
+    while (!this.#closed) {
       let got: [Uint8Array, { hostname: string; port: number }];
       try {
-        got = await conn.receive(buffer);
+        got = await this.#conn.receive(buffer);
       } catch {
-        if (closed) return;
-        continue; // ICMP errors (e.g. port unreachable) surface as receive errors: keep going
+        if (this.#closed) return;
+        continue; // ICMP errors (port unreachable) surface as receive errors: keep going
       }
-      handler?.(got[0], got[1].hostname, got[1].port);
-    }
-  })();
-  return {
-    localAddress: { hostname: local.hostname, port: local.port, family: familyOf(local.hostname) },
-    sendBatch(datagrams, addresses) {
-      for (let i = 0; i < datagrams.length; i++) {
-        const a = addresses[i];
-        conn.send(datagrams[i], { transport: "udp", hostname: a.hostname, port: a.port }).catch(() => {});
-      }
-    },
-    onDatagram(h) {
-      handler = h;
-    },
-    close() {
-      if (closed) return;
-      closed = true;
+      if (this.#closed) return;
       try {
-        conn.close();
-      } catch {
-        // already closed
+        dispatch.push(got[0], got[1].hostname, got[1].port);
+        dispatch.flush();
+      } catch (e) {
+        reportError(e); // a throwing handler must not end the receive loop
       }
-    },
-  };
+    }
+  }
+
+  sendBatch(datagrams: readonly Uint8Array[], addresses: readonly SocketAddress[]): void {
+    if (this.#closed) return;
+    for (let i = 0; i < datagrams.length; i++) {
+      const a = addresses[i];
+      let da = this.#addrCache.get(a);
+      if (!da || da.hostname !== a.hostname || da.port !== a.port) {
+        da = { transport: "udp", hostname: a.hostname, port: a.port };
+        this.#addrCache.set(a, da);
+      }
+      this.#qData.push(datagrams[i]);
+      this.#qAddr.push(da);
+    }
+    if (!this.#pumping) this.#pump();
+  }
+
+  send(batch: readonly OutboundDatagram[]): void {
+    if (this.#closed) return;
+    for (const d of batch) {
+      this.#qData.push(d.data);
+      this.#qAddr.push({ transport: "udp", hostname: d.hostname, port: d.port });
+    }
+    if (!this.#pumping) this.#pump();
+  }
+
+  async #pump(): Promise<void> {
+    this.#pumping = true;
+    try {
+      while (this.#head < this.#qData.length && !this.#closed) {
+        const i = this.#head++;
+        const data = this.#qData[i]!;
+        const addr = this.#qAddr[i]!;
+        this.#qData[i] = undefined;
+        this.#qAddr[i] = undefined;
+        try {
+          await this.#conn.send(data, addr);
+        } catch {
+          // unreachable peer, bad address or closed: UDP is best effort
+        }
+        if (this.#head > 1024 && this.#head * 2 > this.#qData.length) this.#compact();
+      }
+    } finally {
+      this.#qData.length = 0;
+      this.#qAddr.length = 0;
+      this.#head = 0;
+      this.#pumping = false;
+    }
+  }
+
+  #compact(): void {
+    this.#qData.splice(0, this.#head);
+    this.#qAddr.splice(0, this.#head);
+    this.#head = 0;
+  }
+
+  onDatagram(handler: (data: Uint8Array, hostname: string, port: number) => void): void {
+    this.#dispatch.setSingle(handler);
+  }
+
+  onDatagrams(handler: Parameters<UdpSocket["onDatagrams"]>[0]): void {
+    this.#dispatch.setBatched(handler);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#conn.close();
+    } catch {
+      // already closed
+    }
+  }
 }

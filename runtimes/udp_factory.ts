@@ -1,10 +1,19 @@
 /**
- * The UDP socket factory of the current runtime.
+ * The UDP socket factory of the current runtime (Deno or Bun, told apart by their globals).
  *
  * @module
  */
-import { runtimeName } from "./detect.ts";
 import type { UdpBindOptions, UdpSocket } from "./udp.ts";
+
+// deno-lint-ignore no-explicit-any
+const g = globalThis as any;
+
+/** "bun", "deno", or undefined for a runtime without an adapter. Bun is checked first. */
+export function udpRuntime(): "bun" | "deno" | undefined {
+  if (typeof g.Bun?.udpSocket === "function") return "bun";
+  if (typeof g.Deno?.listenDatagram === "function" || typeof g.Deno?.version?.deno === "string") return "deno";
+  return undefined;
+}
 
 /**
  * Binds a UDP socket with the current runtime's API.
@@ -16,7 +25,7 @@ import type { UdpBindOptions, UdpSocket } from "./udp.ts";
  * ```
  */
 export async function bindUdp(options: UdpBindOptions): Promise<UdpSocket> {
-  switch (runtimeName()) {
+  switch (udpRuntime()) {
     case "bun":
       return (await import("./udp_bun.ts")).bunUdp(options);
     case "deno":

@@ -5,16 +5,24 @@
  *
  * @module
  */
-import { loadCoquic, type CoquicLibrary } from "../ffi/loader.ts";
+import { type CoquicLibrary, loadCoquicSync } from "../ffi/loader.ts";
 import { Role } from "../ffi/abi.ts";
-import { defaultEndpointConfig, type EndpointConfig } from "../quic/config.ts";
+import { EndpointConfig } from "../quic/config.ts";
 import { ClientConfig, type Connection, Endpoint } from "../quic/endpoint.ts";
 import type { Effect } from "../quic/effects.ts";
 import type { CloseInfo, QueryResult } from "../quic/result.ts";
 import type { LocalError } from "../quic/errors.ts";
 import { testCert } from "./_cert.ts";
 
-/** xorshift64*: deterministic randomness for link behaviour. */
+/**
+ * xorshift64*: deterministic randomness for link behaviour.
+ *
+ * @example
+ * ```ts
+ * const rng = new Rng(42n);
+ * const cid = rng.bytes(8);
+ * ```
+ */
 export class Rng {
   #s: bigint;
   constructor(seed = 0x9e3779b97f4a7c15n) {
@@ -88,6 +96,8 @@ export class Side {
 
 /** Options for a pair. */
 export interface PairOptions extends LinkOptions {
+  /** The library to run on (default: the search order's, with extensions). */
+  library?: CoquicLibrary;
   client?: (c: EndpointConfig) => void;
   server?: (c: EndpointConfig) => void;
 }
@@ -134,7 +144,18 @@ class Heap {
   }
 }
 
-/** Two endpoints and a link. */
+/**
+ * Two endpoints and a link.
+ *
+ * @example
+ * ```ts
+ * const p = await Pair.create({ loss: 0.01, seed: 7n });
+ * const conn = p.connect();
+ * p.absorb(p.client, conn.sendStream(0n, pattern(1000), true, p.now));
+ * p.runUntil(() => p.serverSawStream(0n, true));
+ * p.close();
+ * ```
+ */
 export class Pair {
   now = 1_000n;
   readonly client: Side;
@@ -146,6 +167,8 @@ export class Pair {
   /** When set, every datagram the server receives is kept in `capturedToServer`. */
   capture = false;
   readonly capturedToServer: Uint8Array[] = [];
+  /** Route handles the client's send_datagram effects asked for (undefined = default route). */
+  readonly clientRoutes = new Set<bigint | undefined>();
 
   private constructor(readonly lib: CoquicLibrary, client: Endpoint, server: Endpoint, opts: PairOptions) {
     this.client = new Side(client);
@@ -161,10 +184,10 @@ export class Pair {
 
   /** Creates both endpoints with test-friendly configs. */
   static async create(opts: PairOptions = {}): Promise<Pair> {
-    const lib = await loadCoquic();
-    const { certPem, keyPem } = testCert();
+    const lib = opts.library ?? loadCoquicSync();
+    const { certPem, keyPem } = await testCert();
     const base = (role: number) => {
-      const c = defaultEndpointConfig(lib);
+      const c = EndpointConfig.default(lib);
       c.role = role;
       c.verifyPeer = false;
       c.applicationProtocol = "coquic-test";
@@ -187,7 +210,7 @@ export class Pair {
 
   /** Opens a client connection. */
   connect(): Connection {
-    const cfg = ClientConfig.new(this.lib, this.rng.bytes(8), this.rng.bytes(8));
+    const cfg = ClientConfig.new(this.rng.bytes(8), this.rng.bytes(8), this.lib);
     cfg.initialRouteHandle = 1n;
     const { connection, result } = this.client.endpoint.connect(cfg, this.now);
     this.absorb(this.client, result, false);
@@ -198,13 +221,16 @@ export class Pair {
   absorb(side: Side, r: QueryResult, fromServer = side === this.server): void {
     for (const e of r.effects) {
       if (e.kind === "send_datagram") {
+        if (!fromServer) this.clientRoutes.add(e.routeHandle);
         this.#send(e.bytes, !fromServer);
         continue;
       }
       side.events.push(e);
       if (e.kind === "receive_stream_data") {
         const s = side.stream(e.connection, e.streamId);
-        if (e.offset !== s.next) throw new Error(`stream ${e.streamId}: data at offset ${e.offset}, expected ${s.next}`);
+        if (e.offset !== s.next) {
+          throw new Error(`stream ${e.streamId}: data at offset ${e.offset}, expected ${s.next}`);
+        }
         s.next += BigInt(e.bytes.length);
         if (e.bytes.length) s.chunks.push(e.bytes);
         if (e.fin) s.fin = true;
@@ -265,7 +291,8 @@ export class Pair {
 
   /** The server-side handle of the first accepted connection, if any yet. */
   acceptedConnection(): bigint | undefined {
-    return this.server.events.find((x) => x.kind === "connection_lifecycle_event" && x.event === "accepted")?.connection;
+    return this.server.events.find((x) => x.kind === "connection_lifecycle_event" && x.event === "accepted")
+      ?.connection;
   }
 
   /** The server-side connection handle of the first accepted connection. */
@@ -289,7 +316,14 @@ export class Pair {
   }
 }
 
-/** Deterministic payload: byte i = (i * 31 + 7) & 0xff, offset-aware. */
+/**
+ * Deterministic payload: byte i = (i * 31 + 7) & 0xff, offset-aware.
+ *
+ * @example
+ * ```ts
+ * pattern(3); // Uint8Array [7, 38, 69]
+ * ```
+ */
 export function pattern(length: number, offset = 0): Uint8Array {
   const b = new Uint8Array(length);
   for (let i = 0; i < length; i++) b[i] = ((offset + i) * 31 + 7) & 0xff;

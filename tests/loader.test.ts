@@ -6,7 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { test } from "./_harness.ts";
-import { candidates, CoquicLoadError, loadCoquic } from "../ffi/loader.ts";
+import { candidates, CoquicLoadError, loadCoquic, loadCoquicSync } from "../ffi/loader.ts";
+import { CORE_SYMBOLS } from "../ffi/abi.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const OUR_LIB = join(ROOT, "native/build/libcoquic-ngtcp2.so");
@@ -20,7 +21,10 @@ function inChild(code: string, env: Record<string, string>): { status: number; o
   writeFileSync(file, code);
   const exe = g.Bun ? process.execPath : g.Deno.execPath();
   const args = g.Bun ? [file] : ["run", "-A", file];
-  const r = spawnSync(exe, args, { env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env }, encoding: "utf8" });
+  const r = spawnSync(exe, args, {
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+    encoding: "utf8",
+  });
   rmSync(dir, { recursive: true, force: true });
   return { status: r.status ?? -1, out: r.stdout, err: r.stderr };
 }
@@ -38,7 +42,9 @@ function libDirWith(name: string): string {
 }
 
 test("loader: the candidate order follows the documented search order", () => {
-  const c = candidates({ env: { COQUIC_LIB_PATH: "/x/exact.so", COQUIC_LIB_DIR: "/d" }, repoRoot: "/r" }).map((x) => x.path);
+  const c = candidates({ env: { COQUIC_LIB_PATH: "/x/exact.so", COQUIC_LIB_DIR: "/d" }, repoRoot: "/r" }).map((x) =>
+    x.path
+  );
   assert.deepEqual(c, [
     "/x/exact.so",
     "/d/libcoquic-boringssl.so",
@@ -72,7 +78,28 @@ test("loader: COQUIC_LIB_DIR with the default and a given COQUIC_LIB_NAME", () =
   copyFileSync(OUR_LIB, join(dir, "libmine.so"));
   r = inChild(PRINT_PATH, { COQUIC_LIB_DIR: dir, COQUIC_LIB_NAME: "mine" });
   assert.equal(r.out.trim(), `LOADED ${join(dir, "libmine.so")}`, r.err);
+  // <name>.so is the second form tried
+  copyFileSync(OUR_LIB, join(dir, "plain.so"));
+  r = inChild(PRINT_PATH, { COQUIC_LIB_DIR: dir, COQUIC_LIB_NAME: "plain" });
+  assert.equal(r.out.trim(), `LOADED ${join(dir, "plain.so")}`, r.err);
+  // verbatim names: ending in .so, or absolute
+  copyFileSync(OUR_LIB, join(dir, "custom-engine.so"));
+  r = inChild(PRINT_PATH, { COQUIC_LIB_DIR: dir, COQUIC_LIB_NAME: "custom-engine.so" });
+  assert.equal(r.out.trim(), `LOADED ${join(dir, "custom-engine.so")}`, r.err);
+  r = inChild(PRINT_PATH, { COQUIC_LIB_DIR: "/nonexistent", COQUIC_LIB_NAME: join(dir, "plain.so") });
+  assert.equal(r.out.trim(), `LOADED ${join(dir, "plain.so")}`, r.err);
   rmSync(dir, { recursive: true, force: true });
+});
+
+test("loader: the system loader is asked last, by bare name", () => {
+  const dir = libDirWith("libcoquic.so");
+  const empty = mkdtempSync(join(tmpdir(), "coquic-root-"));
+  const code = `import { loadCoquic } from "${loaderUrl}";
+const lib = await loadCoquic({ repoRoot: ${JSON.stringify(empty)} }); console.log("LOADED " + lib.path);`;
+  const r = inChild(code, { LD_LIBRARY_PATH: dir });
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(empty, { recursive: true, force: true });
+  assert.equal(r.out.trim(), "LOADED libcoquic.so", r.err);
 });
 
 test("loader: a missing COQUIC_LIB_PATH falls through to the repo-local engine build", () => {
@@ -91,21 +118,26 @@ const lib = await loadCoquic({ repoRoot: ${JSON.stringify(root)} }); console.log
   assert.equal(r.out.trim(), `LOADED ${join(root, "zig-out/lib/libcoquic-quictls.so")}`, r.err);
 });
 
-test("loader: nothing found gives one clear error listing every path and the fix", async () => {
+test("loader: nothing found gives one clear error listing every path and the fix", () => {
+  // In a fresh process: an engine already loaded here would satisfy the bare system names.
   const root = mkdtempSync(join(tmpdir(), "coquic-empty-"));
-  try {
-    await loadCoquic({ env: { COQUIC_LIB_PATH: "/nope/lib.so" }, repoRoot: root });
-    assert.fail("loaded something");
-  } catch (e) {
-    assert.ok(e instanceof CoquicLoadError);
-    assert.match(e.message, /deno task native/);
-    assert.match(e.message, /\/nope\/lib\.so: no such file/);
-    assert.match(e.message, /zig-out\/lib\/libcoquic-boringssl\.so: no such file/);
-    assert.match(e.message, /libcoquic\.so: /);
-    assert.equal(e.attempts.length, 8); // LIB_PATH, two zig-out files, our build, four system names
-  } finally {
-    rmSync(root, { recursive: true, force: true });
+  const code = `import { loadCoquic } from "${loaderUrl}";
+try { await loadCoquic({ repoRoot: ${JSON.stringify(root)} }); console.log("LOADED"); }
+catch (e) { console.log(JSON.stringify({ name: e.name, message: e.message, attempts: e.attempts.length })); }`;
+  const r = inChild(code, { COQUIC_LIB_PATH: "/nope/lib.so" });
+  rmSync(root, { recursive: true, force: true });
+  const e = JSON.parse(r.out.trim() || "{}");
+  assert.equal(e.name, "CoquicLoadError", r.out + r.err);
+  assert.match(e.message, /deno task native/);
+  assert.match(e.message, /COQUIC_LIB_PATH/);
+  assert.match(e.message, /\/nope\/lib\.so: no such file/);
+  assert.match(e.message, /zig-out\/lib\/libcoquic-boringssl\.so: no such file/);
+  assert.match(e.message, /zig-out\/lib\/libcoquic-quictls\.so: no such file/);
+  assert.match(e.message, /native\/build\/libcoquic-ngtcp2\.so: no such file/);
+  for (const name of ["libcoquic-boringssl.so", "libcoquic-quictls.so", "libcoquic-ngtcp2.so", "libcoquic.so"]) {
+    assert.match(e.message, new RegExp(`\\n  ${name.replace(/\./g, "\\.")}: \\S`));
   }
+  assert.equal(e.attempts, 8); // LIB_PATH, two zig-out files, our build, four system names
 });
 
 test("loader: a library of another ABI version is refused with a clear message", async () => {
@@ -124,9 +156,49 @@ test("loader: a library of another ABI version is refused with a clear message",
   }
 });
 
-test("loader: detects our extensions", async () => {
+test("loader: detects our extensions, and can bind the core ABI only", async () => {
   const lib = await loadCoquic();
   assert.equal(lib.abiVersion, 12);
+  assert.equal(lib.path, OUR_LIB);
   assert.match(lib.engine, /^ngtcp2\/1\.11/);
-  assert.ok(lib.extensions.batchEffects && lib.extensions.closeInfos && lib.extensions.batchIo);
+  assert.deepEqual(Object.entries(lib.extensions).filter(([, on]) => !on), []);
+  assert.equal(await loadCoquic(), lib, "loading twice returns the same library");
+  const core = loadCoquicSync({ extensions: false });
+  assert.equal(core.path, OUR_LIB);
+  assert.equal(core.engine, "libcoquic");
+  assert.deepEqual(Object.entries(core.extensions).filter(([, on]) => on), []);
+  assert.ok(Object.keys(core.symbols).every((n) => !n.startsWith("coquic_x_")));
+  assert.equal(Object.keys(core.symbols).length, 44);
+});
+
+test("loader: a library without the coquic_x_ extensions loads (a stub exporting only core symbols)", () => {
+  // A fake core-only library: every core symbol present (the ABI check only calls the version).
+  const dir = mkdtempSync(join(tmpdir(), "coquic-corestub-"));
+  const names = Object.keys(CORE_SYMBOLS).filter((n) => n !== "coquic_ffi_abi_version");
+  const src = "unsigned coquic_ffi_abi_version(void) { return 12; }\n" +
+    names.map((n) => `void ${n}(void) {}`).join("\n") + "\n";
+  writeFileSync(join(dir, "stub.c"), src);
+  execFileSync("cc", ["-shared", "-fPIC", "-o", join(dir, "libstub.so"), join(dir, "stub.c")]);
+  try {
+    const lib = loadCoquicSync({ env: { COQUIC_LIB_PATH: join(dir, "libstub.so") } });
+    assert.equal(lib.path, join(dir, "libstub.so"));
+    assert.deepEqual(Object.entries(lib.extensions).filter(([, on]) => on), []);
+    assert.equal(lib.engine, "libcoquic");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("loader: a library missing a core symbol is skipped with the reason", () => {
+  const dir = mkdtempSync(join(tmpdir(), "coquic-partial-"));
+  writeFileSync(join(dir, "partial.c"), "unsigned coquic_ffi_abi_version(void) { return 12; }\n");
+  execFileSync("cc", ["-shared", "-fPIC", "-o", join(dir, "libpartial.so"), join(dir, "partial.c")]);
+  // In a fresh process with no other candidate (an already loaded engine would satisfy the
+  // bare system names through its soname).
+  const code = `import { loadCoquic } from "${loaderUrl}";
+try { await loadCoquic({ repoRoot: ${JSON.stringify(join(dir, "root"))} }); console.log("LOADED"); }
+catch (e) { console.log(e.name + " " + e.attempts[0].path + " " + e.attempts[0].reason); }`;
+  const r = inChild(code, { COQUIC_LIB_PATH: join(dir, "libpartial.so") });
+  rmSync(dir, { recursive: true, force: true });
+  assert.match(r.out.trim(), /^CoquicLoadError \S+libpartial\.so incomplete ABI v12: /, r.err);
 });

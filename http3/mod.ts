@@ -1,0 +1,20 @@
+/**
+ * HTTP/3 building blocks: varints, frames, SETTINGS, stream types, error codes and QPACK.
+ *
+ * @example
+ * ```ts
+ * import { encodeFieldSection, encodeFrame, FrameReader, QpackDecoder } from "./mod.ts";
+ * const headers = encodeFrame({ type: "headers", fieldSection: encodeFieldSection([[":status", "200"]]) });
+ * ```
+ *
+ * @module
+ */
+export * from "./bytes.ts";
+export * from "./errors.ts";
+export * from "./grease.ts";
+export * from "./varint.ts";
+export * from "./settings.ts";
+export * from "./frames.ts";
+export * from "./frame_reader.ts";
+export * from "./stream_types.ts";
+export * from "./qpack/mod.ts";
