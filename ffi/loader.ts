@@ -78,6 +78,8 @@ export interface Extensions {
   trustedCa: boolean;
   /** Application-driven receive credit (backpressure). */
   manualCredit: boolean;
+  /** Lost-packet counting in the stats (off by default in the engine: it costs CPU). */
+  lossAccounting: boolean;
   /** Unacknowledged bytes per stream (writer backpressure). */
   sendBuffered: boolean;
   /** Batched datagram input and output. */
@@ -199,6 +201,7 @@ const NO_EXTENSIONS: Extensions = {
   stats: false,
   trustedCa: false,
   manualCredit: false,
+  lossAccounting: false,
   sendBuffered: false,
   batchIo: false,
   lastError: false,
@@ -213,6 +216,7 @@ function detectExtensions(s: Readonly<Record<string, NativeFunction>>): Extensio
     stats: has("coquic_x_connection_stats"),
     trustedCa: has("coquic_x_endpoint_add_trusted_ca"),
     manualCredit: has("coquic_x_endpoint_set_manual_credit", "coquic_x_connection_consume"),
+    lossAccounting: has("coquic_x_endpoint_set_loss_accounting"),
     sendBuffered: has("coquic_x_stream_send_buffered"),
     batchIo: has("coquic_x_endpoint_input_datagrams", "coquic_x_result_summary", "coquic_x_result_copy_datagrams"),
     lastError: has("coquic_x_last_error_message"),

@@ -31,6 +31,8 @@ export interface TransportOptions {
   congestionControl?: "newreno" | "cubic" | "bbr";
   /** Largest UDP payload to send (default 1472 on IPv4, 1452 on IPv6). */
   maxDatagramSize?: number;
+  /** Count lost packets for observe() (default true; costs some CPU, so the perf runner turns it off). */
+  lossAccounting?: boolean;
   /** Use this libcoquic instead of the default search. */
   library?: CoquicLibrary;
   /** Advanced: adjust the endpoint config last. */
@@ -352,6 +354,7 @@ export async function listen(options: ListenOptions): Promise<QuicListener> {
   options.configure?.(config);
   const endpoint = Endpoint.create(lib, config);
   endpoint.setManualCredit(true);
+  endpoint.setLossAccounting(options.lossAccounting ?? true);
   let socket;
   try {
     socket = await bindUdp({ hostname, port: options.port ?? 4433 });
@@ -383,6 +386,7 @@ export async function connect(address: SocketAddress, options: ConnectOptions): 
   }
   const endpoint = Endpoint.create(lib, config);
   endpoint.setManualCredit(true);
+  endpoint.setLossAccounting(options.lossAccounting ?? true);
   for (const ca of cas) endpoint.addTrustedCa(ca);
   let socket;
   try {

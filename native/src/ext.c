@@ -61,3 +61,10 @@ COQUIC_FFI_API uint64_t coquic_x_stream_send_buffered(const coquic_endpoint_t *e
     if (!s || s->write_shut) return 0;
     return s->write_offset - s->acked_offset;
 }
+
+COQUIC_FFI_API coquic_status_t coquic_x_endpoint_set_loss_accounting(coquic_endpoint_t *endpoint, uint8_t enabled) {
+    cq_clear_error();
+    if (!endpoint) return cq_fail(COQUIC_STATUS_INVALID_ARGUMENT, "set_loss_accounting: NULL endpoint");
+    endpoint->loss_accounting = enabled != 0;
+    return COQUIC_STATUS_OK;
+}

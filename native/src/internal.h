@@ -150,6 +150,7 @@ typedef struct cq_stream {
     bool in_pending_list;
     bool blocked;         /* flow-control blocked during the current drain */
     uint64_t reset_code;  /* our RESET_STREAM code, applied once the stream opens */
+    int32_t priority;     /* larger is sent first; equal priorities share round-robin */
     cq_send_chunk *head, *tail; /* unacknowledged data, in offset order */
     uint64_t write_offset;      /* total bytes the application handed us */
     uint64_t sent_offset;       /* bytes handed to ngtcp2 */
@@ -183,6 +184,7 @@ typedef struct cq_conn {
     bool ready_emitted, confirmed_emitted, failed_emitted;
     bool continuation; /* the last drain stopped at the datagram cap */
     bool stateless_reset_received;
+    bool loss_accounting; /* count lost packets (qlog "recovery:packet_lost" events) */
     uint64_t close_deadline_ns;
     uint8_t *close_packet; /* our CONNECTION_CLOSE, re-sent while closing */
     size_t close_packet_len;
@@ -216,6 +218,7 @@ struct coquic_endpoint {
     uint8_t static_secret[32];     /* stateless reset tokens */
     coquic_result_t *result;       /* result being built by the current call */
     bool manual_credit;            /* coquic_x_endpoint_set_manual_credit */
+    bool loss_accounting;          /* coquic_x_endpoint_set_loss_accounting */
     coquic_time_us_t now;
 };
 
