@@ -8,7 +8,7 @@
  */
 import { type Route, RouteTable } from "../runtimes/address.ts";
 import { MonotonicClock, Rearmable } from "../runtimes/clock.ts";
-import type { SocketAddress, UdpSocket } from "../runtimes/udp.ts";
+import type { DatagramBatch, SocketAddress, UdpSocket } from "../runtimes/udp.ts";
 import type { Endpoint } from "./endpoint.ts";
 import type { Effect } from "./effects.ts";
 import type { CloseInfo, QueryResult } from "./result.ts";
@@ -53,7 +53,8 @@ export class Driver {
 
   constructor(readonly endpoint: Endpoint, readonly socket: UdpSocket) {
     this.#timer = new Rearmable(this.clock, () => this.run((now) => this.endpoint.timerExpired(now)));
-    socket.onDatagram((data, hostname, port) => this.#receive(data, hostname, port));
+    if (endpoint.library.extensions.batchIo) socket.onDatagrams((batch) => this.#receiveBatch(batch));
+    else socket.onDatagram((data, hostname, port) => this.#receive(data, hostname, port));
   }
 
   #receive(data: Uint8Array, hostname: string, port: number): void {
@@ -76,6 +77,30 @@ export class Driver {
     this.run((now) =>
       this.endpoint.receiveDatagram({ bytes: data, routeHandle: route.handle, addressValidationIdentity: route.identity }, now)
     );
+  }
+
+  #batchData: Uint8Array[] = [];
+  #batchRoutes: bigint[] = [];
+
+  /** A batch of datagrams: admitted peers go to the engine in one call. */
+  #receiveBatch(batch: DatagramBatch): void {
+    let n = 0;
+    for (let i = 0; i < batch.count; i++) {
+      const route = this.routes.forPeer(batch.hostnames[i], batch.ports[i]);
+      if (this.ignoredRoutes.has(route.handle)) continue;
+      if (this.onNewPeer && !this.#admitted.has(route.handle)) {
+        this.#receive(batch.data[i], batch.hostnames[i], batch.ports[i]); // the gate holds it
+        continue;
+      }
+      this.counters.datagramsReceived++;
+      this.counters.bytesReceived += batch.data[i].length;
+      this.#batchData[n] = batch.data[i];
+      this.#batchRoutes[n] = route.handle;
+      this.#lastRoute = route.handle;
+      n++;
+    }
+    if (n === 0) return;
+    this.run((now) => this.endpoint.receiveDatagrams(this.#batchData, this.#batchRoutes, n, now));
   }
 
   /** Lets a held peer through: its buffered datagrams reach the engine now, in order. */

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { NO_ROUTE } from "../ffi/abi.ts";
 import { Layout as L, Status } from "../ffi/abi.ts";
 import { type CoquicLibrary, defaultLibrary } from "../ffi/loader.ts";
 import {
@@ -237,6 +238,57 @@ export class Endpoint {
     } finally {
       s.reset();
     }
+  }
+
+  #batchBytes = new Uint8Array(64 * 1500);
+  #batchLengths = new Uint32Array(64);
+  #batchRoutes = new BigUint64Array(64);
+
+  /**
+   * Feeds several datagrams in one native call and returns one result (extension
+   * `coquic_x_endpoint_input_datagrams`; falls back to one call per datagram, merging the
+   * results). `routes[i]` undefined means no route handle.
+   */
+  receiveDatagrams(datagrams: readonly Uint8Array[], routes: readonly (bigint | undefined)[], count: number, now: U64): QueryResult {
+    const handle = this.#live();
+    const t = u64(now, "now");
+    if (!this.#lib.extensions.batchIo) {
+      const merged: QueryResult = { effects: [], sendContinuationPending: false, closeInfos: [] };
+      for (let i = 0; i < count; i++) {
+        const r = this.receiveDatagram({ bytes: datagrams[i], routeHandle: routes[i] }, t);
+        merged.effects.push(...r.effects);
+        merged.closeInfos.push(...r.closeInfos);
+        merged.localError ??= r.localError;
+        merged.nextWakeup = r.nextWakeup;
+        merged.sendContinuationPending = r.sendContinuationPending;
+      }
+      return merged;
+    }
+    let total = 0;
+    for (let i = 0; i < count; i++) total += datagrams[i].length;
+    if (this.#batchBytes.length < total) this.#batchBytes = new Uint8Array(total * 2);
+    if (this.#batchLengths.length < count) {
+      this.#batchLengths = new Uint32Array(count * 2);
+      this.#batchRoutes = new BigUint64Array(count * 2);
+    }
+    let at = 0;
+    for (let i = 0; i < count; i++) {
+      const d = datagrams[i];
+      if (!(d instanceof Uint8Array)) throw new InvalidArgumentError("datagrams", "must hold Uint8Arrays");
+      this.#batchBytes.set(d, at);
+      at += d.length;
+      this.#batchLengths[i] = d.length;
+      this.#batchRoutes[i] = routes[i] === undefined ? NO_ROUTE : u64(routes[i]!, "route");
+    }
+    return this.#call(
+      "coquic_x_endpoint_input_datagrams",
+      handle,
+      t,
+      this.#batchBytes,
+      this.#batchLengths,
+      this.#batchRoutes,
+      BigInt(count),
+    );
   }
 
   /** Reports a path MTU observation. */

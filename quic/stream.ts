@@ -157,12 +157,14 @@ export class QuicStream {
   // ---- writing -------------------------------------------------------------------------
 
   /** Writes bytes; resolves once the unacknowledged backlog is below the high-water mark. */
-  async write(chunk: Uint8Array, options: { signal?: AbortSignal } = {}): Promise<void> {
+  async write(chunk: Uint8Array, options: { signal?: AbortSignal; fin?: boolean } = {}): Promise<void> {
     if (!(chunk instanceof Uint8Array)) throw new QuicError("invalid_argument", "stream data must be a Uint8Array");
     if (this.#writeError) throw this.#writeError;
-    this.#conn._send(this.id, chunk, false, this.#priority);
+    if (this.#writeClosed) throw new QuicError("invalid_argument", "the stream's send side is finished");
+    this.#conn._send(this.id, chunk, options.fin === true, this.#priority);
     this.#bytesWritten += chunk.length;
-    await withSignal(this.#drainBelow(WRITE_HIGH_WATER), options.signal);
+    if (options.fin) this.#writeClosed = true; // data and FIN left in one call; nothing more to wait for
+    else await withSignal(this.#drainBelow(WRITE_HIGH_WATER), options.signal);
   }
 
   async #drainBelow(limit: number): Promise<void> {
@@ -176,7 +178,7 @@ export class QuicStream {
 
   async #finish(): Promise<void> {
     if (this.#writeError) throw this.#writeError;
-    this.#conn._send(this.id, new Uint8Array(0), true, this.#priority);
+    if (!this.#writeClosed) this.#conn._send(this.id, new Uint8Array(0), true, this.#priority);
     this.#writeClosed = true;
     await this.#drainBelow(0); // every byte acknowledged (or the engine cannot tell us)
   }

@@ -80,8 +80,8 @@ async function main(): Promise<number> {
   }
   // loopback: a server and a client in this process. The main job's defaults are the
   // reference CI preset's bulk download (1 MiB objects on 4 streams) unless given.
-  if (!argv.includes("--response-bytes")) config.responseBytes = 1 << 20;
-  if (!argv.includes("--streams")) config.streams = 4;
+  if (config.mode === "bulk" && !argv.includes("--response-bytes")) config.responseBytes = 1 << 20;
+  if (config.mode === "bulk" && !argv.includes("--streams")) config.streams = 4;
   const server = await startPerfServer({ ...config, port: argv.includes("--port") ? config.port : 0 }, certificate(config));
   const clientConfig = { ...config, port: server.listener.addr.port, host: server.listener.addr.hostname };
   const runtime = g.Bun ? `bun ${g.Bun.version}` : `deno ${g.Deno.version.deno}`;

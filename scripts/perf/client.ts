@@ -97,8 +97,7 @@ export async function runPerfClient(config: PerfConfig, onProgress?: (p: PerfPro
       streams: BigInt(config.streams),
       connections: BigInt(config.connections),
       requestsInFlight: BigInt(config.requestsInFlight),
-    }));
-    await control.writable!.getWriter().close();
+    }), { fin: true });
     let readyResolve!: () => void, readyReject!: (e: unknown) => void;
     const ready = new Promise<void>((a, b) => ((readyResolve = a), (readyReject = b)));
     ready.catch(() => {});
@@ -199,10 +198,11 @@ export async function runPerfClient(config: PerfConfig, onProgress?: (p: PerfPro
 
   async function request(s: Session, stream: QuicStream): Promise<void> {
     const issued = now();
-    await writePayload(stream, config.requestBytes, true);
     const counted = inWindow();
+    const response = drainStream(stream, () => counted); // read while the request goes out
+    await writePayload(stream, config.requestBytes, true);
     if (counted) bytesSent += config.requestBytes;
-    await drainStream(stream, () => counted);
+    await response;
     if (counted || !timed) {
       requests++;
       latencies.push(Math.round((now() - issued) * 1000));

@@ -20,10 +20,14 @@ import { perfTransport } from "./transport.ts";
 
 const CHUNK = new Uint8Array(64 << 10).fill(PAYLOAD_BYTE);
 
-/** Writes `n` payload bytes (0x5a) to a stream, optionally with FIN. */
+/** Writes `n` payload bytes (0x5a) to a stream; with `fin` the last chunk carries FIN. */
 export async function writePayload(stream: QuicStream, n: number, fin: boolean): Promise<void> {
-  for (let left = n; left > 0; left -= CHUNK.length) await stream.write(left >= CHUNK.length ? CHUNK : CHUNK.subarray(0, left));
-  if (fin) await stream.writable!.getWriter().close();
+  let left = n;
+  do {
+    const size = Math.min(left, CHUNK.length);
+    left -= size;
+    await stream.write(size === CHUNK.length ? CHUNK : CHUNK.subarray(0, size), { fin: fin && left === 0 });
+  } while (left > 0);
 }
 
 /** Per-connection session state. */
