@@ -1,0 +1,355 @@
+/**
+ * One HTTP/3 connection (RFC 9114) over a `QuicConnection`: our control stream with
+ * SETTINGS, the QPACK encoder and decoder streams, the peer's unidirectional streams, and
+ * the per-request frame plumbing shared by the client and the server.
+ *
+ * @module
+ */
+import type { QuicConnection, QuicStream } from "../mod.ts";
+import { ByteWriter } from "./bytes.ts";
+import { H3Error, H3ErrorCode } from "./errors.ts";
+import { FrameReader } from "./frame_reader.ts";
+import { checkFrameAllowed, encodeFrameTo, FrameType } from "./frames.ts";
+import { encodeFieldSectionTo } from "./qpack/encoder.ts";
+import { QpackDecoder } from "./qpack/decoder.ts";
+import type { HeaderField } from "./qpack/field.ts";
+import type { Settings } from "./settings.ts";
+import { classifyUniStream, encodeUniStreamType, UniStreamType } from "./stream_types.ts";
+import { decodeVarint } from "./varint.ts";
+
+/** Our HTTP/3 settings. */
+export interface H3Options {
+  /** SETTINGS_MAX_FIELD_SECTION_SIZE we accept (default 64 KiB). */
+  maxFieldSectionSize?: number;
+  /** QPACK dynamic table capacity we offer the peer's encoder (default 4096). */
+  qpackMaxTableCapacity?: number;
+  /** QPACK blocked streams we allow (default 16). */
+  qpackBlockedStreams?: number;
+}
+
+/** Writes one HTTP/3 frame to a stream. */
+export async function writeFrame(stream: QuicStream, frame: Parameters<typeof encodeFrameTo>[1], fin = false): Promise<void> {
+  const w = new ByteWriter(frame.type === "data" ? frame.payload.length + 16 : 64);
+  encodeFrameTo(w, frame);
+  await stream.write(w.toBytes(), { fin });
+}
+
+/** An HTTP/3 connection. */
+export class H3Connection {
+  readonly decoder: QpackDecoder;
+  readonly maxFieldSectionSize: number;
+  /** The peer's SETTINGS once received. */
+  peerSettings?: Settings;
+  /** The peer's GOAWAY id, once received. */
+  goawayId?: number;
+  readonly #settingsReceived: Promise<Settings>;
+  #resolveSettings!: (s: Settings) => void;
+  #decoderStream?: QuicStream;
+  #control?: QuicStream;
+  #failed: H3Error | undefined;
+
+  constructor(readonly quic: QuicConnection, readonly isServer: boolean, options: H3Options = {}) {
+    this.maxFieldSectionSize = options.maxFieldSectionSize ?? 64 << 10;
+    this.decoder = new QpackDecoder({
+      maxTableCapacity: options.qpackMaxTableCapacity ?? 4096,
+      maxBlockedStreams: options.qpackBlockedStreams ?? 16,
+      maxFieldSectionSize: this.maxFieldSectionSize,
+    });
+    this.#settingsReceived = new Promise((r) => (this.#resolveSettings = r));
+    this.#settingsReceived.catch(() => {});
+  }
+
+  /** Opens our control and QPACK streams and starts reading the peer's. */
+  async start(): Promise<void> {
+    this.#control = this.quic.openStream({ unidirectional: true });
+    const w = new ByteWriter(64);
+    w.writeBytes(encodeUniStreamType(UniStreamType.CONTROL));
+    encodeFrameTo(w, {
+      type: "settings",
+      settings: {
+        qpackMaxTableCapacity: this.decoder.maxTableCapacity,
+        qpackBlockedStreams: this.decoder.maxBlockedStreams,
+        maxFieldSectionSize: this.maxFieldSectionSize,
+      },
+    });
+    await this.#control.write(w.toBytes());
+    const encoderStream = this.quic.openStream({ unidirectional: true });
+    await encoderStream.write(encodeUniStreamType(UniStreamType.QPACK_ENCODER)); // static-only encoder: nothing more
+    this.#decoderStream = this.quic.openStream({ unidirectional: true });
+    await this.#decoderStream.write(encodeUniStreamType(UniStreamType.QPACK_DECODER));
+  }
+
+  /** Settings of the peer (waits for its control stream). */
+  settings(): Promise<Settings> {
+    return this.#settingsReceived;
+  }
+
+  /** A connection error: closes the QUIC connection with the HTTP/3 code. */
+  fail(error: H3Error): void {
+    if (this.#failed) return;
+    this.#failed = error;
+    void this.quic.close({ code: error.code, reason: error.message.slice(0, 100) });
+  }
+
+  /** Handles one incoming unidirectional stream of the peer. */
+  async acceptUniStream(stream: QuicStream): Promise<void> {
+    const reader = stream.readable!.getReader();
+    let head: Uint8Array = new Uint8Array(0);
+    let type: number | undefined;
+    let rest: Uint8Array = new Uint8Array(0);
+    while (type === undefined) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      head = concat(head, value);
+      const d = decodeVarint(head, 0);
+      if (d) {
+        type = d.value;
+        rest = head.subarray(d.length);
+      }
+    }
+    const kind = classifyUniStream(type);
+    if (kind === "control") await this.#readControl(reader, rest);
+    else if (kind === "qpack_encoder") await this.#readEncoderStream(reader, rest);
+    else if (kind === "qpack_decoder") await drain(reader); // our encoder never inserts: nothing to track
+    else {
+      // push (we never sent MAX_PUSH_ID), reserved or unknown: not interested (RFC 9114 §6.2)
+      reader.releaseLock();
+      stream.stopSending(BigInt(H3ErrorCode.H3_STREAM_CREATION_ERROR));
+    }
+  }
+
+  async #readControl(reader: ReadableStreamDefaultReader<Uint8Array>, first: Uint8Array): Promise<void> {
+    const frames = new FrameReader({ maxFrameSize: 1 << 16 });
+    let sawSettings = false;
+    const handle = (chunk: Uint8Array) => {
+      for (const ev of frames.push(chunk)) {
+        if (ev.kind === "unknown") continue;
+        const type = ev.kind === "frame" ? frameTypeOf(ev.frame.type) : ev.kind === "header" ? ev.frameType : FrameType.DATA;
+        checkFrameAllowed("control", type);
+        if (ev.kind === "header") continue; // the complete frame follows as a "frame" event
+        if (!sawSettings) {
+          if (!(ev.kind === "frame" && ev.frame.type === "settings")) {
+            throw new H3Error(H3ErrorCode.H3_MISSING_SETTINGS, "the control stream must start with SETTINGS", true);
+          }
+          sawSettings = true;
+          this.peerSettings = ev.frame.settings;
+          this.#resolveSettings(ev.frame.settings);
+          continue;
+        }
+        if (ev.kind === "frame" && ev.frame.type === "settings") {
+          throw new H3Error(H3ErrorCode.H3_FRAME_UNEXPECTED, "a second SETTINGS frame", true);
+        }
+        if (ev.kind === "frame" && ev.frame.type === "goaway") this.goawayId = ev.frame.id;
+      }
+    };
+    try {
+      handle(first);
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) throw new H3Error(H3ErrorCode.H3_CLOSED_CRITICAL_STREAM, "the peer closed its control stream", true);
+        handle(value);
+      }
+    } catch (e) {
+      if (e instanceof H3Error) this.fail(e);
+    }
+  }
+
+  async #readEncoderStream(reader: ReadableStreamDefaultReader<Uint8Array>, first: Uint8Array): Promise<void> {
+    try {
+      let chunk = first;
+      for (;;) {
+        if (chunk.length > 0) {
+          this.decoder.feedEncoderStream(chunk);
+          await this.flushDecoderStream();
+        }
+        const { value, done } = await reader.read();
+        if (done) throw new H3Error(H3ErrorCode.H3_CLOSED_CRITICAL_STREAM, "the peer closed its QPACK encoder stream", true);
+        chunk = value;
+      }
+    } catch (e) {
+      if (e instanceof H3Error) this.fail(e);
+    }
+  }
+
+  /** Sends pending QPACK decoder instructions (acknowledgments, increments). */
+  async flushDecoderStream(): Promise<void> {
+    const out = this.decoder.drainDecoderStream();
+    if (out.length > 0 && this.#decoderStream) await this.#decoderStream.write(out).catch(() => {});
+  }
+
+  /** Encodes a header block into a HEADERS frame on a stream. */
+  async writeHeaders(stream: QuicStream, fields: Iterable<readonly [string, string]>, fin = false): Promise<void> {
+    const section = new ByteWriter(256);
+    encodeFieldSectionTo(section, fields);
+    await writeFrame(stream, { type: "headers", fieldSection: section.toBytes() }, fin);
+  }
+
+  /** Decodes a HEADERS payload for a request stream (waits if it is blocked on the encoder stream). */
+  async decodeHeaders(streamId: bigint, fieldSection: Uint8Array): Promise<HeaderField[]> {
+    const r = this.decoder.decodeFieldSection(Number(streamId), fieldSection);
+    const fields = r.status === "decoded" ? r.fields : await r.section.wait();
+    await this.flushDecoderStream();
+    return fields;
+  }
+
+  /** Sends GOAWAY with `id` on our control stream. */
+  async goaway(id: number): Promise<void> {
+    if (this.#control) await writeFrame(this.#control, { type: "goaway", id }).catch(() => {});
+  }
+}
+
+function frameTypeOf(t: string): number {
+  switch (t) {
+    case "data": return FrameType.DATA;
+    case "headers": return FrameType.HEADERS;
+    case "cancel_push": return FrameType.CANCEL_PUSH;
+    case "settings": return FrameType.SETTINGS;
+    case "push_promise": return FrameType.PUSH_PROMISE;
+    case "goaway": return FrameType.GOAWAY;
+    default: return FrameType.MAX_PUSH_ID;
+  }
+}
+
+/** Concatenates two byte arrays. */
+export function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  if (a.length === 0) return b;
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+async function drain(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+  for (;;) if ((await reader.read()).done) return;
+}
+
+/**
+ * Reads a request or response stream: the HEADERS, then DATA as a byte stream, then
+ * optional trailers. Returns the first header block; the body and trailers follow.
+ */
+export class MessageReader {
+  readonly #frames = new FrameReader({ maxFrameSize: 1 << 20 });
+  #reader: ReadableStreamDefaultReader<Uint8Array>;
+  #pending: Uint8Array[] = [];
+  #done = false;
+  trailers?: HeaderField[];
+  /** Resolves when the whole message (body and trailers) has been read; rejects on errors. */
+  readonly finished: Promise<void>;
+  #finish!: () => void;
+  #fail!: (e: unknown) => void;
+
+  constructor(private h3: H3Connection, private stream: QuicStream, private kind: "request" | "response") {
+    this.#reader = stream.readable!.getReader();
+    this.finished = new Promise((resolve, reject) => ((this.#finish = resolve), (this.#fail = reject)));
+    this.finished.catch(() => {});
+  }
+
+  /** Marks a message without a body as complete. */
+  noBody(): void {
+    this.#finish();
+  }
+
+  /** The next HEADERS block (interim responses included), or undefined at FIN. */
+  async headers(): Promise<HeaderField[] | undefined> {
+    for (;;) {
+      this.#parse();
+      while (this.#queue.length > 0) {
+        const ev = this.#queue.shift()!;
+        if (ev.kind === "frame" && ev.frame.type === "headers") {
+          return await this.h3.decodeHeaders(this.stream.id, ev.frame.fieldSection);
+        }
+        if ((ev.kind === "header" && ev.frameType === FrameType.DATA) || ev.kind === "data") {
+          throw new H3Error(H3ErrorCode.H3_FRAME_UNEXPECTED, "DATA before HEADERS", false);
+        }
+      }
+      if (this.#done) return undefined;
+      await this.#fill();
+    }
+  }
+
+  #queue: ReturnType<FrameReader["push"]> = [];
+
+  /** Parses pending bytes into the event queue (events are consumed one by one, never dropped). */
+  #parse(): void {
+    while (this.#pending.length > 0) {
+      for (const ev of this.#frames.push(this.#pending.shift()!)) {
+        if (ev.kind === "unknown") continue;
+        const type = ev.kind === "frame" ? frameTypeOf(ev.frame.type) : ev.kind === "header" ? ev.frameType : FrameType.DATA;
+        checkFrameAllowed("request", type); // request and response streams carry the same frames
+        this.#queue.push(ev);
+      }
+    }
+  }
+
+  async #fill(): Promise<void> {
+    const { value, done } = await this.#reader.read();
+    if (done) {
+      this.#done = true;
+      if (!this.#frames.atFrameBoundary) throw new H3Error(H3ErrorCode.H3_FRAME_ERROR, "stream ended inside a frame", false);
+      return;
+    }
+    this.#pending.push(value);
+  }
+
+  /** The body as a ReadableStream of DATA payload bytes; trailers are captured on the way. */
+  body(): ReadableStream<Uint8Array> {
+    const queue: Uint8Array[] = [];
+    return new ReadableStream<Uint8Array>({
+      pull: async (controller) => {
+        for (;;) {
+          if (queue.length > 0) {
+            controller.enqueue(queue.shift()!);
+            return;
+          }
+          this.#parse();
+          while (this.#queue.length > 0) {
+            const ev = this.#queue.shift()!;
+            if (ev.kind === "data" && ev.chunk.length > 0) queue.push(ev.chunk.slice());
+            else if (ev.kind === "frame" && ev.frame.type === "headers") {
+              if (this.trailers) throw new H3Error(H3ErrorCode.H3_FRAME_UNEXPECTED, "HEADERS after trailers", false);
+              this.trailers = await this.h3.decodeHeaders(this.stream.id, ev.frame.fieldSection);
+            }
+          }
+          if (queue.length > 0) continue;
+          if (this.#done) {
+            controller.close();
+            this.#finish();
+            return;
+          }
+          try {
+            await this.#fill();
+          } catch (e) {
+            controller.error(e);
+            this.#fail(e);
+            return;
+          }
+        }
+      },
+      cancel: () => {
+        this.stream.stopSending(BigInt(H3ErrorCode.H3_REQUEST_CANCELLED));
+        this.#fail(new H3Error(H3ErrorCode.H3_REQUEST_CANCELLED, "body cancelled", false));
+      },
+    }, { highWaterMark: 0 });
+  }
+}
+
+/** Streams a body as DATA frames, then optional trailers, then FIN. */
+export async function writeBody(
+  h3: H3Connection,
+  stream: QuicStream,
+  body: ReadableStream<Uint8Array> | null,
+  trailers?: Promise<Iterable<readonly [string, string]> | undefined>,
+): Promise<void> {
+  if (body) {
+    const reader = body.getReader();
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      if (value.length > 0) await writeFrame(stream, { type: "data", payload: value });
+    }
+  }
+  const t = trailers ? await trailers : undefined;
+  const list = t ? [...t] : [];
+  if (list.length > 0) await h3.writeHeaders(stream, list, true);
+  else await stream.write(new Uint8Array(0), { fin: true });
+}

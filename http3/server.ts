@@ -1,0 +1,180 @@
+/**
+ * `serve(options, handler)`: an HTTP/3 server with standard `Request`/`Response`, like
+ * `Deno.serve` / `Bun.serve`. Request and response bodies stream both ways with QUIC
+ * backpressure; many requests run concurrently per connection.
+ *
+ * @module
+ */
+import { listen, type QuicConnection, type QuicListener, type QuicStream } from "../mod.ts";
+import { H3Connection, type H3Options, MessageReader, writeBody } from "./connection.ts";
+import { FieldSectionTooLargeError, H3Error, H3ErrorCode } from "./errors.ts";
+import { headerFields, messageError, setRequestTrailers, splitFields, trailerHeaders, trailersOfResponse } from "./message.ts";
+
+/** A request handler. */
+export type Handler = (request: Request, info: { remoteAddr: { hostname: string; port: number } }) => Response | Promise<Response>;
+
+/** Options of {@link serve}. */
+export interface ServeOptions extends H3Options {
+  hostname?: string;
+  port?: number;
+  /** PEM certificate chain and key; a development certificate is generated when absent. */
+  cert?: string;
+  key?: string;
+  /** Aborting shuts the server down gracefully (GOAWAY, then wait for in-flight requests). */
+  signal?: AbortSignal;
+  /** Called for handler errors (default: console.error); the client gets a 500. */
+  onError?: (error: unknown, request: Request) => void;
+}
+
+/** A running HTTP/3 server. */
+export interface H3Server {
+  readonly addr: { hostname: string; port: number };
+  /** The certificate the server presents (PEM), e.g. to trust it in a client. */
+  readonly certificatePem: string;
+  /** Resolves once the server has shut down. */
+  readonly finished: Promise<void>;
+  /** Sends GOAWAY, waits for in-flight requests (bounded by `timeoutMs`), then closes. */
+  shutdown(options?: { timeoutMs?: number }): Promise<void>;
+}
+
+const ALLOWED = [":method", ":scheme", ":authority", ":path", ":protocol"] as const;
+
+/**
+ * Serves HTTP/3.
+ *
+ * @example
+ * ```ts
+ * const server = await serve({ port: 0 }, (req) => new Response(`hello ${new URL(req.url).pathname}`));
+ * console.log(server.addr.port);
+ * ```
+ */
+export async function serve(options: ServeOptions, handler: Handler): Promise<H3Server> {
+  const listener: QuicListener = await listen({
+    hostname: options.hostname ?? "127.0.0.1",
+    port: options.port ?? 443,
+    alpn: "h3",
+    cert: options.cert,
+    key: options.key,
+    maxStreams: 1000,
+  });
+  const connections = new Set<{ conn: QuicConnection; h3: H3Connection; inflight: Set<Promise<void>>; highest: number }>();
+  let shuttingDown = false;
+  let resolveFinished!: () => void;
+  const finished = new Promise<void>((r) => (resolveFinished = r));
+  const onError = options.onError ?? ((e, req) => console.error(`http3: handler error for ${req.method} ${req.url}:`, e));
+
+  (async () => {
+    for await (const conn of listener) {
+      const h3 = new H3Connection(conn, true, options);
+      const entry = { conn, h3, inflight: new Set<Promise<void>>(), highest: -4 };
+      connections.add(entry);
+      void conn.closed.then(() => connections.delete(entry));
+      (async () => {
+        try {
+          await h3.start();
+        } catch {
+          return;
+        }
+        for await (const stream of conn) {
+          if (!stream.writable) {
+            void h3.acceptUniStream(stream).catch(() => {});
+            continue;
+          }
+          if (shuttingDown) { // after GOAWAY: refuse new requests
+            stream.reset(BigInt(H3ErrorCode.H3_REQUEST_REJECTED));
+            stream.stopSending(BigInt(H3ErrorCode.H3_REQUEST_REJECTED));
+            continue;
+          }
+          entry.highest = Math.max(entry.highest, Number(stream.id));
+          const task = handleRequest(h3, conn, stream, handler, onError).catch(() => {});
+          entry.inflight.add(task);
+          void task.then(() => entry.inflight.delete(task));
+        }
+      })();
+    }
+  })();
+
+  const shutdown = async (opts: { timeoutMs?: number } = {}) => {
+    if (shuttingDown) return finished;
+    shuttingDown = true;
+    for (const c of connections) await c.h3.goaway(c.highest + 4);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      Promise.all([...connections].map((c) => Promise.all(c.inflight))),
+      new Promise((r) => (timer = setTimeout(r, opts.timeoutMs ?? 5000))),
+    ]);
+    clearTimeout(timer);
+    await listener.close({ code: H3ErrorCode.H3_NO_ERROR, reason: "shutdown", timeoutMs: 1000 });
+    resolveFinished();
+  };
+  options.signal?.addEventListener("abort", () => void shutdown(), { once: true });
+  return { addr: listener.addr, certificatePem: listener.certificatePem, finished, shutdown };
+}
+
+async function handleRequest(
+  h3: H3Connection,
+  conn: QuicConnection,
+  stream: QuicStream,
+  handler: Handler,
+  onError: (error: unknown, request: Request) => void,
+): Promise<void> {
+  const reader = new MessageReader(h3, stream, "request");
+  let request: Request;
+  try {
+    const fields = await reader.headers();
+    if (!fields) return;
+    const { pseudo, headers } = splitFields(fields, ALLOWED);
+    const method = pseudo.get(":method");
+    const scheme = pseudo.get(":scheme");
+    const path = pseudo.get(":path");
+    const authority = pseudo.get(":authority") ?? headers.get("host") ?? undefined;
+    if (!method) throw messageError("missing :method");
+    if (method === "CONNECT") throw new H3Error(H3ErrorCode.H3_REQUEST_REJECTED, "CONNECT is not supported", false);
+    if (!scheme || !path) throw messageError("missing :scheme or :path");
+    if (!authority) throw messageError("missing :authority and host");
+    if (scheme !== "https" && scheme !== "http") throw messageError(`unsupported :scheme ${scheme}`);
+    const hasBody = method !== "GET" && method !== "HEAD";
+    const abort = new AbortController();
+    void conn.closed.then(() => abort.abort(new Error("connection closed")));
+    request = new Request(`${scheme}://${authority}${path}`, {
+      method,
+      headers,
+      body: hasBody ? reader.body() : undefined,
+      // @ts-ignore: duplex is required by fetch implementations for streaming bodies
+      duplex: "half",
+      signal: abort.signal,
+    });
+    if (!hasBody) reader.noBody();
+    setRequestTrailers(request, reader.finished.then(() => trailerHeaders(reader.trailers)));
+  } catch (e) {
+    if (e instanceof FieldSectionTooLargeError) {
+      await h3.writeHeaders(stream, [[":status", "431"]], true).catch(() => {});
+      return;
+    }
+    const code = e instanceof H3Error ? e.code : H3ErrorCode.H3_MESSAGE_ERROR;
+    if (e instanceof H3Error && e.isConnectionError) h3.fail(e);
+    stream.reset(BigInt(code));
+    stream.stopSending(BigInt(code));
+    return;
+  }
+  let response: Response;
+  try {
+    response = await handler(request, { remoteAddr: conn.remoteAddress });
+    if (!(response instanceof Response)) throw new TypeError("the handler did not return a Response");
+  } catch (e) {
+    onError(e, request);
+    response = new Response("Internal Server Error", { status: 500, headers: { "content-type": "text/plain" } });
+  }
+  const fields: [string, string][] = [[":status", String(response.status)], ...headerFields(response.headers)];
+  const noBody = request.method === "HEAD" || response.status === 204 || response.status === 304;
+  const t = trailersOfResponse(response);
+  try {
+    if (noBody || (!response.body && !t)) await h3.writeHeaders(stream, fields, true);
+    else {
+      await h3.writeHeaders(stream, fields);
+      await writeBody(h3, stream, response.body, t?.then((init) => new Headers(init).entries()));
+    }
+  } catch {
+    stream.reset(BigInt(H3ErrorCode.H3_REQUEST_CANCELLED));
+  }
+}
