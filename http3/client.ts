@@ -112,7 +112,9 @@ export async function fetch(input: string | URL | Request, init: H3RequestInit =
       const body = noBody ? null : reader.body();
       if (noBody) reader.noBody();
       const response = new Response(body, { status, headers });
-      setResponseTrailers(response, reader.finished.then(() => trailerHeaders(reader.trailers)));
+      const trailersPromise = reader.finished.then(() => trailerHeaders(reader.trailers));
+      trailersPromise.catch(() => {}); // observed only by those who ask for trailers
+      setResponseTrailers(response, trailersPromise);
       void reader.finished.then(() => signal?.removeEventListener("abort", abort), () => {});
       return response;
     }

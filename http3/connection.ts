@@ -342,10 +342,15 @@ export async function writeBody(
 ): Promise<void> {
   if (body) {
     const reader = body.getReader();
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      if (value.length > 0) await writeFrame(stream, { type: "data", payload: value });
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        if (value.length > 0) await writeFrame(stream, { type: "data", payload: value });
+      }
+    } catch (e) {
+      await reader.cancel(e).catch(() => {}); // the peer went away: stop producing the body
+      throw e;
     }
   }
   const t = trailers ? await trailers : undefined;

@@ -145,7 +145,9 @@ async function handleRequest(
       signal: abort.signal,
     });
     if (!hasBody) reader.noBody();
-    setRequestTrailers(request, reader.finished.then(() => trailerHeaders(reader.trailers)));
+    const trailersPromise = reader.finished.then(() => trailerHeaders(reader.trailers));
+    trailersPromise.catch(() => {}); // observed only by handlers that ask for trailers
+    setRequestTrailers(request, trailersPromise);
   } catch (e) {
     if (e instanceof FieldSectionTooLargeError) {
       await h3.writeHeaders(stream, [[":status", "431"]], true).catch(() => {});
