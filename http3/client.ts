@@ -96,11 +96,15 @@ export async function fetch(input: string | URL | Request, init: H3RequestInit =
     await writeBody(h3, stream, request.body);
   })();
   sending.catch(() => {});
+  // A request that cannot be sent (e.g. headers over the peer's limit) fails the fetch.
+  const sendFailed = sending.then(() => new Promise<never>(() => {}));
+  sendFailed.catch(() => {});
   const reader = new MessageReader(h3, stream, "request");
   try {
     for (;;) {
       const block = await Promise.race([
         reader.headers(),
+        sendFailed,
         new Promise<never>((_, reject) => signal?.addEventListener("abort", () => reject(signal.reason), { once: true })),
       ]);
       if (!block) throw messageError("the response ended without headers");

@@ -12,7 +12,7 @@ import { FrameReader } from "./frame_reader.ts";
 import { checkFrameAllowed, encodeFrameTo, FrameType } from "./frames.ts";
 import { encodeFieldSectionTo } from "./qpack/encoder.ts";
 import { QpackDecoder } from "./qpack/decoder.ts";
-import type { HeaderField } from "./qpack/field.ts";
+import { fieldSectionSize, type HeaderField } from "./qpack/field.ts";
 import type { Settings } from "./settings.ts";
 import { classifyUniStream, encodeUniStreamType, UniStreamType } from "./stream_types.ts";
 import { decodeVarint } from "./varint.ts";
@@ -177,8 +177,20 @@ export class H3Connection {
     if (out.length > 0 && this.#decoderStream) await this.#decoderStream.write(out).catch(() => {});
   }
 
-  /** Encodes a header block into a HEADERS frame on a stream. */
+  /**
+   * Encodes a header block into a HEADERS frame on a stream. A block larger than the peer's
+   * SETTINGS_MAX_FIELD_SECTION_SIZE is refused (H3_EXCESSIVE_LOAD) instead of being sent.
+   */
   async writeHeaders(stream: QuicStream, fields: Iterable<readonly [string, string]>, fin = false): Promise<void> {
+    const list = [...fields];
+    const limit = this.peerSettings?.maxFieldSectionSize;
+    if (limit !== undefined) {
+      const size = fieldSectionSize(list.map(([name, value]) => ({ name, value })));
+      if (size > limit) {
+        throw new H3Error(H3ErrorCode.H3_EXCESSIVE_LOAD, `header section of ${size} bytes exceeds the peer's limit ${limit}`, false);
+      }
+    }
+    fields = list;
     const section = new ByteWriter(256);
     encodeFieldSectionTo(section, fields);
     await writeFrame(stream, { type: "headers", fieldSection: section.toBytes() }, fin);

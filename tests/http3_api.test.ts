@@ -5,7 +5,20 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "./_harness.ts";
-import { altSvc, closeAll, fetch, H3Connection, H3ErrorCode, serve, trailers, withTrailers } from "../http3/mod.ts";
+import {
+  altSvc,
+  ByteWriter,
+  closeAll,
+  encodeFieldSectionTo,
+  fetch,
+  H3Connection,
+  H3ErrorCode,
+  MessageReader,
+  serve,
+  trailers,
+  withTrailers,
+  writeFrame,
+} from "../http3/mod.ts";
 import { connect, QuicError } from "../mod.ts";
 import { generateDevCertificate } from "../quic/devcert.ts";
 import { pattern } from "./_pair.ts";
@@ -139,8 +152,8 @@ test("http3: handler errors become 500; malformed requests are reset; oversized 
   const boom = await fetch(`https://127.0.0.1:${s.addr.port}/boom`, { ca });
   assert.equal(boom.status, 500);
   assert.equal(errors.length, 1);
-  const big = await fetch(`https://127.0.0.1:${s.addr.port}/big`, { ca, headers: { "x-big": "y".repeat(4000) } });
-  assert.equal(big.status, 431);
+  // our client knows the server's SETTINGS by now and refuses to send what it would refuse
+  await assert.rejects(fetch(`https://127.0.0.1:${s.addr.port}/big`, { ca, headers: { "x-big": "y".repeat(4000) } }), /exceeds the peer's limit/);
   // a request without :path is malformed: H3_MESSAGE_ERROR on the stream
   const quic = await connect(s.addr, { alpn: "h3", ca, signal: AbortSignal.timeout(5000) });
   const h3 = new H3Connection(quic, false);
@@ -149,6 +162,13 @@ test("http3: handler errors become 500; malformed requests are reset; oversized 
   await h3.writeHeaders(stream, [[":method", "GET"], [":scheme", "https"], [":authority", "x"]], true);
   await assert.rejects(stream.bytes({ signal: AbortSignal.timeout(5000) }), (e: unknown) =>
     e instanceof QuicError && e.kind === "stream_reset" && e.code === BigInt(H3ErrorCode.H3_MESSAGE_ERROR));
+  // a peer that ignores the limit gets 431
+  const oversized = quic.openStream();
+  const section = new ByteWriter(8192);
+  encodeFieldSectionTo(section, [[":method", "GET"], [":scheme", "https"], [":authority", "x"], [":path", "/"], ["x-big", "y".repeat(4000)]]);
+  await writeFrame(oversized, { type: "headers", fieldSection: section.toBytes() }, true);
+  const reply = await new MessageReader(h3, oversized, "response").headers();
+  assert.deepEqual(reply?.find((f) => f.name === ":status")?.value, "431");
   // ...and the server keeps serving
   const ok = await fetch(`https://127.0.0.1:${s.addr.port}/fine`, { ca });
   assert.equal(await ok.text(), "ok");
