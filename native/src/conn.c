@@ -764,8 +764,9 @@ void cq_conn_drain(cq_conn *c) {
             }
             int accepted = 0;
             ngtcp2_vec v = {d->data, d->length};
+            /* an empty DATAGRAM is legal; ngtcp2 wants no vector for it */
             nwrite = ngtcp2_conn_writev_datagram(c->conn, &ps.path, &pi, buf, cap, &accepted,
-                                                 NGTCP2_WRITE_DATAGRAM_FLAG_NONE, 0, &v, 1, ts);
+                                                 NGTCP2_WRITE_DATAGRAM_FLAG_NONE, 0, &v, d->length ? 1 : 0, ts);
             if (nwrite < 0) {
                 cq_result_shrink_last(res(c), buf, cap, 0);
                 conn_on_error(c, (int)nwrite);
@@ -784,7 +785,10 @@ void cq_conn_drain(cq_conn *c) {
             if (s) {
                 sid = s->id;
                 nvec = cq_stream_unsent_vec(s, vec, 16);
-                bool all_in_vec = s->head == NULL || nvec < 16 || s->tail->offset + s->tail->length == s->write_offset;
+                /* FIN only when these vectors carry every unsent byte (more than 16 chunks may wait) */
+                uint64_t in_vec = 0;
+                for (size_t i = 0; i < nvec; i++) in_vec += vec[i].len;
+                bool all_in_vec = s->sent_offset + in_vec == s->write_offset;
                 if (s->fin_requested && all_in_vec) flags |= NGTCP2_WRITE_STREAM_FLAG_FIN;
                 flags |= NGTCP2_WRITE_STREAM_FLAG_MORE;
             }

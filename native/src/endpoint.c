@@ -262,7 +262,17 @@ static void accept_initial(coquic_endpoint_t *ep, const uint8_t *data, size_t le
     for (size_t i = first; i < r->effect_count; i++)
         answered |= r->effects[i].kind == COQUIC_EFFECT_SEND_DATAGRAM && r->effects[i].as.send_datagram.connection == c->handle;
     if (!answered || c->state != CQ_CONN_ACTIVE) {
-        r->effect_count = first;
+        /* Never seen by the caller: no ACCEPTED, FAILED or CLOSED. But a handshake refused on
+         * its first packet (e.g. no common ALPN) still tells the client why: its
+         * CONNECTION_CLOSE datagrams stay, re-labelled as endpoint-level (connection 0). */
+        size_t kept = first;
+        for (size_t i = first; i < r->effect_count; i++) {
+            if (r->effects[i].kind != COQUIC_EFFECT_SEND_DATAGRAM) continue;
+            r->effects[kept] = r->effects[i];
+            r->effects[kept].as.send_datagram.connection = 0;
+            kept++;
+        }
+        r->effect_count = kept;
         r->close_count = first_close;
         cq_endpoint_remove_conn(ep, c);
         ep->next_handle--; /* the handle was never seen */

@@ -109,14 +109,17 @@ stream_record *side_stream(side *s, coquic_connection_handle_t conn, uint64_t id
 static void record_event(side *s, coquic_effect_kind_t kind, coquic_connection_handle_t conn, uint64_t a, uint64_t b,
                          uint64_t c) {
     GROW(s->events, s->event_count, s->event_cap);
-    s->events[s->event_count++] = (event_record){kind, conn, a, b, c};
+    s->events[s->event_count++] = (event_record){kind, conn, a, b, c, s->clock ? *s->clock : 0};
 }
 
 static void record_stream_data(side *s, const coquic_receive_stream_data_effect_t *d) {
     stream_record *r = side_stream(s, d->connection, d->stream_id);
-    if (d->offset != r->next_offset) r->offset_error = true;
+    if (r->reset) r->data_after_reset = true;
     const uint8_t *bytes = d->bytes.data;
     size_t len = d->bytes.length;
+    /* in-order delivery: every chunk starts where the previous one ended (no gap, no overlap),
+     * nothing follows a FIN, and the FIN's final size is where the data ends */
+    if (d->offset != r->next_offset || (r->fin && len > 0)) r->offset_error = true;
     if (s->verify_pattern)
         for (size_t i = 0; i < len; i++) r->mismatches += bytes[i] != pattern_byte(d->offset + i, d->stream_id);
     if (d->offset + len <= (1u << 20)) {
@@ -127,83 +130,171 @@ static void record_stream_data(side *s, const coquic_receive_stream_data_effect_
         }
         if (len) memcpy(r->data + d->offset, bytes, len);
     }
-    r->next_offset = d->offset + len;
+    if (d->offset + len > r->next_offset) r->next_offset = d->offset + len;
     if (d->fin) {
         r->fin = true;
         r->final_size = d->final_size.has_value ? d->final_size.value : r->next_offset;
+        if (r->final_size != r->next_offset) r->offset_error = true;
     }
 }
 
+static void set_fault(pair *p, const char *why) {
+    if (!p->fault) p->fault = why;
+}
+
+const char *pair_fault(const pair *p) { return p->fault; }
+
+static bool has_failed(const side *s, coquic_connection_handle_t conn) {
+    for (size_t i = 0; i < s->failed_count; i++)
+        if (s->failed[i] == conn) return true;
+    return false;
+}
+
+static void record_effect(pair *p, side *s, const coquic_effect_t *e) {
+    /* after FAILED a connection may still emit closing datagrams and its CLOSED lifecycle event */
+    if (s->failed_count && e->kind != COQUIC_EFFECT_SEND_DATAGRAM && e->kind != COQUIC_EFFECT_CONNECTION_LIFECYCLE_EVENT &&
+        has_failed(s, e->as.send_datagram.connection))
+        s->effects_after_failed++;
+    switch (e->kind) {
+    case COQUIC_EFFECT_SEND_DATAGRAM:
+        s->datagrams_sent++;
+        s->bytes_sent += e->as.send_datagram.bytes.length;
+        if (s == &p->client && p->capture) {
+            GROW(p->captured, p->captured_count, p->captured_cap);
+            p->captured_lens = realloc(p->captured_lens, p->captured_cap * sizeof *p->captured_lens);
+            uint8_t *copy = malloc(e->as.send_datagram.bytes.length + 1);
+            if (!p->captured_lens || !copy) abort();
+            memcpy(copy, e->as.send_datagram.bytes.data, e->as.send_datagram.bytes.length);
+            p->captured[p->captured_count] = copy;
+            p->captured_lens[p->captured_count++] = e->as.send_datagram.bytes.length;
+        }
+        if (p->tap) p->tap(p, s, e->as.send_datagram.bytes.data, e->as.send_datagram.bytes.length, p->tap_ctx);
+        link_send(p, e->as.send_datagram.bytes.data, e->as.send_datagram.bytes.length, s == &p->client);
+        break;
+    case COQUIC_EFFECT_RECEIVE_STREAM_DATA:
+        record_stream_data(s, &e->as.receive_stream_data);
+        break;
+    case COQUIC_EFFECT_RECEIVE_DATAGRAM_DATA: {
+        GROW(s->datagrams, s->datagram_count, s->datagram_cap);
+        s->datagram_lens = realloc(s->datagram_lens, s->datagram_cap * sizeof *s->datagram_lens);
+        size_t len = e->as.receive_datagram_data.bytes.length;
+        s->datagrams[s->datagram_count] = malloc(len ? len : 1);
+        if (!s->datagram_lens || !s->datagrams[s->datagram_count]) abort();
+        if (len) memcpy(s->datagrams[s->datagram_count], e->as.receive_datagram_data.bytes.data, len);
+        s->datagram_lens[s->datagram_count++] = len;
+        break;
+    }
+    case COQUIC_EFFECT_PEER_RESET_STREAM: {
+        stream_record *r = side_stream(s, e->as.peer_reset_stream.connection, e->as.peer_reset_stream.stream_id);
+        r->reset = true;
+        r->reset_final_size = e->as.peer_reset_stream.final_size;
+        if (r->reset_final_size < r->next_offset) r->offset_error = true; /* delivered past the final size */
+        record_event(s, e->kind, e->as.peer_reset_stream.connection, e->as.peer_reset_stream.stream_id,
+                     e->as.peer_reset_stream.application_error_code, e->as.peer_reset_stream.final_size);
+        break;
+    }
+    case COQUIC_EFFECT_PEER_STOP_SENDING:
+        record_event(s, e->kind, e->as.peer_stop_sending.connection, e->as.peer_stop_sending.stream_id,
+                     e->as.peer_stop_sending.application_error_code, 0);
+        break;
+    case COQUIC_EFFECT_STATE_EVENT:
+        if (e->as.state_event.change == COQUIC_STATE_CHANGE_FAILED && s->failed_count < 64)
+            s->failed[s->failed_count++] = e->as.state_event.connection;
+        record_event(s, e->kind, e->as.state_event.connection, e->as.state_event.change, 0, 0);
+        break;
+    case COQUIC_EFFECT_CONNECTION_LIFECYCLE_EVENT:
+        record_event(s, e->kind, e->as.connection_lifecycle_event.connection, e->as.connection_lifecycle_event.event,
+                     0, 0);
+        break;
+    default:
+        record_event(s, e->kind, e->as.send_datagram.connection, 0, 0, 0);
+        break;
+    }
+}
+
+/* Same effect through both accessors? (kind, connection handle and the payload view) */
+static bool same_effect(const coquic_effect_t *a, const coquic_effect_t *b) {
+    if (a->kind != b->kind || a->as.send_datagram.connection != b->as.send_datagram.connection) return false;
+    switch (a->kind) {
+    case COQUIC_EFFECT_SEND_DATAGRAM:
+        return a->as.send_datagram.bytes.data == b->as.send_datagram.bytes.data &&
+               a->as.send_datagram.bytes.length == b->as.send_datagram.bytes.length &&
+               a->as.send_datagram.route_handle.has_value == b->as.send_datagram.route_handle.has_value &&
+               a->as.send_datagram.route_handle.value == b->as.send_datagram.route_handle.value;
+    case COQUIC_EFFECT_RECEIVE_STREAM_DATA:
+        return a->as.receive_stream_data.stream_id == b->as.receive_stream_data.stream_id &&
+               a->as.receive_stream_data.offset == b->as.receive_stream_data.offset &&
+               a->as.receive_stream_data.bytes.data == b->as.receive_stream_data.bytes.data &&
+               a->as.receive_stream_data.bytes.length == b->as.receive_stream_data.bytes.length &&
+               a->as.receive_stream_data.fin == b->as.receive_stream_data.fin;
+    case COQUIC_EFFECT_STATE_EVENT:
+        return a->as.state_event.change == b->as.state_event.change;
+    case COQUIC_EFFECT_CONNECTION_LIFECYCLE_EVENT:
+        return a->as.connection_lifecycle_event.event == b->as.connection_lifecycle_event.event;
+    default:
+        return true;
+    }
+}
+
+/* One drain may need many continuation calls; more than this means the flag never clears. */
+#define MAX_CONTINUATIONS 100000u
+
+bool pair_absorb_once(pair *p, side *s, coquic_result_t *r) {
+    size_t n = 0;
+    const coquic_effect_t *effects = coquic_x_result_effects(r, &n);
+    size_t count = coquic_result_effect_count(r);
+    if (effects && n != count) set_fault(p, "coquic_x_result_effects count differs from coquic_result_effect_count");
+    if (!effects || p->opt.use_effect_at) { /* the core accessors, one call per effect */
+        for (size_t i = 0; i < count; i++) {
+            coquic_effect_t e;
+            memset(&e, 0, sizeof e);
+            if (coquic_result_effect_at(r, i, &e) != COQUIC_STATUS_OK) {
+                set_fault(p, "coquic_result_effect_at failed for an index below the count");
+                break;
+            }
+            if (effects && i < n && !same_effect(&e, &effects[i]))
+                set_fault(p, "coquic_result_effect_at disagrees with coquic_x_result_effects");
+            record_effect(p, s, &e);
+        }
+        coquic_effect_t beyond;
+        if (coquic_result_effect_at(r, count, &beyond) != COQUIC_STATUS_INVALID_ARGUMENT)
+            set_fault(p, "coquic_result_effect_at accepted an index past the end");
+    } else {
+        for (size_t i = 0; i < n; i++) record_effect(p, s, &effects[i]);
+    }
+    size_t nc = 0;
+    const coquic_x_close_info_t *ci = coquic_x_result_close_infos(r, &nc);
+    for (size_t i = 0; i < nc && s->close_count < 16; i++) {
+        s->closes[s->close_count] = ci[i];
+        size_t len = ci[i].reason.length < 63 ? ci[i].reason.length : 63;
+        if (len) memcpy(s->close_reasons[s->close_count], ci[i].reason.data, len);
+        s->close_reasons[s->close_count][len] = '\0';
+        s->closes[s->close_count].reason.data = NULL;
+        s->close_count++;
+    }
+    if (coquic_result_has_local_error(r)) {
+        if (coquic_result_local_error(r, &s->last_local_error) != COQUIC_STATUS_OK)
+            set_fault(p, "has_local_error is set but coquic_result_local_error fails");
+        GROW(s->local_errors, s->local_error_count, s->local_error_cap);
+        s->local_errors[s->local_error_count++] = s->last_local_error;
+    }
+    bool more = coquic_result_send_continuation_pending(r);
+    coquic_result_destroy(r);
+    return more;
+}
+
 void pair_absorb(pair *p, side *s, coquic_result_t *r) {
-    for (;;) {
-        size_t n = 0;
-        const coquic_effect_t *effects = coquic_x_result_effects(r, &n);
-        for (size_t i = 0; i < n; i++) {
-            const coquic_effect_t *e = &effects[i];
-            switch (e->kind) {
-            case COQUIC_EFFECT_SEND_DATAGRAM:
-                s->datagrams_sent++;
-                s->bytes_sent += e->as.send_datagram.bytes.length;
-                if (s == &p->client && p->capture) {
-                    GROW(p->captured, p->captured_count, p->captured_cap);
-                    p->captured_lens = realloc(p->captured_lens, p->captured_cap * sizeof *p->captured_lens);
-                    uint8_t *copy = malloc(e->as.send_datagram.bytes.length);
-                    memcpy(copy, e->as.send_datagram.bytes.data, e->as.send_datagram.bytes.length);
-                    p->captured[p->captured_count] = copy;
-                    p->captured_lens[p->captured_count++] = e->as.send_datagram.bytes.length;
-                }
-                link_send(p, e->as.send_datagram.bytes.data, e->as.send_datagram.bytes.length, s == &p->client);
-                break;
-            case COQUIC_EFFECT_RECEIVE_STREAM_DATA:
-                record_stream_data(s, &e->as.receive_stream_data);
-                break;
-            case COQUIC_EFFECT_RECEIVE_DATAGRAM_DATA: {
-                GROW(s->datagrams, s->datagram_count, s->datagram_cap);
-                s->datagram_lens = realloc(s->datagram_lens, s->datagram_cap * sizeof *s->datagram_lens);
-                size_t len = e->as.receive_datagram_data.bytes.length;
-                s->datagrams[s->datagram_count] = malloc(len ? len : 1);
-                memcpy(s->datagrams[s->datagram_count], e->as.receive_datagram_data.bytes.data, len);
-                s->datagram_lens[s->datagram_count++] = len;
-                break;
-            }
-            case COQUIC_EFFECT_PEER_RESET_STREAM:
-                record_event(s, e->kind, e->as.peer_reset_stream.connection, e->as.peer_reset_stream.stream_id,
-                             e->as.peer_reset_stream.application_error_code, e->as.peer_reset_stream.final_size);
-                break;
-            case COQUIC_EFFECT_PEER_STOP_SENDING:
-                record_event(s, e->kind, e->as.peer_stop_sending.connection, e->as.peer_stop_sending.stream_id,
-                             e->as.peer_stop_sending.application_error_code, 0);
-                break;
-            case COQUIC_EFFECT_STATE_EVENT:
-                record_event(s, e->kind, e->as.state_event.connection, e->as.state_event.change, 0, 0);
-                break;
-            case COQUIC_EFFECT_CONNECTION_LIFECYCLE_EVENT:
-                record_event(s, e->kind, e->as.connection_lifecycle_event.connection,
-                             e->as.connection_lifecycle_event.event, 0, 0);
-                break;
-            default:
-                record_event(s, e->kind, e->as.send_datagram.connection, 0, 0, 0);
-                break;
-            }
+    for (unsigned rounds = 0;; rounds++) {
+        if (!pair_absorb_once(p, s, r)) return;
+        if (rounds >= MAX_CONTINUATIONS) {
+            set_fault(p, "send_continuation_pending never clears");
+            return;
         }
-        size_t nc = 0;
-        const coquic_x_close_info_t *ci = coquic_x_result_close_infos(r, &nc);
-        for (size_t i = 0; i < nc && s->close_count < 16; i++) {
-            s->closes[s->close_count] = ci[i];
-            size_t len = ci[i].reason.length < 63 ? ci[i].reason.length : 63;
-            if (len) memcpy(s->close_reasons[s->close_count], ci[i].reason.data, len);
-            s->close_reasons[s->close_count][len] = '\0';
-            s->closes[s->close_count].reason.data = NULL;
-            s->close_count++;
+        r = NULL;
+        if (coquic_endpoint_timer_expired(s->ep, p->now, &r) != COQUIC_STATUS_OK || !r) {
+            set_fault(p, "timer_expired failed during a send continuation");
+            return;
         }
-        if (coquic_result_has_local_error(r)) {
-            coquic_result_local_error(r, &s->last_local_error);
-            s->local_error_count++;
-        }
-        bool more = coquic_result_send_continuation_pending(r);
-        coquic_result_destroy(r);
-        if (!more) return;
-        if (coquic_endpoint_timer_expired(s->ep, p->now, &r) != COQUIC_STATUS_OK) abort();
     }
 }
 
@@ -251,6 +342,10 @@ pair *pair_new(const pair_options *opt) {
         return NULL;
     }
     p->client.verify_pattern = p->server.verify_pattern = true;
+    p->client.clock = p->server.clock = &p->now;
+    static const uint8_t client_address[7] = {0x04, 127, 0, 0, 1, 0xc3, 0x50}; /* 127.0.0.1:50000 */
+    memcpy(p->client_address, client_address, sizeof client_address);
+    p->client_address_len = sizeof client_address;
     return p;
 }
 
@@ -262,6 +357,7 @@ static void side_free(side *s) {
     free(s->events);
     free(s->datagrams);
     free(s->datagram_lens);
+    free(s->local_errors);
 }
 
 void pair_free(pair *p) {
@@ -276,7 +372,9 @@ void pair_free(pair *p) {
     free(p);
 }
 
-coquic_connection_handle_t pair_connect(pair *p) {
+coquic_connection_handle_t pair_connect(pair *p) { return pair_connect_with(p, NULL, NULL); }
+
+coquic_connection_handle_t pair_connect_with(pair *p, void (*tweak)(coquic_open_connection_t *, void *), void *ctx) {
     coquic_open_connection_t open;
     memset(&open, 0, sizeof open);
     open.size = sizeof open;
@@ -290,24 +388,30 @@ coquic_connection_handle_t pair_connect(pair *p) {
     open.initial_route_handle = 1;
     static const uint8_t identity[7] = {0x04, 127, 0, 0, 1, 0x11, 0x51};
     open.address_validation_identity = (coquic_bytes_t){identity, sizeof identity};
+    if (tweak) tweak(&open, ctx);
     coquic_connection_handle_t h = 0;
     coquic_result_t *r = NULL;
-    if (coquic_quic_connect(p->client.ep, &open, p->now, &h, &r) != COQUIC_STATUS_OK) abort();
+    if (coquic_quic_connect(p->client.ep, &open, p->now, &h, &r) != COQUIC_STATUS_OK) {
+        set_fault(p, "coquic_quic_connect failed");
+        return 0;
+    }
     pair_absorb(p, &p->client, r);
     return h;
 }
 
 void pair_inject(pair *p, side *to, const uint8_t *bytes, size_t len) {
-    static const uint8_t identity[7] = {0x04, 127, 0, 0, 1, 0xc3, 0x50};
     coquic_inbound_datagram_t in;
     memset(&in, 0, sizeof in);
     in.size = sizeof in;
     in.bytes = (coquic_bytes_t){bytes, len};
     in.route_handle.has_value = 1;
     in.route_handle.value = 1;
-    if (to == &p->server) in.address_validation_identity = (coquic_bytes_t){identity, sizeof identity};
+    if (to == &p->server) in.address_validation_identity = (coquic_bytes_t){p->client_address, p->client_address_len};
     coquic_result_t *r = NULL;
-    if (coquic_endpoint_input_datagram(to->ep, &in, p->now, &r) != COQUIC_STATUS_OK) abort();
+    if (coquic_endpoint_input_datagram(to->ep, &in, p->now, &r) != COQUIC_STATUS_OK) {
+        set_fault(p, "coquic_endpoint_input_datagram failed");
+        return;
+    }
     pair_absorb(p, to, r);
 }
 
@@ -340,12 +444,23 @@ bool pair_step(pair *p) {
         return true;
     }
     if (timer > p->now) p->now = timer;
+    if (p->now != p->spin_now) {
+        p->spin_now = p->now;
+        p->timer_spins = 0;
+    }
+    if (++p->timer_spins > 100000) { /* the engine keeps asking for a wakeup it never clears */
+        set_fault(p, "next_wakeup stays due after timer_expired (timer spins at one instant)");
+        return false;
+    }
     side *sides[2] = {&p->client, &p->server};
     for (int i = 0; i < 2; i++) {
         uint64_t t;
         if (wakeup(sides[i], &t) && t <= p->now) {
             coquic_result_t *r = NULL;
-            if (coquic_endpoint_timer_expired(sides[i]->ep, p->now, &r) != COQUIC_STATUS_OK) abort();
+            if (coquic_endpoint_timer_expired(sides[i]->ep, p->now, &r) != COQUIC_STATUS_OK) {
+                set_fault(p, "coquic_endpoint_timer_expired failed");
+                return false;
+            }
             pair_absorb(p, sides[i], r);
         }
     }
@@ -355,6 +470,7 @@ bool pair_step(pair *p) {
 bool pair_run_until(pair *p, bool (*pred)(pair *, void *), void *ctx, uint64_t max_virtual_us) {
     uint64_t deadline = p->now + max_virtual_us;
     for (uint64_t steps = 0; steps < 50000000u; steps++) {
+        if (p->fault) return false;
         if (pred(p, ctx)) return true;
         if (next_event(p) > deadline) { /* never jump past the deadline */
             if (deadline > p->now) p->now = deadline;
@@ -362,7 +478,7 @@ bool pair_run_until(pair *p, bool (*pred)(pair *, void *), void *ctx, uint64_t m
         }
         if (!pair_step(p)) break;
     }
-    return pred(p, ctx);
+    return !p->fault && pred(p, ctx);
 }
 
 /* ---- queries and helpers ---------------------------------------------------------------- */
@@ -376,6 +492,12 @@ size_t side_count(const side *s, coquic_effect_kind_t kind, uint64_t a) {
 const event_record *side_find(const side *s, coquic_effect_kind_t kind, uint64_t a, size_t nth) {
     for (size_t i = 0; i < s->event_count; i++)
         if (s->events[i].kind == kind && (a == UINT64_MAX || s->events[i].a == a) && nth-- == 0) return &s->events[i];
+    return NULL;
+}
+
+const event_record *side_event(const side *s, coquic_connection_handle_t conn, coquic_effect_kind_t kind, uint64_t a) {
+    for (size_t i = 0; i < s->event_count; i++)
+        if (s->events[i].kind == kind && s->events[i].a == a && s->events[i].conn == conn) return &s->events[i];
     return NULL;
 }
 
@@ -395,7 +517,10 @@ void pair_send(pair *p, side *s, coquic_connection_handle_t conn, uint64_t strea
                bool fin) {
     coquic_send_stream_data_t d = {sizeof d, stream, {data, len}, fin, 0};
     coquic_result_t *r = NULL;
-    if (coquic_connection_send_stream(s->ep, conn, &d, p->now, &r) != COQUIC_STATUS_OK) abort();
+    if (coquic_connection_send_stream(s->ep, conn, &d, p->now, &r) != COQUIC_STATUS_OK) {
+        set_fault(p, "coquic_connection_send_stream failed");
+        return;
+    }
     pair_absorb(p, s, r);
 }
 

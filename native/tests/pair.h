@@ -18,6 +18,7 @@ typedef struct pair_options {
     double loss, reorder, duplicate, corrupt;
     uint64_t rate_bytes_per_s;  /* 0 = unlimited */
     uint64_t seed;
+    bool use_effect_at;         /* read effects with effect_count/effect_at (and cross-check) */
     void (*client_config)(coquic_endpoint_config_t *);
     void (*server_config)(coquic_endpoint_config_t *);
 } pair_options;
@@ -31,13 +32,17 @@ typedef struct stream_record {
     uint64_t mismatches;  /* bytes that differ from pattern_byte() */
     uint8_t *data;        /* kept when the stream is small (<= 1 MiB) */
     size_t data_cap;
-    bool offset_error;    /* data arrived at an unexpected offset */
+    bool offset_error;    /* data at an unexpected offset (gap/overlap), after FIN, or FIN != offset */
+    bool reset;           /* PEER_RESET_STREAM seen */
+    uint64_t reset_final_size;
+    bool data_after_reset; /* RECEIVE_STREAM_DATA after PEER_RESET_STREAM */
 } stream_record;
 
 typedef struct event_record {
     coquic_effect_kind_t kind;
     coquic_connection_handle_t conn;
     uint64_t a, b, c; /* kind-specific: state change / lifecycle event / stream id, code, final size */
+    uint64_t at;      /* virtual time it was recorded */
 } event_record;
 
 typedef struct side {
@@ -55,8 +60,14 @@ typedef struct side {
     size_t close_count;
     coquic_local_error_t last_local_error;
     size_t local_error_count;
+    coquic_local_error_t *local_errors; /* every local error, in order */
+    size_t local_error_cap;
     uint64_t datagrams_sent, bytes_sent;
+    coquic_connection_handle_t failed[64]; /* connections that reported FAILED (first 64) */
+    size_t failed_count;
+    size_t effects_after_failed; /* stream/datagram/reset/stop/state effects for a FAILED connection */
     bool verify_pattern;  /* check stream bytes against pattern_byte() */
+    const uint64_t *clock; /* the pair's virtual clock (event timestamps) */
 } side;
 
 typedef struct pair {
@@ -72,6 +83,14 @@ typedef struct pair {
     uint8_t **captured;
     size_t *captured_lens;
     size_t captured_count, captured_cap;
+    uint8_t client_address[19]; /* identity on client->server datagrams (§1.5 format) */
+    size_t client_address_len;
+    const char *fault;       /* set when the harness caught the engine misbehaving (see pair.c) */
+    /* optional tap: sees every SEND_DATAGRAM effect before the link (from = sending side) */
+    void (*tap)(struct pair *p, side *from, const uint8_t *bytes, size_t len, void *ctx);
+    void *tap_ctx;
+    uint64_t timer_spins;    /* timer firings at the instant spin_now */
+    uint64_t spin_now;
 } pair;
 
 /* Expected stream content: a function of offset and stream id. */
@@ -83,9 +102,15 @@ void pattern_fill(uint8_t *buf, size_t len, uint64_t offset, uint64_t stream_id)
 pair *pair_new(const pair_options *opt);
 void pair_free(pair *p);
 uint64_t pair_random(pair *p);
+/* Opens a client connection (random 8-byte CIDs, route 1, the server's address identity). */
 coquic_connection_handle_t pair_connect(pair *p);
-/* Records a result's effects for `s` and queues its datagrams; destroys the result. */
+/* The same, letting `tweak` adjust the open input (server name, versions, ...) first. */
+coquic_connection_handle_t pair_connect_with(pair *p, void (*tweak)(coquic_open_connection_t *, void *), void *ctx);
+/* Records a result's effects for `s` and queues its datagrams; destroys the result; while the
+ * result says send_continuation_pending, calls timer_expired(now) again and absorbs that too. */
 void pair_absorb(pair *p, side *s, coquic_result_t *r);
+/* The same for one result only; returns its send_continuation_pending flag. */
+bool pair_absorb_once(pair *p, side *s, coquic_result_t *r);
 /* Handles the next event (arrival or timer); false when nothing is left to do. */
 bool pair_step(pair *p);
 /* Steps until pred holds or max_virtual_us passes; returns pred's final value. */
@@ -93,9 +118,16 @@ bool pair_run_until(pair *p, bool (*pred)(pair *, void *), void *ctx, uint64_t m
 /* Feeds raw bytes to an endpoint as a datagram from route 1. */
 void pair_inject(pair *p, side *to, const uint8_t *bytes, size_t len);
 
+/* NULL, or why the harness stopped trusting the run (non-OK status from a call that must
+ * succeed, a send continuation that never clears, a timer that fires forever at one instant,
+ * effect_at disagreeing with the batch array). pair_run_until returns false once set. */
+const char *pair_fault(const pair *p);
+
 /* Queries over recorded events. */
 size_t side_count(const side *s, coquic_effect_kind_t kind, uint64_t a);
 const event_record *side_find(const side *s, coquic_effect_kind_t kind, uint64_t a, size_t nth);
+/* First event of `kind` with value `a` (state change, lifecycle event, stream id) for `conn`. */
+const event_record *side_event(const side *s, coquic_connection_handle_t conn, coquic_effect_kind_t kind, uint64_t a);
 stream_record *side_stream(side *s, coquic_connection_handle_t conn, uint64_t id);
 coquic_connection_handle_t side_accepted(const side *s); /* first ACCEPTED handle or 0 */
 bool side_has_state(const side *s, coquic_connection_handle_t conn, coquic_state_change_t change);
