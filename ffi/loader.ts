@@ -38,7 +38,9 @@ import type { FfiRuntime, NativeFunction } from "../runtimes/ffi_types.ts";
  * ```
  */
 export interface LoadAttempt {
+  /** The library path (or bare name given to the system loader). */
   path: string;
+  /** Why it was not used. */
   reason: string;
 }
 
@@ -54,7 +56,9 @@ export interface LoadAttempt {
  * ```
  */
 export class CoquicLoadError extends Error {
+  /** The error class name. */
   override name = "CoquicLoadError";
+  /** Creates an instance (see the class documentation). */
   constructor(message: string, readonly attempts: readonly LoadAttempt[]) {
     super(message);
   }
@@ -147,7 +151,9 @@ export interface LoadOptions {
  * ```
  */
 export interface Candidate {
+  /** The library path (or bare name given to the system loader). */
   path: string;
+  /** "file": must exist; "system": a bare name for the system loader. */
   kind: "file" | "system";
 }
 

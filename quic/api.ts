@@ -41,7 +41,9 @@ export interface TransportOptions {
 
 /** Options of {@link listen}. */
 export interface ListenOptions extends TransportOptions {
+  /** Host name or IP address to bind (default 127.0.0.1). */
   hostname?: string;
+  /** UDP port to bind (default 0: any). */
   port?: number;
   /** The ALPN protocol to accept. */
   alpn: string;
@@ -100,12 +102,19 @@ function isIpv6(hostname: string): boolean {
 
 /** A snapshot of a listener. */
 export interface ListenerSnapshot {
+  /** The bound local address. */
   localAddress: SocketAddress;
+  /** Connections currently open. */
   connections: number;
+  /** Connections accepted so far. */
   accepted: number;
+  /** Connection attempts refused so far. */
   refused: number;
+  /** Whether the listener is closed. */
   closed: boolean;
+  /** QUIC DATAGRAM frames received. */
   datagramsReceived: number;
+  /** QUIC DATAGRAM frames sent. */
   datagramsSent: number;
 }
 
@@ -116,6 +125,7 @@ export interface ListenerSnapshot {
  */
 export class QuicIncoming {
   #decided = false;
+  /** Creates an instance (see the class documentation). */
   constructor(
     readonly remoteAddress: SocketAddress,
     private listener: QuicListener,

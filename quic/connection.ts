@@ -19,7 +19,9 @@ export interface CloseResult {
   source: CloseInfo["source"] | "unknown";
   /** Application (or transport, when `isApplicationError` is false) error code. */
   code: bigint;
+  /** Whether the code is an application error code (else a transport error code). */
   isApplicationError: boolean;
+  /** The reason phrase. */
   reason: string;
 }
 
@@ -33,17 +35,29 @@ export type ConnectionEvent =
 
 /** A snapshot of a connection. */
 export interface ConnectionSnapshot {
+  /** The bound local address. */
   localAddress: SocketAddress;
+  /** The peer's address. */
   remoteAddress: SocketAddress;
+  /** Lifecycle state. */
   state: "handshaking" | "connected" | "closing" | "closed";
+  /** Stream bytes sent. */
   bytesSent: number;
+  /** Stream bytes received. */
   bytesReceived: number;
+  /** QUIC DATAGRAM frames sent. */
   datagramsSent: number;
+  /** QUIC DATAGRAM frames received. */
   datagramsReceived: number;
+  /** Streams this side opened. */
   streamsOpenedLocally: number;
+  /** Streams the peer opened. */
   streamsOpenedByPeer: number;
+  /** Streams currently open. */
   streamsActive: number;
+  /** Whether the connection is closed. */
   closed: boolean;
+  /** The error that ended it, if any. */
   lastError?: QuicError;
   /** Transport statistics; undefined when the loaded libcoquic does not report them. */
   transport?: ConnectionStats;
@@ -110,6 +124,7 @@ export class QuicConnection implements DriverConnection {
   #bytesReceived = 0;
   #manualCredit: boolean;
 
+  /** Creates an instance (see the class documentation). */
   constructor(driver: Driver, readonly handle: bigint, readonly isServer: boolean, readonly remoteAddress: SocketAddress) {
     this.#driver = driver;
     this.#conn = new Connection(driver.endpoint, handle);
@@ -127,10 +142,12 @@ export class QuicConnection implements DriverConnection {
 
   // ---- driver callbacks -------------------------------------------------------------------
 
+  /** Internal: called by the driver or the connection; not for applications. */
   _closeInfo(info: CloseInfo): void {
     this.#closeInfo = info;
   }
 
+  /** Internal: called by the driver or the connection; not for applications. */
   _effect(e: Effect): void {
     switch (e.kind) {
       case "state_event":
@@ -163,6 +180,7 @@ export class QuicConnection implements DriverConnection {
     }
   }
 
+  /** Internal: called by the driver or the connection; not for applications. */
   _dropped(): void {
     this.#failed();
     this.#state = "closed";

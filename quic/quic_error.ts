@@ -30,7 +30,9 @@ export type QuicErrorKind =
  * ```
  */
 export class QuicError extends Error {
+  /** The error class name. */
   override name = "QuicError";
+  /** Creates an instance (see the class documentation). */
   constructor(
     readonly kind: QuicErrorKind,
     readonly reason = "",

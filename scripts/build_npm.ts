@@ -18,7 +18,16 @@
  * @module
  */
 import { spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -124,6 +133,9 @@ function main(): void {
   console.log(`build_npm: ${pkg.name}@${pkg.version} in ${OUT} (${readdirSync(target).join(", ")})`);
 }
 
-if (import.meta.main ?? (globalThis as { process?: { argv?: string[] } }).process?.argv?.[1] === fileURLToPath(import.meta.url)) {
+if (
+  import.meta.main ??
+    (globalThis as { process?: { argv?: string[] } }).process?.argv?.[1] === fileURLToPath(import.meta.url)
+) {
   main();
 }

@@ -82,8 +82,9 @@ await check("in-memory pair: handshake + 1 MiB stream transfer (low-level API)",
   let confirmed = false;
   const absorb = (side, r) => {
     for (const e of r.effects) {
-      if (e.kind === "send_datagram") queue.push({ to: side === "client" ? "server" : "client", bytes: e.bytes, at: now + 5_000n });
-      else if (side === "client" && e.kind === "state_event" && e.change === "handshake_confirmed") confirmed = true;
+      if (e.kind === "send_datagram") {
+        queue.push({ to: side === "client" ? "server" : "client", bytes: e.bytes, at: now + 5_000n });
+      } else if (side === "client" && e.kind === "state_event" && e.change === "handshake_confirmed") confirmed = true;
       else if (side === "server" && e.kind === "receive_stream_data") {
         received.push(e.bytes);
         if (e.fin) fin = true;
@@ -134,7 +135,11 @@ await check("loopback echo over UDP (high-level API, node:dgram)", async () => {
       })();
     }
   })();
-  const conn = await connect(listener.addr, { alpn: "echo", ca: listener.certificatePem, signal: AbortSignal.timeout(5000) });
+  const conn = await connect(listener.addr, {
+    alpn: "echo",
+    ca: listener.certificatePem,
+    signal: AbortSignal.timeout(5000),
+  });
   for (const size of [10, 256 << 10]) {
     const s = conn.openStream();
     const reading = s.bytes({ signal: AbortSignal.timeout(20_000) });
