@@ -13,7 +13,15 @@ import type { CloseInfo } from "./result.ts";
 import { AsyncQueue, QuicError, type QuicErrorKind } from "./quic_error.ts";
 import { QuicStream } from "./stream.ts";
 
-/** How a connection ended. */
+/**
+ * How a connection ended.
+ *
+ * @example
+ * ```ts
+ * const r: CloseResult = await conn.closed;
+ * console.log(r.code, r.reason);
+ * ```
+ */
 export interface CloseResult {
   /** Who ended it and how. */
   source: CloseInfo["source"] | "unknown";
@@ -25,7 +33,14 @@ export interface CloseResult {
   reason: string;
 }
 
-/** Events of a connection's life. */
+/**
+ * Events of a connection's life.
+ *
+ * @example
+ * ```ts
+ * for await (const ev of conn.events()) if (ev.type === "disconnected") console.log(ev.close.reason);
+ * ```
+ */
 export type ConnectionEvent =
   | { type: "connected" }
   | { type: "stream_opened"; streamId: bigint; locallyInitiated: boolean }
@@ -33,7 +48,15 @@ export type ConnectionEvent =
   | { type: "disconnected"; close: CloseResult }
   | { type: "error"; error: QuicError };
 
-/** A snapshot of a connection. */
+/**
+ * A snapshot of a connection.
+ *
+ * @example
+ * ```ts
+ * const snap: ConnectionSnapshot = conn.observe();
+ * console.log(snap.state, snap.bytesSent);
+ * ```
+ */
 export interface ConnectionSnapshot {
   /** The bound local address. */
   localAddress: SocketAddress;
@@ -63,7 +86,14 @@ export interface ConnectionSnapshot {
   transport?: ConnectionStats;
 }
 
-/** Options for `openStream`. */
+/**
+ * Options for `openStream`.
+ *
+ * @example
+ * ```ts
+ * const s = conn.openStream({ unidirectional: true });
+ * ```
+ */
 export interface OpenStreamOptions {
   /** A unidirectional (send-only) stream. */
   unidirectional?: boolean;

@@ -11,7 +11,15 @@ import { QuicError, withSignal } from "./quic_error.ts";
 /** Unacknowledged bytes above which `write()` waits. */
 const WRITE_HIGH_WATER = 4 << 20;
 
-/** A snapshot of a stream. */
+/**
+ * A snapshot of a stream.
+ *
+ * @example
+ * ```ts
+ * const snap: StreamSnapshot = stream.observe();
+ * console.log(snap.bytesRead, snap.bytesWritten);
+ * ```
+ */
 export interface StreamSnapshot {
   /** Stream ID. */
   id: bigint;
