@@ -73,7 +73,7 @@ export interface SendStreamData {
 export interface SendDatagramData {
   /** The bytes. */
   bytes: Uint8Array;
-  /** Send priority (lower is sent first). */
+  /** Send priority (the ABI's int32 `priority`; see the engine for its order). */
   priority?: number;
 }
 
