@@ -24,6 +24,9 @@ export type { QuicErrorKind } from "./quic/quic_error.ts";
 export { generateDevCertificate } from "./quic/devcert.ts";
 export type { DevCertificate, DevCertificateOptions } from "./quic/devcert.ts";
 export { CoquicLoadError, loadCoquic } from "./ffi/loader.ts";
+export type { SocketAddress } from "./runtimes/udp.ts";
+export type { DriverConnection } from "./quic/driver.ts";
+export type { FfiRuntime, NativeFunction, NativeLibrary } from "./runtimes/ffi_types.ts";
 export type { CoquicLibrary, Extensions } from "./ffi/loader.ts";
 
 // The low-level, sans-I/O binding (the shape of the Rust/Python bindings): the caller moves

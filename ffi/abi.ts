@@ -65,7 +65,9 @@ export type AbiType =
  * ```
  */
 export interface SymbolSpec {
+  /** Parameter types. */
   readonly parameters: readonly AbiType[];
+  /** Result type. */
   readonly result: AbiType;
 }
 

@@ -7,10 +7,14 @@
  * 2. `COQUIC_LIB_DIR` + `COQUIC_LIB_NAME` (the name defaults to `coquic-boringssl`, as in the
  *    Python binding; tried as `lib<name>.so` then `<name>.so`; a name starting with `lib` or
  *    `/`, or ending in `.so`, is used verbatim);
- * 3. repo-local `zig-out/lib/libcoquic-boringssl.so`, then `zig-out/lib/libcoquic-quictls.so`
+ * 3. the copy bundled in the npm package, `native/<os>-<arch>/libcoquic-ngtcp2.so` (e.g.
+ *    `native/linux-x64/`, relative to the package root): our engine linked with RPATH
+ *    `$ORIGIN` beside its own copies of ngtcp2's shared libraries (`make -C native dist`;
+ *    GnuTLS stays a system dependency);
+ * 4. repo-local `zig-out/lib/libcoquic-boringssl.so`, then `zig-out/lib/libcoquic-quictls.so`
  *    (relative to the package root, computed from `import.meta.url`);
- * 4. our own engine build, `native/build/libcoquic-ngtcp2.so`;
- * 5. the system loader: `libcoquic-boringssl.so`, `libcoquic-quictls.so`,
+ * 5. our own engine build, `native/build/libcoquic-ngtcp2.so`;
+ * 6. the system loader: `libcoquic-boringssl.so`, `libcoquic-quictls.so`,
  *    `libcoquic-ngtcp2.so`, `libcoquic.so`.
  *
  * A library whose `coquic_ffi_abi_version()` is not 12 stops the search with a
@@ -34,7 +38,9 @@ import type { FfiRuntime, NativeFunction } from "../runtimes/ffi_types.ts";
  * ```
  */
 export interface LoadAttempt {
+  /** The library path (or bare name given to the system loader). */
   path: string;
+  /** Why it was not used. */
   reason: string;
 }
 
@@ -50,7 +56,9 @@ export interface LoadAttempt {
  * ```
  */
 export class CoquicLoadError extends Error {
+  /** The error class name. */
   override name = "CoquicLoadError";
+  /** Creates an instance (see the class documentation). */
   constructor(message: string, readonly attempts: readonly LoadAttempt[]) {
     super(message);
   }
@@ -143,7 +151,9 @@ export interface LoadOptions {
  * ```
  */
 export interface Candidate {
+  /** The library path (or bare name given to the system loader). */
   path: string;
+  /** "file": must exist; "system": a bare name for the system loader. */
   kind: "file" | "system";
 }
 
@@ -161,6 +171,26 @@ function processEnv(): Record<string, string | undefined> {
     }
   }
   return g.process?.env ?? {};
+}
+
+/**
+ * The `<os>-<arch>` folder name of the bundled engine for this machine (Node's naming:
+ * `linux-x64`, `linux-arm64`, `darwin-arm64`…).
+ *
+ * @example
+ * ```ts
+ * console.log(platformDir()); // "linux-x64" on x86-64 Linux
+ * ```
+ */
+export function platformDir(): string {
+  // deno-lint-ignore no-explicit-any
+  const g = globalThis as any;
+  if (g.Deno?.build && !g.Bun) {
+    const arch = g.Deno.build.arch === "x86_64" ? "x64" : g.Deno.build.arch === "aarch64" ? "arm64" : g.Deno.build.arch;
+    const os = g.Deno.build.os === "windows" ? "win32" : g.Deno.build.os;
+    return `${os}-${arch}`;
+  }
+  return `${g.process?.platform ?? "linux"}-${g.process?.arch ?? "x64"}`;
 }
 
 function fileNamesFor(name: string): string[] {
@@ -187,6 +217,7 @@ export function candidates(opts: LoadOptions = {}): Candidate[] {
       out.push({ path: isAbsolute(n) ? n : join(env.COQUIC_LIB_DIR, n), kind: "file" });
     }
   }
+  out.push({ path: join(root, "native", platformDir(), "libcoquic-ngtcp2.so"), kind: "file" });
   out.push({ path: join(root, "zig-out/lib/libcoquic-boringssl.so"), kind: "file" });
   out.push({ path: join(root, "zig-out/lib/libcoquic-quictls.so"), kind: "file" });
   out.push({ path: join(root, "native/build/libcoquic-ngtcp2.so"), kind: "file" });

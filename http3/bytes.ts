@@ -22,6 +22,7 @@ export class TruncatedInputError extends Error {
   /**
    * @param missing how many more bytes were needed (at least 1)
    */
+  /** Creates an instance (see the class documentation). */
   constructor(missing = 1) {
     super(`input truncated: ${missing} more byte(s) needed`);
     this.name = "TruncatedInputError";
@@ -48,6 +49,7 @@ export class ByteWriter {
   /**
    * @param initialCapacity starting buffer size in bytes
    */
+  /** Creates an instance (see the class documentation). */
   constructor(initialCapacity = 64) {
     this.#buf = new Uint8Array(Math.max(initialCapacity, 8));
   }
@@ -205,6 +207,7 @@ export class ByteReader {
    * @param offset first byte to read
    * @param end one past the last readable byte (default: `buf.length`)
    */
+  /** Creates an instance (see the class documentation). */
   constructor(buf: Uint8Array, offset = 0, end = buf.length) {
     if (offset < 0 || end > buf.length || offset > end) throw new RangeError("reader bounds outside buffer");
     this.buf = buf;

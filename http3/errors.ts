@@ -115,6 +115,7 @@ export class H3Error extends Error {
    * @param isConnectionError defaults to false for the request-scoped codes
    *   (H3_NO_ERROR, H3_REQUEST_*, H3_MESSAGE_ERROR, H3_CONNECT_ERROR) and true otherwise
    */
+  /** Creates an instance (see the class documentation). */
   constructor(code: number, message: string, isConnectionError?: boolean) {
     super(`${errorCodeName(code)}: ${message}`);
     this.name = "H3Error";
@@ -145,6 +146,7 @@ export class FieldSectionTooLargeError extends H3Error {
    * @param size the size reached
    * @param limit the configured maximum
    */
+  /** Creates an instance (see the class documentation). */
   constructor(size: number, limit: number) {
     super(H3ErrorCode.H3_EXCESSIVE_LOAD, `field section size ${size} exceeds limit ${limit}`, false);
     this.name = "FieldSectionTooLargeError";

@@ -85,6 +85,7 @@ export class FrameReader {
   /**
    * @param options see {@link FrameReaderOptions}
    */
+  /** Creates an instance (see the class documentation). */
   constructor(options: FrameReaderOptions = {}) {
     this.maxFrameSize = options.maxFrameSize ?? 1 << 20;
   }

@@ -34,6 +34,7 @@ export class VarintRangeError extends RangeError {
   /**
    * @param value the offending value
    */
+  /** Creates an instance (see the class documentation). */
   constructor(value: number | bigint) {
     super(`${value} is not a QUIC varint value (0 ..= 2^62-1)`);
     this.name = "VarintRangeError";

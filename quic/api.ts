@@ -15,7 +15,14 @@ import { QuicConnection } from "./connection.ts";
 import { generateDevCertificate } from "./devcert.ts";
 import { AsyncQueue, QuicError, withSignal } from "./quic_error.ts";
 
-/** Transport tuning shared by listen and connect (defaults suit bulk transfer and many streams). */
+/**
+ * Transport tuning shared by listen and connect (defaults suit bulk transfer and many streams).
+ *
+ * @example
+ * ```ts
+ * const t: TransportOptions = { idleTimeoutMs: 10_000 };
+ * ```
+ */
 export interface TransportOptions {
   /** Idle timeout in ms (default 30 000). */
   idleTimeoutMs?: number;
@@ -39,9 +46,18 @@ export interface TransportOptions {
   configure?: (config: EndpointConfig) => void;
 }
 
-/** Options of {@link listen}. */
+/**
+ * Options of {@link listen}.
+ *
+ * @example
+ * ```ts
+ * const opts: ListenOptions = { hostname: "127.0.0.1", port: 4433, alpn: "echo" };
+ * ```
+ */
 export interface ListenOptions extends TransportOptions {
+  /** Host name or IP address to bind (default 127.0.0.1). */
   hostname?: string;
+  /** UDP port to bind (default 0: any). */
   port?: number;
   /** The ALPN protocol to accept. */
   alpn: string;
@@ -55,7 +71,14 @@ export interface ListenOptions extends TransportOptions {
   retry?: boolean;
 }
 
-/** Options of {@link connect}. */
+/**
+ * Options of {@link connect}.
+ *
+ * @example
+ * ```ts
+ * const opts: ConnectOptions = { alpn: "echo", ca: certPem, signal: AbortSignal.timeout(5000) };
+ * ```
+ */
 export interface ConnectOptions extends TransportOptions {
   /** The ALPN protocol to ask for. */
   alpn: string;
@@ -98,14 +121,29 @@ function isIpv6(hostname: string): boolean {
   return !parseIpv4(hostname) && parseIpv6(hostname) !== undefined;
 }
 
-/** A snapshot of a listener. */
+/**
+ * A snapshot of a listener.
+ *
+ * @example
+ * ```ts
+ * const snap: ListenerSnapshot = listener.observe();
+ * console.log(snap.connections, snap.accepted);
+ * ```
+ */
 export interface ListenerSnapshot {
+  /** The bound local address. */
   localAddress: SocketAddress;
+  /** Connections currently open. */
   connections: number;
+  /** Connections accepted so far. */
   accepted: number;
+  /** Connection attempts refused so far. */
   refused: number;
+  /** Whether the listener is closed. */
   closed: boolean;
+  /** QUIC DATAGRAM frames received. */
   datagramsReceived: number;
+  /** QUIC DATAGRAM frames sent. */
   datagramsSent: number;
 }
 
@@ -113,9 +151,16 @@ export interface ListenerSnapshot {
  * A connection attempt seen by a listener before anything was answered: accept it, refuse
  * it (the client gets a CONNECTION_CLOSE with code 0x2), or ignore it (its packets are
  * dropped unanswered). Decisions are per peer address.
+ *
+ * @example
+ * ```ts
+ * const incoming: QuicIncoming = await listener.incoming();
+ * const conn = await incoming.accept();
+ * ```
  */
 export class QuicIncoming {
   #decided = false;
+  /** Creates an instance (see the class documentation). */
   constructor(
     readonly remoteAddress: SocketAddress,
     private listener: QuicListener,

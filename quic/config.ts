@@ -28,36 +28,61 @@ import type { U64 } from "./args.ts";
 export interface TransportConfig {
   /** Milliseconds; 0 = no idle timeout. */
   maxIdleTimeout: U64;
+  /** Largest UDP payload, in bytes. */
   maxUdpPayloadSize: U64;
+  /** Path MTU discovery on. */
   pmtudEnabled: boolean;
+  /** PMTUD base datagram size. */
   pmtudBaseDatagramSize: number;
+  /** PMTUD largest probed datagram size. */
   pmtudMaxDatagramSize: number;
+  /** active_connection_id_limit transport parameter. */
   activeConnectionIdLimit: U64;
+  /** disable_active_migration transport parameter. */
   disableActiveMigration: boolean;
+  /** Defer path validation of an active migration. */
   deferActiveMigrationPathValidation: boolean;
+  /** How long recovery state of an old path is kept, µs. */
   migrationRecoveryRetentionTimeoutUs: U64;
+  /** ack_delay_exponent transport parameter. */
   ackDelayExponent: U64;
   /** Milliseconds. */
   maxAckDelay: U64;
+  /** Ack-eliciting packets before an immediate ACK. */
   ackElicitingThreshold: U64;
+  /** initial_max_data transport parameter (connection flow-control window). */
   initialMaxData: U64;
+  /** initial_max_stream_data_bidi_local transport parameter. */
   initialMaxStreamDataBidiLocal: U64;
+  /** initial_max_stream_data_bidi_remote transport parameter. */
   initialMaxStreamDataBidiRemote: U64;
+  /** initial_max_stream_data_uni transport parameter. */
   initialMaxStreamDataUni: U64;
+  /** initial_max_streams_bidi transport parameter. */
   initialMaxStreamsBidi: U64;
+  /** initial_max_streams_uni transport parameter. */
   initialMaxStreamsUni: U64;
+  /** max_datagram_frame_size transport parameter (0 disables DATAGRAM). */
   maxDatagramFrameSize: U64;
   /** `CongestionControl` value. */
   congestionControl: number;
+  /** HyStart++ in slow start. */
   enableHystartPlusPlus: boolean;
+  /** Round-robin between sending streams. */
   sendStreamFairness: boolean;
+  /** Latency spin bit. */
   enableLatencySpinBit: boolean;
+  /** GREASE reserved versions. */
   greaseReservedVersions: boolean;
+  /** GREASE the QUIC bit (RFC 9287). */
   greaseQuicBit: boolean;
+  /** Mitigate optimistic ACK attacks. */
   enableOptimisticAckMitigation: boolean;
+  /** How long an underfilled packet may wait for more data, µs. */
   underfilledPacketCoalescingDelayUs: U64;
   /** `EcnPolicy` value. */
   ecnPolicy: number;
+  /** Act on ICMP PTB messages provisionally. */
   pmtudProvisionalIcmpReductions: boolean;
 }
 
@@ -69,7 +94,7 @@ export interface TransportConfig {
  * const t = TransportConfig.default(); // from coquic_transport_config_init
  * ```
  */
-export const TransportConfig = {
+export const TransportConfig: { default(lib?: CoquicLibrary): TransportConfig } = {
   /** The library's defaults (`coquic_transport_config_init`). */
   default(lib: CoquicLibrary = defaultLibrary()): TransportConfig {
     return readTransportConfigDefaults(lib);
@@ -86,7 +111,9 @@ export const TransportConfig = {
  * ```
  */
 export interface TlsIdentity {
+  /** PEM certificate chain, leaf first. */
   certificatePem: string | Uint8Array;
+  /** Unencrypted PEM private key. */
   privateKeyPem: string | Uint8Array;
 }
 
@@ -99,9 +126,13 @@ export interface TlsIdentity {
  * ```
  */
 export interface ZeroRttConfig {
+  /** Clients: attempt 0-RTT when resuming. */
   attempt: boolean;
+  /** Servers: accept 0-RTT. */
   allow: boolean;
+  /** Refuse 0-RTT when remembered transport parameters shrank. */
   strictUpdatedTransportParameters: boolean;
+  /** Application context bound to 0-RTT tickets. */
   applicationContext: Uint8Array;
 }
 
@@ -114,8 +145,11 @@ export interface ZeroRttConfig {
  * ```
  */
 export interface OrphanZeroRttBufferConfig {
+  /** Most packets buffered (0 = default). */
   maxPackets: number;
+  /** Most bytes buffered (0 = default). */
   maxBytes: number;
+  /** Oldest buffered packet, µs (0 = default). */
   maxAgeUs: U64;
 }
 
@@ -134,23 +168,37 @@ export interface EndpointConfig {
   role: number;
   /** QUIC versions (u32); empty means { 1 }. */
   supportedVersions: number[];
+  /** Verify the peer's certificate. */
   verifyPeer: boolean;
+  /** Servers: send Retry for address validation. */
   retryEnabled: boolean;
   /** The one ALPN protocol (1..255 bytes). */
   applicationProtocol: string | Uint8Array;
+  /** Servers: the TLS identity. */
   identity?: TlsIdentity;
+  /** Transport settings. */
   transport: TransportConfig;
+  /** Largest UDP datagram sent. */
   maxOutboundDatagramSize: number;
+  /** 0-RTT settings. */
   zeroRtt: ZeroRttConfig;
+  /** Received stream data shares one buffer per result. */
   emitSharedReceiveStreamData: boolean;
+  /** Emit packet_inspection effects. */
   enablePacketInspection: boolean;
+  /** Accept peer address changes (NAT rebinding). */
   allowPeerAddressChange: boolean;
   /** 0 = unlimited. */
   maxServerConnections: number;
+  /** Deliver stream data out of order. */
   enableOutOfOrderReceive: boolean;
+  /** Buffer for 0-RTT packets that arrive before their Initial. */
   orphanZeroRttBuffer: OrphanZeroRttBufferConfig;
+  /** Probe with a reserved version. */
   enableReservedVersionProbe: boolean;
+  /** Stateless resets for long-header packets. */
   enableLongHeaderStatelessReset: boolean;
+  /** Keep minimal state while closing. */
   enableMinimalClosingStateRetention: boolean;
   /** `RetryHandshakeValidation` value. */
   retryHandshakeValidationPolicy: number;
@@ -164,7 +212,7 @@ export interface EndpointConfig {
  * const c = EndpointConfig.default(); // role client, verifyPeer true, ALPN "coquic"
  * ```
  */
-export const EndpointConfig = {
+export const EndpointConfig: { default(lib?: CoquicLibrary): EndpointConfig } = {
   /** The library's defaults (`coquic_endpoint_config_init`). */
   default(lib: CoquicLibrary = defaultLibrary()): EndpointConfig {
     return readEndpointConfigDefaults(lib);
@@ -182,18 +230,27 @@ export const EndpointConfig = {
  * ```
  */
 export interface ClientConnectionConfig {
+  /** Source connection ID. */
   sourceConnectionId: Uint8Array;
+  /** Initial destination connection ID. */
   initialDestinationConnectionId: Uint8Array;
+  /** Original destination connection ID (after Retry). */
   originalDestinationConnectionId?: Uint8Array;
+  /** Retry source connection ID (after Retry). */
   retrySourceConnectionId?: Uint8Array;
+  /** Retry token (after Retry). */
   retryToken: Uint8Array;
+  /** Original QUIC version. */
   originalVersion: number;
+  /** Initial QUIC version. */
   initialVersion: number;
+  /** Whether this connection follows a Version Negotiation. */
   reactedToVersionNegotiation: boolean;
   /** SNI and verification name (default "localhost"). */
   serverName: string;
   /** Bytes of a `resumption_state_available` effect. */
   resumptionState?: Uint8Array;
+  /** 0-RTT settings. */
   zeroRtt: ZeroRttConfig;
 }
 
@@ -205,7 +262,7 @@ export interface ClientConnectionConfig {
  * const cc = ClientConnectionConfig.default(); // server name "localhost", versions 1/1
  * ```
  */
-export const ClientConnectionConfig = {
+export const ClientConnectionConfig: { default(lib?: CoquicLibrary): ClientConnectionConfig } = {
   /** The library's defaults (`coquic_client_connection_config_init`), with empty CIDs. */
   default(lib: CoquicLibrary = defaultLibrary()): ClientConnectionConfig {
     return readClientConnectionConfigDefaults(lib);

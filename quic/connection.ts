@@ -13,17 +13,34 @@ import type { CloseInfo } from "./result.ts";
 import { AsyncQueue, QuicError, type QuicErrorKind } from "./quic_error.ts";
 import { QuicStream } from "./stream.ts";
 
-/** How a connection ended. */
+/**
+ * How a connection ended.
+ *
+ * @example
+ * ```ts
+ * const r: CloseResult = await conn.closed;
+ * console.log(r.code, r.reason);
+ * ```
+ */
 export interface CloseResult {
   /** Who ended it and how. */
   source: CloseInfo["source"] | "unknown";
   /** Application (or transport, when `isApplicationError` is false) error code. */
   code: bigint;
+  /** Whether the code is an application error code (else a transport error code). */
   isApplicationError: boolean;
+  /** The reason phrase. */
   reason: string;
 }
 
-/** Events of a connection's life. */
+/**
+ * Events of a connection's life.
+ *
+ * @example
+ * ```ts
+ * for await (const ev of conn.events()) if (ev.type === "disconnected") console.log(ev.close.reason);
+ * ```
+ */
 export type ConnectionEvent =
   | { type: "connected" }
   | { type: "stream_opened"; streamId: bigint; locallyInitiated: boolean }
@@ -31,25 +48,52 @@ export type ConnectionEvent =
   | { type: "disconnected"; close: CloseResult }
   | { type: "error"; error: QuicError };
 
-/** A snapshot of a connection. */
+/**
+ * A snapshot of a connection.
+ *
+ * @example
+ * ```ts
+ * const snap: ConnectionSnapshot = conn.observe();
+ * console.log(snap.state, snap.bytesSent);
+ * ```
+ */
 export interface ConnectionSnapshot {
+  /** The bound local address. */
   localAddress: SocketAddress;
+  /** The peer's address. */
   remoteAddress: SocketAddress;
+  /** Lifecycle state. */
   state: "handshaking" | "connected" | "closing" | "closed";
+  /** Stream bytes sent. */
   bytesSent: number;
+  /** Stream bytes received. */
   bytesReceived: number;
+  /** QUIC DATAGRAM frames sent. */
   datagramsSent: number;
+  /** QUIC DATAGRAM frames received. */
   datagramsReceived: number;
+  /** Streams this side opened. */
   streamsOpenedLocally: number;
+  /** Streams the peer opened. */
   streamsOpenedByPeer: number;
+  /** Streams currently open. */
   streamsActive: number;
+  /** Whether the connection is closed. */
   closed: boolean;
+  /** The error that ended it, if any. */
   lastError?: QuicError;
   /** Transport statistics; undefined when the loaded libcoquic does not report them. */
   transport?: ConnectionStats;
 }
 
-/** Options for `openStream`. */
+/**
+ * Options for `openStream`.
+ *
+ * @example
+ * ```ts
+ * const s = conn.openStream({ unidirectional: true });
+ * ```
+ */
 export interface OpenStreamOptions {
   /** A unidirectional (send-only) stream. */
   unidirectional?: boolean;
@@ -110,6 +154,7 @@ export class QuicConnection implements DriverConnection {
   #bytesReceived = 0;
   #manualCredit: boolean;
 
+  /** Creates an instance (see the class documentation). */
   constructor(driver: Driver, readonly handle: bigint, readonly isServer: boolean, readonly remoteAddress: SocketAddress) {
     this.#driver = driver;
     this.#conn = new Connection(driver.endpoint, handle);
@@ -127,10 +172,12 @@ export class QuicConnection implements DriverConnection {
 
   // ---- driver callbacks -------------------------------------------------------------------
 
+  /** Internal: called by the driver or the connection; not for applications. */
   _closeInfo(info: CloseInfo): void {
     this.#closeInfo = info;
   }
 
+  /** Internal: called by the driver or the connection; not for applications. */
   _effect(e: Effect): void {
     switch (e.kind) {
       case "state_event":
@@ -163,6 +210,7 @@ export class QuicConnection implements DriverConnection {
     }
   }
 
+  /** Internal: called by the driver or the connection; not for applications. */
   _dropped(): void {
     this.#failed();
     this.#state = "closed";

@@ -7,7 +7,14 @@
 import { parseIpv4, parseIpv6 } from "../runtimes/address.ts";
 import { bits, bool, explicit, octets, oid, pem, seq, set, time, tlv, uint, utf8 } from "./der.ts";
 
-/** A generated certificate. */
+/**
+ * A generated certificate.
+ *
+ * @example
+ * ```ts
+ * const { certPem, keyPem }: DevCertificate = await generateDevCertificate();
+ * ```
+ */
 export interface DevCertificate {
   /** PEM certificate. */
   certPem: string;
@@ -19,7 +26,14 @@ export interface DevCertificate {
   notAfter: Date;
 }
 
-/** Options for {@link generateDevCertificate}. */
+/**
+ * Options for {@link generateDevCertificate}.
+ *
+ * @example
+ * ```ts
+ * const opts: DevCertificateOptions = { days: 7 };
+ * ```
+ */
 export interface DevCertificateOptions {
   /** Subject common name (default "localhost"). */
   commonName?: string;

@@ -17,22 +17,32 @@ import type { CloseInfo, QueryResult } from "./result.ts";
 const HELD_PER_PEER = 32;
 const HELD_PEERS = 1024;
 
-/** What the driver tells a connection. */
+/**
+ * What the driver tells a connection (implemented by `QuicConnection`; not for applications).
+ *
+ * @example
+ * ```ts
+ * const sink: DriverConnection = { _effect() {}, _closeInfo() {}, _dropped() {} };
+ * ```
+ */
 export interface DriverConnection {
+  /** One effect of the connection. */
   _effect(e: Effect): void;
+  /** Why the connection closed. */
   _closeInfo(info: CloseInfo): void;
+  /** The engine dropped the connection. */
   _dropped(): void;
 }
 
 /** Drives one endpoint over one socket. */
 export class Driver {
-  readonly routes = new RouteTable();
-  readonly clock = new MonotonicClock();
-  readonly connections = new Map<bigint, DriverConnection>();
+  readonly routes: RouteTable = new RouteTable();
+  readonly clock: MonotonicClock = new MonotonicClock();
+  readonly connections: Map<bigint, DriverConnection> = new Map();
   /** Called for every ACCEPTED connection (servers); must register it in `connections`. */
   onAccepted?: (handle: bigint, route: bigint | undefined) => void;
   /** Routes whose datagrams are dropped before the engine sees them (ignored peers). */
-  readonly ignoredRoutes = new Set<bigint>();
+  readonly ignoredRoutes: Set<bigint> = new Set();
   /** The route used for datagrams without one (a client's server). */
   defaultRoute?: SocketAddress;
   /**

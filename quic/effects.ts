@@ -42,11 +42,17 @@ export type LifecycleName = "created" | "accepted" | "closed";
  * ```
  */
 export interface SendDatagramEffect {
+  /** Discriminant. */
   kind: "send_datagram";
+  /** Connection handle. */
   connection: bigint;
+  /** Route (path) handle chosen by the caller. */
   routeHandle?: bigint;
+  /** The bytes. */
   bytes: Uint8Array;
+  /** ECN codepoint (`Ecn`). */
   ecn: number;
+  /** Whether it is a path MTU probe. */
   isPmtuProbe: boolean;
 }
 /**
@@ -58,12 +64,19 @@ export interface SendDatagramEffect {
  * ```
  */
 export interface ReceiveStreamDataEffect {
+  /** Discriminant. */
   kind: "receive_stream_data";
+  /** Connection handle. */
   connection: bigint;
+  /** Stream ID. */
   streamId: bigint;
+  /** Stream offset of the first byte. */
   offset: bigint;
+  /** The bytes. */
   bytes: Uint8Array;
+  /** Whether this ends the stream (FIN). */
   fin: boolean;
+  /** Final size of the stream. */
   finalSize?: bigint;
 }
 /**
@@ -75,8 +88,11 @@ export interface ReceiveStreamDataEffect {
  * ```
  */
 export interface ReceiveDatagramDataEffect {
+  /** Discriminant. */
   kind: "receive_datagram_data";
+  /** Connection handle. */
   connection: bigint;
+  /** The bytes. */
   bytes: Uint8Array;
 }
 /**
@@ -88,10 +104,15 @@ export interface ReceiveDatagramDataEffect {
  * ```
  */
 export interface PeerResetStreamEffect {
+  /** Discriminant. */
   kind: "peer_reset_stream";
+  /** Connection handle. */
   connection: bigint;
+  /** Stream ID. */
   streamId: bigint;
+  /** Application error code. */
   applicationErrorCode: bigint;
+  /** Final size of the stream. */
   finalSize: bigint;
 }
 /**
@@ -103,9 +124,13 @@ export interface PeerResetStreamEffect {
  * ```
  */
 export interface PeerStopSendingEffect {
+  /** Discriminant. */
   kind: "peer_stop_sending";
+  /** Connection handle. */
   connection: bigint;
+  /** Stream ID. */
   streamId: bigint;
+  /** Application error code. */
   applicationErrorCode: bigint;
 }
 /**
@@ -117,8 +142,11 @@ export interface PeerStopSendingEffect {
  * ```
  */
 export interface StateEventEffect {
+  /** Discriminant. */
   kind: "state_event";
+  /** Connection handle. */
   connection: bigint;
+  /** The state change. */
   change: StateChangeName;
 }
 /**
@@ -130,8 +158,11 @@ export interface StateEventEffect {
  * ```
  */
 export interface ConnectionLifecycleEventEffect {
+  /** Discriminant. */
   kind: "connection_lifecycle_event";
+  /** Connection handle. */
   connection: bigint;
+  /** The lifecycle event. */
   event: LifecycleName;
 }
 /**
@@ -143,13 +174,21 @@ export interface ConnectionLifecycleEventEffect {
  * ```
  */
 export interface PeerPreferredAddressAvailableEffect {
+  /** Discriminant. */
   kind: "peer_preferred_address_available";
+  /** Connection handle. */
   connection: bigint;
+  /** IPv4 address (4 bytes). */
   ipv4Address: Uint8Array;
+  /** IPv4 port. */
   ipv4Port: number;
+  /** IPv6 address (16 bytes). */
   ipv6Address: Uint8Array;
+  /** IPv6 port. */
   ipv6Port: number;
+  /** Connection ID. */
   connectionId: Uint8Array;
+  /** Stateless reset token. */
   statelessResetToken: Uint8Array;
 }
 /**
@@ -161,8 +200,11 @@ export interface PeerPreferredAddressAvailableEffect {
  * ```
  */
 export interface ResumptionStateAvailableEffect {
+  /** Discriminant. */
   kind: "resumption_state_available";
+  /** Connection handle. */
   connection: bigint;
+  /** Serialized resumption state (give it to `ClientConnectionConfig.resumptionState`). */
   serialized: Uint8Array;
 }
 /**
@@ -174,8 +216,11 @@ export interface ResumptionStateAvailableEffect {
  * ```
  */
 export interface ZeroRttStatusEventEffect {
+  /** Discriminant. */
   kind: "zero_rtt_status_event";
+  /** Connection handle. */
   connection: bigint;
+  /** The 0-RTT status (`ZeroRttStatus`). */
   status: number;
 }
 /**
@@ -187,25 +232,41 @@ export interface ZeroRttStatusEventEffect {
  * ```
  */
 export interface PacketInspectionEffect {
+  /** Discriminant. */
   kind: "packet_inspection";
+  /** Connection handle. */
   connection: bigint;
   /** `PacketInspectionDirection` value. */
   direction: number;
   /** `PacketInspectionPacketType` value. */
   packetType: number;
+  /** Datagram sequence number. */
   datagramId: bigint;
+  /** Datagram length, bytes. */
   datagramLength: number;
+  /** Offset of the packet in the datagram. */
   datagramOffset: number;
+  /** Packet length, bytes. */
   packetLength: number;
+  /** QUIC version. */
   version: number;
+  /** Destination connection ID. */
   destinationConnectionId: Uint8Array;
+  /** Source connection ID. */
   sourceConnectionId: Uint8Array;
+  /** The token. */
   token: Uint8Array;
+  /** Spin bit. */
   spinBit: boolean;
+  /** Key phase. */
   keyPhase: number;
+  /** Packet number length, bytes. */
   packetNumberLength: number;
+  /** Packet number. */
   packetNumber: bigint;
+  /** The packet as sent or received. */
   encryptedPacket: Uint8Array;
+  /** The decrypted payload. */
   plaintextPayload: Uint8Array;
 }
 /**
@@ -217,8 +278,11 @@ export interface PacketInspectionEffect {
  * ```
  */
 export interface NewTokenAvailableEffect {
+  /** Discriminant. */
   kind: "new_token_available";
+  /** Connection handle. */
   connection: bigint;
+  /** The token. */
   token: Uint8Array;
 }
 /**
@@ -230,8 +294,11 @@ export interface NewTokenAvailableEffect {
  * ```
  */
 export interface UnknownEffect {
+  /** Discriminant. */
   kind: "unknown";
+  /** The raw effect kind. */
   code: number;
+  /** Connection handle. */
   connection: bigint;
 }
 

@@ -43,6 +43,7 @@ export type { ConnectionStats } from "./stats.ts";
  * ```
  */
 export class ClientConfig {
+  /** Creates an instance (see the class documentation). */
   constructor(
     public core: ClientConnectionConfig,
     public initialRouteHandle: U64 = 0n,
@@ -85,7 +86,9 @@ export class ClientConfig {
  * ```
  */
 export interface ConnectResult {
+  /** The new connection. */
   connection: Connection;
+  /** Effects of the call. */
   result: QueryResult;
 }
 
@@ -447,7 +450,7 @@ export class Endpoint {
  * console.log(lastError(lib)); // e.g. "identity: private key PEM could not be parsed"
  * ```
  */
-export function lastError(lib: CoquicLibrary, buf = new Uint8Array(512)): string | undefined {
+export function lastError(lib: CoquicLibrary, buf: Uint8Array = new Uint8Array(512)): string | undefined {
   if (!lib.extensions.lastError) return undefined;
   const n = lib.symbols.coquic_x_last_error_message(buf, buf.length) as number;
   if (n === 0) return undefined;
@@ -463,7 +466,9 @@ export function lastError(lib: CoquicLibrary, buf = new Uint8Array(512)): string
  * ```
  */
 export class Connection {
+  /** Native handle. */
   readonly handle: bigint;
+  /** Creates an instance (see the class documentation). */
   constructor(readonly endpoint: Endpoint, handle: U64) {
     this.handle = u64(handle, "connection");
   }
@@ -534,6 +539,7 @@ export class Connection {
  * ```
  */
 export class Stream {
+  /** Creates an instance (see the class documentation). */
   constructor(readonly connection: Connection, readonly id: bigint) {}
 
   /** Whether the connection handle is still usable. */

@@ -30,9 +30,11 @@ export type StatusName = keyof typeof Status | `STATUS_${number}`;
  * ```
  */
 export class CoquicStatusError extends Error {
+  /** The error class name. */
   override name = "CoquicStatusError";
   /** The status name, e.g. "INVALID_ARGUMENT". */
   readonly statusName: StatusName;
+  /** Creates an instance (see the class documentation). */
   constructor(readonly status: number, readonly call: string, readonly detail?: string) {
     const statusName = (STATUS_NAMES[status] ?? `STATUS_${status}`) as StatusName;
     super(`${call} failed: ${statusName}${detail ? `: ${detail}` : ""}`);
@@ -51,7 +53,9 @@ export class CoquicStatusError extends Error {
  * ```
  */
 export class UseAfterCloseError extends Error {
+  /** The error class name. */
   override name = "UseAfterCloseError";
+  /** Creates an instance (see the class documentation). */
   constructor(what: string) {
     super(`${what} is closed`);
   }
@@ -70,7 +74,9 @@ export class UseAfterCloseError extends Error {
  * ```
  */
 export class InvalidArgumentError extends TypeError {
+  /** The error class name. */
   override name = "InvalidArgumentError";
+  /** Creates an instance (see the class documentation). */
   constructor(readonly argument: string, problem: string) {
     super(`${argument} ${problem}`);
   }
@@ -103,6 +109,7 @@ const LOCAL_NAMES: Record<number, keyof typeof LocalErrorCode> = Object.fromEntr
 export class LocalError {
   /** The code's name. */
   readonly name: LocalErrorName;
+  /** Creates an instance (see the class documentation). */
   constructor(readonly code: number, readonly connection?: bigint, readonly streamId?: bigint) {
     this.name = LOCAL_NAMES[code] ?? `UNKNOWN_${code}`;
   }

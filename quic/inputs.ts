@@ -16,6 +16,7 @@ import type { U64 } from "./args.ts";
  * ```
  */
 export interface InboundDatagram {
+  /** The bytes. */
   bytes: Uint8Array;
   /** The path it arrived on (a runtime-chosen label); absent = default route. */
   routeHandle?: U64;
@@ -34,7 +35,9 @@ export interface InboundDatagram {
  * ```
  */
 export interface PathMtuUpdate {
+  /** Route (path) handle chosen by the caller. */
   routeHandle?: U64;
+  /** Largest UDP payload, in bytes. */
   maxUdpPayloadSize: number;
   /** The ICMP-quoted packet, if known. */
   quotedPacket?: Uint8Array;
@@ -49,8 +52,11 @@ export interface PathMtuUpdate {
  * ```
  */
 export interface SendStreamData {
+  /** Stream ID. */
   streamId: U64;
+  /** The bytes. */
   bytes: Uint8Array;
+  /** Whether this ends the stream (FIN). */
   fin: boolean;
   /** int32 scheduling hint; default 0. */
   priority?: number;
@@ -65,7 +71,9 @@ export interface SendStreamData {
  * ```
  */
 export interface SendDatagramData {
+  /** The bytes. */
   bytes: Uint8Array;
+  /** Send priority (the ABI's int32 `priority`; see the engine for its order). */
   priority?: number;
 }
 
@@ -78,7 +86,9 @@ export interface SendDatagramData {
  * ```
  */
 export interface StreamErrorCode {
+  /** Stream ID. */
   streamId: U64;
+  /** Application error code. */
   applicationErrorCode: U64;
 }
 
@@ -91,7 +101,9 @@ export interface StreamErrorCode {
  * ```
  */
 export interface CloseConnection {
+  /** Application error code. */
   applicationErrorCode: U64;
+  /** The reason phrase. */
   reason?: string | Uint8Array;
 }
 
@@ -105,9 +117,11 @@ export interface CloseConnection {
  * ```
  */
 export interface ConnectionMigration {
+  /** Route (path) handle chosen by the caller. */
   routeHandle: U64;
   /** `MigrationReason` value; default ACTIVE. */
   reason?: number;
+  /** Opaque identity used for address validation tokens. */
   addressValidationIdentity?: Uint8Array;
 }
 

@@ -4,7 +4,14 @@
  * @module
  */
 
-/** What went wrong. */
+/**
+ * What went wrong.
+ *
+ * @example
+ * ```ts
+ * const kind: QuicErrorKind = "timeout";
+ * ```
+ */
 export type QuicErrorKind =
   | "timeout" // an AbortSignal.timeout() deadline passed
   | "aborted" // another AbortSignal fired
@@ -30,7 +37,9 @@ export type QuicErrorKind =
  * ```
  */
 export class QuicError extends Error {
+  /** The error class name. */
   override name = "QuicError";
+  /** Creates an instance (see the class documentation). */
   constructor(
     readonly kind: QuicErrorKind,
     readonly reason = "",
@@ -41,7 +50,15 @@ export class QuicError extends Error {
   }
 }
 
-/** The QuicError for an aborted signal ("timeout" for AbortSignal.timeout). */
+/**
+ * The QuicError for an aborted signal ("timeout" for AbortSignal.timeout).
+ *
+ * @example
+ * ```ts
+ * const e = abortError(AbortSignal.abort());
+ * console.log(e.kind); // "aborted"
+ * ```
+ */
 export function abortError(signal: AbortSignal): QuicError {
   const r = signal.reason as { name?: string } | undefined;
   return r?.name === "TimeoutError"
@@ -51,6 +68,11 @@ export function abortError(signal: AbortSignal): QuicError {
 
 /**
  * Races a promise against an AbortSignal; the promise is left to settle on its own.
+ *
+ * @example
+ * ```ts
+ * const conn = await withSignal(connecting, AbortSignal.timeout(5000));
+ * ```
  */
 export function withSignal<T>(p: Promise<T>, signal: AbortSignal | undefined, onAbort?: () => void): Promise<T> {
   if (!signal) return p;
@@ -77,7 +99,15 @@ export function withSignal<T>(p: Promise<T>, signal: AbortSignal | undefined, on
   });
 }
 
-/** A queue of values handed to waiters in order (accept queues, incoming streams). */
+/**
+ * A queue of values handed to waiters in order (accept queues, incoming streams).
+ *
+ * @example
+ * ```ts
+ * const q = new AsyncQueue<number>();
+ * q.push(1);
+ * ```
+ */
 export class AsyncQueue<T> {
   #items: T[] = [];
   #waiters: { resolve: (v: T) => void; reject: (e: unknown) => void }[] = [];

@@ -16,11 +16,15 @@
  * ```
  */
 export interface CloseInfo {
+  /** Connection handle. */
   connection: bigint;
+  /** Who or what closed the connection. */
   source: "local" | "peer" | "idle_timeout" | "stateless_reset" | "protocol_error" | "handshake_timeout";
   /** Application error code when true, QUIC transport error code otherwise. */
   isApplicationError: boolean;
+  /** The QUIC error code. */
   errorCode: bigint;
+  /** The reason phrase. */
   reason: string;
 }
 
@@ -35,25 +39,44 @@ export interface CloseInfo {
  * ```
  */
 export interface ConnectionStats {
+  /** Smoothed RTT, µs. */
   smoothedRttUs: number;
+  /** Minimum RTT, µs. */
   minRttUs: number;
+  /** Latest RTT sample, µs. */
   latestRttUs: number;
+  /** RTT variation, µs. */
   rttVarianceUs: number;
+  /** Congestion window, bytes. */
   congestionWindow: number;
+  /** Bytes in flight. */
   bytesInFlight: number;
+  /** UDP payload bytes sent. */
   udpBytesSent: number;
+  /** UDP payload bytes received. */
   udpBytesReceived: number;
+  /** QUIC packets sent. */
   packetsSent: number;
+  /** QUIC packets received. */
   packetsReceived: number;
   /** undefined: the engine does not report it. */
   packetsLost?: number;
+  /** Stream bytes sent. */
   streamBytesSent: number;
+  /** Stream bytes received. */
   streamBytesReceived: number;
+  /** Streams opened locally. */
   streamsOpenedLocal: number;
+  /** Streams opened by the peer. */
   streamsOpenedRemote: number;
+  /** Streams currently open. */
   streamsActive: number;
+  /** QUIC DATAGRAM frames sent. */
   datagramsSent: number;
+  /** QUIC DATAGRAM frames received. */
   datagramsReceived: number;
+  /** Whether the handshake completed. */
   handshakeCompleted: boolean;
+  /** Whether the connection is closing. */
   closing: boolean;
 }

@@ -11,15 +11,31 @@ import { QuicError, withSignal } from "./quic_error.ts";
 /** Unacknowledged bytes above which `write()` waits. */
 const WRITE_HIGH_WATER = 4 << 20;
 
-/** A snapshot of a stream. */
+/**
+ * A snapshot of a stream.
+ *
+ * @example
+ * ```ts
+ * const snap: StreamSnapshot = stream.observe();
+ * console.log(snap.bytesRead, snap.bytesWritten);
+ * ```
+ */
 export interface StreamSnapshot {
+  /** Stream ID. */
   id: bigint;
+  /** Whether it is bidirectional. */
   bidirectional: boolean;
+  /** Whether this side opened it. */
   locallyInitiated: boolean;
+  /** Bytes read so far. */
   bytesRead: number;
+  /** Bytes written so far. */
   bytesWritten: number;
+  /** Whether the readable side ended. */
   readClosed: boolean;
+  /** Whether the writable side ended. */
   writeClosed: boolean;
+  /** The error that ended it, if any. */
   lastError?: QuicError;
 }
 
@@ -52,6 +68,7 @@ export class QuicStream {
   #bytesWritten = 0;
   #priority: number;
 
+  /** Creates an instance (see the class documentation). */
   constructor(conn: QuicConnection, readonly id: bigint, readonly locallyInitiated: boolean, priority = 0) {
     this.#conn = conn;
     this.#priority = priority;
@@ -133,17 +150,20 @@ export class QuicStream {
     return out;
   }
 
+  /** Internal: called by the driver or the connection; not for applications. */
   _data(bytes: Uint8Array, fin: boolean): void {
     if (bytes.length > 0) this.#chunks.push(bytes);
     if (fin) this.#fin = true;
     this.#wakeReader();
   }
 
+  /** Internal: called by the driver or the connection; not for applications. */
   _readFailed(error: QuicError): void {
     this.#readError ??= error;
     this.#wakeReader();
   }
 
+  /** Internal: called by the driver or the connection; not for applications. */
   _writeFailed(error: QuicError): void {
     this.#writeError ??= error;
   }

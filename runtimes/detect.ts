@@ -15,7 +15,7 @@ import type { FfiRuntime } from "./ffi_types.ts";
  * const name: RuntimeName = "bun";
  * ```
  */
-export type RuntimeName = "deno" | "bun" | "other";
+export type RuntimeName = "deno" | "bun" | "node" | "other";
 
 /**
  * Which runtime this is.
@@ -31,6 +31,7 @@ export function runtimeName(): RuntimeName {
   const g = globalThis as any;
   if (g.Bun !== undefined) return "bun";
   if (g.Deno !== undefined) return "deno";
+  if (typeof g.process?.versions?.node === "string") return "node";
   return "other";
 }
 
@@ -38,6 +39,8 @@ const adapter: FfiRuntime | undefined = runtimeName() === "bun"
   ? (await import("./bun_ffi.ts")).bunFfiRuntime
   : runtimeName() === "deno"
   ? (await import("./deno_ffi.ts")).denoFfi
+  : runtimeName() === "node"
+  ? (await import("./node_ffi.ts")).nodeFfi
   : undefined;
 
 /**
@@ -46,10 +49,10 @@ const adapter: FfiRuntime | undefined = runtimeName() === "bun"
  * @example
  * ```ts
  * const ffi = ffiRuntime();
- * console.log(ffi.name); // "deno" or "bun"
+ * console.log(ffi.name); // "deno", "bun" or "node"
  * ```
  */
 export function ffiRuntime(): FfiRuntime {
-  if (!adapter) throw new Error("coquic-ts: no FFI adapter for this runtime (supported: Deno, Bun)");
+  if (!adapter) throw new Error("coquic-ts: no FFI adapter for this runtime (supported: Deno, Bun, Node.js)");
   return adapter;
 }

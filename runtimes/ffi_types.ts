@@ -55,8 +55,8 @@ export interface NativeLibrary {
  * ```
  */
 export interface FfiRuntime {
-  /** "deno" or "bun". */
-  readonly name: "deno" | "bun";
+  /** "deno", "bun" or "node". */
+  readonly name: "deno" | "bun" | "node";
   /**
    * Opens `path` and binds every `required` symbol (throwing if one is missing) and each
    * `optional` symbol the library exports (probed one by one; missing ones are absent).
@@ -68,7 +68,7 @@ export interface FfiRuntime {
   ): NativeLibrary;
   /**
    * Makes functions returning structs by value callable now (Bun compiles its C adapter;
-   * Deno needs nothing). Throws with the reason when impossible.
+   * Deno and Node need nothing). Throws with the reason when impossible.
    */
   prepareByValueReturns(): void;
   /** The native address of a buffer's first byte (valid while the buffer is alive and not moved). */

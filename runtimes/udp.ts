@@ -11,9 +11,18 @@
  * @module
  */
 
-/** A local or peer socket address. */
+/**
+ * A local or peer socket address.
+ *
+ * @example
+ * ```ts
+ * const addr: SocketAddress = { hostname: "127.0.0.1", port: 4433 };
+ * ```
+ */
 export interface SocketAddress {
+  /** Host name or IP address. */
   hostname: string;
+  /** UDP port. */
   port: number;
 }
 

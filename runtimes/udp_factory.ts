@@ -1,5 +1,5 @@
 /**
- * The UDP socket factory of the current runtime (Deno or Bun, told apart by their globals).
+ * The UDP socket factory of the current runtime (Deno, Bun or Node.js, told apart by their globals).
  *
  * @module
  */
@@ -8,10 +8,19 @@ import type { UdpBindOptions, UdpSocket } from "./udp.ts";
 // deno-lint-ignore no-explicit-any
 const g = globalThis as any;
 
-/** "bun", "deno", or undefined for a runtime without an adapter. Bun is checked first. */
-export function udpRuntime(): "bun" | "deno" | undefined {
+/**
+ * "bun", "deno", "node", or undefined for a runtime without an adapter. Bun is checked
+ * first, then Deno (both also define `process.versions.node`).
+ *
+ * @example
+ * ```ts
+ * console.log(udpRuntime()); // "node" under Node.js
+ * ```
+ */
+export function udpRuntime(): "bun" | "deno" | "node" | undefined {
   if (typeof g.Bun?.udpSocket === "function") return "bun";
   if (typeof g.Deno?.listenDatagram === "function" || typeof g.Deno?.version?.deno === "string") return "deno";
+  if (typeof g.process?.versions?.node === "string") return "node";
   return undefined;
 }
 
@@ -30,7 +39,9 @@ export async function bindUdp(options: UdpBindOptions): Promise<UdpSocket> {
       return (await import("./udp_bun.ts")).bunUdp(options);
     case "deno":
       return (await import("./udp_deno.ts")).denoUdp(options);
+    case "node":
+      return (await import("./udp_node.ts")).nodeUdp(options);
     default:
-      throw new Error("coquic-ts: no UDP adapter for this runtime (supported: Deno, Bun)");
+      throw new Error("coquic-ts: no UDP adapter for this runtime (supported: Deno, Bun, Node.js)");
   }
 }

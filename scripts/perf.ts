@@ -5,6 +5,7 @@
  *   deno task perf server [options]     a server
  *   deno task perf client [options]     a client; prints the standard line, --json-out writes the JSON
  *   bun scripts/perf.ts ...             the same under Bun
+ *   npx coquic-ts-perf ...              the same under Node.js, from the npm package
  *
  * Options are the reference runner's (see USAGE). Without --certificate-chain/--private-key
  * the server generates a development certificate.
@@ -84,7 +85,7 @@ async function main(): Promise<number> {
   if (config.mode === "bulk" && !argv.includes("--streams")) config.streams = 4;
   const server = await startPerfServer({ ...config, port: argv.includes("--port") ? config.port : 0 }, certificate(config));
   const clientConfig = { ...config, port: server.listener.addr.port, host: server.listener.addr.hostname };
-  const runtime = g.Bun ? `bun ${g.Bun.version}` : `deno ${g.Deno.version.deno}`;
+  const runtime = g.Bun ? `bun ${g.Bun.version}` : g.Deno ? `deno ${g.Deno.version.deno}` : `node ${g.process.version}`;
   const { loadCoquic } = await import("../ffi/loader.ts");
   const lib = await loadCoquic();
   console.error(`coquic-perf/1 loopback run on ${runtime}: ${config.mode} ${config.direction}, ${config.connections} connection(s) × ${config.streams} stream(s)`);

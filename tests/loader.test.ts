@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { test } from "./_harness.ts";
-import { candidates, CoquicLoadError, loadCoquic, loadCoquicSync } from "../ffi/loader.ts";
+import { candidates, CoquicLoadError, loadCoquic, loadCoquicSync, platformDir } from "../ffi/loader.ts";
 import { CORE_SYMBOLS } from "../ffi/abi.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -49,6 +49,7 @@ test("loader: the candidate order follows the documented search order", () => {
     "/x/exact.so",
     "/d/libcoquic-boringssl.so",
     "/d/coquic-boringssl.so",
+    `/r/native/${platformDir()}/libcoquic-ngtcp2.so`,
     "/r/zig-out/lib/libcoquic-boringssl.so",
     "/r/zig-out/lib/libcoquic-quictls.so",
     "/r/native/build/libcoquic-ngtcp2.so",
@@ -61,7 +62,8 @@ test("loader: the candidate order follows the documented search order", () => {
   assert.deepEqual(named.slice(0, 2).map((x) => x.path), ["/d/libcoquic-quictls.so", "/d/coquic-quictls.so"]);
   const verbatim = candidates({ env: { COQUIC_LIB_DIR: "/d", COQUIC_LIB_NAME: "libcustom.so.1" }, repoRoot: "/r" });
   assert.equal(verbatim[0].path, "/d/libcustom.so.1");
-  assert.equal(candidates({ env: {}, repoRoot: "/r" })[0].path, "/r/zig-out/lib/libcoquic-boringssl.so");
+  assert.equal(candidates({ env: {}, repoRoot: "/r" })[0].path, `/r/native/${platformDir()}/libcoquic-ngtcp2.so`);
+  assert.equal(platformDir(), `${process.platform}-${process.arch}`);
 });
 
 test("loader: COQUIC_LIB_PATH wins", () => {
@@ -137,7 +139,8 @@ catch (e) { console.log(JSON.stringify({ name: e.name, message: e.message, attem
   for (const name of ["libcoquic-boringssl.so", "libcoquic-quictls.so", "libcoquic-ngtcp2.so", "libcoquic.so"]) {
     assert.match(e.message, new RegExp(`\\n  ${name.replace(/\./g, "\\.")}: \\S`));
   }
-  assert.equal(e.attempts, 8); // LIB_PATH, two zig-out files, our build, four system names
+  assert.match(e.message, /native\/linux-x64\/libcoquic-ngtcp2\.so: no such file/);
+  assert.equal(e.attempts, 9); // LIB_PATH, the bundled copy, two zig-out files, our build, four system names
 });
 
 test("loader: a library of another ABI version is refused with a clear message", async () => {

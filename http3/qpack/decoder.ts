@@ -102,6 +102,7 @@ export class BlockedSection {
    * @param bytes the encoded section
    * @param prefix its decoded prefix (default: Base = Required Insert Count, lines at offset 2)
    */
+  /** Creates an instance (see the class documentation). */
   constructor(
     streamId: number,
     requiredInsertCount: number,
@@ -219,6 +220,7 @@ export class QpackDecoder {
   /**
    * @param options the limits we advertise in SETTINGS
    */
+  /** Creates an instance (see the class documentation). */
   constructor(options: QpackDecoderOptions) {
     const { maxTableCapacity, maxBlockedStreams } = options;
     if (!Number.isSafeInteger(maxBlockedStreams) || maxBlockedStreams < 0) {

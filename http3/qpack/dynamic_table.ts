@@ -62,6 +62,7 @@ export class DynamicTableError extends Error {
   /**
    * @param message details
    */
+  /** Creates an instance (see the class documentation). */
   constructor(message: string) {
     super(message);
     this.name = "DynamicTableError";
@@ -94,6 +95,7 @@ export class DynamicTable {
   /**
    * @param maxCapacity the largest capacity the encoder may set
    */
+  /** Creates an instance (see the class documentation). */
   constructor(maxCapacity: number) {
     if (!Number.isSafeInteger(maxCapacity) || maxCapacity < 0) throw new RangeError(`bad max capacity ${maxCapacity}`);
     this.maxCapacity = maxCapacity;

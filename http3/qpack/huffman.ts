@@ -313,6 +313,7 @@ export class HuffmanDecodeError extends Error {
   /**
    * @param message what was wrong
    */
+  /** Creates an instance (see the class documentation). */
   constructor(message: string) {
     super(message);
     this.name = "HuffmanDecodeError";

@@ -86,6 +86,7 @@ export class PrimitiveDecodeError extends Error {
    * @param kind the failure class
    * @param message details
    */
+  /** Creates an instance (see the class documentation). */
   constructor(kind: PrimitiveErrorKind, message: string) {
     super(message);
     this.name = "PrimitiveDecodeError";
