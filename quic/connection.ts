@@ -114,6 +114,28 @@ function closeKind(source: CloseResult["source"]): QuicErrorKind {
 
 const EVENT_BUFFER = 1024;
 
+const TLS_ALERTS: Record<number, string> = {
+  40: "handshake_failure",
+  42: "bad_certificate",
+  45: "certificate_expired",
+  46: "certificate_unknown",
+  48: "unknown_ca",
+  80: "internal_error",
+  109: "missing_extension",
+  112: "unrecognized_name",
+  116: "certificate_required",
+  120: "no_application_protocol",
+};
+
+/** A readable name for a QUIC transport error code (CRYPTO_ERROR carries a TLS alert). */
+function transportErrorText(code: bigint): string {
+  if (code >= 0x100n && code <= 0x1ffn) {
+    const alert = Number(code - 0x100n);
+    return `peer sent TLS alert ${alert}${TLS_ALERTS[alert] ? ` (${TLS_ALERTS[alert]})` : ""}`;
+  }
+  return `peer closed with transport error 0x${code.toString(16)}`;
+}
+
 /**
  * A QUIC connection.
  *
@@ -225,10 +247,16 @@ export class QuicConnection implements DriverConnection {
     this.#closeResult = close;
     this.#state = "closing";
     const handshaking = !this.#readyResolved();
-    const kind = handshaking && close.source !== "peer" && close.source !== "local" ? "handshake_failed" : closeKind(close.source);
+    // A transport error from the peer during the handshake is the handshake failing (e.g. a
+    // TLS alert: no common ALPN, our certificate refused); an application close is a refusal.
+    const peerTransport = close.source === "peer" && !close.isApplicationError;
+    const kind = handshaking && close.source !== "local" && (close.source !== "peer" || peerTransport)
+      ? "handshake_failed"
+      : closeKind(close.source);
+    const reason = close.reason || (peerTransport ? transportErrorText(close.code) : "");
     const error = new QuicError(
       close.source === "peer" && close.isApplicationError && close.code === 0x2n && handshaking ? "refused" : kind,
-      close.reason,
+      reason,
       close.code,
     );
     if (close.source !== "local") this.#lastError = error;

@@ -139,12 +139,21 @@ test("quic: AbortSignal deadlines give QuicError timeout", async () => {
   const conn = await client(listener);
   await assert.rejects(conn.acceptStream({ signal: AbortSignal.timeout(100) }), (e: unknown) => e instanceof QuicError && e.kind === "timeout");
   await assert.rejects(listener.accept({ signal: AbortSignal.timeout(100) }), (e: unknown) => e instanceof QuicError && e.kind === "timeout");
-  // a silent port: the handshake cannot finish
+  // a server that speaks another ALPN refuses the handshake with a TLS alert, promptly
+  const other = await listen({ hostname: "127.0.0.1", port: 0, alpn: "other" });
+  await assert.rejects(
+    connect(other.addr, { alpn: "echo", insecure: true, signal: AbortSignal.timeout(3000) }),
+    (e: unknown) => e instanceof QuicError && e.kind === "handshake_failed" && /no_application_protocol/.test(e.reason),
+  );
+  // a port where nothing answers: the deadline fires
   const silent = await listen({ hostname: "127.0.0.1", port: 0, alpn: "other" });
+  const gate = silent.incoming(); // manual admission, and nobody decides: nothing is answered
   await assert.rejects(
     connect(silent.addr, { alpn: "echo", insecure: true, signal: AbortSignal.timeout(300) }),
-    (e: unknown) => e instanceof QuicError && (e.kind === "timeout" || e.kind === "handshake_failed"),
+    (e: unknown) => e instanceof QuicError && e.kind === "timeout",
   );
+  void gate.then((i) => i.ignore()).catch(() => {});
+  await other.close();
   const controller = new AbortController();
   const pending = conn.acceptStream({ signal: controller.signal });
   controller.abort(new Error("stop"));
