@@ -387,3 +387,20 @@ TEST(tls_expired_wrong_name_and_unknown_certificates_refused) {
     CHECK(!unknown_ok);
     CHECK(strstr(reason, "certificate") != NULL);
 }
+
+/* Found by tests/reliability.test.ts: an empty DATAGRAM made ngtcp2 assert (zero-length vector). */
+TEST(regression_empty_datagram_is_delivered) {
+    pair *p = pair_new(NULL);
+    coquic_connection_handle_t c = pair_connect(p);
+    CHECK(pair_run_until(p, pred_confirmed, &c, 10000000));
+    coquic_send_datagram_data_t d = {sizeof d, {NULL, 0}, 0};
+    coquic_result_t *r;
+    CHECK_EQ(coquic_connection_send_datagram(p->client.ep, c, &d, p->now, &r), COQUIC_STATUS_OK);
+    pair_absorb(p, &p->client, r);
+    size_t one = 1;
+    bool got = pair_run_until(p, server_has_datagrams, &one, 1000000);
+    size_t len = got ? p->server.datagram_lens[0] : 99;
+    pair_free(p);
+    CHECK(got);
+    CHECK_EQ(len, 0);
+}
