@@ -162,7 +162,7 @@ void pair_absorb(pair *p, side *s, coquic_result_t *r) {
                 s->datagram_lens = realloc(s->datagram_lens, s->datagram_cap * sizeof *s->datagram_lens);
                 size_t len = e->as.receive_datagram_data.bytes.length;
                 s->datagrams[s->datagram_count] = malloc(len ? len : 1);
-                memcpy(s->datagrams[s->datagram_count], e->as.receive_datagram_data.bytes.data, len);
+                if (len) memcpy(s->datagrams[s->datagram_count], e->as.receive_datagram_data.bytes.data, len);
                 s->datagram_lens[s->datagram_count++] = len;
                 break;
             }
