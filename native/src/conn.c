@@ -764,7 +764,7 @@ void cq_conn_drain(cq_conn *c) {
             }
             int accepted = 0;
             ngtcp2_vec v = {d->data, d->length};
-            /* an empty DATAGRAM is legal; ngtcp2 wants no vector for it */
+            /* an empty DATAGRAM is legal, but ngtcp2 asserts on zero-length vector entries */
             nwrite = ngtcp2_conn_writev_datagram(c->conn, &ps.path, &pi, buf, cap, &accepted,
                                                  NGTCP2_WRITE_DATAGRAM_FLAG_NONE, 0, &v, d->length ? 1 : 0, ts);
             if (nwrite < 0) {

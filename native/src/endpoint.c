@@ -169,6 +169,39 @@ static void send_stateless_reset(coquic_endpoint_t *ep, const uint8_t *data, siz
     if (n > 0) cq_emit_datagram(ep, 0, route, buf, (size_t)n, 0);
 }
 
+/*
+ * A short-header datagram that no connection ID claims may be a stateless reset from a peer
+ * that lost our connection (RFC 9000 §10.3.1): its first bytes are random, only its last 16
+ * bytes (a token the peer gave us for one of our destination CIDs) identify it. Client
+ * endpoints look the token up among their connections and hand the datagram to the one
+ * that owns it, where ngtcp2 checks it again (path included) and drains the connection.
+ * Servers do not scan (their many connections would make every stray packet cost O(n)).
+ */
+static cq_conn *stateless_reset_owner(coquic_endpoint_t *ep, const uint8_t *data, size_t len) {
+    if (ep->config.role != COQUIC_ROLE_CLIENT || len < 1 + NGTCP2_MIN_STATELESS_RESET_RANDLEN + NGTCP2_STATELESS_RESET_TOKENLEN)
+        return NULL;
+    const uint8_t *tail = data + len - NGTCP2_STATELESS_RESET_TOKENLEN;
+    ngtcp2_cid_token stack[8];
+    for (cq_conn *c = ep->conn_head; c; c = c->next) {
+        if (c->state != CQ_CONN_ACTIVE || !c->conn) continue;
+        size_t n = ngtcp2_conn_get_active_dcid(c->conn, NULL);
+        if (n == 0) continue;
+        ngtcp2_cid_token *tokens = n <= 8 ? stack : malloc(n * sizeof *tokens);
+        if (!tokens) continue;
+        n = ngtcp2_conn_get_active_dcid(c->conn, tokens);
+        bool match = false;
+        for (size_t i = 0; i < n && !match; i++) {
+            if (!tokens[i].token_present) continue;
+            uint8_t diff = 0;
+            for (size_t k = 0; k < NGTCP2_STATELESS_RESET_TOKENLEN; k++) diff |= (uint8_t)(tokens[i].token[k] ^ tail[k]);
+            match = diff == 0;
+        }
+        if (tokens != stack) free(tokens);
+        if (match) return c;
+    }
+    return NULL;
+}
+
 static size_t live_connections(const coquic_endpoint_t *ep) {
     size_t n = 0;
     for (const cq_conn *c = ep->conn_head; c; c = c->next) n += c->state == CQ_CONN_ACTIVE;
@@ -297,6 +330,11 @@ void cq_endpoint_input(coquic_endpoint_t *ep, const uint8_t *data, size_t len, u
                 cq_conn_read(c, data, len, route, ecn);
                 return;
             }
+        }
+        cq_conn *owner = stateless_reset_owner(ep, data, len);
+        if (owner) {
+            cq_conn_read(owner, data, len, route, ecn); /* ngtcp2 verifies it and drains */
+            return;
         }
         send_stateless_reset(ep, data, len, route);
         return;

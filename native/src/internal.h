@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <ngtcp2/ngtcp2.h>
 #include <ngtcp2/ngtcp2_crypto.h>
 
@@ -115,6 +116,9 @@ coquic_status_t cq_config_import(const coquic_endpoint_config_t *in, cq_config *
 typedef struct cq_tls_context {
     gnutls_certificate_credentials_t credentials;
     bool has_identity;
+    /* Verifying clients: CAs added with coquic_x_endpoint_add_trusted_ca (NULL until one is);
+     * the system store (+ SSL_CERT_FILE) is one process-wide list shared by all endpoints. */
+    gnutls_x509_trust_list_t extra_cas;
 } cq_tls_context;
 
 coquic_status_t cq_tls_context_init(cq_tls_context *tls, const cq_config *config,
@@ -199,6 +203,7 @@ typedef struct cq_conn {
     ngtcp2_cid cids[8]; /* CIDs registered in the endpoint map for this connection */
     size_t cid_count;
     ngtcp2_cid original_dcid; /* server: the client's first DCID, registered too */
+    unsigned int verify_status; /* client: GnuTLS verification status of the peer's chain */
     char server_name[256];    /* client: SNI / verification name (GnuTLS keeps a pointer) */
     struct cq_conn *next, *prev;
     coquic_x_connection_stats_t stats;

@@ -23,10 +23,7 @@ static char *dup_datum(gnutls_datum_t d, size_t *len) {
     return s;
 }
 
-const test_cert *test_cert_for(const char *name) {
-    for (int i = 0; i < cached; i++)
-        if (strcmp(cache[i].name, name) == 0) return &cache[i].cert;
-    if (cached == 4) abort();
+static void generate(test_cert *c, const char *name, time_t not_before, time_t not_after) {
     gnutls_x509_privkey_t key;
     gnutls_x509_crt_t crt;
     gnutls_x509_privkey_init(&key);
@@ -35,10 +32,9 @@ const test_cert *test_cert_for(const char *name) {
     unsigned char serial[16];
     gnutls_rnd(GNUTLS_RND_NONCE, serial, sizeof serial);
     serial[0] &= 0x7f;
-    time_t now = time(NULL);
     static const unsigned char loopback[4] = {127, 0, 0, 1};
     if (gnutls_x509_crt_set_version(crt, 3) || gnutls_x509_crt_set_serial(crt, serial, sizeof serial) ||
-        gnutls_x509_crt_set_activation_time(crt, now - 3600) || gnutls_x509_crt_set_expiration_time(crt, now + 86400) ||
+        gnutls_x509_crt_set_activation_time(crt, not_before) || gnutls_x509_crt_set_expiration_time(crt, not_after) ||
         gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, name, (unsigned)strlen(name)) ||
         gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME, name, (unsigned)strlen(name), GNUTLS_FSAN_SET) ||
         gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_IPADDRESS, loopback, 4, GNUTLS_FSAN_APPEND) ||
@@ -48,13 +44,34 @@ const test_cert *test_cert_for(const char *name) {
         gnutls_x509_crt_sign2(crt, crt, key, GNUTLS_DIG_SHA256, 0))
         abort();
     gnutls_datum_t d;
-    test_cert *c = &cache[cached].cert;
     if (gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &d)) abort();
     c->cert_pem = dup_datum(d, &c->cert_len);
     if (gnutls_x509_privkey_export2_pkcs8(key, GNUTLS_X509_FMT_PEM, NULL, GNUTLS_PKCS_PLAIN, &d)) abort();
     c->key_pem = dup_datum(d, &c->key_len);
     gnutls_x509_crt_deinit(crt);
     gnutls_x509_privkey_deinit(key);
+}
+
+const test_cert *test_cert_for(const char *name) {
+    for (int i = 0; i < cached; i++)
+        if (strcmp(cache[i].name, name) == 0) return &cache[i].cert;
+    if (cached == 4) abort();
+    time_t now = time(NULL);
+    generate(&cache[cached].cert, name, now - 3600, now + 86400);
     strncpy(cache[cached].name, name, sizeof cache[cached].name - 1);
     return &cache[cached++].cert;
+}
+
+test_cert *test_cert_with_validity(const char *name, time_t not_before, time_t not_after) {
+    test_cert *c = calloc(1, sizeof *c);
+    if (!c) abort();
+    generate(c, name, not_before, not_after);
+    return c;
+}
+
+void test_cert_free(test_cert *c) {
+    if (!c) return;
+    free(c->cert_pem);
+    free(c->key_pem);
+    free(c);
 }

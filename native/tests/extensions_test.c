@@ -177,7 +177,7 @@ static bool verified_handshake(const char *ca_name, const char *server_name, cha
 }
 
 TEST(ext_trusted_ca_and_verification) {
-    char reason[64];
+    char reason[256];
     /* an unknown self-signed certificate is refused with a readable reason */
     CHECK(!verified_handshake(NULL, "localhost", reason, sizeof reason));
     CHECK(strstr(reason, "certificate") != NULL);

@@ -266,7 +266,7 @@ bool pair_absorb_once(pair *p, side *s, coquic_result_t *r) {
     const coquic_x_close_info_t *ci = coquic_x_result_close_infos(r, &nc);
     for (size_t i = 0; i < nc && s->close_count < 16; i++) {
         s->closes[s->close_count] = ci[i];
-        size_t len = ci[i].reason.length < 63 ? ci[i].reason.length : 63;
+        size_t len = ci[i].reason.length < sizeof s->close_reasons[0] - 1 ? ci[i].reason.length : sizeof s->close_reasons[0] - 1;
         if (len) memcpy(s->close_reasons[s->close_count], ci[i].reason.data, len);
         s->close_reasons[s->close_count][len] = '\0';
         s->closes[s->close_count].reason.data = NULL;

@@ -56,7 +56,7 @@ typedef struct side {
     size_t *datagram_lens;
     size_t datagram_count, datagram_cap;
     coquic_x_close_info_t closes[16];
-    char close_reasons[16][64];
+    char close_reasons[16][256];
     size_t close_count;
     coquic_local_error_t last_local_error;
     size_t local_error_count;

@@ -42,7 +42,7 @@ typedef struct outcome {
     bool confirmed;
     bool failed_cleanly; /* FAILED + close info on the client, nothing confirmed */
     uint8_t source;
-    char reason[64];
+    char reason[256];
 } outcome;
 
 /* A verifying client (SSL_CERT_FILE = `trusted`'s certificate, or unset) connects with SNI
