@@ -22,6 +22,8 @@ import {
   type UdpBindOptions,
   type UdpSocket,
 } from "./udp.ts";
+import { bunFfiRuntime } from "./bun_ffi.ts";
+import { raiseReceiveBuffer } from "./socket_buffer.ts";
 
 // deno-lint-ignore no-explicit-any
 const B = (globalThis as any).Bun;
@@ -79,6 +81,7 @@ class BunUdpSocket implements UdpSocket {
     const hostname = a?.address ?? options.hostname;
     const family = a?.family === "IPv6" || a?.family === "IPv4" ? a.family : familyOf(hostname);
     this.localAddress = { hostname, port: this.#socket.port, family };
+    raiseReceiveBuffer(bunFfiRuntime, this.localAddress.port, family);
   }
 
   get closed(): boolean {

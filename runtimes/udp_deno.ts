@@ -8,9 +8,12 @@
  * one pump awaits each send in turn; this is also faster than unawaited sends (≈108k/s
  * against 84k/s for 1200-byte datagrams).
  *
- * Receives: one receive at a time into one reused 64 KiB buffer, so the bytes handed to the
- * handler are a view that is only valid during the call. Deno yields one datagram per
- * receive, so batch handlers get batches of one.
+ * Receives: Deno yields one datagram per `receive` op, so several receives stay pending at
+ * once (`RECEIVE_SLOTS`, each into a fresh array: no buffer is held while waiting). The ops
+ * that complete in one event-loop turn resume one after another before a queued microtask
+ * runs, so that microtask hands them to a batch handler as one batch, in arrival order
+ * (checked by experiment: sequence numbers never went backwards). A per-datagram handler
+ * gets each datagram as it is resumed.
  *
  * @module
  */
@@ -22,9 +25,14 @@ import {
   type UdpBindOptions,
   type UdpSocket,
 } from "./udp.ts";
+import { denoFfi } from "./deno_ffi.ts";
+import { raiseReceiveBuffer } from "./socket_buffer.ts";
 
 // deno-lint-ignore no-explicit-any
 const D = (globalThis as any).Deno;
+
+/** Receives kept pending at once per socket. */
+const RECEIVE_SLOTS = 16;
 
 interface DenoAddr {
   transport: "udp";
@@ -62,6 +70,7 @@ class DenoUdpSocket implements UdpSocket {
     this.#conn = D.listenDatagram({ transport: "udp", hostname: options.hostname, port: options.port });
     const local = this.#conn.addr as { hostname: string; port: number };
     this.localAddress = { hostname: local.hostname, port: local.port, family: familyOf(local.hostname) };
+    raiseReceiveBuffer(denoFfi, this.localAddress.port, this.localAddress.family);
     this.#dispatch = new ReceiveDispatch(options.maxBatch ?? 64);
     this.#receiveLoop();
   }
@@ -74,25 +83,40 @@ class DenoUdpSocket implements UdpSocket {
     return this.#qData.length - this.#head;
   }
 
-  async #receiveLoop(): Promise<void> {
-    const buffer = new Uint8Array(65536);
-    const dispatch = this.#dispatch;
-    while (!this.#closed) {
-      let got: [Uint8Array, { hostname: string; port: number }];
+  #flushQueued = false;
+
+  #receiveLoop(): void {
+    const flush = () => {
+      this.#flushQueued = false;
       try {
-        got = await this.#conn.receive(buffer);
-      } catch {
-        if (this.#closed) return;
-        continue; // ICMP errors (port unreachable) surface as receive errors: keep going
-      }
-      if (this.#closed) return;
-      try {
-        dispatch.push(got[0], got[1].hostname, got[1].port);
-        dispatch.flush();
+        this.#dispatch.flush();
       } catch (e) {
-        reportError(e); // a throwing handler must not end the receive loop
+        reportError(e); // a throwing handler must not end the receive loops
       }
-    }
+    };
+    const slot = async () => {
+      const dispatch = this.#dispatch;
+      while (!this.#closed) {
+        let got: [Uint8Array, { hostname: string; port: number }];
+        try {
+          got = await this.#conn.receive();
+        } catch {
+          if (this.#closed) return;
+          continue; // ICMP errors (port unreachable) surface as receive errors: keep going
+        }
+        if (this.#closed) return;
+        try {
+          if (dispatch.push(got[0], got[1].hostname, got[1].port)) flush();
+          else if (dispatch.batch.count > 0 && !this.#flushQueued) {
+            this.#flushQueued = true;
+            queueMicrotask(flush);
+          }
+        } catch (e) {
+          reportError(e);
+        }
+      }
+    };
+    for (let i = 0; i < RECEIVE_SLOTS; i++) slot();
   }
 
   sendBatch(datagrams: readonly Uint8Array[], addresses: readonly SocketAddress[]): void {

@@ -11,6 +11,7 @@
  * @module
  */
 import { createSocket } from "node:dgram";
+import { RECEIVE_BUFFER_BYTES } from "./socket_buffer.ts";
 import {
   familyOf,
   type OutboundDatagram,
@@ -32,7 +33,8 @@ import {
  */
 export function nodeUdp(options: UdpBindOptions): Promise<UdpSocket> {
   return new Promise((resolve, reject) => {
-    const sock = createSocket({ type: familyOf(options.hostname) === "IPv6" ? "udp6" : "udp4", ipv6Only: false });
+    const sock = createSocket({ type: familyOf(options.hostname) === "IPv6" ? "udp6" : "udp4", ipv6Only: false,
+      recvBufferSize: RECEIVE_BUFFER_BYTES });
     const onError = (e: Error) => {
       try {
         sock.close();

@@ -6,6 +6,9 @@ import assert from "node:assert/strict";
 import type { DatagramBatch, UdpSocket } from "../runtimes/udp.ts";
 import { bindUdp, udpRuntime } from "../runtimes/udp_factory.ts";
 import { test } from "./_harness.ts";
+import { readFileSync } from "node:fs";
+import { ffiRuntime } from "../runtimes/detect.ts";
+import { RECEIVE_BUFFER_BYTES, receiveBufferSize } from "../runtimes/socket_buffer.ts";
 
 /** Resolves when `cond()` holds; rejects after `ms`. */
 async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
@@ -158,3 +161,46 @@ test("udp: an unreachable peer does not break the socket", async () => {
     b.close();
   }
 }, { timeout: 10_000 });
+
+test("udp: sockets get a raised kernel receive buffer (SO_RCVBUF, capped by rmem_max)", async () => {
+  const rmemMax = Number(readFileSync("/proc/sys/net/core/rmem_max", "utf8").trim());
+  // Linux doubles what is set (bookkeeping overhead) and caps the request at rmem_max.
+  const expected = 2 * Math.min(RECEIVE_BUFFER_BYTES, rmemMax);
+  for (const host of ["127.0.0.1", "::1"]) {
+    const s = await bindUdp({ hostname: host, port: 0 });
+    try {
+      const size = receiveBufferSize(ffiRuntime(), s.localAddress.port, s.localAddress.family);
+      assert.equal(size, expected, `${host}: SO_RCVBUF ${size}, expected ${expected}`);
+    } finally {
+      s.close();
+    }
+  }
+});
+
+test("udp: a burst reaches a batch handler in batches, every datagram once and in order", async () => {
+  const rx = await bindUdp({ hostname: "127.0.0.1", port: 0 });
+  const tx = await bindUdp({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const seen: number[] = [];
+    let largest = 0;
+    rx.onDatagrams((b: DatagramBatch) => {
+      largest = Math.max(largest, b.count);
+      for (let i = 0; i < b.count; i++) seen.push(check(b.data[i]));
+    });
+    const dest = { hostname: "127.0.0.1", port: rx.localAddress.port };
+    const total = 600;
+    for (let sent = 0; sent < total; sent += 60) {
+      // 60 datagrams in one go while the receiver is busy here: they queue up in the kernel
+      const batch = Array.from({ length: 60 }, (_, i) => datagram(sent + i));
+      tx.sendBatch(batch, batch.map(() => dest));
+      const busyUntil = performance.now() + 5;
+      while (performance.now() < busyUntil) { /* keep the event loop from receiving */ }
+      await waitFor(() => seen.length >= sent + 60, 5000, `burst at ${sent} (${seen.length})`);
+    }
+    assert.deepEqual(seen, Array.from({ length: total }, (_, i) => i), "every datagram, once, in order");
+    assert.ok(largest > 1, `largest receive batch ${largest}: datagrams that waited together came one by one`);
+  } finally {
+    rx.close();
+    tx.close();
+  }
+});

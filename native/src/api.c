@@ -405,12 +405,7 @@ COQUIC_FFI_API coquic_status_t coquic_x_endpoint_input_datagrams(coquic_endpoint
     if (st != COQUIC_STATUS_OK) return st;
     if (count > 0 && (!data || !lengths || !routes))
         st = cq_fail(COQUIC_STATUS_INVALID_ARGUMENT, "input_datagrams: NULL array with a non-zero count");
-    else {
-        size_t offset = 0;
-        for (size_t i = 0; i < count; i++) {
-            cq_endpoint_input(endpoint, data + offset, lengths[i], routes[i], COQUIC_ECN_UNAVAILABLE, NULL, 0);
-            offset += lengths[i];
-        }
-    }
+    else
+        cq_endpoint_input_batch(endpoint, data, lengths, routes, count);
     return finish(endpoint, st, out_result);
 }

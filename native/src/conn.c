@@ -98,9 +98,40 @@ static int cb_handshake_confirmed(ngtcp2_conn *conn, void *user_data) {
     return 0;
 }
 
+/*
+ * In-order bytes that continue the result's last effect (same connection and stream, no FIN
+ * yet, bytes at the arena head) extend it: a batch of datagrams on one stream becomes one
+ * receive effect instead of one per packet. Offsets stay exact, so the ABI's view is the same.
+ */
+static bool append_to_last_receive(cq_conn *c, int64_t stream_id, uint64_t offset, const uint8_t *data,
+                                   size_t datalen, uint32_t flags) {
+    coquic_result_t *r = res(c);
+    if (r->effect_count == 0 || datalen == 0) return false;
+    coquic_effect_t *last = &r->effects[r->effect_count - 1];
+    if (last->kind != COQUIC_EFFECT_RECEIVE_STREAM_DATA) return false;
+    coquic_receive_stream_data_effect_t *d = &last->as.receive_stream_data;
+    if (d->connection != c->handle || d->stream_id != (uint64_t)stream_id || d->fin ||
+        d->offset + d->bytes.length != offset || d->bytes.length == 0)
+        return false;
+    if (!cq_result_extend(r, d->bytes.data, d->bytes.length, data, datalen)) return false;
+    d->bytes.length += datalen;
+    if (flags & NGTCP2_STREAM_DATA_FLAG_FIN) {
+        d->fin = 1;
+        d->final_size.has_value = 1;
+        d->final_size.value = offset + datalen;
+    }
+    return true;
+}
+
 static int cb_recv_stream_data(ngtcp2_conn *conn, uint32_t flags, int64_t stream_id, uint64_t offset,
                                const uint8_t *data, size_t datalen, void *user_data, void *stream_user_data) {
     cq_conn *c = user_data;
+    c->stats.stream_bytes_received += datalen;
+    if (!c->endpoint->manual_credit) { /* the bytes now belong to the application: credit back at once */
+        ngtcp2_conn_extend_max_stream_offset(conn, stream_id, datalen);
+        ngtcp2_conn_extend_max_offset(conn, datalen);
+    }
+    if (append_to_last_receive(c, stream_id, offset, data, datalen, flags)) return 0;
     coquic_effect_t *e = cq_result_push(res(c), COQUIC_EFFECT_RECEIVE_STREAM_DATA, c->handle);
     if (!e) return NGTCP2_ERR_CALLBACK_FAILURE;
     coquic_receive_stream_data_effect_t *d = &e->as.receive_stream_data;
@@ -113,11 +144,6 @@ static int cb_recv_stream_data(ngtcp2_conn *conn, uint32_t flags, int64_t stream
         d->fin = 1;
         d->final_size.has_value = 1;
         d->final_size.value = offset + datalen;
-    }
-    c->stats.stream_bytes_received += datalen;
-    if (!c->endpoint->manual_credit) { /* the bytes now belong to the application: credit back at once */
-        ngtcp2_conn_extend_max_stream_offset(conn, stream_id, datalen);
-        ngtcp2_conn_extend_max_offset(conn, datalen);
     }
     return 0;
 }
@@ -878,7 +904,8 @@ void cq_conn_read(cq_conn *c, const uint8_t *data, size_t len, uint64_t route, u
     }
     const ngtcp2_path *cur = ngtcp2_conn_get_path(c->conn);
     c->current_route = cq_route_of_path(cur, !c->is_server);
-    cq_conn_drain(c);
+    if (c->endpoint->batching) c->drain_deferred = true;
+    else cq_conn_drain(c);
 }
 
 uint64_t cq_conn_expiry_ns(cq_conn *c) {

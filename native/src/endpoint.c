@@ -287,7 +287,10 @@ static void accept_initial(coquic_endpoint_t *ep, const uint8_t *data, size_t le
     }
     coquic_result_t *r = ep->result;
     size_t first = r->effect_count, first_close = r->close_count;
+    bool batching = ep->batching; /* the answer is needed now, even inside a batch */
+    ep->batching = false;
     cq_conn_read(c, data, len, route, ecn);
+    ep->batching = batching;
     /* A genuine Initial always makes the server answer. One that produced nothing (it did
      * not decrypt, or was garbage with a valid-looking header) leaves no trace: no
      * ACCEPTED, no connection, no handle visible to the caller. */
@@ -375,5 +378,21 @@ void cq_endpoint_sweep(coquic_endpoint_t *ep) {
     for (cq_conn *c = ep->conn_head, *n; c; c = n) {
         n = c->next;
         if (c->state == CQ_CONN_DEAD) cq_endpoint_remove_conn(ep, c);
+    }
+}
+
+void cq_endpoint_input_batch(coquic_endpoint_t *ep, const uint8_t *data, const uint32_t *lengths,
+                             const uint64_t *routes, size_t count) {
+    ep->batching = true;
+    size_t offset = 0;
+    for (size_t i = 0; i < count; i++) {
+        cq_endpoint_input(ep, data + offset, lengths[i], routes[i], COQUIC_ECN_UNAVAILABLE, NULL, 0);
+        offset += lengths[i];
+    }
+    ep->batching = false;
+    for (cq_conn *c = ep->conn_head; c; c = c->next) {
+        if (!c->drain_deferred) continue;
+        c->drain_deferred = false;
+        cq_conn_drain(c);
     }
 }

@@ -80,6 +80,9 @@ void cq_result_free(coquic_result_t *result);
 uint8_t *cq_result_reserve(coquic_result_t *result, size_t len);
 /* Gives back the unused tail of a reservation if it is still the latest one. */
 void cq_result_shrink_last(coquic_result_t *result, uint8_t *ptr, size_t reserved, size_t used);
+/* Appends len bytes right after prev (prev_len bytes at the arena head), or returns false. */
+bool cq_result_extend(coquic_result_t *result, const uint8_t *prev, size_t prev_len, const uint8_t *data,
+                      size_t len);
 uint8_t *cq_result_copy(coquic_result_t *result, const uint8_t *data, size_t len);
 coquic_effect_t *cq_result_push(coquic_result_t *result, coquic_effect_kind_t kind,
                                 coquic_connection_handle_t connection);
@@ -189,6 +192,7 @@ typedef struct cq_conn {
     bool continuation; /* the last drain stopped at the datagram cap */
     bool stateless_reset_received;
     bool loss_accounting; /* count lost packets (qlog "recovery:packet_lost" events) */
+    bool drain_deferred;  /* read during a batch: drained once when the batch ends */
     uint64_t close_deadline_ns;
     uint8_t *close_packet; /* our CONNECTION_CLOSE, re-sent while closing */
     size_t close_packet_len;
@@ -224,6 +228,7 @@ struct coquic_endpoint {
     coquic_result_t *result;       /* result being built by the current call */
     bool manual_credit;            /* coquic_x_endpoint_set_manual_credit */
     bool loss_accounting;          /* coquic_x_endpoint_set_loss_accounting */
+    bool batching;                 /* inside coquic_x_endpoint_input_datagrams: drains wait */
     coquic_time_us_t now;
 };
 
@@ -266,6 +271,10 @@ void cq_endpoint_input(coquic_endpoint_t *ep, const uint8_t *data, size_t len, u
 void cq_endpoint_on_timer(coquic_endpoint_t *ep);
 uint64_t cq_endpoint_expiry_ns(const coquic_endpoint_t *ep, bool *continuation);
 void cq_endpoint_sweep(coquic_endpoint_t *ep);
+/* Feeds a batch of datagrams; each connection that read one is drained once at the end, so
+ * its ACKs and replies cover the whole batch and its received bytes stay contiguous. */
+void cq_endpoint_input_batch(coquic_endpoint_t *ep, const uint8_t *data, const uint32_t *lengths,
+                             const uint64_t *routes, size_t count);
 int cq_endpoint_register_cid(coquic_endpoint_t *ep, cq_conn *c, const ngtcp2_cid *cid);
 void cq_endpoint_unregister_cid(coquic_endpoint_t *ep, cq_conn *c, const ngtcp2_cid *cid);
 void cq_endpoint_remove_conn(coquic_endpoint_t *ep, cq_conn *c);

@@ -92,6 +92,14 @@ void cq_result_shrink_last(coquic_result_t *r, uint8_t *ptr, size_t reserved, si
     if (c && used <= reserved && ptr + reserved == c->data + c->used) c->used -= reserved - used;
 }
 
+bool cq_result_extend(coquic_result_t *r, const uint8_t *prev, size_t prev_len, const uint8_t *data, size_t len) {
+    cq_chunk *c = r->chunks;
+    if (!c || !prev || prev + prev_len != c->data + c->used || c->capacity - c->used < len) return false;
+    memcpy(c->data + c->used, data, len);
+    c->used += len;
+    return true;
+}
+
 uint8_t *cq_result_copy(coquic_result_t *r, const uint8_t *data, size_t len) {
     if (len == 0) return NULL;
     uint8_t *p = cq_result_reserve(r, len);

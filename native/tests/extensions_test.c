@@ -113,6 +113,60 @@ TEST(ext_batch_io_matches_single_calls) {
     pair_free(p);
 }
 
+/* One batched input of a client flight on one stream: the server reports the bytes as one
+ * receive effect (offset 0, byte-exact) and answers after it, once for the whole batch. */
+TEST(ext_batch_input_coalesces_stream_data_and_answers_once) {
+    pair *p = pair_new(NULL);
+    coquic_connection_handle_t c = pair_connect(p);
+    CHECK(pair_run_until(p, pred_confirmed, &c, 10000000));
+    pair_run_until(p, never, NULL, 200000); /* quiet: nothing in flight */
+    p->capture = true;
+    p->captured_count = 0;
+    pair_send_pattern(p, &p->client, c, 0, 30000, true);
+    size_t n = p->captured_count, total = 0;
+    CHECK(n >= 4);
+    for (size_t i = 0; i < n; i++) total += p->captured_lens[i];
+    uint8_t *data = malloc(total);
+    uint32_t *lens = malloc(n * sizeof *lens);
+    uint64_t *routes = malloc(n * sizeof *routes);
+    size_t at = 0;
+    for (size_t i = 0; i < n; i++) {
+        memcpy(data + at, p->captured[i], p->captured_lens[i]);
+        at += p->captured_lens[i];
+        lens[i] = (uint32_t)p->captured_lens[i];
+        routes[i] = 1;
+    }
+    coquic_result_t *r;
+    CHECK_EQ(coquic_x_endpoint_input_datagrams(p->server.ep, data, lens, routes, n, p->now, &r), COQUIC_STATUS_OK);
+    size_t count = coquic_result_effect_count(r), receives = 0, sends = 0, sends_before_receive = 0;
+    uint64_t received = 0, mismatches = 0;
+    for (size_t i = 0; i < count; i++) {
+        coquic_effect_t e;
+        CHECK_EQ(coquic_result_effect_at(r, i, &e), COQUIC_STATUS_OK);
+        if (e.kind == COQUIC_EFFECT_SEND_DATAGRAM) {
+            sends++;
+            if (receives == 0) sends_before_receive++;
+        }
+        if (e.kind != COQUIC_EFFECT_RECEIVE_STREAM_DATA) continue;
+        const coquic_receive_stream_data_effect_t *d = &e.as.receive_stream_data;
+        CHECK_EQ(d->stream_id, 0);
+        CHECK_EQ(d->offset, received);
+        for (size_t k = 0; k < d->bytes.length; k++) mismatches += d->bytes.data[k] != pattern_byte(d->offset + k, 0);
+        received += d->bytes.length;
+        receives++;
+    }
+    CHECK(received > 2 * 1200);      /* several packets' worth of stream data arrived */
+    CHECK_EQ(receives, 1);           /* ... as one effect */
+    CHECK_EQ(mismatches, 0);
+    CHECK_EQ(sends_before_receive, 0); /* the answer (ACK) comes after the batch was read */
+    CHECK(sends >= 1 && sends <= 2);   /* one ACK for the batch (plus at most a window update) */
+    coquic_result_destroy(r);
+    free(data);
+    free(lens);
+    free(routes);
+    pair_free(p);
+}
+
 TEST(ext_key_update_keeps_the_connection_working) {
     pair *p = pair_new(NULL);
     coquic_connection_handle_t c = pair_connect(p);

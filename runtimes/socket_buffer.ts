@@ -1,0 +1,108 @@
+/**
+ * Raises a bound UDP socket's kernel receive buffer (`SO_RCVBUF`) on Linux, for the runtimes
+ * whose socket APIs have no such option (Deno's `listenDatagram`, Bun's `udpSocket`).
+ *
+ * Why: the default buffer (`net.core.rmem_default`, 208 KiB) holds ~170 datagrams of 1,200
+ * bytes; a QUIC receiver that falls a few milliseconds behind a fast sender loses datagrams
+ * in the kernel, and each loss halves the sender's congestion window. Measured on loopback:
+ * a Bun bulk download went from 88 to 107 MiB/s with a 2 MiB buffer.
+ *
+ * How: neither runtime exposes the file descriptor, so it is found by asking `getsockname`
+ * of the process's socket descriptors, newest first (the socket just bound is normally the
+ * highest), for the bound port and family; then libc's `setsockopt` sets the size (the kernel
+ * caps it at `net.core.rmem_max`). Best effort: on any failure nothing changes.
+ *
+ * @module
+ */
+import { readdirSync, readlinkSync } from "node:fs";
+import type { FfiRuntime, NativeLibrary } from "./ffi_types.ts";
+
+/** The receive buffer asked for (the kernel doubles it and caps it at `rmem_max`). */
+export const RECEIVE_BUFFER_BYTES = 4 << 20;
+
+const SOL_SOCKET = 1;
+const SO_RCVBUF = 8;
+const AF_INET = 2;
+const AF_INET6 = 10;
+
+let libc: NativeLibrary | null | undefined;
+
+function openLibc(ffi: FfiRuntime): NativeLibrary | null {
+  if (libc !== undefined) return libc;
+  try {
+    libc = ffi.open("libc.so.6", {
+      getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+      setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
+      getsockopt: { parameters: ["i32", "i32", "i32", "buffer", "buffer"], result: "i32" },
+    }, {});
+  } catch {
+    libc = null; // not glibc Linux: keep the default buffer
+  }
+  return libc;
+}
+
+/** The socket descriptor bound to `port` (and family), newest first; undefined if none. */
+function findSocketFd(lib: NativeLibrary, port: number, family: "IPv4" | "IPv6"): number | undefined {
+  let fds: number[];
+  try {
+    fds = readdirSync("/proc/self/fd").map(Number).filter((n) => n > 2).sort((a, b) => b - a);
+  } catch {
+    return undefined;
+  }
+  const addr = new Uint8Array(128);
+  const view = new DataView(addr.buffer);
+  const len = new Uint32Array(1);
+  const want = family === "IPv6" ? AF_INET6 : AF_INET;
+  for (const fd of fds) {
+    try {
+      if (!readlinkSync(`/proc/self/fd/${fd}`).startsWith("socket:")) continue;
+    } catch {
+      continue;
+    }
+    len[0] = addr.length;
+    if (lib.symbols.getsockname(fd, addr, len) !== 0) continue;
+    // sockaddr_in / sockaddr_in6: family (host order u16), then the port (network order)
+    if (view.getUint16(0, true) === want && view.getUint16(2, false) === port) return fd;
+  }
+  return undefined;
+}
+
+/**
+ * Raises the receive buffer of the socket bound to `port`; returns whether it was set.
+ *
+ * @example
+ * ```ts
+ * raiseReceiveBuffer(ffiRuntime(), socket.localAddress.port, socket.localAddress.family);
+ * ```
+ */
+export function raiseReceiveBuffer(
+  ffi: FfiRuntime,
+  port: number,
+  family: "IPv4" | "IPv6",
+  bytes = RECEIVE_BUFFER_BYTES,
+): boolean {
+  const lib = openLibc(ffi);
+  if (!lib) return false;
+  const fd = findSocketFd(lib, port, family);
+  if (fd === undefined) return false;
+  const value = new Int32Array([bytes]);
+  return lib.symbols.setsockopt(fd, SOL_SOCKET, SO_RCVBUF, value, 4) === 0;
+}
+
+/**
+ * The kernel's receive buffer size of the socket bound to `port` (what `SO_RCVBUF` reads
+ * back: twice the size set), or undefined when it cannot be found.
+ *
+ * @example
+ * ```ts
+ * console.log(receiveBufferSize(ffiRuntime(), socket.localAddress.port, "IPv4"));
+ * ```
+ */
+export function receiveBufferSize(ffi: FfiRuntime, port: number, family: "IPv4" | "IPv6"): number | undefined {
+  const lib = openLibc(ffi);
+  const fd = lib ? findSocketFd(lib, port, family) : undefined;
+  if (!lib || fd === undefined) return undefined;
+  const value = new Int32Array(1);
+  const len = new Uint32Array([4]);
+  return lib.symbols.getsockopt(fd, SOL_SOCKET, SO_RCVBUF, value, len) === 0 ? value[0] : undefined;
+}
