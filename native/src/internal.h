@@ -122,6 +122,9 @@ typedef struct cq_tls_context {
     /* Verifying clients: CAs added with coquic_x_endpoint_add_trusted_ca (NULL until one is);
      * the system store (+ SSL_CERT_FILE) is one process-wide list shared by all endpoints. */
     gnutls_x509_trust_list_t extra_cas;
+    /* SSL_CERT_FILE as it was when the endpoint was created: parsed once per file version
+     * and shared (it is often the whole system bundle, ~11 ms to parse) */
+    struct cq_file_trust *cert_file;
 } cq_tls_context;
 
 coquic_status_t cq_tls_context_init(cq_tls_context *tls, const cq_config *config,

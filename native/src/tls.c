@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <ngtcp2/ngtcp2_crypto_gnutls.h>
 
@@ -45,6 +46,74 @@ static unsigned int verify_against(gnutls_x509_trust_list_t list, gnutls_x509_cr
     return status;
 }
 
+/*
+ * SSL_CERT_FILE trust lists, shared by every endpoint created while the file (path, size,
+ * modification time) is the same. Stale versions are freed once no endpoint holds them.
+ */
+typedef struct cq_file_trust {
+    struct cq_file_trust *next;
+    char *path;
+    off_t size;
+    struct timespec mtime;
+    unsigned int refs;
+    bool stale;
+    gnutls_x509_trust_list_t list;
+} cq_file_trust;
+
+static pthread_mutex_t file_trust_lock = PTHREAD_MUTEX_INITIALIZER;
+static cq_file_trust *file_trusts;
+
+static void file_trust_unlink_free(cq_file_trust *f) {
+    for (cq_file_trust **p = &file_trusts; *p; p = &(*p)->next) {
+        if (*p != f) continue;
+        *p = f->next;
+        break;
+    }
+    gnutls_x509_trust_list_deinit(f->list, 1);
+    free(f->path);
+    free(f);
+}
+
+/* The shared list for `path` as it is now (NULL if it cannot be read or parsed into a list). */
+static cq_file_trust *file_trust_acquire(const char *path) {
+    struct stat st;
+    if (stat(path, &st) != 0) return NULL;
+    pthread_mutex_lock(&file_trust_lock);
+    cq_file_trust *found = NULL;
+    for (cq_file_trust *f = file_trusts, *n; f; f = n) {
+        n = f->next;
+        if (f->stale || strcmp(f->path, path) != 0) continue;
+        if (f->size == st.st_size && f->mtime.tv_sec == st.st_mtim.tv_sec && f->mtime.tv_nsec == st.st_mtim.tv_nsec) {
+            found = f;
+            continue;
+        }
+        f->stale = true; /* the file changed: new endpoints get a fresh parse */
+        if (f->refs == 0) file_trust_unlink_free(f);
+    }
+    if (!found && (found = calloc(1, sizeof *found)) && (found->path = strdup(path)) &&
+        gnutls_x509_trust_list_init(&found->list, 0) >= 0) {
+        (void)gnutls_x509_trust_list_add_trust_file(found->list, path, NULL, GNUTLS_X509_FMT_PEM, 0, 0);
+        found->size = st.st_size;
+        found->mtime = st.st_mtim;
+        found->next = file_trusts;
+        file_trusts = found;
+    } else if (found && !found->list) {
+        free(found->path);
+        free(found);
+        found = NULL;
+    }
+    if (found) found->refs++;
+    pthread_mutex_unlock(&file_trust_lock);
+    return found;
+}
+
+static void file_trust_release(cq_file_trust *f) {
+    if (!f) return;
+    pthread_mutex_lock(&file_trust_lock);
+    if (--f->refs == 0 && f->stale) file_trust_unlink_free(f);
+    pthread_mutex_unlock(&file_trust_lock);
+}
+
 static int verify_peer_chain(gnutls_session_t session) {
     ngtcp2_crypto_conn_ref *ref = gnutls_session_get_ptr(session);
     cq_conn *c = ref ? ref->user_data : NULL;
@@ -69,14 +138,23 @@ static int verify_peer_chain(gnutls_session_t session) {
         unsigned int ndata = 0;
         if (c->server_name[0]) data[ndata++] = (gnutls_typed_vdata_st){GNUTLS_DT_DNS_HOSTNAME, (unsigned char *)c->server_name, 0};
         data[ndata++] = (gnutls_typed_vdata_st){GNUTLS_DT_KEY_PURPOSE_OID, (unsigned char *)GNUTLS_KP_TLS_WWW_SERVER, 0};
-        gnutls_x509_trust_list_t extra = c->endpoint->tls.extra_cas;
-        status = extra ? verify_against(extra, chain, n, data, ndata) : GNUTLS_CERT_INVALID;
+        const cq_tls_context *tls = &c->endpoint->tls;
+        /* the endpoint's added CAs, then SSL_CERT_FILE, then the system store; on failure,
+         * report what the endpoint's own lists said when it has some: that is the chain the
+         * application meant to trust */
+        gnutls_x509_trust_list_t own[2] = {tls->extra_cas, tls->cert_file ? tls->cert_file->list : NULL};
+        bool has_own = false, first = true;
+        for (size_t i = 0; i < 2 && status != 0; i++) {
+            if (!own[i]) continue;
+            unsigned int st = verify_against(own[i], chain, n, data, ndata);
+            if (st == 0 || first) status = st;
+            has_own = true;
+            first = false;
+        }
         if (status != 0) {
             pthread_once(&system_once, load_system_trust);
             unsigned int sys = verify_against(system_trust, chain, n, data, ndata);
-            /* report what the endpoint's own CAs said when it has some: that is the chain
-             * the application meant to trust */
-            status = sys == 0 ? 0 : extra ? status : sys;
+            status = sys == 0 ? 0 : has_own ? status : sys;
         }
     }
     for (unsigned int i = 0; i < imported; i++) gnutls_x509_crt_deinit(chain[i]);
@@ -111,14 +189,10 @@ coquic_status_t cq_tls_context_init(cq_tls_context *tls, const cq_config *config
     }
     if (config->role == COQUIC_ROLE_CLIENT && config->verify_peer) {
         gnutls_certificate_set_verify_function(tls->credentials, verify_peer_chain);
-        /* SSL_CERT_FILE is read when the endpoint is created, as the upstream library does;
-         * it is one small file, so it goes to this endpoint's own list, not the shared store. */
-        const char *extra = getenv("SSL_CERT_FILE");
-        if (extra && *extra) {
-            if (!tls->extra_cas && gnutls_x509_trust_list_init(&tls->extra_cas, 0) < 0) tls->extra_cas = NULL;
-            if (tls->extra_cas)
-                (void)gnutls_x509_trust_list_add_trust_file(tls->extra_cas, extra, NULL, GNUTLS_X509_FMT_PEM, 0, 0);
-        }
+        /* SSL_CERT_FILE is looked at when the endpoint is created, as the upstream library
+         * does; the parsed file is shared while it stays the same */
+        const char *file = getenv("SSL_CERT_FILE");
+        if (file && *file) tls->cert_file = file_trust_acquire(file);
     }
     return COQUIC_STATUS_OK;
 }
@@ -128,6 +202,8 @@ void cq_tls_context_free(cq_tls_context *tls) {
     tls->credentials = NULL;
     if (tls->extra_cas) gnutls_x509_trust_list_deinit(tls->extra_cas, 1);
     tls->extra_cas = NULL;
+    file_trust_release(tls->cert_file);
+    tls->cert_file = NULL;
 }
 
 coquic_status_t cq_tls_add_trusted_ca(cq_tls_context *tls, const char *pem, size_t len) {

@@ -113,3 +113,42 @@ TEST(verify_server_with_an_untrusted_certificate_fails) {
     o = verify_run("other.test", "other.test", true);
     CHECK(o.confirmed);
 }
+
+/* SSL_CERT_FILE is parsed once per version of the file and shared: endpoints created after
+ * the file changed see the new content, endpoints created before keep the old one. */
+TEST(verify_ssl_cert_file_change_is_seen_by_new_endpoints_only) {
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/coquic-test-ca-XXXXXX");
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    const test_cert *trusted = test_cert_for("localhost"), *other = test_cert_for("other.test");
+    CHECK(write(fd, trusted->cert_pem, trusted->cert_len) == (ssize_t)trusted->cert_len);
+    close(fd);
+    setenv("SSL_CERT_FILE", path, 1);
+    pair_options o = {.client_config = verifying_client};
+    pair *before = pair_new(&o);
+    pair *same = pair_new(&o); /* same file version: shares the parsed list */
+    /* replace the content (a different size, so the change is seen even within one mtime tick) */
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    fwrite(other->cert_pem, 1, other->cert_len, f);
+    fputs("\n\n", f);
+    fclose(f);
+    pair *after = pair_new(&o);
+    unsetenv("SSL_CERT_FILE");
+    unlink(path);
+    CHECK(before && same && after);
+    g_server_name = "localhost";
+    pair *pairs[3] = {before, same, after};
+    bool confirmed[3];
+    for (int i = 0; i < 3; i++) {
+        coquic_connection_handle_t c = pair_connect_with(pairs[i], with_server_name, NULL);
+        confirmed[i] = pair_run_until(pairs[i], pred_confirmed, &c, 5000000);
+    }
+    CHECK(confirmed[0]);
+    CHECK(confirmed[1]);
+    CHECK(!confirmed[2]); /* the new file no longer trusts the server's certificate */
+    pair_free(before);
+    pair_free(same);
+    pair_free(after);
+}
