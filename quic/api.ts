@@ -4,7 +4,7 @@
  * @module
  */
 import { Role } from "../ffi/abi.ts";
-import { type CoquicLibrary, loadCoquic } from "../ffi/loader.ts";
+import { type CoquicLibrary, defaultLibrary } from "../ffi/loader.ts";
 import { bindUdp } from "../runtimes/udp_factory.ts";
 import { parseIpv4, parseIpv6, type Route } from "../runtimes/address.ts";
 import type { SocketAddress } from "../runtimes/udp.ts";
@@ -379,7 +379,7 @@ export class QuicListener {
  * ```
  */
 export async function listen(options: ListenOptions): Promise<QuicListener> {
-  const lib = options.library ?? (await loadCoquic());
+  const lib = options.library ?? defaultLibrary(); // loaded once: a load probes every symbol
   const hostname = options.hostname ?? "127.0.0.1";
   const config = transportConfig(lib, Role.SERVER, options.alpn, options, isIpv6(hostname));
   config.verifyPeer = false;
@@ -420,7 +420,7 @@ export async function listen(options: ListenOptions): Promise<QuicListener> {
  * ```
  */
 export async function connect(address: SocketAddress, options: ConnectOptions): Promise<QuicConnection> {
-  const lib = options.library ?? (await loadCoquic());
+  const lib = options.library ?? defaultLibrary(); // loaded once: a load probes every symbol
   const ipv6 = isIpv6(address.hostname);
   const config = transportConfig(lib, Role.CLIENT, options.alpn, options, ipv6);
   config.verifyPeer = options.insecure !== true;

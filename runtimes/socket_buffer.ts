@@ -8,7 +8,7 @@
  * a Bun bulk download went from 88 to 107 MiB/s with a 2 MiB buffer.
  *
  * How: neither runtime exposes the file descriptor, so it is found by asking `getsockname`
- * of the process's descriptors for the bound port and family (first the few after the one
+ * of the process's descriptors for the bound port and family (first the few around the one
  * found last, then all of `/proc/self/fd`, newest first); then libc's `setsockopt` sets the size (the kernel
  * caps it at `net.core.rmem_max`). Best effort: on any failure nothing changes.
  *
@@ -62,7 +62,11 @@ const scratchLen = new Uint32Array(1);
 function findSocketFd(lib: NativeLibrary, port: number, family: "IPv4" | "IPv6"): number | undefined {
   const want = family === "IPv6" ? AF_INET6 : AF_INET;
   if (lastFd >= 0) {
-    for (let fd = lastFd + 1; fd <= lastFd + 8; fd++) if (boundTo(lib, fd, port, want)) return (lastFd = fd);
+    // the next descriptor is the lowest free one: just after the last, or one freed nearby
+    for (let d = 1; d <= 16; d++) {
+      if (boundTo(lib, lastFd + d, port, want)) return (lastFd += d);
+      if (lastFd - d > 2 && boundTo(lib, lastFd - d, port, want)) return (lastFd -= d);
+    }
   }
   let fds: number[];
   try {
