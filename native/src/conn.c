@@ -184,10 +184,21 @@ static int cb_stream_close(ngtcp2_conn *conn, uint32_t flags, int64_t stream_id,
         flush_stop_records_for(c, s); /* a STOP_SENDING in this packet may have closed it */
         cq_stream_destroy(c, s);
     }
-    /* A finished peer stream frees a slot: grant the peer one more (MAX_STREAMS). */
+    /*
+     * A finished peer stream frees a slot. The slots go back (MAX_STREAMS) once a tenth of the
+     * initial limit has been freed, not one by one: a request/response peer would otherwise
+     * get a MAX_STREAMS packet, and owe an ACK, for every request.
+     */
     if (!stream_is_local(c, stream_id)) {
-        if (stream_is_uni(stream_id)) ngtcp2_conn_extend_max_streams_uni(conn, 1);
-        else ngtcp2_conn_extend_max_streams_bidi(conn, 1);
+        bool uni = stream_is_uni(stream_id);
+        const coquic_transport_config_t *t = &c->endpoint->config.transport;
+        uint64_t limit = uni ? t->initial_max_streams_uni : t->initial_max_streams_bidi;
+        uint64_t *freed = uni ? &c->freed_remote_uni : &c->freed_remote_bidi;
+        if (++*freed >= (limit >= 20 ? limit / 10 : 1)) {
+            if (uni) ngtcp2_conn_extend_max_streams_uni(conn, *freed);
+            else ngtcp2_conn_extend_max_streams_bidi(conn, *freed);
+            *freed = 0;
+        }
     }
     return 0;
 }
@@ -764,6 +775,7 @@ static void advance_stream(cq_stream *s, ngtcp2_ssize ndatalen, bool fin_flag) {
 }
 
 void cq_conn_drain(cq_conn *c) {
+    c->drain_deferred = false;
     if (c->state != CQ_CONN_ACTIVE) return;
     open_pending_streams(c, false);
     open_pending_streams(c, true);
@@ -911,7 +923,7 @@ void cq_conn_read(cq_conn *c, const uint8_t *data, size_t len, uint64_t route, u
 uint64_t cq_conn_expiry_ns(cq_conn *c) {
     switch (c->state) {
     case CQ_CONN_ACTIVE:
-        return c->continuation ? now_ns(c) : ngtcp2_conn_get_expiry(c->conn);
+        return c->continuation || c->drain_deferred ? now_ns(c) : ngtcp2_conn_get_expiry(c->conn);
     case CQ_CONN_CLOSING:
     case CQ_CONN_DRAINING:
         return c->close_deadline_ns;
@@ -982,7 +994,9 @@ void cq_conn_consume(cq_conn *c, uint64_t stream_id, uint64_t bytes) {
     /* A stream that already closed needs no stream credit, but the connection still does. */
     if (cq_stream_get(c, (int64_t)stream_id)) ngtcp2_conn_extend_max_stream_offset(c->conn, (int64_t)stream_id, bytes);
     ngtcp2_conn_extend_max_offset(c->conn, bytes);
-    cq_conn_drain(c);
+    /* the credit goes out with the connection's next packet, or on the timer this asks for at
+     * once: reading a request must not cost a packet of its own before the response */
+    c->drain_deferred = true;
 }
 
 bool cq_conn_has_pending_send(const cq_conn *c) { return c->pending_head != NULL || c->dgram_head != NULL; }

@@ -367,7 +367,7 @@ uint64_t cq_endpoint_expiry_ns(const coquic_endpoint_t *ep, bool *continuation) 
     uint64_t min = UINT64_MAX;
     *continuation = false;
     for (cq_conn *c = ep->conn_head; c; c = c->next) {
-        if (c->state == CQ_CONN_ACTIVE && c->continuation) *continuation = true;
+        if (c->state == CQ_CONN_ACTIVE && (c->continuation || c->drain_deferred)) *continuation = true;
         uint64_t e = cq_conn_expiry_ns(c);
         if (e < min) min = e;
     }
@@ -383,6 +383,9 @@ void cq_endpoint_sweep(coquic_endpoint_t *ep) {
 
 void cq_endpoint_input_batch(coquic_endpoint_t *ep, const uint8_t *data, const uint32_t *lengths,
                              const uint64_t *routes, size_t count) {
+    /* Connections that read a datagram are drained later: by the application's next call for
+     * them (a response then carries the ACK) or by timer_expired, which next_wakeup (= now,
+     * with send_continuation_pending) asks for at once. */
     ep->batching = true;
     size_t offset = 0;
     for (size_t i = 0; i < count; i++) {
@@ -390,9 +393,4 @@ void cq_endpoint_input_batch(coquic_endpoint_t *ep, const uint8_t *data, const u
         offset += lengths[i];
     }
     ep->batching = false;
-    for (cq_conn *c = ep->conn_head; c; c = c->next) {
-        if (!c->drain_deferred) continue;
-        c->drain_deferred = false;
-        cq_conn_drain(c);
-    }
 }

@@ -195,7 +195,7 @@ typedef struct cq_conn {
     bool continuation; /* the last drain stopped at the datagram cap */
     bool stateless_reset_received;
     bool loss_accounting; /* count lost packets (qlog "recovery:packet_lost" events) */
-    bool drain_deferred;  /* read during a batch: drained once when the batch ends */
+    bool drain_deferred;  /* read during a batch: drained by the next call or timer */
     uint64_t close_deadline_ns;
     uint8_t *close_packet; /* our CONNECTION_CLOSE, re-sent while closing */
     size_t close_packet_len;
@@ -205,6 +205,7 @@ typedef struct cq_conn {
     int64_t next_local_bidi, next_local_uni;       /* next id to open in ngtcp2 */
     int64_t highest_local_bidi, highest_local_uni; /* highest id the app used, -1 none */
     int64_t max_remote_bidi_seen, max_remote_uni_seen;
+    uint64_t freed_remote_bidi, freed_remote_uni; /* closed peer streams not yet credited back */
     cq_pending_datagram *dgram_head, *dgram_tail;
     size_t dgram_queued;
     ngtcp2_cid cids[8]; /* CIDs registered in the endpoint map for this connection */
@@ -274,8 +275,9 @@ void cq_endpoint_input(coquic_endpoint_t *ep, const uint8_t *data, size_t len, u
 void cq_endpoint_on_timer(coquic_endpoint_t *ep);
 uint64_t cq_endpoint_expiry_ns(const coquic_endpoint_t *ep, bool *continuation);
 void cq_endpoint_sweep(coquic_endpoint_t *ep);
-/* Feeds a batch of datagrams; each connection that read one is drained once at the end, so
- * its ACKs and replies cover the whole batch and its received bytes stay contiguous. */
+/* Feeds a batch of datagrams; each connection that read one is drained once, later (its next
+ * call or timer), so its ACKs and replies cover the whole batch and can ride on the
+ * application's answer, and its received bytes stay contiguous. */
 void cq_endpoint_input_batch(coquic_endpoint_t *ep, const uint8_t *data, const uint32_t *lengths,
                              const uint64_t *routes, size_t count);
 int cq_endpoint_register_cid(coquic_endpoint_t *ep, cq_conn *c, const ngtcp2_cid *cid);
