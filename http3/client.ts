@@ -41,7 +41,7 @@ async function connection(url: URL, init: H3RequestInit, signal?: AbortSignal): 
     const h3 = new H3Connection(quic, false, {} as H3Options);
     await h3.start();
     (async () => {
-      for await (const s of quic) if (!s.writable) void h3.acceptUniStream(s).catch(() => {});
+      for await (const s of quic) if (!s.bidirectional) void h3.acceptUniStream(s).catch(() => {});
     })();
     void quic.closed.then(() => pool.get(key) === created && pool.delete(key));
     return h3;

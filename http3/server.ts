@@ -76,7 +76,7 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<H3
           return;
         }
         for await (const stream of conn) {
-          if (!stream.writable) {
+          if (!stream.bidirectional) { // the peer's unidirectional streams: control, QPACK
             void h3.acceptUniStream(stream).catch(() => {});
             continue;
           }

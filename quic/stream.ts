@@ -52,10 +52,6 @@ export interface StreamSnapshot {
  * ```
  */
 export class QuicStream {
-  /** Incoming bytes (absent on our own unidirectional streams). */
-  readonly readable?: ReadableStream<Uint8Array>;
-  /** Outgoing bytes (absent on the peer's unidirectional streams). */
-  readonly writable?: WritableStream<Uint8Array>;
   #conn: QuicConnection;
   #chunks: Uint8Array[] = [];
   #fin = false;
@@ -67,34 +63,55 @@ export class QuicStream {
   #bytesRead = 0;
   #bytesWritten = 0;
   #priority: number;
+  readonly #canRead: boolean;
+  readonly #canWrite: boolean;
+  #readable: ReadableStream<Uint8Array> | undefined;
+  #writable: WritableStream<Uint8Array> | undefined;
 
   /** Creates an instance (see the class documentation). */
   constructor(conn: QuicConnection, readonly id: bigint, readonly locallyInitiated: boolean, priority = 0) {
     this.#conn = conn;
     this.#priority = priority;
     const uni = (id & 2n) !== 0n;
-    if (!uni || !locallyInitiated) {
-      this.readable = new ReadableStream<Uint8Array>(
-        {
-          pull: (c) => this.#pull(c),
-          cancel: () => {
-            this.#readClosed = true;
-            this.stopSending(0n);
-          },
+    this.#canRead = !uni || !locallyInitiated;
+    this.#canWrite = !uni || locallyInitiated;
+  }
+
+  /**
+   * Incoming bytes as a WHATWG stream (absent on our own unidirectional streams). Made on
+   * first use: a request/response exchange that only calls `read()`/`bytes()` and `write()`
+   * never pays for it. Once made, it is the only way to read.
+   */
+  get readable(): ReadableStream<Uint8Array> | undefined {
+    if (!this.#canRead) return undefined;
+    return this.#readable ??= new ReadableStream<Uint8Array>(
+      {
+        pull: async (c) => {
+          const chunk = await this.#next();
+          if (chunk) c.enqueue(chunk);
+          else if (this.#readError) c.error(this.#readError);
+          else c.close();
         },
-        { highWaterMark: 0 },
-      );
-    }
-    if (!uni || locallyInitiated) {
-      this.writable = new WritableStream<Uint8Array>(
-        {
-          write: (chunk) => this.write(chunk),
-          close: () => this.#finish(),
-          abort: () => this.reset(0n),
+        cancel: () => {
+          this.#readClosed = true;
+          this.stopSending(0n);
         },
-        { highWaterMark: 1 },
-      );
-    }
+      },
+      { highWaterMark: 0 },
+    );
+  }
+
+  /** Outgoing bytes as a WHATWG stream (absent on the peer's unidirectional streams); made on first use. */
+  get writable(): WritableStream<Uint8Array> | undefined {
+    if (!this.#canWrite) return undefined;
+    return this.#writable ??= new WritableStream<Uint8Array>(
+      {
+        write: (chunk) => this.write(chunk),
+        close: () => this.#finish(),
+        abort: () => this.reset(0n),
+      },
+      { highWaterMark: 1 },
+    );
   }
 
   /** Whether data flows both ways. */
@@ -104,34 +121,64 @@ export class QuicStream {
 
   // ---- reading -------------------------------------------------------------------------
 
-  async #pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
+  /** Resolves once a chunk, the end or an error is there (consumes nothing: safe to abandon). */
+  async #ready(): Promise<void> {
     while (this.#chunks.length === 0 && !this.#fin && !this.#readError) {
       await new Promise<void>((resolve) => (this.#wake = resolve));
     }
+  }
+
+  /** Takes the next chunk (its credit returned to the peer), or undefined at the end or on an error. */
+  #take(): Uint8Array | undefined {
     const chunk = this.#chunks.shift();
     if (chunk) {
-      controller.enqueue(chunk);
       this.#bytesRead += chunk.length;
       this.#conn._consume(this.id, chunk.length);
-      return;
+      return chunk;
     }
-    if (this.#readError) controller.error(this.#readError);
-    else {
-      this.#readClosed = true;
-      controller.close();
-    }
+    if (!this.#readError) this.#readClosed = true;
+    return undefined;
+  }
+
+  async #next(): Promise<Uint8Array | undefined> {
+    await this.#ready();
+    return this.#take();
+  }
+
+  #directRead(): void {
+    if (!this.#canRead) throw new QuicError("invalid_argument", "this stream has no receive side");
+    if (this.#readable) throw new QuicError("invalid_argument", "this stream is read through its readable");
+  }
+
+  /**
+   * Reads the next chunk without a WHATWG reader: resolves with the bytes, or `undefined` once
+   * the peer finished the stream; rejects with the `QuicError` that ended it.
+   *
+   * @example
+   * ```ts
+   * for (let chunk; (chunk = await stream.read()) !== undefined;) console.log(chunk.length);
+   * ```
+   */
+  async read(options: { signal?: AbortSignal } = {}): Promise<Uint8Array | undefined> {
+    this.#directRead();
+    await withSignal(this.#ready(), options.signal);
+    const chunk = this.#take();
+    if (chunk === undefined && this.#readError) throw this.#readError;
+    return chunk;
   }
 
   /** Reads the rest of the stream into one array (until FIN). */
   async bytes(options: { signal?: AbortSignal; maxBytes?: number } = {}): Promise<Uint8Array> {
-    if (!this.readable) throw new QuicError("invalid_argument", "this stream has no receive side");
-    const reader = this.readable.getReader();
+    if (!this.#canRead) throw new QuicError("invalid_argument", "this stream has no receive side");
+    const reader = this.#readable?.getReader();
     const parts: Uint8Array[] = [];
     let total = 0;
     try {
       for (;;) {
-        const { value, done } = await withSignal(reader.read(), options.signal);
-        if (done) break;
+        let value: Uint8Array | undefined;
+        if (reader) value = (await withSignal(reader.read(), options.signal)).value;
+        else value = await this.read(options);
+        if (value === undefined) break;
         parts.push(value);
         total += value.length;
         if (options.maxBytes !== undefined && total > options.maxBytes) {
@@ -139,8 +186,9 @@ export class QuicStream {
         }
       }
     } finally {
-      reader.releaseLock();
+      reader?.releaseLock();
     }
+    if (parts.length === 1) return parts[0];
     const out = new Uint8Array(total);
     let at = 0;
     for (const p of parts) {

@@ -353,3 +353,35 @@ test("quic: a client on this runtime talks to a server on the other runtime", as
     server.stop();
   }
 });
+
+test("quic: stream.read() reads without a WHATWG reader; an aborted read loses nothing", async () => {
+  const listener = await listen({ hostname: "127.0.0.1", port: 0, alpn: "read" });
+  const serverSide = (async () => {
+    const conn = await listener.accept();
+    const s = await conn.acceptStream();
+    await s.write(new TextEncoder().encode("first"));
+    await new Promise((r) => setTimeout(r, 100)); // the client's short deadline passes meanwhile
+    await s.write(new TextEncoder().encode("second"), { fin: true });
+    return conn;
+  })();
+  const conn = await connect(listener.addr, { alpn: "read", ca: listener.certificatePem });
+  const s = conn.openStream();
+  await s.write(new Uint8Array([1])); // opens the stream at the server
+  const got: string[] = [];
+  got.push(new TextDecoder().decode(await s.read()));
+  await assert.rejects(s.read({ signal: AbortSignal.timeout(20) }), (e: unknown) => e instanceof QuicError && e.kind === "timeout");
+  for (let chunk; (chunk = await s.read({ signal: AbortSignal.timeout(5000) })) !== undefined;) got.push(new TextDecoder().decode(chunk));
+  assert.deepEqual(got, ["first", "second"], "the chunk that arrived after the aborted read is read next");
+  assert.equal(await s.read(), undefined, "after the end, read() keeps returning undefined");
+  assert.equal(s.observe().bytesRead, 11);
+  // once the WHATWG readable is made, it is the only way to read
+  const t = conn.openStream();
+  t.readable!.getReader().releaseLock();
+  await assert.rejects(t.read(), (e: unknown) => e instanceof QuicError && e.kind === "invalid_argument");
+  const uni = conn.openStream({ unidirectional: true });
+  assert.equal(uni.readable, undefined);
+  await assert.rejects(uni.read(), (e: unknown) => e instanceof QuicError && e.kind === "invalid_argument");
+  await (await serverSide).close();
+  await conn.close();
+  await listener.close();
+});

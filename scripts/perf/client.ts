@@ -140,11 +140,10 @@ export async function runPerfClient(config: PerfConfig, onProgress?: (p: PerfPro
 
   /** Reads a stream to its end, returning the byte count; counts bytes as they arrive. */
   async function drainStream(stream: QuicStream, count: () => boolean): Promise<number> {
-    const r = stream.readable!.getReader();
     let n = 0;
     for (;;) {
-      const { value, done } = await r.read();
-      if (done) return n;
+      const value = await stream.read();
+      if (value === undefined) return n;
       n += value.length;
       tick();
       if (count()) bytesReceived += value.length;

@@ -84,12 +84,11 @@ class Session {
   }
 
   async runData(stream: QuicStream): Promise<void> {
-    const reader = stream.readable!.getReader();
     let pending = 0n;
     for (;;) {
-      const { value, done } = await reader.read();
+      const value = await stream.read();
       const s = this.start;
-      if (done) break;
+      if (value === undefined) break;
       if (!s) continue; // data before a valid start is ignored
       this.bytesReceived += BigInt(value.length);
       if (s.mode !== "persistent-rr") continue;
