@@ -68,16 +68,13 @@ TEST(ext_manual_credit_applies_backpressure) {
     pair_free(p);
 }
 
-TEST(ext_batch_io_matches_single_calls) {
-    pair *p = pair_new(NULL);
-    p->capture = true;
-    pair_connect(p);
-    /* feed the client's first flight to a server in one batched call */
+/* Feeds every datagram captured on the way to the server to it in one batched call (route 1). */
+static coquic_status_t input_captured(pair *p, coquic_result_t **out) {
     size_t n = p->captured_count, total = 0;
     for (size_t i = 0; i < n; i++) total += p->captured_lens[i];
-    uint8_t *data = malloc(total);
-    uint32_t *lens = malloc(n * sizeof *lens);
-    uint64_t *routes = malloc(n * sizeof *routes);
+    uint8_t *data = malloc(total ? total : 1);
+    uint32_t *lens = malloc((n ? n : 1) * sizeof *lens);
+    uint64_t *routes = malloc((n ? n : 1) * sizeof *routes);
     size_t at = 0;
     for (size_t i = 0; i < n; i++) {
         memcpy(data + at, p->captured[i], p->captured_lens[i]);
@@ -85,8 +82,20 @@ TEST(ext_batch_io_matches_single_calls) {
         lens[i] = (uint32_t)p->captured_lens[i];
         routes[i] = 1;
     }
+    coquic_status_t st = coquic_x_endpoint_input_datagrams(p->server.ep, data, lens, routes, n, p->now, out);
+    free(data);
+    free(lens);
+    free(routes);
+    return st;
+}
+
+TEST(ext_batch_io_matches_single_calls) {
+    pair *p = pair_new(NULL);
+    p->capture = true;
+    pair_connect(p);
+    /* feed the client's first flight to a server in one batched call */
     coquic_result_t *r;
-    CHECK_EQ(coquic_x_endpoint_input_datagrams(p->server.ep, data, lens, routes, n, p->now, &r), COQUIC_STATUS_OK);
+    CHECK_EQ(input_captured(p, &r), COQUIC_STATUS_OK);
     coquic_x_result_summary_t sum;
     coquic_x_result_summary(r, &sum);
     CHECK(sum.datagram_count >= 1);
@@ -107,9 +116,6 @@ TEST(ext_batch_io_matches_single_calls) {
     CHECK_EQ(coquic_x_result_copy_datagrams(r, 0, out, 10, out_lens, out_routes, NULL, NULL, 8), 0); /* does not fit */
     coquic_result_destroy(r);
     CHECK_EQ(coquic_endpoint_connection_count(p->server.ep), 1);
-    free(data);
-    free(lens);
-    free(routes);
     pair_free(p);
 }
 
@@ -124,21 +130,9 @@ TEST(ext_batch_input_coalesces_stream_data_and_answers_once) {
     p->capture = true;
     p->captured_count = 0;
     pair_send_pattern(p, &p->client, c, 0, 30000, true);
-    size_t n = p->captured_count, total = 0;
-    CHECK(n >= 4);
-    for (size_t i = 0; i < n; i++) total += p->captured_lens[i];
-    uint8_t *data = malloc(total);
-    uint32_t *lens = malloc(n * sizeof *lens);
-    uint64_t *routes = malloc(n * sizeof *routes);
-    size_t at = 0;
-    for (size_t i = 0; i < n; i++) {
-        memcpy(data + at, p->captured[i], p->captured_lens[i]);
-        at += p->captured_lens[i];
-        lens[i] = (uint32_t)p->captured_lens[i];
-        routes[i] = 1;
-    }
+    CHECK(p->captured_count >= 4);
     coquic_result_t *r;
-    CHECK_EQ(coquic_x_endpoint_input_datagrams(p->server.ep, data, lens, routes, n, p->now, &r), COQUIC_STATUS_OK);
+    CHECK_EQ(input_captured(p, &r), COQUIC_STATUS_OK);
     size_t count = coquic_result_effect_count(r), receives = 0, sends = 0, sends_before_receive = 0;
     uint64_t received = 0, mismatches = 0;
     for (size_t i = 0; i < count; i++) {
@@ -176,9 +170,6 @@ TEST(ext_batch_input_coalesces_stream_data_and_answers_once) {
     }
     CHECK(sends >= 1 && sends <= 2); /* one ACK for the batch (plus at most a window update) */
     coquic_result_destroy(r);
-    free(data);
-    free(lens);
-    free(routes);
     pair_free(p);
 }
 
