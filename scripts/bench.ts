@@ -147,4 +147,4 @@ const rows: [string, string, string, boolean][] = [
   ["ngtcp2 C tools (GSO) / C UDP ceiling", ratio(mibToGbit(m["ngtcp2 C tools bulk MiB/s"]), m["c udp ceiling Gbit/s"]), "reference", true],
 ];
 for (const [name, value, target, ok] of rows) console.log(`  ${name.padEnd(38)} ${value.padStart(8)}  ${target.padEnd(9)} ${ok ? "met" : "missed"}`);
-console.log("\nThe limit: the runtimes' UDP sockets (one syscall per datagram on Deno; no GSO/GRO on either),\nagainst ngtcp2's C tools that batch with UDP segmentation offload.");
+console.log("\nWhere the time goes and what would close each gap: README.md, section 'Benchmark'.");
