@@ -36,7 +36,9 @@ export async function writeFrame(stream: QuicStream, frame: Parameters<typeof en
 
 /** An HTTP/3 connection. */
 export class H3Connection {
+  /** Our QPACK decoder (its dynamic table follows the peer's encoder stream). */
   readonly decoder: QpackDecoder;
+  /** The largest field section we accept (our SETTINGS_MAX_FIELD_SECTION_SIZE). */
   readonly maxFieldSectionSize: number;
   /** The peer's SETTINGS once received. */
   peerSettings?: Settings;
@@ -48,6 +50,7 @@ export class H3Connection {
   #control?: QuicStream;
   #failed: H3Error | undefined;
 
+  /** Wraps a QUIC connection (call `start()` to open the control and QPACK streams). */
   constructor(readonly quic: QuicConnection, readonly isServer: boolean, options: H3Options = {}) {
     this.maxFieldSectionSize = options.maxFieldSectionSize ?? 64 << 10;
     this.decoder = new QpackDecoder({
@@ -244,12 +247,14 @@ export class MessageReader {
   #reader: ReadableStreamDefaultReader<Uint8Array>;
   #pending: Uint8Array[] = [];
   #done = false;
+  /** The trailer fields, once the message ended with a trailing HEADERS frame. */
   trailers?: HeaderField[];
   /** Resolves when the whole message (body and trailers) has been read; rejects on errors. */
   readonly finished: Promise<void>;
   #finish!: () => void;
   #fail!: (e: unknown) => void;
 
+  /** Reads one message's frames from `stream` (after its HEADERS frame) on `h3`. */
   constructor(private h3: H3Connection, private stream: QuicStream, private kind: "request" | "response") {
     this.#reader = stream.readable!.getReader();
     this.finished = new Promise((resolve, reject) => ((this.#finish = resolve), (this.#fail = reject)));

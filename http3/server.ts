@@ -15,10 +15,13 @@ export type Handler = (request: Request, info: { remoteAddr: { hostname: string;
 
 /** Options of {@link serve}. */
 export interface ServeOptions extends H3Options {
+  /** The address to bind (default 127.0.0.1 as in `listen`). */
   hostname?: string;
+  /** The UDP port (0 picks a free one). */
   port?: number;
-  /** PEM certificate chain and key; a development certificate is generated when absent. */
+  /** PEM certificate chain; a development certificate is generated when absent. */
   cert?: string;
+  /** PEM private key of `cert`. */
   key?: string;
   /** Aborting shuts the server down gracefully (GOAWAY, then wait for in-flight requests). */
   signal?: AbortSignal;
@@ -28,6 +31,7 @@ export interface ServeOptions extends H3Options {
 
 /** A running HTTP/3 server. */
 export interface H3Server {
+  /** The bound address (the port resolved when 0 was asked). */
   readonly addr: { hostname: string; port: number };
   /** The certificate the server presents (PEM), e.g. to trust it in a client. */
   readonly certificatePem: string;
