@@ -13,8 +13,8 @@
  *
  * @module
  */
-export { connect, listen, QuicIncoming, QuicListener } from "./quic/api.ts";
-export type { ConnectOptions, ListenerSnapshot, ListenOptions, TransportOptions } from "./quic/api.ts";
+export { connect, listen, QuicClient, QuicIncoming, QuicListener } from "./quic/api.ts";
+export type { ClientOptions, ConnectOptions, ListenerSnapshot, ListenOptions, TransportOptions } from "./quic/api.ts";
 export { QuicConnection } from "./quic/connection.ts";
 export type { CloseResult, ConnectionEvent, ConnectionSnapshot, OpenStreamOptions } from "./quic/connection.ts";
 export { QuicStream } from "./quic/stream.ts";

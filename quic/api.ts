@@ -71,29 +71,6 @@ export interface ListenOptions extends TransportOptions {
   retry?: boolean;
 }
 
-/**
- * Options of {@link connect}.
- *
- * @example
- * ```ts
- * const opts: ConnectOptions = { alpn: "echo", ca: certPem, signal: AbortSignal.timeout(5000) };
- * ```
- */
-export interface ConnectOptions extends TransportOptions {
-  /** The ALPN protocol to ask for. */
-  alpn: string;
-  /** TLS server name (SNI and verification); default: the hostname, or "localhost" for IP literals. */
-  serverName?: string;
-  /** Extra trusted CA certificates (PEM) besides the system store. */
-  ca?: string | string[];
-  /** Skip certificate verification. Only for tests against throwaway servers. */
-  insecure?: boolean;
-  /** Local address to bind (default the unspecified address of the peer's family). */
-  localHostname?: string;
-  /** Abort the handshake (AbortSignal.timeout gives QuicError "timeout"). */
-  signal?: AbortSignal;
-}
-
 const CC = { newreno: 0, cubic: 1, bbr: 2 } as const;
 
 function transportConfig(lib: CoquicLibrary, role: number, alpn: string, o: TransportOptions, ipv6: boolean): EndpointConfig {
@@ -411,8 +388,173 @@ export async function listen(options: ListenOptions): Promise<QuicListener> {
 }
 
 /**
+ * Options of {@link QuicClient.create}: what every connection of one client endpoint shares
+ * (the ABI keeps ALPN, verification and transport settings per endpoint).
+ *
+ * @example
+ * ```ts
+ * const opts: ClientOptions = { alpn: "echo", ca: certPem };
+ * ```
+ */
+export interface ClientOptions extends TransportOptions {
+  /** The ALPN protocol to ask for. */
+  alpn: string;
+  /** Extra trusted CA certificates (PEM) besides the system store. */
+  ca?: string | string[];
+  /** Skip certificate verification. Only for tests against throwaway servers. */
+  insecure?: boolean;
+  /** Local address to bind (default the unspecified address of `family`). */
+  localHostname?: string;
+  /** The address family of the servers it will reach (default "IPv4"). */
+  family?: "IPv4" | "IPv6";
+}
+
+/**
+ * Options of {@link connect}.
+ *
+ * @example
+ * ```ts
+ * const opts: ConnectOptions = { alpn: "echo", ca: certPem, signal: AbortSignal.timeout(5000) };
+ * ```
+ */
+export interface ConnectOptions extends Omit<ClientOptions, "family"> {
+  /** TLS server name (SNI and verification); default: the hostname, or "localhost" for IP literals. */
+  serverName?: string;
+  /** Abort the handshake (AbortSignal.timeout gives QuicError "timeout"). */
+  signal?: AbortSignal;
+}
+
+/**
+ * A client endpoint: one engine endpoint and one UDP socket that open many connections, to one
+ * server or several (like Deno's `QuicEndpoint`). Cheaper than {@link connect} per connection
+ * when a program opens many: no endpoint, TLS context or socket is made for each.
+ *
+ * @example
+ * ```ts
+ * const client = await QuicClient.create({ alpn: "echo", ca: listener.certificatePem });
+ * const a = await client.connect(listener.addr);
+ * const b = await client.connect(listener.addr);
+ * await client.close(); // closes a and b
+ * ```
+ */
+export class QuicClient {
+  #driver: Driver;
+  #family: "IPv4" | "IPv6";
+  #singleUse: boolean;
+
+  private constructor(driver: Driver, family: "IPv4" | "IPv6", singleUse: boolean) {
+    this.#driver = driver;
+    this.#family = family;
+    this.#singleUse = singleUse;
+  }
+
+  /** Creates the endpoint and binds its socket. */
+  static create(options: ClientOptions): Promise<QuicClient> {
+    return QuicClient.#create(options, false);
+  }
+
+  static async #create(options: ClientOptions, singleUse: boolean): Promise<QuicClient> {
+    const lib = options.library ?? defaultLibrary(); // loaded once: a load probes every symbol
+    const family = options.family ?? "IPv4";
+    const config = transportConfig(lib, Role.CLIENT, options.alpn, options, family === "IPv6");
+    config.verifyPeer = options.insecure !== true;
+    options.configure?.(config);
+    const cas = options.ca === undefined ? [] : Array.isArray(options.ca) ? options.ca : [options.ca];
+    if (cas.length > 0 && !lib.extensions.trustedCa) {
+      throw new QuicError("invalid_argument", "this libcoquic cannot take a CA (no coquic_x_endpoint_add_trusted_ca); set SSL_CERT_FILE");
+    }
+    const endpoint = Endpoint.create(lib, config);
+    endpoint.setManualCredit(true);
+    endpoint.setLossAccounting(options.lossAccounting ?? true);
+    for (const ca of cas) endpoint.addTrustedCa(ca);
+    let socket;
+    try {
+      socket = await bindUdp({ hostname: options.localHostname ?? (family === "IPv6" ? "::" : "0.0.0.0"), port: 0 });
+    } catch (e) {
+      endpoint.close();
+      throw e;
+    }
+    return new QuicClient(new Driver(endpoint, socket), family, singleUse);
+  }
+
+  /** @internal {@link connect}: a client for one connection, closed with it. */
+  static _singleUse(options: ClientOptions): Promise<QuicClient> {
+    return QuicClient.#create(options, true);
+  }
+
+  /** The bound local address. */
+  get localAddress(): SocketAddress {
+    const a = this.#driver.socket.localAddress;
+    return { hostname: a.hostname, port: a.port };
+  }
+
+  /** Connections open on this endpoint. */
+  get connectionCount(): number {
+    return this.#driver.connections.size;
+  }
+
+  /** Whether close() ran. */
+  get closed(): boolean {
+    return this.#driver.closed;
+  }
+
+  /**
+   * Opens a connection and waits for its handshake. The server is verified against the
+   * system trust store plus the client's `ca` unless it was made `insecure`.
+   */
+  async connect(address: SocketAddress, options: { serverName?: string; signal?: AbortSignal } = {}): Promise<QuicConnection> {
+    const driver = this.#driver;
+    if (driver.closed) throw new QuicError("closed", "this client endpoint is closed");
+    if ((isIpv6(address.hostname) ? "IPv6" : "IPv4") !== this.#family) {
+      throw new QuicError("invalid_argument", `this client endpoint reaches ${this.#family} servers, not ${address.hostname}`);
+    }
+    const route = driver.routes.forPeer(address.hostname, address.port);
+    if (this.#singleUse) driver.defaultRoute = route.address;
+    const serverName = options.serverName ??
+      (parseIpv4(address.hostname) || parseIpv6(address.hostname) ? "localhost" : address.hostname);
+    const lib = driver.endpoint.library;
+    const cfg = ClientConfig.new(lib, crypto.getRandomValues(new Uint8Array(8)), crypto.getRandomValues(new Uint8Array(16)));
+    cfg.core.serverName = serverName;
+    cfg.initialRouteHandle = route.handle;
+    cfg.addressValidationIdentity = route.identity;
+    let conn: QuicConnection | undefined;
+    driver.run((now) => {
+      const { connection, result } = driver.endpoint.connect(cfg, now);
+      conn = new QuicConnection(driver, connection.handle, false, address);
+      driver.connections.set(connection.handle, conn);
+      return result;
+    });
+    const c = conn!;
+    if (this.#singleUse) void c.closed.then(() => setTimeout(() => driver.close(), 0));
+    try {
+      await withSignal(c.ready, options.signal);
+    } catch (e) {
+      if (!driver.closed) void c.close({ code: 0, reason: "aborted" });
+      throw e;
+    }
+    return c;
+  }
+
+  /**
+   * Closes every connection (with `code`, default 0), waits for them to end (at most
+   * `timeoutMs`, default 3000), then closes the endpoint and its socket.
+   */
+  async close(options: { code?: number; reason?: string; timeoutMs?: number } = {}): Promise<void> {
+    if (this.#driver.closed) return;
+    const all = [...this.#driver.connections.values()].map((c) =>
+      (c as QuicConnection).close({ code: options.code ?? 0, reason: options.reason ?? "client closed" })
+    );
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([Promise.all(all), new Promise((r) => (timer = setTimeout(r, options.timeoutMs ?? 3000)))]);
+    clearTimeout(timer);
+    this.#driver.close();
+  }
+}
+
+/**
  * Opens a QUIC connection and waits for its handshake. The server is verified against the
- * system trust store plus `ca` unless `insecure` is set.
+ * system trust store plus `ca` unless `insecure` is set. Each call makes its own endpoint and
+ * socket, closed with the connection; {@link QuicClient} shares one among many connections.
  *
  * @example
  * ```ts
@@ -420,48 +562,7 @@ export async function listen(options: ListenOptions): Promise<QuicListener> {
  * ```
  */
 export async function connect(address: SocketAddress, options: ConnectOptions): Promise<QuicConnection> {
-  const lib = options.library ?? defaultLibrary(); // loaded once: a load probes every symbol
-  const ipv6 = isIpv6(address.hostname);
-  const config = transportConfig(lib, Role.CLIENT, options.alpn, options, ipv6);
-  config.verifyPeer = options.insecure !== true;
-  options.configure?.(config);
-  const cas = options.ca === undefined ? [] : Array.isArray(options.ca) ? options.ca : [options.ca];
-  if (cas.length > 0 && !lib.extensions.trustedCa) {
-    throw new QuicError("invalid_argument", "this libcoquic cannot take a CA (no coquic_x_endpoint_add_trusted_ca); set SSL_CERT_FILE");
-  }
-  const endpoint = Endpoint.create(lib, config);
-  endpoint.setManualCredit(true);
-  endpoint.setLossAccounting(options.lossAccounting ?? true);
-  for (const ca of cas) endpoint.addTrustedCa(ca);
-  let socket;
-  try {
-    socket = await bindUdp({ hostname: options.localHostname ?? (ipv6 ? "::" : "0.0.0.0"), port: 0 });
-  } catch (e) {
-    endpoint.close();
-    throw e;
-  }
-  const driver = new Driver(endpoint, socket);
-  const route = driver.routes.forPeer(address.hostname, address.port);
-  driver.defaultRoute = route.address;
-  const serverName = options.serverName ?? (parseIpv4(address.hostname) || parseIpv6(address.hostname) ? "localhost" : address.hostname);
-  const cfg = ClientConfig.new(lib, crypto.getRandomValues(new Uint8Array(8)), crypto.getRandomValues(new Uint8Array(16)));
-  cfg.core.serverName = serverName;
-  cfg.initialRouteHandle = route.handle;
-  cfg.addressValidationIdentity = route.identity;
-  let conn: QuicConnection | undefined;
-  driver.run((now) => {
-    const { connection, result } = endpoint.connect(cfg, now);
-    conn = new QuicConnection(driver, connection.handle, false, address);
-    driver.connections.set(connection.handle, conn);
-    return result;
-  });
-  const c = conn!;
-  void c.closed.then(() => setTimeout(() => driver.close(), 0)); // a client endpoint serves one connection
-  try {
-    await withSignal(c.ready, options.signal);
-  } catch (e) {
-    if (!driver.closed) void c.close({ code: 0, reason: "aborted" });
-    throw e;
-  }
-  return c;
+  const family = isIpv6(address.hostname) ? "IPv6" : "IPv4";
+  const client = await QuicClient._singleUse({ ...options, family });
+  return await client.connect(address, options);
 }

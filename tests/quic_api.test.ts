@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { test } from "./_harness.ts";
-import { type CloseResult, connect, listen, type QuicConnection, QuicError, type QuicListener } from "../mod.ts";
+import { type CloseResult, connect, listen, QuicClient, type QuicConnection, QuicError, type QuicListener } from "../mod.ts";
 import { pattern } from "./_pair.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -383,5 +383,24 @@ test("quic: stream.read() reads without a WHATWG reader; an aborted read loses n
   await assert.rejects(uni.read(), (e: unknown) => e instanceof QuicError && e.kind === "invalid_argument");
   await (await serverSide).close();
   await conn.close();
+  await listener.close();
+});
+
+test("quic: one QuicClient opens many connections on one socket; close() ends them all", async () => {
+  const listener = await echoServer();
+  const client = await QuicClient.create({ alpn: "echo", ca: listener.certificatePem });
+  const conns = await Promise.all(Array.from({ length: 5 }, () => client.connect(listener.addr, { signal: AbortSignal.timeout(5000) })));
+  assert.equal(client.connectionCount, 5);
+  assert.equal(new Set(conns.map((c) => c.observe().localAddress.port)).size, 1, "all on the client's one socket");
+  assert.equal(conns[0].observe().localAddress.port, client.localAddress.port);
+  const echoed = await Promise.all(conns.map((c, i) => echo(c, pattern(3000 + i, i))));
+  echoed.forEach((e, i) => assert.deepEqual(e, pattern(3000 + i, i)));
+  await conns[0].close({ code: 7, reason: "first done" });
+  assert.deepEqual(await echo(conns[1], pattern(100, 9)), pattern(100, 9), "the others keep working");
+  await assert.rejects(client.connect({ hostname: "::1", port: listener.addr.port }), (e: unknown) => e instanceof QuicError && e.kind === "invalid_argument");
+  await client.close();
+  assert.ok(client.closed);
+  for (const c of conns.slice(1)) assert.equal((await c.closed).reason, "client closed");
+  await assert.rejects(client.connect(listener.addr), (e: unknown) => e instanceof QuicError && e.kind === "closed");
   await listener.close();
 });

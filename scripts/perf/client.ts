@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { connect, type QuicConnection, type QuicStream } from "../../mod.ts";
+import { connect, QuicClient, type QuicConnection, type QuicStream } from "../../mod.ts";
 import type { PerfConfig } from "./cli.ts";
 import { buildSummary, type RunSummary, type ServerCounters } from "./metrics.ts";
 import { ControlStreamReader, encodeSessionStart, PERF_ALPN } from "./protocol.ts";
@@ -76,14 +76,15 @@ export async function runPerfClient(config: PerfConfig, onProgress?: (p: PerfPro
     setTimeout(() => (phase = "drain"), measureEnd - now());
   };
 
-  async function openSession(limit?: bigint): Promise<Session> {
-    const conn = await connect({ hostname: config.host, port: config.port }, {
-      alpn: PERF_ALPN,
-      serverName: config.serverName,
-      insecure: !config.verifyPeer,
-      ...perfTransport(config, false),
-      signal: AbortSignal.timeout(10_000),
-    });
+  const clientOptions = { alpn: PERF_ALPN, insecure: !config.verifyPeer, ...perfTransport(config, false) };
+  const server = { hostname: config.host, port: config.port };
+
+  /** Opens a session's connection: its own endpoint, or one of `client`'s (crr). */
+  async function openSession(limit?: bigint, client?: QuicClient): Promise<Session> {
+    const connectOptions = { serverName: config.serverName, signal: AbortSignal.timeout(10_000) };
+    const conn = client
+      ? await client.connect(server, connectOptions)
+      : await connect(server, { ...clientOptions, ...connectOptions });
     const control = conn.openStream();
     await control.write(encodeSessionStart({
       mode: config.mode,
@@ -277,17 +278,23 @@ export async function runPerfClient(config: PerfConfig, onProgress?: (p: PerfPro
   async function crr(): Promise<void> {
     let opened = 0;
     const limit = config.requests;
-    await Promise.all(Array.from({ length: config.connections }, async () => {
-      while (stillRunning() && (limit === undefined || opened < limit)) {
-        opened++;
-        const s = await openSession(undefined);
-        await s.ready;
-        const stream = s.conn.openStream(); // stream 4
-        await request(s, stream);
-        closeSession(s, "done");
-        await s.conn.closed;
-      }
-    }));
+    // every connection is a full handshake; they share one client endpoint and socket
+    const client = await QuicClient.create({ ...clientOptions, family: config.host.includes(":") ? "IPv6" : "IPv4" });
+    try {
+      await Promise.all(Array.from({ length: config.connections }, async () => {
+        while (stillRunning() && (limit === undefined || opened < limit)) {
+          opened++;
+          const s = await openSession(undefined, client);
+          await s.ready;
+          const stream = s.conn.openStream(); // stream 4
+          await request(s, stream);
+          closeSession(s, "done");
+          await s.conn.closed;
+        }
+      }));
+    } finally {
+      await client.close();
+    }
   }
 
   const watchdog = setInterval(() => {
