@@ -73,6 +73,18 @@ export interface ListenOptions extends TransportOptions {
 
 const CC = { newreno: 0, cubic: 1, bbr: 2 } as const;
 
+/** Closes `connections` (default code 0) and waits for them to end, at most `timeoutMs` (default 3000). */
+async function closeAll(
+  connections: Iterable<QuicConnection>,
+  options: { code?: number; reason?: string; timeoutMs?: number },
+  defaultReason: string,
+): Promise<void> {
+  const all = [...connections].map((c) => c.close({ code: options.code ?? 0, reason: options.reason ?? defaultReason }));
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([Promise.all(all), new Promise((r) => (timer = setTimeout(r, options.timeoutMs ?? 3000)))]);
+  clearTimeout(timer);
+}
+
 function transportConfig(lib: CoquicLibrary, role: number, alpn: string, o: TransportOptions, ipv6: boolean): EndpointConfig {
   if (typeof alpn !== "string" || alpn.length === 0 || alpn.length > 255) {
     throw new QuicError("invalid_argument", "alpn must be a non-empty string of at most 255 bytes");
@@ -338,10 +350,7 @@ export class QuicListener {
     this.#closing = true;
     this.#incoming.fail(new QuicError("closed", "listener closed"));
     this.#established.fail(new QuicError("closed", "listener closed"));
-    const all = [...this.#connections].map((c) => c.close({ code: options.code ?? 0, reason: options.reason ?? "server shutting down" }));
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([Promise.all(all), new Promise((r) => (timer = setTimeout(r, options.timeoutMs ?? 3000)))]);
-    clearTimeout(timer);
+    await closeAll(this.#connections, options, "server shutting down");
     this.#driver.close();
   }
 }
@@ -541,12 +550,7 @@ export class QuicClient {
    */
   async close(options: { code?: number; reason?: string; timeoutMs?: number } = {}): Promise<void> {
     if (this.#driver.closed) return;
-    const all = [...this.#driver.connections.values()].map((c) =>
-      (c as QuicConnection).close({ code: options.code ?? 0, reason: options.reason ?? "client closed" })
-    );
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([Promise.all(all), new Promise((r) => (timer = setTimeout(r, options.timeoutMs ?? 3000)))]);
-    clearTimeout(timer);
+    await closeAll(this.#driver.connections.values() as Iterable<QuicConnection>, options, "client closed");
     this.#driver.close();
   }
 }

@@ -9,8 +9,8 @@
  *
  * How: neither runtime exposes the file descriptor, so it is found by asking `getsockname`
  * of the process's descriptors for the bound port and family (first the few around the one
- * found last, then all of `/proc/self/fd`, newest first); then libc's `setsockopt` sets the size (the kernel
- * caps it at `net.core.rmem_max`). Best effort: on any failure nothing changes.
+ * found last, then all of `/proc/self/fd`, newest first); then libc's `setsockopt` sets the
+ * size (the kernel caps it at `net.core.rmem_max`). Best effort: on any failure nothing changes.
  *
  * @module
  */
@@ -56,7 +56,7 @@ const scratchView = new DataView(scratchAddr.buffer);
 const scratchLen = new Uint32Array(1);
 
 /**
- * The socket descriptor bound to `port` (and family), or undefined: first the few after the
+ * The socket descriptor bound to `port` (and family), or undefined: first the few around the
  * last one found, then every open descriptor, newest first.
  */
 function findSocketFd(lib: NativeLibrary, port: number, family: "IPv4" | "IPv6"): number | undefined {

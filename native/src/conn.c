@@ -98,6 +98,12 @@ static int cb_handshake_confirmed(ngtcp2_conn *conn, void *user_data) {
     return 0;
 }
 
+static void set_fin(coquic_receive_stream_data_effect_t *d, uint64_t final_size) {
+    d->fin = 1;
+    d->final_size.has_value = 1;
+    d->final_size.value = final_size;
+}
+
 /*
  * In-order bytes that continue the result's last effect (same connection and stream, no FIN
  * yet, bytes at the arena head) extend it: a batch of datagrams on one stream becomes one
@@ -115,11 +121,7 @@ static bool append_to_last_receive(cq_conn *c, int64_t stream_id, uint64_t offse
         return false;
     if (!cq_result_extend(r, d->bytes.data, d->bytes.length, data, datalen)) return false;
     d->bytes.length += datalen;
-    if (flags & NGTCP2_STREAM_DATA_FLAG_FIN) {
-        d->fin = 1;
-        d->final_size.has_value = 1;
-        d->final_size.value = offset + datalen;
-    }
+    if (flags & NGTCP2_STREAM_DATA_FLAG_FIN) set_fin(d, offset + datalen);
     return true;
 }
 
@@ -140,11 +142,7 @@ static int cb_recv_stream_data(ngtcp2_conn *conn, uint32_t flags, int64_t stream
     d->bytes.data = cq_result_copy(res(c), data, datalen);
     if (datalen > 0 && !d->bytes.data) return NGTCP2_ERR_CALLBACK_FAILURE;
     d->bytes.length = datalen;
-    if (flags & NGTCP2_STREAM_DATA_FLAG_FIN) {
-        d->fin = 1;
-        d->final_size.has_value = 1;
-        d->final_size.value = offset + datalen;
-    }
+    if (flags & NGTCP2_STREAM_DATA_FLAG_FIN) set_fin(d, offset + datalen);
     return 0;
 }
 
@@ -923,7 +921,7 @@ void cq_conn_read(cq_conn *c, const uint8_t *data, size_t len, uint64_t route, u
 uint64_t cq_conn_expiry_ns(cq_conn *c) {
     switch (c->state) {
     case CQ_CONN_ACTIVE:
-        return c->continuation || c->drain_deferred ? now_ns(c) : ngtcp2_conn_get_expiry(c->conn);
+        return cq_conn_wants_call_now(c) ? now_ns(c) : ngtcp2_conn_get_expiry(c->conn);
     case CQ_CONN_CLOSING:
     case CQ_CONN_DRAINING:
         return c->close_deadline_ns;

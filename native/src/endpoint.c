@@ -367,7 +367,7 @@ uint64_t cq_endpoint_expiry_ns(const coquic_endpoint_t *ep, bool *continuation) 
     uint64_t min = UINT64_MAX;
     *continuation = false;
     for (cq_conn *c = ep->conn_head; c; c = c->next) {
-        if (c->state == CQ_CONN_ACTIVE && (c->continuation || c->drain_deferred)) *continuation = true;
+        if (c->state == CQ_CONN_ACTIVE && cq_conn_wants_call_now(c)) *continuation = true;
         uint64_t e = cq_conn_expiry_ns(c);
         if (e < min) min = e;
     }

@@ -120,7 +120,7 @@ typedef struct cq_tls_context {
     gnutls_certificate_credentials_t credentials;
     bool has_identity;
     /* Verifying clients: CAs added with coquic_x_endpoint_add_trusted_ca (NULL until one is);
-     * the system store (+ SSL_CERT_FILE) is one process-wide list shared by all endpoints. */
+     * the system store is one process-wide list shared by all endpoints. */
     gnutls_x509_trust_list_t extra_cas;
     /* SSL_CERT_FILE as it was when the endpoint was created: parsed once per file version
      * and shared (it is often the whole system bundle, ~11 ms to parse) */
@@ -256,6 +256,8 @@ void cq_conn_key_update(cq_conn *c);
 void cq_conn_consume(cq_conn *c, uint64_t stream_id, uint64_t bytes);
 void cq_conn_migrate(cq_conn *c, const coquic_request_connection_migration_t *in);
 bool cq_conn_has_pending_send(const cq_conn *c);
+/* Datagrams are waiting for a call now: the last drain hit the cap, or a drain was deferred. */
+static inline bool cq_conn_wants_call_now(const cq_conn *c) { return c->continuation || c->drain_deferred; }
 void cq_conn_fill_stats(cq_conn *c, coquic_x_connection_stats_t *out);
 
 /* path.c: synthetic socket addresses standing for route handles */

@@ -74,6 +74,20 @@ static void file_trust_unlink_free(cq_file_trust *f) {
     free(f);
 }
 
+/* A parsed copy of `path` (NULL when out of memory). */
+static cq_file_trust *file_trust_new(const char *path, const struct stat *st) {
+    cq_file_trust *f = calloc(1, sizeof *f);
+    if (!f || !(f->path = strdup(path)) || gnutls_x509_trust_list_init(&f->list, 0) < 0) {
+        if (f) free(f->path);
+        free(f);
+        return NULL;
+    }
+    (void)gnutls_x509_trust_list_add_trust_file(f->list, path, NULL, GNUTLS_X509_FMT_PEM, 0, 0);
+    f->size = st->st_size;
+    f->mtime = st->st_mtim;
+    return f;
+}
+
 /* The shared list for `path` as it is now (NULL if it cannot be read or parsed into a list). */
 static cq_file_trust *file_trust_acquire(const char *path) {
     struct stat st;
@@ -90,17 +104,9 @@ static cq_file_trust *file_trust_acquire(const char *path) {
         f->stale = true; /* the file changed: new endpoints get a fresh parse */
         if (f->refs == 0) file_trust_unlink_free(f);
     }
-    if (!found && (found = calloc(1, sizeof *found)) && (found->path = strdup(path)) &&
-        gnutls_x509_trust_list_init(&found->list, 0) >= 0) {
-        (void)gnutls_x509_trust_list_add_trust_file(found->list, path, NULL, GNUTLS_X509_FMT_PEM, 0, 0);
-        found->size = st.st_size;
-        found->mtime = st.st_mtim;
+    if (!found && (found = file_trust_new(path, &st))) {
         found->next = file_trusts;
         file_trusts = found;
-    } else if (found && !found->list) {
-        free(found->path);
-        free(found);
-        found = NULL;
     }
     if (found) found->refs++;
     pthread_mutex_unlock(&file_trust_lock);
@@ -143,13 +149,12 @@ static int verify_peer_chain(gnutls_session_t session) {
          * report what the endpoint's own lists said when it has some: that is the chain the
          * application meant to trust */
         gnutls_x509_trust_list_t own[2] = {tls->extra_cas, tls->cert_file ? tls->cert_file->list : NULL};
-        bool has_own = false, first = true;
+        bool has_own = false;
         for (size_t i = 0; i < 2 && status != 0; i++) {
             if (!own[i]) continue;
             unsigned int st = verify_against(own[i], chain, n, data, ndata);
-            if (st == 0 || first) status = st;
+            if (st == 0 || !has_own) status = st; /* a failure reports the first own list */
             has_own = true;
-            first = false;
         }
         if (status != 0) {
             pthread_once(&system_once, load_system_trust);
