@@ -150,6 +150,7 @@ export const EXTENSION_SYMBOLS = {
   coquic_x_endpoint_add_trusted_ca: { parameters: ["pointer", "buffer", "usize"], result: "u8" },
   coquic_x_endpoint_set_manual_credit: { parameters: ["pointer", "u8"], result: "u8" },
   coquic_x_endpoint_set_loss_accounting: { parameters: ["pointer", "u8"], result: "u8" },
+  coquic_x_endpoint_set_qlog_dir: { parameters: ["pointer", "buffer", "usize"], result: "u8" },
   coquic_x_connection_consume: { parameters: ["pointer", "u64", "u64", "u64", ...R], result: "u8" },
   coquic_x_stream_send_buffered: { parameters: ["pointer", "u64", "u64"], result: "u64" },
   coquic_x_endpoint_input_datagrams: {

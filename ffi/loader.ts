@@ -88,6 +88,8 @@ export interface Extensions {
   manualCredit: boolean;
   /** Lost-packet counting in the stats (off by default in the engine: it costs CPU). */
   lossAccounting: boolean;
+  /** Per-connection qlog files in a directory (`coquic_x_endpoint_set_qlog_dir`). */
+  qlog: boolean;
   /** Unacknowledged bytes per stream (writer backpressure). */
   sendBuffered: boolean;
   /** Batched datagram input and output. */
@@ -233,6 +235,7 @@ const NO_EXTENSIONS: Extensions = {
   trustedCa: false,
   manualCredit: false,
   lossAccounting: false,
+  qlog: false,
   sendBuffered: false,
   batchIo: false,
   lastError: false,
@@ -248,6 +251,7 @@ function detectExtensions(s: Readonly<Record<string, NativeFunction>>): Extensio
     trustedCa: has("coquic_x_endpoint_add_trusted_ca"),
     manualCredit: has("coquic_x_endpoint_set_manual_credit", "coquic_x_connection_consume"),
     lossAccounting: has("coquic_x_endpoint_set_loss_accounting"),
+    qlog: has("coquic_x_endpoint_set_qlog_dir"),
     sendBuffered: has("coquic_x_stream_send_buffered"),
     batchIo: has("coquic_x_endpoint_input_datagrams", "coquic_x_result_summary", "coquic_x_result_copy_datagrams"),
     lastError: has("coquic_x_last_error_message"),

@@ -40,6 +40,12 @@ export interface TransportOptions {
   maxDatagramSize?: number;
   /** Count lost packets for observe() (default true; costs some CPU, so the perf runner turns it off). */
   lossAccounting?: boolean;
+  /**
+   * Write a qlog file (JSON-SEQ, qvis reads it) per connection into this directory, made if
+   * missing (default: the `QLOGDIR` environment variable, else none). Needs our engine's
+   * qlog extension: with another libcoquic this option is an `unsupported` error.
+   */
+  qlogDir?: string;
   /** Use this libcoquic instead of the default search. */
   library?: CoquicLibrary;
   /** Advanced: adjust the endpoint config last. */
@@ -104,6 +110,22 @@ function transportConfig(lib: CoquicLibrary, role: number, alpn: string, o: Tran
   t.congestionControl = CC[cc];
   t.pmtudEnabled = false; // runtime sockets report no PMTU signals; we size packets ourselves
   return c;
+}
+
+/** Points the endpoint's qlog at `dir` (the engine's QLOGDIR default otherwise); closes it on failure. */
+function applyQlogDir(endpoint: Endpoint, dir: string | undefined): void {
+  if (dir === undefined) return;
+  let done: boolean;
+  try {
+    done = endpoint.setQlogDir(dir);
+  } catch (e) {
+    endpoint.close();
+    throw new QuicError("invalid_argument", `qlogDir: ${(e as Error).message}`, undefined, { cause: e });
+  }
+  if (!done) {
+    endpoint.close();
+    throw new QuicError("invalid_argument", "qlogDir: this libcoquic cannot write qlog (no coquic_x_endpoint_set_qlog_dir)");
+  }
 }
 
 function isIpv6(hostname: string): boolean {
@@ -386,6 +408,7 @@ export async function listen(options: ListenOptions): Promise<QuicListener> {
   const endpoint = Endpoint.create(lib, config);
   endpoint.setManualCredit(true);
   endpoint.setLossAccounting(options.lossAccounting ?? true);
+  applyQlogDir(endpoint, options.qlogDir);
   let socket;
   try {
     socket = await bindUdp({ hostname, port: options.port ?? 4433 });
@@ -475,6 +498,7 @@ export class QuicClient {
     const endpoint = Endpoint.create(lib, config);
     endpoint.setManualCredit(true);
     endpoint.setLossAccounting(options.lossAccounting ?? true);
+    applyQlogDir(endpoint, options.qlogDir);
     for (const ca of cas) endpoint.addTrustedCa(ca);
     let socket;
     try {

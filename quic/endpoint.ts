@@ -384,6 +384,22 @@ export class Endpoint {
     return true;
   }
 
+  /**
+   * Writes a qlog file per connection opened from now on into `dir` (extension; made if
+   * missing; `""` turns it off). Returns false when the library cannot; throws
+   * {@link CoquicStatusError} when the directory cannot be made or written.
+   */
+  setQlogDir(dir: string): boolean {
+    const handle = this.#live();
+    const path = text(dir, "dir");
+    if (!this.#lib.extensions.qlog) return false;
+    const status = this.#lib.symbols.coquic_x_endpoint_set_qlog_dir(handle, path, path.length);
+    if (status !== Status.OK) {
+      throw new CoquicStatusError(status, "coquic_x_endpoint_set_qlog_dir", lastError(this.#lib, this.#errBuf));
+    }
+    return true;
+  }
+
   /** Returns receive credit for bytes the application consumed (extension). */
   consume(connection: U64, stream: U64, count: U64, now: U64): QueryResult {
     const handle = this.#live();

@@ -47,7 +47,7 @@ test("keylog: SSLKEYLOGFILE lets tshark decrypt a capture of our handshake and s
     const captureEnded = new Promise((resolve) => capture.on("exit", resolve));
     await sleep(1000); // dumpcap needs a moment before it sees packets
     const exe = g.Bun ? process.execPath : g.Deno.execPath();
-    const script = "tests/fixtures/keylog_echo.ts";
+    const script = "tests/fixtures/echo_once.ts";
     const args = g.Bun ? [script, String(port), marker] : ["run", "-A", script, String(port), marker];
     const child = spawnSync(exe, args, {
       cwd: ROOT,

@@ -283,22 +283,11 @@ static void fill_callbacks(ngtcp2_callbacks *cb, bool server) {
 
 /* ---- creation ------------------------------------------------------------------------------- */
 
-/*
- * ngtcp2 1.11 counts no lost packets; its qlog stream names each one
- * ("recovery:packet_lost"), so the engine listens to that event alone.
- */
-static void cb_qlog(void *user_data, uint32_t flags, const void *data, size_t len) {
-    static const char needle[] = "recovery:packet_lost";
-    if (len < sizeof needle || len > 256) return; /* packet_lost events are short */
-    size_t scan = len < 80 ? len : 80;             /* the name comes right after the time */
-    if (memmem(data, scan, needle, sizeof needle - 1)) ((cq_conn *)user_data)->stats.packets_lost++;
-}
-
 static void fill_settings(ngtcp2_settings *s, const coquic_endpoint_t *ep, uint64_t ts) {
     const cq_config *cfg = &ep->config;
     ngtcp2_settings_default(s);
-    /* qlog costs ~20% CPU on bulk transfers: only when loss accounting was asked for */
-    if (ep->loss_accounting) s->qlog_write = cb_qlog;
+    /* qlog costs ~20% CPU on bulk transfers: only when a qlog file or loss accounting is wanted */
+    if (cq_qlog_wanted(ep)) s->qlog_write = cq_qlog_write;
     s->initial_ts = ts;
     s->cc_algo = cfg->cc_algo;
     size_t max_payload = cfg->max_outbound_datagram_size;
@@ -398,9 +387,11 @@ cq_conn *cq_conn_new_client(coquic_endpoint_t *ep, const coquic_open_connection_
         settings.original_version = cc->original_version;
     ngtcp2_transport_params params;
     fill_params(&params, &ep->config.transport);
+    cq_qlog_open(c, &scid); /* before ngtcp2 writes the qlog header */
     int rv = ngtcp2_conn_client_new(&c->conn, &dcid, &scid, &ps.path, version, &cb, &settings, &params, NULL, c);
     if (rv != 0) {
         *status = ngtcp2_status(rv, "creating the client connection");
+        cq_qlog_close(c);
         free(c);
         return NULL;
     }
@@ -447,10 +438,12 @@ cq_conn *cq_conn_new_server(coquic_endpoint_t *ep, const ngtcp2_pkt_hd *hd, cons
     params.stateless_reset_token_present = 1;
     ngtcp2_crypto_generate_stateless_reset_token(params.stateless_reset_token, ep->static_secret,
                                                  sizeof ep->static_secret, &scid);
+    cq_qlog_open(c, &scid);
     int rv = ngtcp2_conn_server_new(&c->conn, &hd->scid, &scid, &ps.path, hd->version, &cb, &settings, &params,
                                     NULL, c);
     if (rv != 0) {
         *status = ngtcp2_status(rv, "creating the server connection");
+        cq_qlog_close(c);
         free(c);
         return NULL;
     }
@@ -485,6 +478,7 @@ void cq_conn_free(cq_conn *c) {
         free(d);
     }
     if (c->conn) ngtcp2_conn_del(c->conn);
+    cq_qlog_close(c); /* after ngtcp2, which may still write */
     if (c->tls) gnutls_deinit(c->tls);
     free(c->close_packet);
     free(c);

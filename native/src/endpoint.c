@@ -66,6 +66,7 @@ coquic_status_t cq_endpoint_create(const coquic_endpoint_config_t *config, coqui
     }
     cq_random(ep->static_secret, sizeof ep->static_secret);
     ep->next_handle = 1;
+    cq_qlog_from_environment(ep);
     *out = ep;
     return COQUIC_STATUS_OK;
 }
@@ -76,6 +77,7 @@ void cq_endpoint_destroy(coquic_endpoint_t *ep) {
     cq_map_free(&ep->connections_by_handle);
     cq_map_free(&ep->connections_by_cid);
     cq_tls_context_free(&ep->tls);
+    free(ep->qlog_dir);
     free(ep);
 }
 

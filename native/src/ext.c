@@ -62,6 +62,14 @@ COQUIC_FFI_API uint64_t coquic_x_stream_send_buffered(const coquic_endpoint_t *e
     return s->write_offset - s->acked_offset;
 }
 
+COQUIC_FFI_API coquic_status_t coquic_x_endpoint_set_qlog_dir(coquic_endpoint_t *endpoint, const char *dir,
+                                                              size_t dir_length) {
+    cq_clear_error();
+    if (!endpoint) return cq_fail(COQUIC_STATUS_INVALID_ARGUMENT, "set_qlog_dir: NULL endpoint");
+    if (!dir && dir_length) return cq_fail(COQUIC_STATUS_INVALID_ARGUMENT, "set_qlog_dir: NULL directory");
+    return cq_qlog_set_dir(endpoint, dir, dir_length);
+}
+
 COQUIC_FFI_API coquic_status_t coquic_x_endpoint_set_loss_accounting(coquic_endpoint_t *endpoint, uint8_t enabled) {
     cq_clear_error();
     if (!endpoint) return cq_fail(COQUIC_STATUS_INVALID_ARGUMENT, "set_loss_accounting: NULL endpoint");

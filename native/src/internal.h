@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
@@ -195,6 +196,7 @@ typedef struct cq_conn {
     bool continuation; /* the last drain stopped at the datagram cap */
     bool stateless_reset_received;
     bool loss_accounting; /* count lost packets (qlog "recovery:packet_lost" events) */
+    FILE *qlog_file;      /* this connection's qlog, when the endpoint has a qlog directory */
     bool drain_deferred;  /* read during a batch: drained by the next call or timer */
     uint64_t close_deadline_ns;
     uint8_t *close_packet; /* our CONNECTION_CLOSE, re-sent while closing */
@@ -232,6 +234,7 @@ struct coquic_endpoint {
     coquic_result_t *result;       /* result being built by the current call */
     bool manual_credit;            /* coquic_x_endpoint_set_manual_credit */
     bool loss_accounting;          /* coquic_x_endpoint_set_loss_accounting */
+    char *qlog_dir;                /* coquic_x_endpoint_set_qlog_dir, or QLOGDIR; NULL: no qlog */
     bool batching;                 /* inside coquic_x_endpoint_input_datagrams: drains wait */
     coquic_time_us_t now;
 };
@@ -286,6 +289,14 @@ int cq_endpoint_register_cid(coquic_endpoint_t *ep, cq_conn *c, const ngtcp2_cid
 void cq_endpoint_unregister_cid(coquic_endpoint_t *ep, cq_conn *c, const ngtcp2_cid *cid);
 void cq_endpoint_remove_conn(coquic_endpoint_t *ep, cq_conn *c);
 cq_conn *cq_endpoint_find_conn(const coquic_endpoint_t *ep, coquic_connection_handle_t handle);
+
+/* qlog.c */
+coquic_status_t cq_qlog_set_dir(coquic_endpoint_t *ep, const char *dir, size_t len);
+void cq_qlog_from_environment(coquic_endpoint_t *ep);
+bool cq_qlog_wanted(const coquic_endpoint_t *ep);
+void cq_qlog_open(cq_conn *c, const ngtcp2_cid *scid);
+void cq_qlog_close(cq_conn *c);
+void cq_qlog_write(void *user_data, uint32_t flags, const void *data, size_t len);
 
 /* stream.c */
 cq_stream *cq_stream_get(cq_conn *c, int64_t id);

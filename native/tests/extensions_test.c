@@ -306,3 +306,75 @@ TEST(stream_priority_orders_sending) {
     CHECK_EQ(side_stream(&p->server, s, 0)->mismatches + side_stream(&p->server, s, 4)->mismatches, 0);
     pair_free(p);
 }
+
+/* Reads a whole small file into a NUL-terminated heap buffer (NULL if missing). */
+static char *read_text(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *buf = calloc(1, 1 << 20);
+    size_t n = buf ? fread(buf, 1, (1 << 20) - 1, f) : 0;
+    fclose(f);
+    if (buf) buf[n] = '\0';
+    return buf;
+}
+
+/* Finds the one file in dir whose name starts with prefix; its full path in out. */
+static bool find_file(const char *dir, const char *prefix, char *out, size_t cap) {
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "ls %s | grep '^%s' 2>/dev/null", dir, prefix);
+    FILE *ls = popen(cmd, "r");
+    if (!ls) return false;
+    char name[256] = {0};
+    int lines = 0;
+    while (fgets(name, sizeof name, ls)) lines++;
+    pclose(ls);
+    name[strcspn(name, "\n")] = '\0';
+    snprintf(out, cap, "%s/%s", dir, name);
+    return lines == 1;
+}
+
+static void check_qlog(const char *path) {
+    char *text = read_text(path);
+    CHECK(text != NULL);
+    if (!text) return;
+    CHECK_EQ(text[0], 0x1e); /* JSON-SEQ: every record starts with RS */
+    CHECK(strstr(text, "\"qlog_format\":\"JSON-SEQ\"") != NULL);
+    CHECK(strstr(text, "transport:packet_sent") != NULL);
+    CHECK(strstr(text, "transport:packet_received") != NULL);
+    free(text);
+}
+
+TEST(ext_qlog_writes_one_file_per_connection) {
+    char dir[] = "/tmp/coquic-qlog-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char sub[64];
+    snprintf(sub, sizeof sub, "%s/logs", dir); /* made by the engine */
+    pair *p = pair_new(NULL);
+    CHECK_EQ(coquic_x_endpoint_set_qlog_dir(p->server.ep, sub, strlen(sub)), COQUIC_STATUS_OK);
+    CHECK_EQ(coquic_x_endpoint_set_qlog_dir(p->client.ep, sub, strlen(sub)), COQUIC_STATUS_OK);
+    coquic_connection_handle_t c = pair_connect(p);
+    CHECK(pair_run_until(p, pred_confirmed, &c, 20000000));
+    uint64_t want = 64 * 1024;
+    pair_send_pattern(p, &p->client, c, 0, (size_t)want, true);
+    CHECK(pair_run_until(p, server_stream0_at_least, &want, 20000000));
+    pair_free(p); /* closes the files */
+    char path[512];
+    CHECK(find_file(sub, "client-", path, sizeof path));
+    check_qlog(path);
+    CHECK(find_file(sub, "server-", path, sizeof path));
+    check_qlog(path);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK_EQ(system(cmd), 0);
+}
+
+TEST(ext_qlog_dir_that_cannot_be_made_is_invalid) {
+    pair *p = pair_new(NULL);
+    const char *bad = "/proc/self/status/qlog"; /* under a file */
+    CHECK_EQ(coquic_x_endpoint_set_qlog_dir(p->client.ep, bad, strlen(bad)), COQUIC_STATUS_INVALID_ARGUMENT);
+    char msg[256];
+    coquic_x_last_error_message(msg, sizeof msg);
+    CHECK(strstr(msg, "qlog directory") != NULL);
+    CHECK_EQ(coquic_x_endpoint_set_qlog_dir(p->client.ep, NULL, 0), COQUIC_STATUS_OK); /* off */
+    pair_free(p);
+}

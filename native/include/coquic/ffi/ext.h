@@ -97,6 +97,15 @@ typedef struct coquic_x_connection_stats {
  */
 COQUIC_FFI_API coquic_status_t coquic_x_endpoint_set_loss_accounting(coquic_endpoint_t *endpoint, uint8_t enabled);
 
+/*
+ * Writes a qlog (JSON-SEQ, ngtcp2's writer) for each connection created from now on into
+ * `dir` (`dir_length` bytes, no NUL needed), as `<server|client>-<hex source CID>.sqlog`.
+ * The directory is made if missing; INVALID_ARGUMENT when it cannot be made or written.
+ * Length 0 turns qlog off. Endpoints start with the QLOGDIR environment variable's directory.
+ */
+COQUIC_FFI_API coquic_status_t coquic_x_endpoint_set_qlog_dir(coquic_endpoint_t *endpoint, const char *dir,
+                                                              size_t dir_length);
+
 /* Returns INVALID_ARGUMENT for an unknown connection or a too-small size. */
 COQUIC_FFI_API coquic_status_t coquic_x_connection_stats(const coquic_endpoint_t *endpoint,
                                                          coquic_connection_handle_t connection,
