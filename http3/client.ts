@@ -113,6 +113,7 @@ export async function fetch(input: string | URL | Request, init: H3RequestInit =
       if (!Number.isInteger(status) || status < 100 || status > 599) throw messageError("bad :status");
       if (status < 200) continue; // interim response
       const noBody = request.method === "HEAD" || status === 204 || status === 304;
+      if (!noBody) reader.expectContentLength(headers);
       const body = noBody ? null : reader.body();
       if (noBody) reader.noBody();
       const response = new Response(body, { status, headers });

@@ -5,14 +5,16 @@
  *
  * @module
  */
-import type { QuicConnection, QuicStream } from "../mod.ts";
+import { type QuicConnection, QuicError, type QuicStream } from "../mod.ts";
 import { ByteWriter } from "./bytes.ts";
 import { H3Error, H3ErrorCode } from "./errors.ts";
 import { FrameReader } from "./frame_reader.ts";
 import { checkFrameAllowed, encodeFrameTo, FrameType } from "./frames.ts";
 import { encodeFieldSectionTo } from "./qpack/encoder.ts";
 import { QpackDecoder } from "./qpack/decoder.ts";
+import { DecoderStreamChecker } from "./qpack/decoder_stream_checker.ts";
 import { fieldSectionSize, type HeaderField } from "./qpack/field.ts";
+import { messageError } from "./message.ts";
 import type { Settings } from "./settings.ts";
 import { classifyUniStream, encodeUniStreamType, UniStreamType } from "./stream_types.ts";
 import { decodeVarint } from "./varint.ts";
@@ -49,6 +51,8 @@ export class H3Connection {
   #decoderStream?: QuicStream;
   #control?: QuicStream;
   #failed: H3Error | undefined;
+  /** The peer's critical streams seen so far: each may exist once (RFC 9114 §6.2.1, RFC 9204 §4.2). */
+  readonly #peerCritical = new Set<"control" | "qpack_encoder" | "qpack_decoder">();
 
   /** Wraps a QUIC connection (call `start()` to open the control and QPACK streams). */
   constructor(readonly quic: QuicConnection, readonly isServer: boolean, options: H3Options = {}) {
@@ -111,20 +115,65 @@ export class H3Connection {
       }
     }
     const kind = classifyUniStream(type);
-    if (kind === "control") await this.#readControl(reader, rest);
-    else if (kind === "qpack_encoder") await this.#readEncoderStream(reader, rest);
-    else if (kind === "qpack_decoder") await drain(reader); // our encoder never inserts: nothing to track
-    else {
-      // push (we never sent MAX_PUSH_ID), reserved or unknown: not interested (RFC 9114 §6.2)
+    if (kind === "control" || kind === "qpack_encoder" || kind === "qpack_decoder") {
+      if (this.#peerCritical.has(kind)) {
+        reader.releaseLock();
+        return this.fail(new H3Error(H3ErrorCode.H3_STREAM_CREATION_ERROR, `a second ${kind.replace("_", " ")} stream`, true));
+      }
+      this.#peerCritical.add(kind);
+    }
+    if (kind === "control") await this.#readCritical(reader, rest, "control", this.#controlHandler());
+    else if (kind === "qpack_encoder") await this.#readCritical(reader, rest, "QPACK encoder", (chunk) => this.#onEncoderChunk(chunk));
+    else if (kind === "qpack_decoder") {
+      const checker = new DecoderStreamChecker();
+      await this.#readCritical(reader, rest, "QPACK decoder", (chunk) => checker.push(chunk));
+    } else if (kind === "push") {
+      // Only servers push (§6.2.2), and we never sent MAX_PUSH_ID, so no push ID is valid (§4.6).
+      reader.releaseLock();
+      this.fail(
+        this.isServer
+          ? new H3Error(H3ErrorCode.H3_STREAM_CREATION_ERROR, "a client-initiated push stream", true)
+          : new H3Error(H3ErrorCode.H3_ID_ERROR, "a push stream although no MAX_PUSH_ID was sent", true),
+      );
+    } else {
+      // reserved or unknown: not interested (RFC 9114 §6.2)
       reader.releaseLock();
       stream.stopSending(BigInt(H3ErrorCode.H3_STREAM_CREATION_ERROR));
     }
   }
 
-  async #readControl(reader: ReadableStreamDefaultReader<Uint8Array>, first: Uint8Array): Promise<void> {
+  /**
+   * Reads one of the peer's critical streams to its end, passing each chunk to `handle`. Its
+   * end, a reset by the peer, or an error thrown by `handle` is a connection error
+   * (H3_CLOSED_CRITICAL_STREAM for the first two, RFC 9114 §6.2.1).
+   */
+  async #readCritical(
+    reader: ReadableStreamDefaultReader<Uint8Array>,
+    first: Uint8Array,
+    name: string,
+    handle: (chunk: Uint8Array) => void | Promise<void>,
+  ): Promise<void> {
+    try {
+      if (first.length > 0) await handle(first);
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) throw new H3Error(H3ErrorCode.H3_CLOSED_CRITICAL_STREAM, `the peer closed its ${name} stream`, true);
+        await handle(value);
+      }
+    } catch (e) {
+      if (e instanceof H3Error) this.fail(e);
+      else if (e instanceof QuicError && e.kind === "stream_reset") {
+        this.fail(new H3Error(H3ErrorCode.H3_CLOSED_CRITICAL_STREAM, `the peer reset its ${name} stream`, true));
+      }
+      // other QuicErrors: the connection itself ended, nothing to report on it
+    }
+  }
+
+  /** The control stream's frame handler: SETTINGS first and once, then GOAWAY and others. */
+  #controlHandler(): (chunk: Uint8Array) => void {
     const frames = new FrameReader({ maxFrameSize: 1 << 16 });
     let sawSettings = false;
-    const handle = (chunk: Uint8Array) => {
+    return (chunk) => {
       for (const ev of frames.push(chunk)) {
         if (ev.kind === "unknown") continue;
         const type = ev.kind === "frame" ? frameTypeOf(ev.frame.type) : ev.kind === "header" ? ev.frameType : FrameType.DATA;
@@ -145,33 +194,11 @@ export class H3Connection {
         if (ev.kind === "frame" && ev.frame.type === "goaway") this.goawayId = ev.frame.id;
       }
     };
-    try {
-      handle(first);
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) throw new H3Error(H3ErrorCode.H3_CLOSED_CRITICAL_STREAM, "the peer closed its control stream", true);
-        handle(value);
-      }
-    } catch (e) {
-      if (e instanceof H3Error) this.fail(e);
-    }
   }
 
-  async #readEncoderStream(reader: ReadableStreamDefaultReader<Uint8Array>, first: Uint8Array): Promise<void> {
-    try {
-      let chunk = first;
-      for (;;) {
-        if (chunk.length > 0) {
-          this.decoder.feedEncoderStream(chunk);
-          await this.flushDecoderStream();
-        }
-        const { value, done } = await reader.read();
-        if (done) throw new H3Error(H3ErrorCode.H3_CLOSED_CRITICAL_STREAM, "the peer closed its QPACK encoder stream", true);
-        chunk = value;
-      }
-    } catch (e) {
-      if (e instanceof H3Error) this.fail(e);
-    }
+  async #onEncoderChunk(chunk: Uint8Array): Promise<void> {
+    this.decoder.feedEncoderStream(chunk);
+    await this.flushDecoderStream();
   }
 
   /** Sends pending QPACK decoder instructions (acknowledgments, increments). */
@@ -232,10 +259,6 @@ export function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   out.set(a);
   out.set(b, a.length);
   return out;
-}
-
-async function drain(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
-  for (;;) if ((await reader.read()).done) return;
 }
 
 /**
@@ -308,38 +331,72 @@ export class MessageReader {
     this.#pending.push(value);
   }
 
+  #expectedLength: number | undefined;
+  #bodyLength = 0;
+
+  /**
+   * Holds the body to the message's `content-length` (RFC 9114 §4.1.2): an invalid value now,
+   * and a body longer or shorter than declared when it is read, are H3_MESSAGE_ERROR (a
+   * request-smuggling risk behind a proxy otherwise).
+   */
+  expectContentLength(headers: Headers): void {
+    const declared = headers.get("content-length");
+    if (declared === null) return;
+    const values = declared.split(",").map((v) => v.trim());
+    if (!values.every((v) => /^\d{1,15}$/.test(v)) || new Set(values).size !== 1) {
+      throw messageError(`invalid content-length: ${declared}`);
+    }
+    this.#expectedLength = Number(values[0]);
+  }
+
+  #countBody(bytes: number, ended: boolean): void {
+    this.#bodyLength += bytes;
+    const expected = this.#expectedLength;
+    if (expected === undefined) return;
+    if (this.#bodyLength > expected || (ended && this.#bodyLength !== expected)) {
+      throw messageError(`content-length ${expected} but the body has ${ended ? "" : "at least "}${this.#bodyLength} bytes`);
+    }
+  }
+
   /** The body as a ReadableStream of DATA payload bytes; trailers are captured on the way. */
   body(): ReadableStream<Uint8Array> {
     const queue: Uint8Array[] = [];
     return new ReadableStream<Uint8Array>({
       pull: async (controller) => {
-        for (;;) {
-          if (queue.length > 0) {
-            controller.enqueue(queue.shift()!);
-            return;
-          }
-          this.#parse();
-          while (this.#queue.length > 0) {
-            const ev = this.#queue.shift()!;
-            if (ev.kind === "data" && ev.chunk.length > 0) queue.push(ev.chunk.slice());
-            else if (ev.kind === "frame" && ev.frame.type === "headers") {
-              if (this.trailers) throw new H3Error(H3ErrorCode.H3_FRAME_UNEXPECTED, "HEADERS after trailers", false);
-              this.trailers = await this.h3.decodeHeaders(this.stream.id, ev.frame.fieldSection);
+        try {
+          for (;;) {
+            if (queue.length > 0) {
+              controller.enqueue(queue.shift()!);
+              return;
             }
-          }
-          if (queue.length > 0) continue;
-          if (this.#done) {
-            controller.close();
-            this.#finish();
-            return;
-          }
-          try {
+            this.#parse();
+            while (this.#queue.length > 0) {
+              const ev = this.#queue.shift()!;
+              if (ev.kind === "data" && ev.chunk.length > 0) {
+                this.#countBody(ev.chunk.length, false);
+                queue.push(ev.chunk.slice());
+              } else if (ev.kind === "frame" && ev.frame.type === "headers") {
+                if (this.trailers) throw new H3Error(H3ErrorCode.H3_FRAME_UNEXPECTED, "HEADERS after trailers", false);
+                this.trailers = await this.h3.decodeHeaders(this.stream.id, ev.frame.fieldSection);
+              }
+            }
+            if (queue.length > 0) continue;
+            if (this.#done) {
+              this.#countBody(0, true);
+              controller.close();
+              this.#finish();
+              return;
+            }
             await this.#fill();
-          } catch (e) {
-            controller.error(e);
-            this.#fail(e);
-            return;
           }
+        } catch (e) {
+          if (e instanceof H3Error && e.code === H3ErrorCode.H3_MESSAGE_ERROR) {
+            // A malformed message is a stream error: abort both directions (RFC 9114 §4.1.2).
+            this.stream.stopSending(BigInt(e.code));
+            this.stream.reset(BigInt(e.code));
+          }
+          controller.error(e);
+          this.#fail(e);
         }
       },
       cancel: () => {

@@ -138,6 +138,7 @@ async function handleRequest(
     if (!authority) throw messageError("missing :authority and host");
     if (scheme !== "https" && scheme !== "http") throw messageError(`unsupported :scheme ${scheme}`);
     const hasBody = method !== "GET" && method !== "HEAD";
+    if (hasBody) reader.expectContentLength(headers);
     const abort = new AbortController();
     void conn.closed.then(() => abort.abort(new Error("connection closed")));
     request = new Request(`${scheme}://${authority}${path}`, {

@@ -1,0 +1,178 @@
+// HTTP/3 protocol violations that must end the connection (RFC 9114 §6.2, RFC 9204 §4.2) and
+// content-length checks (RFC 9114 §4.1.2), driven by a raw HTTP/3 peer over our QUIC.
+import assert from "node:assert/strict";
+import { test } from "./_harness.ts";
+import { closeAll, fetch, H3Connection, H3ErrorCode, MessageReader, serve, writeFrame } from "../http3/mod.ts";
+import { connect, type QuicConnection, QuicError } from "../mod.ts";
+
+type Server = Awaited<ReturnType<typeof serve>>;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function withServer(handler: Parameters<typeof serve>[1], body: (s: Server) => Promise<void>): Promise<void> {
+  const s = await serve({ hostname: "127.0.0.1", port: 0 }, handler);
+  try {
+    await body(s);
+  } finally {
+    await closeAll();
+    await s.shutdown({ timeoutMs: 500 });
+  }
+}
+
+/** A raw client: a QUIC connection with our H3Connection's control and QPACK streams open. */
+async function rawClient(s: Server): Promise<{ quic: QuicConnection; h3: H3Connection }> {
+  const quic = await connect(s.addr, { alpn: "h3", ca: s.certificatePem, signal: AbortSignal.timeout(5000) });
+  const h3 = new H3Connection(quic, false);
+  await h3.start();
+  await sleep(100); // the server has classified our critical streams before the next ones
+  return { quic, h3 };
+}
+
+/** The application code the server closed `quic` with, within 5 s. */
+async function closeCode(quic: QuicConnection): Promise<number> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const closed = await Promise.race([
+    quic.closed,
+    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error("the server left the connection open")), 5000))),
+  ]);
+  clearTimeout(timer);
+  assert.equal(closed.isApplicationError, true, closed.reason);
+  return Number(closed.code);
+}
+
+const hello = () => new Response("hello");
+
+/** Opens a unidirectional stream of `type` carrying `payload`, optionally ended. */
+async function uniStream(quic: QuicConnection, bytes: number[], fin = false) {
+  const stream = quic.openStream({ unidirectional: true });
+  await stream.write(new Uint8Array(bytes), { fin });
+  return stream;
+}
+
+const SETTINGS_FRAME = [0x04, 0x00]; // an empty SETTINGS frame
+
+const violations: { name: string; code: number; act: (quic: QuicConnection) => Promise<unknown> }[] = [
+  { name: "a second control stream", code: H3ErrorCode.H3_STREAM_CREATION_ERROR, act: (q) => uniStream(q, [0x00, ...SETTINGS_FRAME]) },
+  { name: "a second QPACK encoder stream", code: H3ErrorCode.H3_STREAM_CREATION_ERROR, act: (q) => uniStream(q, [0x02]) },
+  { name: "a second QPACK decoder stream", code: H3ErrorCode.H3_STREAM_CREATION_ERROR, act: (q) => uniStream(q, [0x03]) },
+  { name: "a client-initiated push stream", code: H3ErrorCode.H3_STREAM_CREATION_ERROR, act: (q) => uniStream(q, [0x01, 0x00]) },
+];
+
+for (const v of violations) {
+  test(`http3 abuse: ${v.name} closes the connection with ${v.code.toString(16)}`, async () => {
+    await withServer(hello, async (s) => {
+      const { quic } = await rawClient(s);
+      await v.act(quic);
+      assert.equal(await closeCode(quic), v.code);
+    });
+  });
+}
+
+/** A raw client whose own critical streams the test controls (no H3Connection). */
+async function bareClient(s: Server) {
+  const quic = await connect(s.addr, { alpn: "h3", ca: s.certificatePem, signal: AbortSignal.timeout(5000) });
+  const control = await uniStream(quic, [0x00, ...SETTINGS_FRAME]);
+  await sleep(100);
+  return { quic, control };
+}
+
+test("http3 abuse: the peer resetting its control stream is H3_CLOSED_CRITICAL_STREAM", async () => {
+  await withServer(hello, async (s) => {
+    const { quic, control } = await bareClient(s);
+    control.reset(0x10cn);
+    assert.equal(await closeCode(quic), H3ErrorCode.H3_CLOSED_CRITICAL_STREAM);
+  });
+});
+
+test("http3 abuse: the peer ending its QPACK decoder stream is H3_CLOSED_CRITICAL_STREAM", async () => {
+  await withServer(hello, async (s) => {
+    const { quic } = await bareClient(s);
+    await uniStream(quic, [0x03], true);
+    assert.equal(await closeCode(quic), H3ErrorCode.H3_CLOSED_CRITICAL_STREAM);
+  });
+});
+
+for (
+  const [what, bytes] of [
+    ["a Section Acknowledgment", [0x84]],
+    ["an Insert Count Increment", [0x01]],
+    ["a truncated-then-overlong integer", [0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]],
+  ] as const
+) {
+  test(`http3 abuse: ${what} on the QPACK decoder stream of a static-only encoder is QPACK_DECODER_STREAM_ERROR`, async () => {
+    await withServer(hello, async (s) => {
+      const { quic } = await bareClient(s);
+      await uniStream(quic, [0x03, ...bytes]);
+      assert.equal(await closeCode(quic), H3ErrorCode.QPACK_DECODER_STREAM_ERROR);
+    });
+  });
+}
+
+test("http3 abuse: Stream Cancellation on the decoder stream is valid; the connection keeps serving", async () => {
+  await withServer(hello, async (s) => {
+    const bare = await bareClient(s);
+    await uniStream(bare.quic, [0x02]); // encoder stream
+    await uniStream(bare.quic, [0x03, 0x44, 0x48]); // Stream Cancellation of streams 4 and 8
+    const h3b = new H3Connection(bare.quic, false);
+    const stream = bare.quic.openStream();
+    await h3b.writeHeaders(stream, [[":method", "GET"], [":scheme", "https"], [":authority", "x"], [":path", "/"]], true);
+    const reader = new MessageReader(h3b, stream, "response");
+    const fields = await reader.headers();
+    assert.equal(fields?.find((f) => f.name === ":status")?.value, "200");
+    assert.equal(new TextDecoder().decode(await new Response(reader.body()).arrayBuffer()), "hello");
+    await bare.quic.close();
+  });
+});
+
+/** Sends a POST whose content-length says `declared` with `sent` body bytes; returns the stream. */
+async function post(s: Server, declared: string, sent: number) {
+  const { quic, h3 } = await rawClient(s);
+  const stream = quic.openStream();
+  await h3.writeHeaders(stream, [
+    [":method", "POST"],
+    [":scheme", "https"],
+    [":authority", "x"],
+    [":path", "/"],
+    ["content-length", declared],
+  ]);
+  await writeFrame(stream, { type: "data", payload: new Uint8Array(sent).fill(0x61) }, true);
+  return { quic, h3, stream };
+}
+
+for (const [declared, sent] of [["10", 3], ["3", 10], ["3, 4", 3], ["-1", 0]] as const) {
+  test(`http3: a request body of ${sent} bytes under content-length "${declared}" is H3_MESSAGE_ERROR, never a complete body`, async () => {
+    const bodies: string[] = [];
+    const failures: unknown[] = [];
+    await withServer(async (req) => {
+      try {
+        bodies.push(await req.text());
+      } catch (e) {
+        failures.push(e);
+      }
+      return new Response("handled");
+    }, async (s) => {
+      const { quic, stream } = await post(s, declared, sent);
+      await assert.rejects(stream.bytes({ signal: AbortSignal.timeout(5000) }), (e: unknown) =>
+        e instanceof QuicError && e.kind === "stream_reset" && e.code === BigInt(H3ErrorCode.H3_MESSAGE_ERROR));
+      assert.deepEqual(bodies, []);
+      await quic.close();
+    });
+  });
+}
+
+test("http3: a request body matching its content-length reaches the handler", async () => {
+  await withServer(async (req) => new Response(`got ${(await req.text()).length}`), async (s) => {
+    const { quic, h3, stream } = await post(s, "5", 5);
+    const reader = new MessageReader(h3, stream, "response");
+    assert.equal((await reader.headers())?.find((f) => f.name === ":status")?.value, "200");
+    assert.equal(await new Response(reader.body()).text(), "got 5");
+    await quic.close();
+  });
+});
+
+test("http3: fetch rejects a response body shorter than its content-length", async () => {
+  await withServer(() => new Response("abc", { headers: { "content-length": "10" } }), async (s) => {
+    const res = await fetch(`https://127.0.0.1:${s.addr.port}/`, { ca: s.certificatePem });
+    assert.equal(res.status, 200);
+    await assert.rejects(res.text(), (e: unknown) => e instanceof Error && /content-length 10/.test(e.message));
+  });
+});
