@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cert.h"
 #include "pair.h"
 #include "test.h"
 
@@ -162,3 +163,31 @@ static void migrate_many_times(uint64_t limit, size_t moves) {
 
 TEST(migration_many_moves_limit_7_routes_only_live_ids) { migrate_many_times(7, 12); }
 TEST(migration_many_moves_limit_8_routes_only_live_ids) { migrate_many_times(8, 12); }
+
+/* ngtcp2 holds at most 8 of the peer's IDs and asserts on a larger limit: refused at create. */
+TEST(migration_active_connection_id_limit_above_8_is_refused_at_create) {
+    const test_cert *cert = test_cert_for("localhost");
+    coquic_tls_identity_t id = {cert->cert_pem, cert->cert_len, cert->key_pem, cert->key_len};
+    const coquic_role_t roles[2] = {COQUIC_ROLE_CLIENT, COQUIC_ROLE_SERVER};
+    const uint64_t limits[4] = {8, 9, 1000, UINT64_MAX};
+    for (int r = 0; r < 2; r++) {
+        for (int i = 0; i < 4; i++) {
+            coquic_endpoint_config_t c;
+            coquic_endpoint_config_init(&c);
+            c.role = roles[r];
+            c.identity = roles[r] == COQUIC_ROLE_SERVER ? &id : NULL;
+            c.application_protocol = "x";
+            c.application_protocol_length = 1;
+            c.transport.active_connection_id_limit = limits[i];
+            coquic_endpoint_t *ep = NULL;
+            coquic_status_t st = coquic_endpoint_create(&c, &ep);
+            CHECK_EQ(st, limits[i] <= 8 ? COQUIC_STATUS_OK : COQUIC_STATUS_INVALID_ARGUMENT);
+            if (st == COQUIC_STATUS_INVALID_ARGUMENT) {
+                char msg[256] = {0};
+                coquic_x_last_error_message(msg, sizeof msg);
+                CHECK(strstr(msg, "active_connection_id_limit") != NULL);
+            }
+            coquic_endpoint_destroy(ep);
+        }
+    }
+}
