@@ -62,7 +62,8 @@ static void cb_rand(uint8_t *dest, size_t destlen, const ngtcp2_rand_ctx *ctx) {
 static int cb_get_new_connection_id(ngtcp2_conn *conn, ngtcp2_cid *cid, uint8_t *token, size_t cidlen,
                                     void *user_data) {
     cq_conn *c = user_data;
-    /* ngtcp2 wants an ID no connection uses; random IDs of 8+ bytes collide all but never */
+    /* ngtcp2 wants an ID no connection uses: long random IDs never collide, but a client may
+     * have chosen short source IDs (ngtcp2 keeps their length), so draw again on a clash */
     int tries = 0;
     do {
         cq_random(cid->data, cidlen);
