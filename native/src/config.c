@@ -95,6 +95,11 @@ static coquic_status_t import_transport(const coquic_transport_config_t *t, cq_c
                        "transport config: out-of-range value (ack_delay_exponent<=20, "
                        "max_ack_delay<16384 ms, active_connection_id_limit>=2, "
                        "max_udp_payload_size>=1200)");
+    /* ngtcp2 stores at most 8 of the peer's connection IDs and asserts on a larger limit */
+    if (t->active_connection_id_limit > 8)
+        return cq_fail(COQUIC_STATUS_INVALID_ARGUMENT,
+                       "transport config: active_connection_id_limit %llu above 8 (the most ngtcp2 holds)",
+                       (unsigned long long)t->active_connection_id_limit);
     if (t->initial_max_streams_bidi > (UINT64_C(1) << 60) ||
         t->initial_max_streams_uni > (UINT64_C(1) << 60))
         return cq_fail(COQUIC_STATUS_INVALID_ARGUMENT, "transport config: stream limit above 2^60");

@@ -62,18 +62,43 @@ static void cb_rand(uint8_t *dest, size_t destlen, const ngtcp2_rand_ctx *ctx) {
 static int cb_get_new_connection_id(ngtcp2_conn *conn, ngtcp2_cid *cid, uint8_t *token, size_t cidlen,
                                     void *user_data) {
     cq_conn *c = user_data;
-    cq_random(cid->data, cidlen);
-    cid->datalen = cidlen;
+    /* ngtcp2 wants an ID no connection uses: long random IDs never collide, but a client may
+     * have chosen short source IDs (ngtcp2 keeps their length), so draw again on a clash */
+    int tries = 0;
+    do {
+        cq_random(cid->data, cidlen);
+        cid->datalen = cidlen;
+    } while (cq_endpoint_cid_in_use(c->endpoint, cid) && ++tries < 16);
+    if (tries == 16) return NGTCP2_ERR_CALLBACK_FAILURE;
     if (ngtcp2_crypto_generate_stateless_reset_token(token, c->endpoint->static_secret,
                                                      sizeof c->endpoint->static_secret, cid) != 0)
         return NGTCP2_ERR_CALLBACK_FAILURE;
     return cq_endpoint_register_cid(c->endpoint, c, cid) == 0 ? 0 : NGTCP2_ERR_CALLBACK_FAILURE;
 }
 
+/* ngtcp2 calls this a PTO after the peer retired cid (and for none of the others): from now on
+ * a packet with it is a stranger's. */
 static int cb_remove_connection_id(ngtcp2_conn *conn, const ngtcp2_cid *cid, void *user_data) {
     cq_conn *c = user_data;
     cq_endpoint_unregister_cid(c->endpoint, c, cid);
     return 0;
+}
+
+/*
+ * Server: the client's original DCID is not one of ngtcp2's IDs (no remove_connection_id comes
+ * for it), so the engine releases it itself. The client uses it only for its first Initial and
+ * 0-RTT packets, before it hears from us; once the handshake is confirmed it never sends it
+ * again, and a grace of 3 PTO lets late copies of those packets still reach this connection
+ * rather than look like a new one.
+ */
+static void schedule_original_dcid_release(cq_conn *c) {
+    if (c->original_dcid_registered) c->original_dcid_release_ns = now_ns(c) + 3 * ngtcp2_conn_get_pto(c->conn);
+}
+
+static void release_original_dcid_if_due(cq_conn *c) {
+    if (!c->original_dcid_registered || now_ns(c) < c->original_dcid_release_ns) return;
+    c->original_dcid_registered = false;
+    cq_endpoint_unregister_cid(c->endpoint, c, &c->original_dcid);
 }
 
 static int cb_handshake_completed(ngtcp2_conn *conn, void *user_data) {
@@ -85,6 +110,7 @@ static int cb_handshake_completed(ngtcp2_conn *conn, void *user_data) {
     if (c->is_server && !c->confirmed_emitted) { /* a server's handshake is confirmed on completion */
         c->confirmed_emitted = true;
         push_state(c, COQUIC_STATE_CHANGE_HANDSHAKE_CONFIRMED);
+        schedule_original_dcid_release(c);
     }
     return 0;
 }
@@ -339,6 +365,7 @@ static cq_conn *conn_alloc(coquic_endpoint_t *ep, bool server, uint64_t route) {
     c->max_remote_bidi_seen = c->max_remote_uni_seen = -1;
     c->stats.size = sizeof c->stats;
     c->loss_accounting = ep->loss_accounting;
+    c->original_dcid_release_ns = UINT64_MAX;
     return c;
 }
 
@@ -452,6 +479,7 @@ cq_conn *cq_conn_new_server(coquic_endpoint_t *ep, const ngtcp2_pkt_hd *hd, cons
     if (*status == COQUIC_STATUS_OK &&
         (cq_endpoint_register_cid(ep, c, &scid) != 0 || cq_endpoint_register_cid(ep, c, &hd->dcid) != 0))
         *status = cq_fail(COQUIC_STATUS_OUT_OF_MEMORY, "registering connection IDs");
+    c->original_dcid_registered = *status == COQUIC_STATUS_OK;
     if (*status != COQUIC_STATUS_OK) {
         cq_conn_free(c);
         return NULL;
@@ -461,7 +489,7 @@ cq_conn *cq_conn_new_server(coquic_endpoint_t *ep, const ngtcp2_pkt_hd *hd, cons
 
 void cq_conn_free(cq_conn *c) {
     if (!c) return;
-    while (c->cid_count > 0) cq_endpoint_unregister_cid(c->endpoint, c, &c->cids[c->cid_count - 1]);
+    cq_endpoint_unregister_all_cids(c->endpoint, c);
     for (size_t i = 0; i < c->streams.capacity; i++) {
         cq_map_slot *slot = &c->streams.slots[i];
         if (!slot->used) continue;
@@ -768,6 +796,7 @@ static void advance_stream(cq_stream *s, ngtcp2_ssize ndatalen, bool fin_flag) {
 
 void cq_conn_drain(cq_conn *c) {
     c->drain_deferred = false;
+    release_original_dcid_if_due(c);
     if (c->state != CQ_CONN_ACTIVE) return;
     open_pending_streams(c, false);
     open_pending_streams(c, true);

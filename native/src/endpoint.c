@@ -6,24 +6,6 @@
 
 #include "internal.h"
 
-int cq_endpoint_register_cid(coquic_endpoint_t *ep, cq_conn *c, const ngtcp2_cid *cid) {
-    if (c->cid_count >= sizeof c->cids / sizeof c->cids[0]) return -1;
-    if (cq_map_put(&ep->connections_by_cid, cid->data, cid->datalen, c) != 0) return -1;
-    c->cids[c->cid_count++] = *cid;
-    ep->cid_lengths |= UINT32_C(1) << cid->datalen;
-    return 0;
-}
-
-void cq_endpoint_unregister_cid(coquic_endpoint_t *ep, cq_conn *c, const ngtcp2_cid *cid) {
-    for (size_t i = 0; i < c->cid_count; i++) {
-        if (!ngtcp2_cid_eq(&c->cids[i], cid)) continue;
-        if (cq_map_get(&ep->connections_by_cid, cid->data, cid->datalen) == c)
-            cq_map_remove(&ep->connections_by_cid, cid->data, cid->datalen);
-        c->cids[i] = c->cids[--c->cid_count];
-        return;
-    }
-}
-
 cq_conn *cq_endpoint_find_conn(const coquic_endpoint_t *ep, coquic_connection_handle_t handle) {
     return cq_map_get_u64(&ep->connections_by_handle, handle);
 }

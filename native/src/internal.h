@@ -184,6 +184,17 @@ typedef struct cq_pending_datagram {
     uint8_t data[];
 } cq_pending_datagram;
 
+/*
+ * The connection IDs one connection has registered in its endpoint's routing map: the IDs
+ * ngtcp2 asked us to issue (get_new_connection_id) until it removes them
+ * (remove_connection_id), plus, on a server, the client's original DCID. It grows on demand,
+ * sized from the peer's active_connection_id_limit, so only a failed allocation can refuse an ID.
+ */
+typedef struct cq_cid_table {
+    ngtcp2_cid *ids;
+    size_t count, capacity;
+} cq_cid_table;
+
 typedef struct cq_conn {
     struct coquic_endpoint *endpoint;
     coquic_connection_handle_t handle;
@@ -210,9 +221,10 @@ typedef struct cq_conn {
     uint64_t freed_remote_bidi, freed_remote_uni; /* closed peer streams not yet credited back */
     cq_pending_datagram *dgram_head, *dgram_tail;
     size_t dgram_queued;
-    ngtcp2_cid cids[8]; /* CIDs registered in the endpoint map for this connection */
-    size_t cid_count;
-    ngtcp2_cid original_dcid; /* server: the client's first DCID, registered too */
+    cq_cid_table cids;  /* CIDs registered in the endpoint map for this connection */
+    ngtcp2_cid original_dcid; /* server: the client's first DCID, registered until released */
+    bool original_dcid_registered;
+    uint64_t original_dcid_release_ns; /* UINT64_MAX until the handshake is confirmed */
     unsigned int verify_status; /* client: GnuTLS verification status of the peer's chain */
     char server_name[256];    /* client: SNI / verification name (GnuTLS keeps a pointer) */
     struct cq_conn *next, *prev;
@@ -285,8 +297,16 @@ void cq_endpoint_sweep(coquic_endpoint_t *ep);
  * application's answer, and its received bytes stay contiguous. */
 void cq_endpoint_input_batch(coquic_endpoint_t *ep, const uint8_t *data, const uint32_t *lengths,
                              const uint64_t *routes, size_t count);
+
+/* cids.c: a connection's CIDs and the endpoint's routing map, kept in step */
+/* Registers cid for c (table and map); 0, or -1 when out of memory. */
 int cq_endpoint_register_cid(coquic_endpoint_t *ep, cq_conn *c, const ngtcp2_cid *cid);
+/* Forgets cid for c (table and map); a no-op for an ID c does not hold. */
 void cq_endpoint_unregister_cid(coquic_endpoint_t *ep, cq_conn *c, const ngtcp2_cid *cid);
+/* Forgets every CID of c and frees its table. */
+void cq_endpoint_unregister_all_cids(coquic_endpoint_t *ep, cq_conn *c);
+/* Is some connection of the endpoint routed by cid? */
+bool cq_endpoint_cid_in_use(const coquic_endpoint_t *ep, const ngtcp2_cid *cid);
 void cq_endpoint_remove_conn(coquic_endpoint_t *ep, cq_conn *c);
 cq_conn *cq_endpoint_find_conn(const coquic_endpoint_t *ep, coquic_connection_handle_t handle);
 

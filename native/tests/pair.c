@@ -10,6 +10,7 @@ struct in_flight {
     bool to_server;
     uint8_t *bytes;
     size_t len;
+    uint64_t route; /* the sender's route handle: the same number names the path on both sides */
 };
 
 void pattern_fill(uint8_t *buf, size_t len, uint64_t offset, uint64_t stream_id) {
@@ -70,7 +71,7 @@ static struct in_flight heap_pop(pair *p) {
     return top;
 }
 
-static void link_send(pair *p, const uint8_t *bytes, size_t len, bool to_server) {
+static void link_send(pair *p, const uint8_t *bytes, size_t len, bool to_server, uint64_t route) {
     if (uniform(p) < p->opt.loss) return;
     int copies = uniform(p) < p->opt.duplicate ? 2 : 1;
     uint64_t depart = p->now;
@@ -82,7 +83,7 @@ static void link_send(pair *p, const uint8_t *bytes, size_t len, bool to_server)
     for (int c = 0; c < copies; c++) {
         uint64_t delay = p->opt.delay_us;
         if (uniform(p) < p->opt.reorder) delay += pair_random(p) % (3 * p->opt.delay_us + 1);
-        struct in_flight f = {depart + delay, p->seq++, to_server, malloc(len ? len : 1), len};
+        struct in_flight f = {depart + delay, p->seq++, to_server, malloc(len ? len : 1), len, route};
         if (!f.bytes) abort();
         memcpy(f.bytes, bytes, len);
         if (len && uniform(p) < p->opt.corrupt) f.bytes[pair_random(p) % len] ^= (uint8_t)(1u << (pair_random(p) % 8));
@@ -169,7 +170,8 @@ static void record_effect(pair *p, side *s, const coquic_effect_t *e) {
             p->captured_lens[p->captured_count++] = e->as.send_datagram.bytes.length;
         }
         if (p->tap) p->tap(p, s, e->as.send_datagram.bytes.data, e->as.send_datagram.bytes.length, p->tap_ctx);
-        link_send(p, e->as.send_datagram.bytes.data, e->as.send_datagram.bytes.length, s == &p->client);
+        link_send(p, e->as.send_datagram.bytes.data, e->as.send_datagram.bytes.length, s == &p->client,
+                  e->as.send_datagram.route_handle.has_value ? e->as.send_datagram.route_handle.value : 1);
         break;
     case COQUIC_EFFECT_RECEIVE_STREAM_DATA:
         record_stream_data(s, &e->as.receive_stream_data);
@@ -399,13 +401,15 @@ coquic_connection_handle_t pair_connect_with(pair *p, void (*tweak)(coquic_open_
     return h;
 }
 
-void pair_inject(pair *p, side *to, const uint8_t *bytes, size_t len) {
+void pair_inject(pair *p, side *to, const uint8_t *bytes, size_t len) { pair_inject_route(p, to, bytes, len, 1); }
+
+void pair_inject_route(pair *p, side *to, const uint8_t *bytes, size_t len, uint64_t route) {
     coquic_inbound_datagram_t in;
     memset(&in, 0, sizeof in);
     in.size = sizeof in;
     in.bytes = (coquic_bytes_t){bytes, len};
     in.route_handle.has_value = 1;
-    in.route_handle.value = 1;
+    in.route_handle.value = route;
     if (to == &p->server) in.address_validation_identity = (coquic_bytes_t){p->client_address, p->client_address_len};
     coquic_result_t *r = NULL;
     if (coquic_endpoint_input_datagram(to->ep, &in, p->now, &r) != COQUIC_STATUS_OK) {
@@ -439,7 +443,7 @@ bool pair_step(pair *p) {
     if (have_packet && p->heap[0].at <= timer) {
         struct in_flight f = heap_pop(p);
         if (f.at > p->now) p->now = f.at;
-        pair_inject(p, f.to_server ? &p->server : &p->client, f.bytes, f.len);
+        pair_inject_route(p, f.to_server ? &p->server : &p->client, f.bytes, f.len, f.route);
         free(f.bytes);
         return true;
     }

@@ -117,6 +117,9 @@ bool pair_step(pair *p);
 bool pair_run_until(pair *p, bool (*pred)(pair *, void *), void *ctx, uint64_t max_virtual_us);
 /* Feeds raw bytes to an endpoint as a datagram from route 1. */
 void pair_inject(pair *p, side *to, const uint8_t *bytes, size_t len);
+/* The same from another route: the link carries each datagram's route handle across, so a
+ * client that migrates to route k reaches the server from route k (a new path there). */
+void pair_inject_route(pair *p, side *to, const uint8_t *bytes, size_t len, uint64_t route);
 
 /* NULL, or why the harness stopped trusting the run (non-OK status from a call that must
  * succeed, a send continuation that never clears, a timer that fires forever at one instant,
