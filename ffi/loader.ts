@@ -92,6 +92,8 @@ export interface Extensions {
   sendBuffered: boolean;
   /** Batched datagram input and output. */
   batchIo: boolean;
+  /** Batched input that carries each datagram's address-validation identity (Retry tokens bound to the address). */
+  batchIdentities: boolean;
   /** Messages for non-OK statuses (`coquic_x_last_error_message`). */
   lastError: boolean;
 }
@@ -235,6 +237,7 @@ const NO_EXTENSIONS: Extensions = {
   lossAccounting: false,
   sendBuffered: false,
   batchIo: false,
+  batchIdentities: false,
   lastError: false,
 };
 
@@ -250,6 +253,7 @@ function detectExtensions(s: Readonly<Record<string, NativeFunction>>): Extensio
     lossAccounting: has("coquic_x_endpoint_set_loss_accounting"),
     sendBuffered: has("coquic_x_stream_send_buffered"),
     batchIo: has("coquic_x_endpoint_input_datagrams", "coquic_x_result_summary", "coquic_x_result_copy_datagrams"),
+    batchIdentities: has("coquic_x_endpoint_input_datagrams_identified"),
     lastError: has("coquic_x_last_error_message"),
   };
 }
