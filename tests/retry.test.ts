@@ -11,9 +11,17 @@ import { test } from "./_harness.ts";
 import { closeAll, fetch, serve } from "../http3/mod.ts";
 import { connect, listen, type QuicConnection, QuicError, type QuicListener } from "../mod.ts";
 import { type CoquicLibrary, loadCoquicSync } from "../ffi/loader.ts";
+import { Role } from "../ffi/abi.ts";
+import { BatchInput } from "../ffi/batch_input.ts";
+import { EndpointConfig } from "../quic/config.ts";
+import { ClientConfig, Endpoint } from "../quic/endpoint.ts";
+import type { Effect } from "../quic/effects.ts";
+import type { QueryResult } from "../quic/result.ts";
+import { addressIdentity } from "../runtimes/address.ts";
 import { bindUdp } from "../runtimes/udp_factory.ts";
 import type { SocketAddress, UdpSocket } from "../runtimes/udp.ts";
 import { pattern } from "./_pair.ts";
+import { testCert } from "./_cert.ts";
 
 const QUIC_V2 = 0x6b3343cf;
 
@@ -117,6 +125,95 @@ class Relay {
     for (const s of [this.front, this.back, this.other]) s.close();
   }
 }
+
+/**
+ * The sans-I/O facade on one route: the client's first Initial goes to the server one by one
+ * (`receiveDatagram`), everything after through `receiveDatagrams`, as the driver does for a
+ * peer it held back; every datagram carries the client's identity, which changes to another
+ * port right after the Retry when `move` is set. The route stays the same throughout, so
+ * only the identity tells the two addresses apart.
+ */
+async function facadeRetry(lib: CoquicLibrary, move: boolean) {
+  const { certPem, keyPem } = await testCert();
+  const config = (role: number) => {
+    const c = EndpointConfig.default(lib);
+    c.role = role;
+    c.verifyPeer = false;
+    c.applicationProtocol = "coquic-test";
+    return c;
+  };
+  const sc = config(Role.SERVER);
+  sc.retryEnabled = true;
+  sc.identity = { certificatePem: certPem, privateKeyPem: keyPem };
+  const client = Endpoint.create(lib, config(Role.CLIENT)), server = Endpoint.create(lib, sc);
+  const events: Effect[] = [];
+  const toServer: Uint8Array[] = [], toClient: Uint8Array[] = [];
+  const collect = (r: QueryResult, out: Uint8Array[]) => {
+    for (const e of r.effects) e.kind === "send_datagram" ? out.push(e.bytes) : events.push(e);
+  };
+  let from = addressIdentity("127.0.0.1", 50000);
+  let now = 1_000n, fedToServer = 0, retries = 0;
+  try {
+    const cfg = ClientConfig.new(crypto.getRandomValues(new Uint8Array(8)), crypto.getRandomValues(new Uint8Array(8)), lib);
+    cfg.initialRouteHandle = 1n;
+    cfg.addressValidationIdentity = addressIdentity("127.0.0.1", 4433);
+    collect(client.connect(cfg, now).result, toServer);
+    const confirmed = () => events.filter((e) => e.kind === "state_event" && e.change === "handshake_confirmed").length === 2;
+    for (let step = 0; step < 200 && !confirmed(); step++) {
+      now += 1_000n;
+      for (const d of toServer.splice(0)) {
+        collect(
+          fedToServer++ === 0
+            ? server.receiveDatagram({ bytes: d, routeHandle: 1n, addressValidationIdentity: from }, now)
+            : server.receiveDatagrams([d], [1n], 1, now, [from]),
+          toClient,
+        );
+      }
+      for (const d of toClient.splice(0)) {
+        if (longHeader(d)?.type === "retry") {
+          retries++;
+          if (move) from = addressIdentity("127.0.0.1", 50001);
+        }
+        collect(client.receiveDatagram({ bytes: d, routeHandle: 1n }, now), toServer);
+      }
+      for (const [ep, out] of [[client, toServer], [server, toClient]] as const) {
+        const w = ep.nextWakeup();
+        if (w !== undefined && w <= now) collect(ep.timerExpired(now), out);
+      }
+    }
+    const accepted = events.some((e) => e.kind === "connection_lifecycle_event" && e.event === "accepted");
+    return { confirmed: confirmed(), accepted, retries };
+  } finally {
+    client.close();
+    server.close();
+  }
+}
+
+for (const [name, extensions] of [["batched extension", true], ["core ABI", false]] as const) {
+  test(`retry: Endpoint.receiveDatagrams binds Retry tokens to each datagram's identity (${name})`, async () => {
+    const lib = loadCoquicSync({ extensions });
+    assert.deepEqual(await facadeRetry(lib, false), { confirmed: true, accepted: true, retries: 1 });
+    assert.deepEqual(await facadeRetry(lib, true), { confirmed: false, accepted: false, retries: 1 });
+  });
+}
+
+test("retry: BatchInput lays identities out back to back with their lengths", () => {
+  const b = new BatchInput();
+  const v4 = addressIdentity("127.0.0.1", 443), v6 = addressIdentity("::1", 443);
+  b.encode([new Uint8Array([1, 2]), new Uint8Array([3]), new Uint8Array([4])], [1n, undefined, 2n], 3, [v4, undefined, v6]);
+  assert.equal(b.count, 3);
+  assert.ok(b.hasIdentities);
+  assert.deepEqual([...b.identityLengths.subarray(0, 3)], [7, 0, 19]);
+  assert.deepEqual(b.identities.subarray(0, 26), new Uint8Array([...v4, ...v6]));
+  assert.deepEqual([...b.lengths.subarray(0, 3)], [2, 1, 1]);
+  assert.deepEqual(b.data.subarray(0, 4), new Uint8Array([1, 2, 3, 4]));
+  assert.equal(b.routes[1], 1n << 63n); // no route
+  b.encode([new Uint8Array(1)], [1n], 1);
+  assert.equal(b.hasIdentities, false);
+  assert.equal(b.identityLengths[0], 0);
+  assert.throws(() => b.encode([new Uint8Array(1)], [1n], 1, [new Uint8Array(256)]), /at most 255/);
+  assert.throws(() => b.encode([new Uint8Array(1)], [1n], 1, ["x" as unknown as Uint8Array]), /Uint8Array/);
+});
 
 async function echoServer(options: { library?: CoquicLibrary } = {}): Promise<QuicListener> {
   const listener = await listen({ hostname: "127.0.0.1", port: 0, alpn: "echo", retry: true, ...options });
