@@ -189,9 +189,21 @@ async function facadeRetry(lib: CoquicLibrary, move: boolean) {
   }
 }
 
-for (const [name, extensions] of [["batched extension", true], ["core ABI", false]] as const) {
+/** Our engine as an older build would look: batched input, but none that carries identities. */
+function withoutIdentifiedBatch(): CoquicLibrary {
+  const lib = loadCoquicSync();
+  return { ...lib, extensions: { ...lib.extensions, batchIdentities: false } };
+}
+
+for (
+  const [name, load] of [
+    ["batched extension", () => loadCoquicSync()],
+    ["batched extension without identities: one call per datagram", withoutIdentifiedBatch],
+    ["core ABI", () => loadCoquicSync({ extensions: false })],
+  ] as const
+) {
   test(`retry: Endpoint.receiveDatagrams binds Retry tokens to each datagram's identity (${name})`, async () => {
-    const lib = loadCoquicSync({ extensions });
+    const lib = load();
     assert.deepEqual(await facadeRetry(lib, false), { confirmed: true, accepted: true, retries: 1 });
     assert.deepEqual(await facadeRetry(lib, true), { confirmed: false, accepted: false, retries: 1 });
   });
