@@ -157,6 +157,10 @@ export const EXTENSION_SYMBOLS = {
     parameters: ["pointer", "buffer", "buffer", "buffer", "usize", ...R],
     result: "u8",
   },
+  coquic_x_endpoint_input_datagrams_identified: {
+    parameters: ["pointer", "buffer", "buffer", "buffer", "buffer", "buffer", "usize", ...R],
+    result: "u8",
+  },
   coquic_x_result_summary: { parameters: ["pointer", "buffer"], result: "void" },
   coquic_x_result_copy_datagrams: {
     parameters: ["pointer", "usize", "buffer", "usize", "buffer", "buffer", "buffer", "buffer", "usize"],

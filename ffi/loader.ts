@@ -94,6 +94,8 @@ export interface Extensions {
   sendBuffered: boolean;
   /** Batched datagram input and output. */
   batchIo: boolean;
+  /** Batched input that carries each datagram's address-validation identity (Retry tokens bound to the address). */
+  batchIdentities: boolean;
   /** Messages for non-OK statuses (`coquic_x_last_error_message`). */
   lastError: boolean;
 }
@@ -238,6 +240,7 @@ const NO_EXTENSIONS: Extensions = {
   qlog: false,
   sendBuffered: false,
   batchIo: false,
+  batchIdentities: false,
   lastError: false,
 };
 
@@ -254,6 +257,7 @@ function detectExtensions(s: Readonly<Record<string, NativeFunction>>): Extensio
     qlog: has("coquic_x_endpoint_set_qlog_dir"),
     sendBuffered: has("coquic_x_stream_send_buffered"),
     batchIo: has("coquic_x_endpoint_input_datagrams", "coquic_x_result_summary", "coquic_x_result_copy_datagrams"),
+    batchIdentities: has("coquic_x_endpoint_input_datagrams_identified"),
     lastError: has("coquic_x_last_error_message"),
   };
 }

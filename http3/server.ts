@@ -27,6 +27,8 @@ export interface ServeOptions extends H3Options {
   signal?: AbortSignal;
   /** Called for handler errors (default: console.error); the client gets a 500. */
   onError?: (error: unknown, request: Request) => void;
+  /** Validate client addresses with a Retry round trip before accepting (default false). */
+  retry?: boolean;
 }
 
 /** A running HTTP/3 server. */
@@ -60,6 +62,7 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<H3
     cert: options.cert,
     key: options.key,
     maxStreams: 1000,
+    retry: options.retry ?? false,
   });
   const connections = new Set<{ conn: QuicConnection; h3: H3Connection; inflight: Set<Promise<void>>; highest: number }>();
   let shuttingDown = false;

@@ -91,8 +91,13 @@ export class Driver {
 
   #batchData: Uint8Array[] = [];
   #batchRoutes: bigint[] = [];
+  #batchIdentities: Uint8Array[] = [];
 
-  /** A batch of datagrams: admitted peers go to the engine in one call. */
+  /**
+   * A batch of datagrams: admitted peers go to the engine in one call, each with its
+   * sender's address-validation identity, like the per-datagram path (a Retry token issued
+   * on one path is checked on the other: a held peer's first Initial goes one by one).
+   */
   #receiveBatch(batch: DatagramBatch): void {
     let n = 0;
     for (let i = 0; i < batch.count; i++) {
@@ -106,11 +111,12 @@ export class Driver {
       this.counters.bytesReceived += batch.data[i].length;
       this.#batchData[n] = batch.data[i];
       this.#batchRoutes[n] = route.handle;
+      this.#batchIdentities[n] = route.identity;
       this.#lastRoute = route.handle;
       n++;
     }
     if (n === 0) return;
-    this.run((now) => this.endpoint.receiveDatagrams(this.#batchData, this.#batchRoutes, n, now));
+    this.run((now) => this.endpoint.receiveDatagrams(this.#batchData, this.#batchRoutes, n, now, this.#batchIdentities));
   }
 
   /** Lets a held peer through: its buffered datagrams reach the engine now, in order. */

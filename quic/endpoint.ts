@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { NO_ROUTE } from "../ffi/abi.ts";
+import { BatchInput } from "../ffi/batch_input.ts";
 import { Layout as L, Status } from "../ffi/abi.ts";
 import { type CoquicLibrary, defaultLibrary } from "../ffi/loader.ts";
 import {
@@ -243,22 +243,32 @@ export class Endpoint {
     }
   }
 
-  #batchBytes = new Uint8Array(64 * 1500);
-  #batchLengths = new Uint32Array(64);
-  #batchRoutes = new BigUint64Array(64);
+  #batch = new BatchInput();
 
   /**
-   * Feeds several datagrams in one native call and returns one result (extension
-   * `coquic_x_endpoint_input_datagrams`; falls back to one call per datagram, merging the
-   * results). `routes[i]` undefined means no route handle.
+   * Feeds several datagrams in one native call and returns one result. `routes[i]`
+   * undefined means no route handle; `identities[i]` is the sender's address-validation
+   * identity (as `InboundDatagram.addressValidationIdentity`), which Retry tokens are bound
+   * to. Uses `coquic_x_endpoint_input_datagrams_identified`; on a library without it, batches
+   * without identities go through `coquic_x_endpoint_input_datagrams` and the rest one call
+   * per datagram (also without any batch extension), with the results merged.
    */
-  receiveDatagrams(datagrams: readonly Uint8Array[], routes: readonly (bigint | undefined)[], count: number, now: U64): QueryResult {
+  receiveDatagrams(
+    datagrams: readonly Uint8Array[],
+    routes: readonly (bigint | undefined)[],
+    count: number,
+    now: U64,
+    identities?: readonly (Uint8Array | undefined)[],
+  ): QueryResult {
     const handle = this.#live();
     const t = u64(now, "now");
-    if (!this.#lib.extensions.batchIo) {
+    const ext = this.#lib.extensions;
+    const b = this.#batch;
+    if (ext.batchIo) b.encode(datagrams, routes, count, identities);
+    if (!ext.batchIo || (b.hasIdentities && !ext.batchIdentities)) {
       const merged: QueryResult = { effects: [], sendContinuationPending: false, closeInfos: [] };
       for (let i = 0; i < count; i++) {
-        const r = this.receiveDatagram({ bytes: datagrams[i], routeHandle: routes[i] }, t);
+        const r = this.receiveDatagram({ bytes: datagrams[i], routeHandle: routes[i], addressValidationIdentity: identities?.[i] }, t);
         merged.effects.push(...r.effects);
         merged.closeInfos.push(...r.closeInfos);
         merged.localError ??= r.localError;
@@ -267,29 +277,18 @@ export class Endpoint {
       }
       return merged;
     }
-    let total = 0;
-    for (let i = 0; i < count; i++) total += datagrams[i].length;
-    if (this.#batchBytes.length < total) this.#batchBytes = new Uint8Array(total * 2);
-    if (this.#batchLengths.length < count) {
-      this.#batchLengths = new Uint32Array(count * 2);
-      this.#batchRoutes = new BigUint64Array(count * 2);
-    }
-    let at = 0;
-    for (let i = 0; i < count; i++) {
-      const d = datagrams[i];
-      if (!(d instanceof Uint8Array)) throw new InvalidArgumentError("datagrams", "must hold Uint8Arrays");
-      this.#batchBytes.set(d, at);
-      at += d.length;
-      this.#batchLengths[i] = d.length;
-      this.#batchRoutes[i] = routes[i] === undefined ? NO_ROUTE : u64(routes[i]!, "route");
+    if (!ext.batchIdentities) {
+      return this.#call("coquic_x_endpoint_input_datagrams", handle, t, b.data, b.lengths, b.routes, BigInt(count));
     }
     return this.#call(
-      "coquic_x_endpoint_input_datagrams",
+      "coquic_x_endpoint_input_datagrams_identified",
       handle,
       t,
-      this.#batchBytes,
-      this.#batchLengths,
-      this.#batchRoutes,
+      b.data,
+      b.lengths,
+      b.routes,
+      b.identities,
+      b.identityLengths,
       BigInt(count),
     );
   }

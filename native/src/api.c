@@ -406,6 +406,23 @@ COQUIC_FFI_API coquic_status_t coquic_x_endpoint_input_datagrams(coquic_endpoint
     if (count > 0 && (!data || !lengths || !routes))
         st = cq_fail(COQUIC_STATUS_INVALID_ARGUMENT, "input_datagrams: NULL array with a non-zero count");
     else
-        cq_endpoint_input_batch(endpoint, data, lengths, routes, count);
+        cq_endpoint_input_batch(endpoint, data, lengths, routes, NULL, NULL, count);
+    return finish(endpoint, st, out_result);
+}
+
+COQUIC_FFI_API coquic_status_t coquic_x_endpoint_input_datagrams_identified(
+    coquic_endpoint_t *endpoint, const uint8_t *data, const uint32_t *lengths, const uint64_t *routes,
+    const uint8_t *identities, const uint8_t *identity_lengths, size_t count, coquic_time_us_t now,
+    coquic_result_t **out_result) {
+    coquic_status_t st = begin(endpoint, now, out_result);
+    if (st != COQUIC_STATUS_OK) return st;
+    bool any_identity = false;
+    for (size_t i = 0; identity_lengths && i < count; i++) any_identity |= identity_lengths[i] != 0;
+    if (count > 0 && (!data || !lengths || !routes))
+        st = cq_fail(COQUIC_STATUS_INVALID_ARGUMENT, "input_datagrams_identified: NULL array with a non-zero count");
+    else if (any_identity && !identities)
+        st = cq_fail(COQUIC_STATUS_INVALID_ARGUMENT, "input_datagrams_identified: identity lengths without identities");
+    else
+        cq_endpoint_input_batch(endpoint, data, lengths, routes, identities, identity_lengths, count);
     return finish(endpoint, st, out_result);
 }

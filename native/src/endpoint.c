@@ -366,15 +366,19 @@ void cq_endpoint_sweep(coquic_endpoint_t *ep) {
 }
 
 void cq_endpoint_input_batch(coquic_endpoint_t *ep, const uint8_t *data, const uint32_t *lengths,
-                             const uint64_t *routes, size_t count) {
+                             const uint64_t *routes, const uint8_t *identities, const uint8_t *identity_lengths,
+                             size_t count) {
     /* Connections that read a datagram are drained later: by the application's next call for
      * them (a response then carries the ACK) or by timer_expired, which next_wakeup (= now,
      * with send_continuation_pending) asks for at once. */
     ep->batching = true;
-    size_t offset = 0;
+    size_t offset = 0, id_offset = 0;
     for (size_t i = 0; i < count; i++) {
-        cq_endpoint_input(ep, data + offset, lengths[i], routes[i], COQUIC_ECN_UNAVAILABLE, NULL, 0);
+        size_t id_len = identity_lengths ? identity_lengths[i] : 0;
+        cq_endpoint_input(ep, data + offset, lengths[i], routes[i], COQUIC_ECN_UNAVAILABLE,
+                          id_len ? identities + id_offset : NULL, id_len);
         offset += lengths[i];
+        id_offset += id_len;
     }
     ep->batching = false;
 }

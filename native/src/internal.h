@@ -294,9 +294,12 @@ uint64_t cq_endpoint_expiry_ns(const coquic_endpoint_t *ep, bool *continuation);
 void cq_endpoint_sweep(coquic_endpoint_t *ep);
 /* Feeds a batch of datagrams; each connection that read one is drained once, later (its next
  * call or timer), so its ACKs and replies cover the whole batch and can ride on the
- * application's answer, and its received bytes stay contiguous. */
+ * application's answer, and its received bytes stay contiguous. identities /
+ * identity_lengths: each datagram's address-validation identity, back to back (NULL
+ * together, or a length of 0: unknown, its Retry token then bound to the route). */
 void cq_endpoint_input_batch(coquic_endpoint_t *ep, const uint8_t *data, const uint32_t *lengths,
-                             const uint64_t *routes, size_t count);
+                             const uint64_t *routes, const uint8_t *identities, const uint8_t *identity_lengths,
+                             size_t count);
 
 /* cids.c: a connection's CIDs and the endpoint's routing map, kept in step */
 /* Registers cid for c (table and map); 0, or -1 when out of memory. */

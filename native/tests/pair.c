@@ -412,7 +412,18 @@ void pair_inject_route(pair *p, side *to, const uint8_t *bytes, size_t len, uint
     in.route_handle.value = route;
     if (to == &p->server) in.address_validation_identity = (coquic_bytes_t){p->client_address, p->client_address_len};
     coquic_result_t *r = NULL;
-    if (coquic_endpoint_input_datagram(to->ep, &in, p->now, &r) != COQUIC_STATUS_OK) {
+    bool batched = to == &p->server && (p->server_input == PAIR_INPUT_BATCH_IDENTIFIED ||
+                                        (p->server_input == PAIR_INPUT_ALTERNATE && p->server_inputs % 2 == 1));
+    if (to == &p->server) p->server_inputs++;
+    if (batched) {
+        uint32_t length = (uint32_t)len;
+        uint8_t identity_length = (uint8_t)p->client_address_len;
+        if (coquic_x_endpoint_input_datagrams_identified(to->ep, bytes, &length, &route, p->client_address,
+                                                         &identity_length, 1, p->now, &r) != COQUIC_STATUS_OK) {
+            set_fault(p, "coquic_x_endpoint_input_datagrams_identified failed");
+            return;
+        }
+    } else if (coquic_endpoint_input_datagram(to->ep, &in, p->now, &r) != COQUIC_STATUS_OK) {
         set_fault(p, "coquic_endpoint_input_datagram failed");
         return;
     }

@@ -45,6 +45,16 @@ typedef struct event_record {
     uint64_t at;      /* virtual time it was recorded */
 } event_record;
 
+/* How the link feeds the server: coquic_endpoint_input_datagram (the default), the batched
+ * coquic_x_endpoint_input_datagrams_identified (one datagram per call), or alternating
+ * between the two, starting one by one (a runtime that holds a new peer's first datagrams and
+ * batches the rest does this). Every way carries the client's address identity. */
+typedef enum pair_server_input {
+    PAIR_INPUT_SINGLE = 0,
+    PAIR_INPUT_BATCH_IDENTIFIED,
+    PAIR_INPUT_ALTERNATE,
+} pair_server_input;
+
 typedef struct side {
     coquic_endpoint_t *ep;
     event_record *events;
@@ -85,6 +95,8 @@ typedef struct pair {
     size_t captured_count, captured_cap;
     uint8_t client_address[19]; /* identity on client->server datagrams (§1.5 format) */
     size_t client_address_len;
+    pair_server_input server_input; /* how datagrams reach the server (default one by one) */
+    uint64_t server_inputs;         /* datagrams fed to the server so far */
     const char *fault;       /* set when the harness caught the engine misbehaving (see pair.c) */
     /* optional tap: sees every SEND_DATAGRAM effect before the link (from = sending side) */
     void (*tap)(struct pair *p, side *from, const uint8_t *bytes, size_t len, void *ctx);

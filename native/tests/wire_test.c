@@ -165,6 +165,60 @@ TEST(wire_retry_then_connect_from_the_same_address) {
     CHECK_EQ(accepted, 1);
 }
 
+/* The same two flows with the datagrams fed through the batched input that carries
+ * identities, and alternating with single input (the first Initial one way, the retried one
+ * the other): the token binds the peer's address whichever way a datagram arrives. */
+static bool retry_flow(pair_server_input input, bool move, size_t *accepted, bool *saw_retry) {
+    pair_options o = {.server_config = retry_on};
+    pair *p = pair_new(&o);
+    p->server_input = input;
+    retry_spy spy = {false, false};
+    p->tap = move ? move_after_retry : watch_retry;
+    p->tap_ctx = &spy;
+    coquic_connection_handle_t c = pair_connect(p);
+    bool confirmed = pair_run_until(p, pred_confirmed, &c, 5000000);
+    *accepted = side_count(&p->server, COQUIC_EFFECT_CONNECTION_LIFECYCLE_EVENT, COQUIC_LIFECYCLE_ACCEPTED);
+    *saw_retry = spy.saw_retry;
+    pair_free(p);
+    return confirmed;
+}
+
+TEST(wire_retry_through_batched_and_mixed_input) {
+    static const pair_server_input inputs[] = {PAIR_INPUT_BATCH_IDENTIFIED, PAIR_INPUT_ALTERNATE};
+    for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
+        size_t accepted;
+        bool saw_retry;
+        CHECK(retry_flow(inputs[i], false, &accepted, &saw_retry));
+        CHECK(saw_retry);
+        CHECK_EQ(accepted, 1);
+        CHECK(!retry_flow(inputs[i], true, &accepted, &saw_retry)); /* moved: refused */
+        CHECK(saw_retry);
+        CHECK_EQ(accepted, 0);
+    }
+}
+
+TEST(wire_batched_identities_need_an_array) {
+    pair *p = pair_new(NULL);
+    uint8_t byte = 0xc0;
+    uint32_t length = 1;
+    uint64_t route = 1;
+    uint8_t identity_length = 7;
+    coquic_result_t *r = NULL;
+    CHECK_EQ(coquic_x_endpoint_input_datagrams_identified(p->server.ep, &byte, &length, &route, NULL, &identity_length, 1,
+                                                          p->now, &r),
+             COQUIC_STATUS_INVALID_ARGUMENT);
+    CHECK(r == NULL);
+    identity_length = 0; /* no identity: no array needed */
+    CHECK_EQ(coquic_x_endpoint_input_datagrams_identified(p->server.ep, &byte, &length, &route, NULL, &identity_length, 1,
+                                                          p->now, &r),
+             COQUIC_STATUS_OK);
+    coquic_result_destroy(r);
+    CHECK_EQ(coquic_x_endpoint_input_datagrams_identified(p->server.ep, &byte, &length, &route, NULL, NULL, 1, p->now, &r),
+             COQUIC_STATUS_OK);
+    coquic_result_destroy(r);
+    pair_free(p);
+}
+
 /* Stateless resets (RFC 9000 §10.3): an endpoint answers a short-header packet for an unknown
  * connection with at most one reset, always strictly smaller than the trigger (no loops) and
  * at least 21 bytes; tiny packets get no answer. */

@@ -155,12 +155,27 @@ COQUIC_FFI_API uint64_t coquic_x_stream_send_buffered(const coquic_endpoint_t *e
  * Feeds `count` inbound datagrams stored back to back in `data` (lengths[i] bytes each,
  * route handle routes[i], or COQUIC_X_NO_ROUTE) as if coquic_endpoint_input_datagram had
  * been called for each, and returns one result with all their effects in order. Retry
- * tokens of datagrams fed this way are bound to their route (there is no identity).
+ * tokens of datagrams fed this way are bound to their route (there is no identity), so a
+ * server with Retry must not mix it with identified input: use the function below.
  */
 COQUIC_FFI_API coquic_status_t coquic_x_endpoint_input_datagrams(coquic_endpoint_t *endpoint, const uint8_t *data,
                                                                  const uint32_t *lengths, const uint64_t *routes,
                                                                  size_t count, coquic_time_us_t now,
                                                                  coquic_result_t **out_result);
+
+/*
+ * coquic_x_endpoint_input_datagrams with each datagram's address-validation identity (the
+ * bytes coquic_inbound_datagram_t carries: 0x04 a b c d port, or 0x06 addr16 port):
+ * identities holds them back to back, identity_lengths[i] bytes for datagram i (0 =
+ * unknown). Retry tokens are then bound to the peer's address exactly as on the
+ * per-datagram path, so the two paths can be mixed. identities and identity_lengths may be
+ * NULL together (all unknown, as coquic_x_endpoint_input_datagrams); identities may be NULL
+ * when every length is 0.
+ */
+COQUIC_FFI_API coquic_status_t coquic_x_endpoint_input_datagrams_identified(
+    coquic_endpoint_t *endpoint, const uint8_t *data, const uint32_t *lengths, const uint64_t *routes,
+    const uint8_t *identities, const uint8_t *identity_lengths, size_t count, coquic_time_us_t now,
+    coquic_result_t **out_result);
 
 /* One-call overview of a result, for runtimes that only need to act on a few fields. */
 typedef struct coquic_x_result_summary {
