@@ -7,8 +7,8 @@
  */
 import { type QuicConnection, QuicError, type QuicStream } from "../mod.ts";
 import { ByteWriter } from "./bytes.ts";
-import { H3Error, H3ErrorCode } from "./errors.ts";
-import { FrameReader } from "./frame_reader.ts";
+import { FieldSectionTooLargeError, H3Error, H3ErrorCode } from "./errors.ts";
+import { type FrameBudget, FrameReader } from "./frame_reader.ts";
 import { checkFrameAllowed, encodeFrameTo, FrameType } from "./frames.ts";
 import { encodeFieldSectionTo } from "./qpack/encoder.ts";
 import { QpackDecoder } from "./qpack/decoder.ts";
@@ -27,6 +27,11 @@ export interface H3Options {
   qpackMaxTableCapacity?: number;
   /** QPACK blocked streams we allow (default 16). */
   qpackBlockedStreams?: number;
+  /**
+   * Bytes that incomplete HEADERS frames may hold across all request streams of one
+   * connection (default 1 MiB); beyond it the connection closes with H3_EXCESSIVE_LOAD.
+   */
+  maxBufferedHeaderBytes?: number;
 }
 
 /** Writes one HTTP/3 frame to a stream. */
@@ -42,6 +47,8 @@ export class H3Connection {
   readonly decoder: QpackDecoder;
   /** The largest field section we accept (our SETTINGS_MAX_FIELD_SECTION_SIZE). */
   readonly maxFieldSectionSize: number;
+  /** Bytes held by incomplete HEADERS frames of this connection's request streams, and their limit. */
+  readonly headerBudget: FrameBudget;
   /** The peer's SETTINGS once received. */
   peerSettings?: Settings;
   /** The peer's GOAWAY id, once received. */
@@ -57,6 +64,7 @@ export class H3Connection {
   /** Wraps a QUIC connection (call `start()` to open the control and QPACK streams). */
   constructor(readonly quic: QuicConnection, readonly isServer: boolean, options: H3Options = {}) {
     this.maxFieldSectionSize = options.maxFieldSectionSize ?? 64 << 10;
+    this.headerBudget = { used: 0, limit: options.maxBufferedHeaderBytes ?? 1 << 20 };
     this.decoder = new QpackDecoder({
       maxTableCapacity: options.qpackMaxTableCapacity ?? 4096,
       maxBlockedStreams: options.qpackBlockedStreams ?? 16,
@@ -266,7 +274,7 @@ export function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
  * optional trailers. Returns the first header block; the body and trailers follow.
  */
 export class MessageReader {
-  readonly #frames = new FrameReader({ maxFrameSize: 1 << 20 });
+  readonly #frames: FrameReader;
   #reader: ReadableStreamDefaultReader<Uint8Array>;
   #pending: Uint8Array[] = [];
   #done = false;
@@ -279,6 +287,10 @@ export class MessageReader {
 
   /** Reads one message's frames from `stream` (after its HEADERS frame) on `h3`. */
   constructor(private h3: H3Connection, private stream: QuicStream, private kind: "request" | "response") {
+    // Only HEADERS frames are buffered on these streams: none may exceed our advertised field
+    // section limit (the encoded size is below the decoded size that limit counts), and
+    // incomplete ones share the connection's budget.
+    this.#frames = new FrameReader({ maxFrameSize: h3.maxFieldSectionSize, budget: h3.headerBudget });
     this.#reader = stream.readable!.getReader();
     this.finished = new Promise((resolve, reject) => ((this.#finish = resolve), (this.#fail = reject)));
     this.finished.catch(() => {});
@@ -287,6 +299,11 @@ export class MessageReader {
   /** Marks a message without a body as complete. */
   noBody(): void {
     this.#finish();
+  }
+
+  /** Gives up on the message: frees what its reader holds (e.g. after a header timeout). */
+  abandon(): void {
+    this.#frames.release();
   }
 
   /** The next HEADERS block (interim responses included), or undefined at FIN. */
@@ -312,7 +329,17 @@ export class MessageReader {
   /** Parses pending bytes into the event queue (events are consumed one by one, never dropped). */
   #parse(): void {
     while (this.#pending.length > 0) {
-      for (const ev of this.#frames.push(this.#pending.shift()!)) {
+      let events;
+      try {
+        events = this.#frames.push(this.#pending.shift()!);
+      } catch (e) {
+        // A HEADERS frame announced above our limit: the request's fault (431), not the connection's.
+        if (e instanceof H3Error && e.code === H3ErrorCode.H3_EXCESSIVE_LOAD && this.#frames.oversizedFrame) {
+          throw new FieldSectionTooLargeError(this.#frames.oversizedFrame.length, this.h3.maxFieldSectionSize);
+        }
+        throw e;
+      }
+      for (const ev of events) {
         if (ev.kind === "unknown") continue;
         const type = ev.kind === "frame" ? frameTypeOf(ev.frame.type) : ev.kind === "header" ? ev.frameType : FrameType.DATA;
         checkFrameAllowed("request", type); // request and response streams carry the same frames
@@ -322,10 +349,20 @@ export class MessageReader {
   }
 
   async #fill(): Promise<void> {
-    const { value, done } = await this.#reader.read();
+    let read;
+    try {
+      read = await this.#reader.read();
+    } catch (e) {
+      this.#frames.release(); // the stream is gone: so are its incomplete frames
+      throw e;
+    }
+    const { value, done } = read;
     if (done) {
       this.#done = true;
-      if (!this.#frames.atFrameBoundary) throw new H3Error(H3ErrorCode.H3_FRAME_ERROR, "stream ended inside a frame", false);
+      if (!this.#frames.atFrameBoundary) {
+        this.#frames.release();
+        throw new H3Error(H3ErrorCode.H3_FRAME_ERROR, "stream ended inside a frame", false);
+      }
       return;
     }
     this.#pending.push(value);

@@ -26,6 +26,29 @@ export interface FrameReaderOptions {
    * are H3_EXCESSIVE_LOAD. Default 1 MiB. DATA and unknown frames are never buffered.
    */
   maxFrameSize?: number;
+  /**
+   * A byte budget shared by several readers (e.g. every stream of one connection): bytes of
+   * incomplete buffered frames count against `limit`; going over it is H3_EXCESSIVE_LOAD, a
+   * connection error. Without it only `maxFrameSize` bounds a reader.
+   */
+  budget?: FrameBudget;
+}
+
+/**
+ * Bytes held by incomplete buffered frames across readers, and their limit.
+ *
+ * @example
+ * ```ts
+ * import { FrameReader, type FrameBudget } from "./frame_reader.ts";
+ * const budget: FrameBudget = { used: 0, limit: 1 << 20 };
+ * const a = new FrameReader({ budget }), b = new FrameReader({ budget });
+ * ```
+ */
+export interface FrameBudget {
+  /** Bytes held now. */
+  used: number;
+  /** The most that may be held at once. */
+  limit: number;
 }
 
 /**
@@ -79,8 +102,13 @@ export class FrameReader {
   #hdrLen = 0;
   #type = 0;
   #remaining = 0;
-  #payload: Uint8Array = new Uint8Array(0);
+  // A buffered frame's payload grows as its bytes arrive (a frame header alone reserves
+  // nothing, so announcing large frames and sending nothing costs a peer, not us).
+  #pieces: Uint8Array[] = [];
   #filled = 0;
+  readonly #budget: FrameBudget | undefined;
+  /** The frame refused for exceeding `maxFrameSize`, after push() threw for it. */
+  oversizedFrame?: { frameType: number; length: number };
 
   /**
    * @param options see {@link FrameReaderOptions}
@@ -88,6 +116,20 @@ export class FrameReader {
   /** Creates an instance (see the class documentation). */
   constructor(options: FrameReaderOptions = {}) {
     this.maxFrameSize = options.maxFrameSize ?? 1 << 20;
+    this.#budget = options.budget;
+  }
+
+  /** Bytes of an incomplete buffered frame this reader holds (counted in its budget). */
+  get bufferedBytes(): number {
+    return this.#state === State.Buffer ? this.#filled : 0;
+  }
+
+  /** Gives this reader's held bytes back to the budget (call when its stream is gone). */
+  release(): void {
+    if (this.#budget && this.#state === State.Buffer) this.#budget.used -= this.#filled;
+    this.#pieces = [];
+    this.#filled = 0;
+    this.#state = State.Header;
   }
 
   /** True between frames (the stream may end here cleanly). */
@@ -125,11 +167,13 @@ export class FrameReader {
           break;
         }
         case State.Buffer: {
-          const n = Math.min(this.#payload.length - this.#filled, end - pos);
-          this.#payload.set(chunk.subarray(pos, pos + n), this.#filled);
+          const n = Math.min(this.#remaining, end - pos);
+          this.#hold(n);
+          this.#pieces.push(chunk.slice(pos, pos + n));
           this.#filled += n;
+          this.#remaining -= n;
           pos += n;
-          if (this.#filled === this.#payload.length) this.#finishBuffered(events);
+          if (this.#remaining === 0) this.#finishBuffered(events);
           break;
         }
         case State.Skip: {
@@ -219,6 +263,7 @@ export class FrameReader {
       return;
     }
     if (length > this.maxFrameSize) {
+      this.oversizedFrame = { frameType: type, length };
       throw new H3Error(
         H3ErrorCode.H3_EXCESSIVE_LOAD,
         `frame type 0x${type.toString(16)} of ${length} bytes exceeds the ${this.maxFrameSize}-byte limit`,
@@ -226,16 +271,40 @@ export class FrameReader {
       );
     }
     events.push({ kind: "header", frameType: type, length });
-    this.#payload = new Uint8Array(length);
+    this.#pieces = [];
     this.#filled = 0;
+    this.#remaining = length;
     if (length === 0) this.#finishBuffered(events);
     else this.#state = State.Buffer;
   }
 
+  #hold(bytes: number): void {
+    const budget = this.#budget;
+    if (!budget) return;
+    if (budget.used + bytes > budget.limit) {
+      throw new H3Error(
+        H3ErrorCode.H3_EXCESSIVE_LOAD,
+        `incomplete frames would hold more than ${budget.limit} bytes on this connection`,
+        true,
+      );
+    }
+    budget.used += bytes;
+  }
+
   #finishBuffered(events: FrameEvent[]): void {
+    if (this.#budget) this.#budget.used -= this.#filled;
     this.#state = State.Header;
-    const payload = this.#payload;
-    this.#payload = new Uint8Array(0);
+    const pieces = this.#pieces;
+    this.#pieces = [];
+    const payload = pieces.length === 1 ? pieces[0] : new Uint8Array(this.#filled);
+    if (pieces.length !== 1) {
+      let at = 0;
+      for (const piece of pieces) {
+        payload.set(piece, at);
+        at += piece.length;
+      }
+    }
+    this.#filled = 0;
     events.push({ kind: "frame", frame: decodeFramePayload(this.#type, payload) });
   }
 }

@@ -17,7 +17,7 @@ export type Handler = (request: Request, info: { remoteAddr: { hostname: string;
 export interface ServeOptions extends H3Options {
   /** The address to bind (default 127.0.0.1 as in `listen`). */
   hostname?: string;
-  /** The UDP port (0 picks a free one). */
+  /** The UDP port (default 0: a free one; read it from `addr`). */
   port?: number;
   /** PEM certificate chain; a development certificate is generated when absent. */
   cert?: string;
@@ -29,6 +29,12 @@ export interface ServeOptions extends H3Options {
   onError?: (error: unknown, request: Request) => void;
   /** Validate client addresses with a Retry round trip before accepting (default false). */
   retry?: boolean;
+  /** Time a request stream has to deliver its complete headers (default 10 000 ms); then it is cancelled. */
+  headersTimeoutMs?: number;
+  /** Concurrent requests per connection: the peer's bidirectional stream limit (default 100). */
+  maxConcurrentRequests?: number;
+  /** Connections at once, handshakes included (default 1000). */
+  maxConnections?: number;
 }
 
 /** A running HTTP/3 server. */
@@ -57,17 +63,19 @@ const ALLOWED = [":method", ":scheme", ":authority", ":path", ":protocol"] as co
 export async function serve(options: ServeOptions, handler: Handler): Promise<H3Server> {
   const listener: QuicListener = await listen({
     hostname: options.hostname ?? "127.0.0.1",
-    port: options.port ?? 443,
+    port: options.port ?? 0,
     alpn: "h3",
     cert: options.cert,
     key: options.key,
-    maxStreams: 1000,
+    maxStreams: options.maxConcurrentRequests ?? 100,
+    maxConnections: options.maxConnections ?? 1000,
     retry: options.retry ?? false,
   });
   const connections = new Set<{ conn: QuicConnection; h3: H3Connection; inflight: Set<Promise<void>>; highest: number }>();
   let shuttingDown = false;
   let resolveFinished!: () => void;
   const finished = new Promise<void>((r) => (resolveFinished = r));
+  const headersTimeoutMs = options.headersTimeoutMs ?? 10_000;
   const onError = options.onError ?? ((e, req) => console.error(`http3: handler error for ${req.method} ${req.url}:`, e));
 
   (async () => {
@@ -93,7 +101,7 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<H3
             continue;
           }
           entry.highest = Math.max(entry.highest, Number(stream.id));
-          const task = handleRequest(h3, conn, stream, handler, onError).catch(() => {});
+          const task = handleRequest(h3, conn, stream, handler, onError, headersTimeoutMs).catch(() => {});
           entry.inflight.add(task);
           void task.then(() => entry.inflight.delete(task));
         }
@@ -118,17 +126,35 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<H3
   return { addr: listener.addr, certificatePem: listener.certificatePem, finished, shutdown };
 }
 
+/** The request's headers, or undefined once the stream ended or `ms` passed without them (then it is cancelled). */
+async function headersWithin(reader: MessageReader, stream: QuicStream, ms: number) {
+  const EXPIRED = Symbol("expired");
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<typeof EXPIRED>((resolve) => (timer = setTimeout(() => resolve(EXPIRED), ms)));
+  try {
+    const fields = await Promise.race([reader.headers(), expired]);
+    if (fields !== EXPIRED) return fields;
+    reader.abandon();
+    stream.reset(BigInt(H3ErrorCode.H3_REQUEST_CANCELLED));
+    stream.stopSending(BigInt(H3ErrorCode.H3_REQUEST_CANCELLED));
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function handleRequest(
   h3: H3Connection,
   conn: QuicConnection,
   stream: QuicStream,
   handler: Handler,
   onError: (error: unknown, request: Request) => void,
+  headersTimeoutMs: number,
 ): Promise<void> {
   const reader = new MessageReader(h3, stream, "request");
   let request: Request;
   try {
-    const fields = await reader.headers();
+    const fields = await headersWithin(reader, stream, headersTimeoutMs);
     if (!fields) return;
     const { pseudo, headers } = splitFields(fields, ALLOWED);
     const method = pseudo.get(":method");
@@ -158,6 +184,8 @@ async function handleRequest(
     setRequestTrailers(request, trailersPromise);
   } catch (e) {
     if (e instanceof FieldSectionTooLargeError) {
+      reader.abandon();
+      stream.stopSending(BigInt(H3ErrorCode.H3_NO_ERROR)); // the rest of the request is not read
       await h3.writeHeaders(stream, [[":status", "431"]], true).catch(() => {});
       return;
     }

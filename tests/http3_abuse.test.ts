@@ -176,3 +176,82 @@ test("http3: fetch rejects a response body shorter than its content-length", asy
     await assert.rejects(res.text(), (e: unknown) => e instanceof Error && /content-length 10/.test(e.message));
   });
 });
+
+/** Bytes of a HEADERS frame header announcing `length` payload bytes (type 0x01, varint length). */
+function headersFrameHeader(length: number): Uint8Array {
+  if (length < 64) return new Uint8Array([0x01, length]);
+  if (length < 16384) return new Uint8Array([0x01, 0x40 | (length >> 8), length & 0xff]);
+  return new Uint8Array([0x01, 0x80 | (length >>> 24), (length >> 16) & 0xff, (length >> 8) & 0xff, length & 0xff]);
+}
+
+test("http3 slowloris: a frame reader holds only the bytes that arrived, never the announced size", async () => {
+  const { FrameReader } = await import("../http3/frame_reader.ts");
+  const budget = { used: 0, limit: 1 << 20 };
+  const reader = new FrameReader({ maxFrameSize: 64 << 10, budget });
+  reader.push(headersFrameHeader(60_000));
+  assert.equal(reader.bufferedBytes, 0);
+  reader.push(new Uint8Array(10));
+  assert.equal(reader.bufferedBytes, 10);
+  assert.equal(budget.used, 10);
+  reader.release();
+  assert.equal(budget.used, 0);
+});
+
+test("http3 slowloris: incomplete headers are cancelled after headersTimeoutMs", async () => {
+  const s = await serve({ hostname: "127.0.0.1", port: 0, headersTimeoutMs: 300 }, hello);
+  try {
+    const { quic } = await rawClient(s);
+    const stream = quic.openStream();
+    await stream.write(headersFrameHeader(1000)); // and nothing more
+    const started = Date.now();
+    await assert.rejects(stream.bytes({ signal: AbortSignal.timeout(5000) }), (e: unknown) =>
+      e instanceof QuicError && e.kind === "stream_reset" && e.code === BigInt(H3ErrorCode.H3_REQUEST_CANCELLED));
+    const waited = Date.now() - started;
+    assert.ok(waited >= 250 && waited < 3000, `cancelled after ${waited} ms`);
+    const ok = await fetch(`https://127.0.0.1:${s.addr.port}/`, { ca: s.certificatePem });
+    assert.equal(await ok.text(), "hello"); // the server keeps serving
+    await quic.close();
+  } finally {
+    await closeAll();
+    await s.shutdown({ timeoutMs: 500 });
+  }
+});
+
+test("http3 slowloris: a HEADERS frame announced above the field-section limit gets 431 before any payload", async () => {
+  await withServer(hello, async (s) => {
+    const { quic, h3 } = await rawClient(s);
+    const stream = quic.openStream();
+    await stream.write(headersFrameHeader(1 << 20)); // 1 MiB announced, nothing sent
+    const reply = await new MessageReader(h3, stream, "response").headers();
+    assert.equal(reply?.find((f) => f.name === ":status")?.value, "431");
+    await quic.close();
+  });
+});
+
+test("http3 slowloris: incomplete HEADERS beyond the connection's buffer budget close it with H3_EXCESSIVE_LOAD", async () => {
+  const s = await serve({ hostname: "127.0.0.1", port: 0, maxFieldSectionSize: 16 << 10, maxBufferedHeaderBytes: 64 << 10 }, hello);
+  try {
+    const { quic } = await rawClient(s);
+    for (let i = 0; i < 8; i++) { // 8 × 10 KiB held > 64 KiB
+      const stream = quic.openStream();
+      await stream.write(headersFrameHeader(15_000));
+      await stream.write(new Uint8Array(10 << 10));
+    }
+    assert.equal(await closeCode(quic), H3ErrorCode.H3_EXCESSIVE_LOAD);
+  } finally {
+    await closeAll();
+    await s.shutdown({ timeoutMs: 500 });
+  }
+});
+
+test("http3: serve() without a port gets a free one", async () => {
+  const s = await serve({ hostname: "127.0.0.1" }, hello);
+  try {
+    assert.ok(s.addr.port > 0 && s.addr.port !== 443, String(s.addr.port));
+    const res = await fetch(`https://127.0.0.1:${s.addr.port}/`, { ca: s.certificatePem });
+    assert.equal(await res.text(), "hello");
+  } finally {
+    await closeAll();
+    await s.shutdown({ timeoutMs: 500 });
+  }
+});
