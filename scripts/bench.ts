@@ -47,9 +47,10 @@ const log = (s: string) => console.error(s);
 
 const runtimeCmd = (runtime: "deno" | "bun", script: string, args: string[]) => scriptCommand(runtime, join(ROOT, script), args);
 
-/** Starts a background process; resolves once it printed `ready` (or after `waitMs`). */
+/** Starts a background process and gives it `waitMs` to start listening. */
 async function background(cmd: string, args: string[], waitMs = 1500) {
   const child = spawn(cmd, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  child.on("error", (e) => log(`(${cmd}: ${e.message})`)); // a missing tool: its figure shows "failed"
   await sleep(waitMs);
   return () => child.kill("SIGKILL");
 }
