@@ -45,7 +45,9 @@ function emit(config: PerfConfig, summary: RunSummary): void {
 function progressLine(p: PerfProgress): string {
   const mib = (p.bytesSent + p.bytesReceived) / 2 ** 20;
   const rate = mib / Math.max(p.elapsedMs / 1000, 0.001);
-  return `  ${p.phase.padEnd(10)} ${(p.elapsedMs / 1000).toFixed(1).padStart(6)} s  ${mib.toFixed(1).padStart(9)} MiB  ` +
+  return `  ${p.phase.padEnd(10)} ${(p.elapsedMs / 1000).toFixed(1).padStart(6)} s  ${
+    mib.toFixed(1).padStart(9)
+  } MiB  ` +
     `${rate.toFixed(1).padStart(8)} MiB/s  ${String(p.requestsCompleted).padStart(8)} requests`;
 }
 
@@ -102,7 +104,9 @@ async function loopback(config: PerfConfig): Promise<number> {
   }).finally(() => server.stop());
   if (isTty) console.error("");
   if (summary.status !== "ok" && server.output()) console.error(`server output:\n${server.output().trimEnd()}`);
-  console.error(summaryTable(summary, { processes: config.processes, runtime, io, engine: `${lib.engine} (${lib.path})` }));
+  console.error(
+    summaryTable(summary, { processes: config.processes, runtime, io, engine: `${lib.engine} (${lib.path})` }),
+  );
   emit(config, summary);
   return summary.status === "ok" ? 0 : 1;
 }

@@ -160,7 +160,7 @@ test("perf server process: listens on a free port, serves a client, stops", asyn
   try {
     assert.ok(server.port > 0);
     const summary = await runPerfClient(parsePerfArgs(["client", "--port", String(server.port), "--mode", "rr", "--requests", "20"]));
-    assert.equal(summary.status, "ok", summary.failure_reason);
+    assert.equal(summary.status, "ok", String(summary.failure_reason));
   } finally {
     await server.stop();
   }

@@ -34,7 +34,10 @@ export function summaryTable(s: RunSummary, setup: RunSetup): string {
   ];
   if (s.mode !== "bulk") {
     rows.push(
-      [s.mode === "crr" ? "connections (1 request each)" : "requests", `${s.requests_completed} (${s.requests_per_s.toFixed(1)}/s)`],
+      [
+        s.mode === "crr" ? "connections (1 request each)" : "requests",
+        `${s.requests_completed} (${s.requests_per_s.toFixed(1)}/s)`,
+      ],
       ["latency p50 / p99", `${s.latency.p50_us} / ${s.latency.p99_us} µs`],
     );
   }

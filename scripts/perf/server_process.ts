@@ -27,12 +27,23 @@ export interface ServerProcess {
 /** The server-side options of a loopback config, as `perf server` arguments. */
 export function serverArgs(config: PerfConfig, port: number): string[] {
   const args = [
-    "server", "--host", config.host, "--port", String(port), "--io", config.io,
-    "--congestion-control", config.congestionControl,
-    "--max-outbound-datagram-size", String(config.maxOutboundDatagramSize),
-    "--pmtud-max-datagram-size", String(config.pmtudMaxDatagramSize),
+    "server",
+    "--host",
+    config.host,
+    "--port",
+    String(port),
+    "--io",
+    config.io,
+    "--congestion-control",
+    config.congestionControl,
+    "--max-outbound-datagram-size",
+    String(config.maxOutboundDatagramSize),
+    "--pmtud-max-datagram-size",
+    String(config.pmtudMaxDatagramSize),
   ];
-  if (config.certificateChain) args.push("--certificate-chain", config.certificateChain, "--private-key", config.privateKey!);
+  if (config.certificateChain) {
+    args.push("--certificate-chain", config.certificateChain, "--private-key", config.privateKey!);
+  }
   return args;
 }
 
@@ -63,9 +74,15 @@ export function startServerProcess(
       clearTimeout(timer);
       void stop().then(() => reject(new Error(`${why}${stderr ? `\n${stderr.trimEnd()}` : ""}`)));
     };
-    const timer = setTimeout(() => fail(`the ${runtime} server did not listen within ${timeoutMs / 1000} s`), timeoutMs);
+    const timer = setTimeout(
+      () => fail(`the ${runtime} server did not listen within ${timeoutMs / 1000} s`),
+      timeoutMs,
+    );
     child.once("error", (e) => fail(`cannot start the ${runtime} server (${cmd}): ${e.message}`));
-    child.once("close", (code, signal) => fail(`the ${runtime} server exited before listening (${signal ?? `exit ${code}`})`));
+    child.once(
+      "close",
+      (code, signal) => fail(`the ${runtime} server exited before listening (${signal ?? `exit ${code}`})`),
+    );
     child.stderr!.setEncoding("utf8");
     child.stderr!.on("data", (chunk: string) => {
       stderr = (stderr + chunk).slice(-16384);
