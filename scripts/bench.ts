@@ -24,7 +24,7 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 // deno-lint-ignore no-explicit-any
 const g = globalThis as any;
 const { values } = parseArgs({
-  args: g.Deno ? g.Deno.args : g.process.argv.slice(2),
+  args: (g.Deno ? g.Deno.args : g.process.argv.slice(2)).filter((a: string, i: number) => i > 0 || a !== "--"),
   options: {
     runs: { type: "string", default: "3" },
     seconds: { type: "string", default: "3" },

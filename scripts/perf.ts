@@ -28,7 +28,9 @@ import { listeningLine, serverArgs, startServerProcess } from "./perf/server_pro
 // deno-lint-ignore no-explicit-any
 const g = globalThis as any;
 const SCRIPT = fileURLToPath(import.meta.url);
-const argv: string[] = g.Deno ? g.Deno.args : g.process.argv.slice(2);
+const rawArgs: string[] = g.Deno ? g.Deno.args : g.process.argv.slice(2);
+// `deno task perf -- --mode rr` passes the npm-style separator through: drop it
+const argv = rawArgs[0] === "--" ? rawArgs.slice(1) : rawArgs;
 const exit = (code: number): void => void (g.Deno ? g.Deno.exit(code) : g.process.exit(code));
 const isTty = g.Deno ? g.Deno.stdout.isTerminal() : Boolean(g.process?.stdout?.isTTY);
 
