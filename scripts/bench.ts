@@ -5,7 +5,8 @@
  * the loopback UDP ceilings (C with sendmmsg/recvmmsg; each runtime's own sockets). Every
  * figure is the median of `--runs` runs. Prints a table and the target ratios.
  *
- *   deno run -A scripts/bench.ts [--runs 3] [--seconds 3]
+ *   deno task bench [--runs 3] [--seconds 3]
+ *   deno task bench --quick      one run of 1 s timed runs and 20 MiB downloads (a smoke test, ~15 s)
  *
  * @module
  */
@@ -16,17 +17,24 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { generateDevCertificate } from "../quic/devcert.ts";
+import { scriptCommand } from "./perf/runtime.ts";
+import { startServerProcess } from "./perf/server_process.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const BIN = join(ROOT, "node_modules/.bin");
 // deno-lint-ignore no-explicit-any
 const g = globalThis as any;
 const { values } = parseArgs({
-  args: g.Deno ? g.Deno.args : g.process.argv.slice(2),
-  options: { runs: { type: "string", default: "3" }, seconds: { type: "string", default: "3" } },
+  args: (g.Deno ? g.Deno.args : g.process.argv.slice(2)).filter((a: string, i: number) => i > 0 || a !== "--"),
+  options: {
+    runs: { type: "string", default: "3" },
+    seconds: { type: "string", default: "3" },
+    quick: { type: "boolean", default: false },
+  },
 });
-const RUNS = Number(values.runs);
-const SECONDS = Number(values.seconds);
+const QUICK = values.quick === true;
+const RUNS = QUICK ? 1 : Number(values.runs);
+const SECONDS = QUICK ? 1 : Number(values.seconds);
+const DOWNLOAD_MIB = QUICK ? 20 : 200; // the C tools' and Deno's built-in QUIC downloads
 const work = mkdtempSync(join(tmpdir(), "coquic-bench-"));
 const cert = await generateDevCertificate();
 writeFileSync(join(work, "cert.pem"), cert.certPem);
@@ -35,41 +43,54 @@ let nextPort = 47000 + Math.floor(Math.random() * 1000);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const log = (s: string) => console.error(s);
 
-function runtimeCmd(runtime: "deno" | "bun", script: string, args: string[]): [string, string[]] {
-  return runtime === "deno"
-    ? [join(BIN, "deno"), ["run", "-A", "--unstable-net", join(ROOT, script), ...args]]
-    : [join(BIN, "bun"), [join(ROOT, script), ...args]];
-}
+const runtimeCmd = (runtime: "deno" | "bun", script: string, args: string[]) => scriptCommand(runtime, join(ROOT, script), args);
 
-/** Starts a background process; resolves once it printed `ready` (or after `waitMs`). */
+/** Starts a background process and gives it `waitMs` to start listening. */
 async function background(cmd: string, args: string[], waitMs = 1500) {
   const child = spawn(cmd, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  child.on("error", (e) => log(`(${cmd}: ${e.message})`)); // a missing tool: its figure shows "failed"
   await sleep(waitMs);
   return () => child.kill("SIGKILL");
 }
 
 /** One perf-runner measurement: server and client as two processes of `runtime`. */
 async function runner(runtime: "deno" | "bun", args: string[]): Promise<Record<string, any>> {
-  const port = nextPort++;
-  const stop = await background(...runtimeCmd(runtime, "scripts/perf.ts", [
-    "server", "--port", String(port), "--certificate-chain", join(work, "cert.pem"), "--private-key", join(work, "key.pem"),
-  ]));
-  const out = join(work, `r-${port}.json`);
+  let server;
   try {
-    const [cmd, cargs] = runtimeCmd(runtime, "scripts/perf.ts", ["client", "--port", String(port), "--json-out", out, ...args]);
+    server = await startServerProcess(runtime, join(ROOT, "scripts/perf.ts"), [
+      "server", "--port", "0", "--certificate-chain", join(work, "cert.pem"), "--private-key", join(work, "key.pem"),
+    ]);
+  } catch (e) {
+    log(`(${runtime} perf server: ${(e as Error).message.split("\n")[0]})`);
+    return { status: "failed" };
+  }
+  const out = join(work, `r-${server.port}.json`);
+  try {
+    const [cmd, cargs] = runtimeCmd(runtime, "scripts/perf.ts", ["client", "--port", String(server.port), "--json-out", out, ...args]);
     execFileSync(cmd, cargs, { cwd: ROOT, stdio: "ignore", timeout: (SECONDS + 30) * 1000 });
     return JSON.parse(readFileSync(out, "utf8"));
   } catch {
     return { status: "failed" };
   } finally {
-    stop();
+    await server.stop();
   }
 }
 
 function jsonLine(cmd: string, args: string[]): Record<string, any> {
   const out = execFileSync(cmd, args, { cwd: ROOT, encoding: "utf8", timeout: 120_000 }).trim().split("\n");
   return JSON.parse(out[out.length - 1]);
+}
+
+/** `measure()`, or NaN (shown as "failed") when that tool is missing or fails. */
+function orNaN(label: string, measure: () => number): number {
+  try {
+    return measure();
+  } catch (e) {
+    log(`(${label} failed: ${(e as Error).message.split("\n")[0]})`);
+    return NaN;
+  }
 }
 
 async function ngtcp2Bulk(mib: number): Promise<number> {
@@ -103,19 +124,30 @@ async function denoQuicBulk(mib: number): Promise<number> {
   }
 }
 
+/** The runtime's own UDP ceiling and ping-pong latency (NaN when that run fails). */
+function udpBench(rt: "deno" | "bun", seconds: string): { gbitPerSecond: number; p50: number } {
+  try {
+    const udp = jsonLine(...runtimeCmd(rt, "scripts/bench_udp.ts", ["--mode", "both", "--seconds", seconds, "--json"]));
+    return { gbitPerSecond: udp.throughput.gbitPerSecond, p50: udp.rtt.p50 };
+  } catch (e) {
+    log(`(${rt} UDP bench failed: ${(e as Error).message.split("\n")[0]})`);
+    return { gbitPerSecond: NaN, p50: NaN };
+  }
+}
+
 const results: Record<string, number[]> = {};
 const add = (k: string, v: number) => (results[k] ??= []).push(v);
-const log = (s: string) => console.error(s);
 
 execFileSync("make", ["-s", "-C", "native", "all", "bench"], { cwd: ROOT, stdio: "inherit" });
 const dur = `${SECONDS}s`;
 for (let run = 1; run <= RUNS; run++) {
   log(`run ${run}/${RUNS}`);
-  add("c udp ceiling Gbit/s", jsonLine(join(ROOT, "native/build/udp_ceiling"), ["2"]).gbitPerSecond);
+  const udpSeconds = QUICK ? "1" : "2";
+  add("c udp ceiling Gbit/s", orNaN("C UDP ceiling", () => jsonLine(join(ROOT, "native/build/udp_ceiling"), [udpSeconds]).gbitPerSecond));
   for (const rt of ["bun", "deno"] as const) {
-    const udp = jsonLine(...runtimeCmd(rt, "scripts/bench_udp.ts", ["--mode", "both", "--seconds", "2", "--json"]));
-    add(`${rt} udp ceiling Gbit/s`, udp.throughput.gbitPerSecond);
-    add(`${rt} udp ping-pong p50 µs`, udp.rtt.p50);
+    const udp = udpBench(rt, udpSeconds);
+    add(`${rt} udp ceiling Gbit/s`, udp.gbitPerSecond);
+    add(`${rt} udp ping-pong p50 µs`, udp.p50);
     const bulk = await runner(rt, ["--mode", "bulk", "--response-bytes", String(64 << 20), "--streams", "1", "--duration", dur]);
     add(`${rt} bulk Gbit/s`, bulk.status === "ok" ? bulk.throughput_gbit_per_s : NaN);
     add(`${rt} bulk MiB/s`, bulk.status === "ok" ? bulk.throughput_mib_per_s : NaN);
@@ -124,8 +156,8 @@ for (let run = 1; run <= RUNS; run++) {
     const crr = await runner(rt, ["--mode", "crr", "--request-bytes", "32", "--response-bytes", "32", "--connections", "8", "--duration", dur]);
     add(`${rt} crr handshakes/s`, crr.status === "ok" ? crr.requests_per_s : NaN);
   }
-  add("ngtcp2 C tools bulk MiB/s", await ngtcp2Bulk(200));
-  add("deno built-in QUIC bulk MiB/s", await denoQuicBulk(200));
+  add("ngtcp2 C tools bulk MiB/s", await ngtcp2Bulk(DOWNLOAD_MIB).catch(() => NaN));
+  add("deno built-in QUIC bulk MiB/s", await denoQuicBulk(DOWNLOAD_MIB).catch(() => NaN));
 }
 rmSync(work, { recursive: true, force: true });
 

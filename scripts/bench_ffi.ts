@@ -3,7 +3,8 @@
  * driven from TypeScript, measured on Deno and Bun side by side against the same transfer
  * driven by the C pair harness (`make -C native bench`).
  *
- *   deno run -A scripts/bench_ffi.ts [MiB]        side-by-side table (spawns bun and the C bench)
+ *   deno task bench_ffi [MiB]                     side-by-side table (spawns bun and the C bench)
+ *   deno task bench_ffi --quick                   the same with 4 MiB (a smoke test)
  *   bun scripts/bench_ffi.ts --single [MiB]       one measurement, one JSON line
  *
  * @module
@@ -11,6 +12,7 @@
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { Pair, pattern } from "../tests/_pair.ts";
+import { scriptCommand } from "./perf/runtime.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 // deno-lint-ignore no-explicit-any
@@ -60,8 +62,7 @@ const args = (g.Deno?.args ?? g.process?.argv.slice(2)) as string[];
 if (args[0] === "--single") {
   console.log(JSON.stringify(await single(Number(args[1] ?? 32))));
 } else {
-  const mib = Number(args[0] ?? 32);
-  const bin = `${ROOT}/node_modules/.bin`;
+  const mib = args[0] === "--quick" ? 4 : Number(args[0] ?? 32);
   let cBench: Measurement | undefined;
   try {
     execFileSync("make", ["-s", "-C", "native", "bench"], { cwd: ROOT, stdio: "inherit" });
@@ -69,8 +70,8 @@ if (args[0] === "--single") {
   } catch {
     console.error("(C pair bench unavailable: `make -C native bench` failed)");
   }
-  const deno = run("deno", `${bin}/deno`, ["run", "-A", "scripts/bench_ffi.ts", "--single", String(mib)]);
-  const bun = run("bun", `${bin}/bun`, ["scripts/bench_ffi.ts", "--single", String(mib)]);
+  const deno = run("deno", ...scriptCommand("deno", "scripts/bench_ffi.ts", ["--single", String(mib)]));
+  const bun = run("bun", ...scriptCommand("bun", "scripts/bench_ffi.ts", ["--single", String(mib)]));
   console.log(`in-memory transfer of ${mib} MiB, both endpoints in one process (no sockets)\n`);
   console.log("driver   MiB/s     datagrams/s   vs C");
   for (const r of [cBench, deno, bun]) {

@@ -14,7 +14,10 @@ import {
   PerfProtocolError,
 } from "../scripts/perf/protocol.ts";
 import { parsePerfArgs, PerfUsageError, USAGE } from "../scripts/perf/cli.ts";
-import { percentile, summarizeLatency } from "../scripts/perf/metrics.ts";
+import { buildSummary, percentile, summarizeLatency } from "../scripts/perf/metrics.ts";
+import { summaryTable } from "../scripts/perf/report.ts";
+import { serverArgs, startServerProcess } from "../scripts/perf/server_process.ts";
+import { currentRuntime } from "../scripts/perf/runtime.ts";
 import { runPerfClient } from "../scripts/perf/client.ts";
 import { startPerfServer } from "../scripts/perf/server.ts";
 
@@ -120,6 +123,48 @@ test("perf cli: defaults, options and usage errors", () => {
       ["nonsense"],
     ]
   ) assert.throws(() => parsePerfArgs(bad), PerfUsageError, bad.join(" "));
+});
+
+test("perf cli: --runtime, --io and --processes", () => {
+  const c = parsePerfArgs([]);
+  assert.equal(c.role, "loopback");
+  assert.equal(c.processes, 2);
+  assert.equal(c.io, "runtime");
+  assert.equal(c.runtime, undefined);
+  assert.equal(parsePerfArgs(["--processes", "1"]).processes, 1);
+  assert.equal(parsePerfArgs(["--runtime", "bun"]).runtime, "bun");
+  assert.equal(parsePerfArgs(["client", "--io", "runtime"]).io, "runtime");
+  assert.throws(() => parsePerfArgs(["--io", "native"]), /--io native is not available yet.*use --io runtime/);
+  assert.throws(() => parsePerfArgs(["--runtime", "node"]), PerfUsageError);
+  assert.throws(() => parsePerfArgs(["client", "--processes", "1"]), /--processes is for loopback runs/);
+  assert.throws(() => parsePerfArgs(["--processes", "3"]), PerfUsageError);
+});
+
+test("perf report: bulk shows throughput but no latency; rr shows both", () => {
+  const setup = { processes: 2 as const, runtime: "deno 9", io: "runtime (x sockets)", engine: "e" };
+  const run = { status: "ok" as const, elapsedUs: 1e6, bytesSent: 0, bytesReceived: 1 << 20, requestsCompleted: 4, serverCounters: { bytes_sent: 0, bytes_received: 0, requests_completed: 0 }, latencySamplesUs: [] };
+  const bulk = summaryTable(buildSummary(parsePerfArgs([]), run), setup);
+  assert.match(bulk, /processes\s+two processes \(server, client\)/);
+  assert.match(bulk, /I\/O path\s+runtime \(x sockets\)/);
+  assert.match(bulk, /throughput\s+1\.0 MiB\/s/);
+  assert.doesNotMatch(bulk, /latency|requests/);
+  const rr = summaryTable(buildSummary(parsePerfArgs(["--mode", "rr"]), { ...run, latencySamplesUs: [10, 20] }), { ...setup, processes: 1 });
+  assert.match(rr, /processes\s+one process/);
+  assert.match(rr, /requests\s+4 \(4\.0\/s\)/);
+  assert.match(rr, /latency p50 \/ p99\s+10 \/ 20 µs/);
+});
+
+test("perf server process: listens on a free port, serves a client, stops", async () => {
+  const script = fileURLToPath(new URL("../scripts/perf.ts", import.meta.url));
+  const server = await startServerProcess(currentRuntime(), script, serverArgs(parsePerfArgs([]), 0));
+  try {
+    assert.ok(server.port > 0);
+    const summary = await runPerfClient(parsePerfArgs(["client", "--port", String(server.port), "--mode", "rr", "--requests", "20"]));
+    assert.equal(summary.status, "ok", String(summary.failure_reason));
+  } finally {
+    await server.stop();
+  }
+  await assert.rejects(startServerProcess(currentRuntime(), script, ["server", "--congestion-control", "copa", "--port", "0"]), /exited before listening/);
 });
 
 test("perf cli: a usage error exits 1 with the usage line", () => {

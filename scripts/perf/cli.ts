@@ -6,13 +6,15 @@
  */
 import { parseArgs } from "node:util";
 import type { PerfDirection, PerfMode } from "./protocol.ts";
+import { IO_PATHS, type IoPath, unavailableIoReason } from "./io.ts";
+import { type RuntimeName, SELECTABLE_RUNTIMES } from "./runtime.ts";
 
 /** Congestion controllers named on the command line. */
 export const CONGESTION_CONTROLS = ["newreno", "cubic", "bbr", "copa", "pcc", "pcc-vivace"] as const;
 /** A congestion controller name. */
 export type CongestionControlName = (typeof CONGESTION_CONTROLS)[number];
 
-/** The role a run plays; "loopback" runs a server and a client in one process (the default). */
+/** The role a run plays; "loopback" (the default) runs a server and a client over loopback. */
 export type PerfRole = "server" | "client" | "loopback";
 
 /** A fully validated perf configuration. Durations are microseconds. */
@@ -39,6 +41,12 @@ export interface PerfConfig {
   serverName: string;
   verifyPeer: boolean;
   jsonOut?: string;
+  /** The runtime to run under; undefined: this process's own. */
+  runtime?: RuntimeName;
+  /** Which I/O path moves the datagrams. */
+  io: IoPath;
+  /** Loopback only: 2 runs the server in a process of its own (the default), 1 in this one. */
+  processes: 1 | 2;
 }
 
 /** The one-line usage text printed on any command-line error. */
@@ -48,7 +56,8 @@ export const USAGE = "usage: coquic-ts-perf [server|client] [--host HOST] [--por
   "[--response-bytes N] [--streams N] [--connections N] [--requests-in-flight N] [--requests N] " +
   "[--total-bytes N] [--warmup 250ms|2s] [--duration 250ms|2s] [--max-outbound-datagram-size N] " +
   "[--pmtud-max-datagram-size N] [--certificate-chain PATH] [--private-key PATH] " +
-  "[--server-name NAME] [--verify-peer] [--json-out PATH]";
+  "[--server-name NAME] [--verify-peer] [--json-out PATH] [--runtime bun|deno] [--io runtime|native] " +
+  "[--processes 2|1]";
 
 /** A command line that does not parse; the runner prints `message` and exits 1. */
 export class PerfUsageError extends Error {
@@ -62,7 +71,7 @@ const STRING_OPTIONS = [
   "host", "port", "io-backend", "congestion-control", "mode", "direction", "request-bytes",
   "response-bytes", "streams", "connections", "requests-in-flight", "requests", "total-bytes",
   "warmup", "duration", "max-outbound-datagram-size", "pmtud-max-datagram-size",
-  "certificate-chain", "private-key", "server-name", "json-out",
+  "certificate-chain", "private-key", "server-name", "json-out", "runtime", "io", "processes",
 ] as const;
 
 function count(value: string | undefined, fallback: number, name: string): number {
@@ -145,7 +154,13 @@ export function parsePerfArgs(args: string[]): PerfConfig {
     serverName: s("server-name") ?? "localhost",
     verifyPeer: v["verify-peer"] === true,
     jsonOut: s("json-out"),
+    runtime: s("runtime") === undefined ? undefined : oneOf(s("runtime"), SELECTABLE_RUNTIMES, "deno", "runtime"),
+    io: oneOf(s("io"), IO_PATHS, "runtime", "io"),
+    processes: oneOf(s("processes"), ["2", "1"] as const, "2", "processes") === "1" ? 1 : 2,
   };
+  const ioProblem = unavailableIoReason(config.io);
+  if (ioProblem) throw new PerfUsageError(ioProblem);
+  if (s("processes") !== undefined && role !== "loopback") throw new PerfUsageError("--processes is for loopback runs");
   if (config.port > 65535) throw new PerfUsageError("--port must be at most 65535");
   if (config.streams === 0) throw new PerfUsageError("--streams must be greater than zero");
   if (config.connections === 0) throw new PerfUsageError("--connections must be greater than zero");

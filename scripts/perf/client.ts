@@ -196,7 +196,7 @@ export async function runPerfClient(config: PerfConfig, onProgress?: (p: PerfPro
     closeSession(s, "timed bulk drain complete");
   }
 
-  async function request(s: Session, stream: QuicStream): Promise<void> {
+  async function request(stream: QuicStream): Promise<void> {
     const issued = now();
     const counted = inWindow();
     const response = drainStream(stream, () => counted); // read while the request goes out
@@ -215,7 +215,7 @@ export async function runPerfClient(config: PerfConfig, onProgress?: (p: PerfPro
     await Promise.all(Array.from({ length: config.requestsInFlight }, async () => {
       while (stillRunning() && (limit === undefined || issued < limit)) {
         issued++;
-        await request(s, s.conn.openStream());
+        await request(s.conn.openStream());
       }
     }));
     if (timed) closeSession(s, "timed rr drain complete");
@@ -287,7 +287,7 @@ export async function runPerfClient(config: PerfConfig, onProgress?: (p: PerfPro
           const s = await openSession(undefined, client);
           await s.ready;
           const stream = s.conn.openStream(); // stream 4
-          await request(s, stream);
+          await request(stream);
           closeSession(s, "done");
           await s.conn.closed;
         }

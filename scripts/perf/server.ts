@@ -138,6 +138,21 @@ function envFlag(name: string): boolean {
   return v !== undefined && v !== "" && v !== "0";
 }
 
+/** Calls `finish` once this process's parent is gone (the process is then reparented). */
+function exitWithParent(finish: () => void): void {
+  // deno-lint-ignore no-explicit-any
+  const g = globalThis as any;
+  const ppid = (): number => (g.Deno ? g.Deno.ppid : g.process.ppid);
+  const parent = ppid();
+  const timer = setInterval(() => {
+    if (ppid() === parent) return;
+    clearInterval(timer);
+    finish();
+  }, 250);
+  if (g.Deno) g.Deno.unrefTimer(timer);
+  else timer.unref?.();
+}
+
 /**
  * Starts the perf server.
  *
@@ -160,6 +175,7 @@ export async function startPerfServer(config: PerfConfig, cert?: { certPem: stri
   const exitOnIdle = envFlag("COQUIC_PERF_SERVER_EXIT_ON_IDLE_EMPTY");
   let finish!: () => void;
   const done = new Promise<void>((r) => (finish = r));
+  if (envFlag("COQUIC_PERF_SERVER_EXIT_WITH_PARENT")) exitWithParent(finish);
   let sessions = 0;
   let everAccepted = false;
   (async () => {
