@@ -3,11 +3,7 @@
 // and our own client (the low-level facade on two sockets) migrates mid-download from listen().
 // Every case compares bytes (sha256), never a peer's exit status.
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { test } from "./_harness.ts";
 import { serve } from "../http3/mod.ts";
 import { listen } from "../mod.ts";
@@ -20,50 +16,24 @@ import { bindUdp } from "../runtimes/udp_factory.ts";
 import type { UdpSocket } from "../runtimes/udp.ts";
 import { MonotonicClock } from "../runtimes/clock.ts";
 import { pattern } from "./_pair.ts";
+import { ngtcp2Missing, runGtlsclient } from "./_ngtcp2.ts";
 
 const SIZE = 32 << 20;
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 
-function hasGtlsclient(): boolean {
-  try {
-    execFileSync("sh", ["-c", "command -v gtlsclient"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const gtlsclient = hasGtlsclient();
-const noGtlsclient = "gtlsclient missing (Debian package ngtcp2-client; scripts/setup installs it)";
+const gtlsclient = ngtcp2Missing === "";
 
 /**
  * Runs gtlsclient against a serve() that answers /blob with `payload`; resolves with the bytes
- * it saved and whether it reported changing its local address (its stderr says so).
+ * it saved and whether it reported changing its local address (its log says so).
  */
 async function downloadWithGtlsclient(payload: Uint8Array, extra: string[]): Promise<{ saved?: Uint8Array; moved: boolean }> {
   const s = await serve({ hostname: "127.0.0.1", port: 0 }, (req) =>
     new URL(req.url).pathname === "/blob" ? new Response(payload as Uint8Array<ArrayBuffer>) : new Response("no", { status: 404 }));
-  const dir = mkdtempSync(join(tmpdir(), "coquic-migration-"));
   try {
-    let moved = false;
-    await new Promise<void>((resolve, reject) => {
-      // Not quiet: its log is how we see the address change; frame dumps stay off.
-      const child = spawn("gtlsclient", ["--no-quic-dump", "--no-http-dump", "--exit-on-all-streams-close", `--download=${dir}`,
-        "--timeout=5s", ...extra, "127.0.0.1", String(s.addr.port), `https://127.0.0.1:${s.addr.port}/blob`],
-        { stdio: ["ignore", "ignore", "pipe"] });
-      let tail = "";
-      child.stderr!.on("data", (chunk: Uint8Array) => {
-        const text = tail + new TextDecoder().decode(chunk);
-        if (text.includes("Local address is now")) moved = true;
-        tail = text.slice(-64);
-      });
-      const timer = setTimeout(() => (child.kill(), reject(new Error("gtlsclient timed out"))), 30_000);
-      child.on("exit", () => (clearTimeout(timer), resolve())); // its exit status is no verdict
-      child.on("error", (e) => (clearTimeout(timer), reject(e)));
-    });
-    const file = join(dir, "blob");
-    return { saved: existsSync(file) ? new Uint8Array(readFileSync(file)) : undefined, moved };
+    const { saved, log } = await runGtlsclient(s.addr.port, ["/blob"], extra);
+    return { saved: saved.get("/blob"), moved: log.includes("Local address is now") };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
     await s.shutdown();
   }
 }
@@ -82,7 +52,7 @@ for (const [name, extra] of [
   }, { timeout: 60_000, ignore: !gtlsclient });
 }
 
-if (!gtlsclient) console.warn(`migration.test.ts: gtlsclient cases skipped: ${noGtlsclient}`);
+if (!gtlsclient) console.warn(`migration.test.ts: gtlsclient cases skipped: ${ngtcp2Missing}`);
 
 /**
  * Our client on the low-level facade, with one socket per route: route 1 is the first socket,
