@@ -11,6 +11,12 @@ static const char default_server_name[] = "localhost";
 
 COQUIC_FFI_API uint32_t coquic_ffi_abi_version(void) { return COQUIC_FFI_ABI_VERSION; }
 
+bool cq_config_has_version(const cq_config *cfg, uint32_t version) {
+    for (size_t i = 0; i < cfg->version_count; i++)
+        if (cfg->versions[i] == version) return true;
+    return false;
+}
+
 COQUIC_FFI_API void coquic_transport_config_init(coquic_transport_config_t *t) {
     if (!t) return;
     memset(t, 0, sizeof *t);
@@ -135,6 +141,7 @@ coquic_status_t cq_config_import(const coquic_endpoint_config_t *in, cq_config *
             return cq_fail(COQUIC_STATUS_INVALID_ARGUMENT,
                            "supported_versions: version 0x%08x is not supported (1 = QUIC v1, "
                            "0x6b3343cf = QUIC v2)", v);
+        if (cq_config_has_version(out, v)) continue; /* a repeat adds nothing */
         if (out->version_count < sizeof out->versions / sizeof out->versions[0])
             out->versions[out->version_count++] = v;
     }

@@ -409,8 +409,12 @@ cq_conn *cq_conn_new_client(coquic_endpoint_t *ep, const coquic_open_connection_
         settings.tokenlen = cc->retry_token.length;
         settings.token_type = NGTCP2_TOKEN_TYPE_RETRY;
     }
-    uint32_t version = cc->initial_version ? cc->initial_version : NGTCP2_PROTO_VER_V1;
-    if (cc->original_version && ngtcp2_is_supported_version(cc->original_version))
+    /* A client starts in a version it supports (ngtcp2 asserts on anything else): the
+     * connection's initial version when the endpoint lists it, else the endpoint's first. */
+    const cq_config *cfg = &ep->config;
+    uint32_t version = cc->initial_version && cq_config_has_version(cfg, cc->initial_version) ? cc->initial_version
+                                                                                              : cfg->versions[0];
+    if (cc->original_version && cc->original_version != version && cq_config_has_version(cfg, cc->original_version))
         settings.original_version = cc->original_version;
     ngtcp2_transport_params params;
     fill_params(&params, &ep->config.transport);

@@ -336,7 +336,15 @@ void cq_endpoint_input(coquic_endpoint_t *ep, const uint8_t *data, size_t len, u
     if (rv != 0) return;
     cq_conn *c = cq_map_get(&ep->connections_by_cid, vc.dcid, vc.dcidlen);
     if (c) cq_conn_read(c, data, len, route, ecn);
-    else if (ep->config.role == COQUIC_ROLE_SERVER) accept_initial(ep, data, len, route, ecn, identity, identity_len);
+    else if (ep->config.role == COQUIC_ROLE_SERVER) {
+        /* A version ngtcp2 knows but this server was not configured for gets Version
+         * Negotiation too: the configured list is the server's whole offer. */
+        if (vc.version && !cq_config_has_version(&ep->config, vc.version)) {
+            if (len >= 1200) send_version_negotiation(ep, &vc, route);
+            return;
+        }
+        accept_initial(ep, data, len, route, ecn, identity, identity_len);
+    }
 }
 
 /* ---- timers and bookkeeping --------------------------------------------------------------------- */

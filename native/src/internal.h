@@ -251,6 +251,9 @@ struct coquic_endpoint {
     coquic_time_us_t now;
 };
 
+/* config.c: is version one of the endpoint's supported versions? */
+bool cq_config_has_version(const cq_config *cfg, uint32_t version);
+
 /* conn.c */
 cq_conn *cq_conn_new_client(coquic_endpoint_t *ep, const coquic_open_connection_t *open,
                             coquic_status_t *status);
