@@ -70,6 +70,7 @@ export class CoquicLoadError extends Error {
  *
  * @example
  * ```ts
+ * declare const lib: CoquicLibrary;
  * if (lib.extensions.closeInfos) console.log("peer close codes are reported");
  * ```
  */
