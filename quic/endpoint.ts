@@ -82,6 +82,7 @@ export class ClientConfig {
  *
  * @example
  * ```ts
+ * declare const endpoint: Endpoint, cfg: ClientConfig, now: bigint;
  * const { connection, result }: ConnectResult = endpoint.connect(cfg, now);
  * ```
  */
@@ -123,6 +124,8 @@ function isLibrary(v: unknown): v is CoquicLibrary {
  *
  * @example
  * ```ts
+ * import { EndpointConfig } from "./config.ts";
+ * const cid = () => crypto.getRandomValues(new Uint8Array(8));
  * const cfg = EndpointConfig.default();
  * cfg.verifyPeer = false;
  * using ep = Endpoint.create(cfg);
@@ -437,6 +440,7 @@ export class Endpoint {
    *
    * @example
    * ```ts
+   * declare const ep: Endpoint;
    * const count = ep.withAddress((address) => ep.library.symbols.coquic_endpoint_connection_count(address));
    * ```
    */
@@ -463,7 +467,8 @@ export class Endpoint {
  *
  * @example
  * ```ts
- * console.log(lastError(lib)); // e.g. "identity: private key PEM could not be parsed"
+ * import { loadCoquicSync } from "../ffi/loader.ts";
+ * console.log(lastError(loadCoquicSync())); // e.g. "identity: private key PEM could not be parsed"
  * ```
  */
 export function lastError(lib: CoquicLibrary, buf: Uint8Array = new Uint8Array(512)): string | undefined {
@@ -478,6 +483,7 @@ export function lastError(lib: CoquicLibrary, buf: Uint8Array = new Uint8Array(5
  *
  * @example
  * ```ts
+ * declare const conn: Connection, now: bigint;
  * const r = conn.sendStream(0n, new TextEncoder().encode("hi"), true, now);
  * ```
  */
@@ -549,6 +555,7 @@ export class Connection {
  *
  * @example
  * ```ts
+ * declare const conn: Connection, bytes: Uint8Array, now: bigint;
  * const s = conn.stream(0n);
  * s.send(bytes, false, now);
  * s.finish(now);
