@@ -24,6 +24,9 @@ export type StatusName = keyof typeof Status | `STATUS_${number}`;
  *
  * @example
  * ```ts
+ * import { Endpoint } from "./endpoint.ts";
+ * import type { EndpointConfig } from "./config.ts";
+ * declare const config: EndpointConfig;
  * try { Endpoint.create(config); } catch (e) {
  *   if (e instanceof CoquicStatusError) console.error(e.statusName, e.detail);
  * }
@@ -48,6 +51,8 @@ export class CoquicStatusError extends Error {
  *
  * @example
  * ```ts
+ * import type { Endpoint } from "./endpoint.ts";
+ * declare const endpoint: Endpoint;
  * endpoint.close();
  * try { endpoint.timerExpired(0n); } catch (e) { console.log(e instanceof UseAfterCloseError); } // true
  * ```
@@ -68,6 +73,8 @@ export class UseAfterCloseError extends Error {
  *
  * @example
  * ```ts
+ * import type { Connection } from "./endpoint.ts";
+ * declare const conn: Connection, data: Uint8Array, now: bigint;
  * try { conn.sendStream(-1, data, false, now); } catch (e) {
  *   if (e instanceof InvalidArgumentError) console.log(e.argument); // "streamId"
  * }
@@ -102,6 +109,8 @@ const LOCAL_NAMES: Record<number, keyof typeof LocalErrorCode> = Object.fromEntr
  *
  * @example
  * ```ts
+ * import type { Connection } from "./endpoint.ts";
+ * declare const conn: Connection, now: bigint;
  * const r = conn.sendStream(3n, new Uint8Array(1), false, now);
  * if (r.localError) console.log(r.localError.name); // "INVALID_STREAM_DIRECTION"
  * ```
