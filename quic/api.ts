@@ -137,6 +137,7 @@ function isIpv6(hostname: string): boolean {
  *
  * @example
  * ```ts
+ * declare const listener: QuicListener;
  * const snap: ListenerSnapshot = listener.observe();
  * console.log(snap.connections, snap.accepted);
  * ```
@@ -165,6 +166,7 @@ export interface ListenerSnapshot {
  *
  * @example
  * ```ts
+ * declare const listener: QuicListener;
  * const incoming: QuicIncoming = await listener.incoming();
  * const conn = await incoming.accept();
  * ```
@@ -425,6 +427,7 @@ export async function listen(options: ListenOptions): Promise<QuicListener> {
  *
  * @example
  * ```ts
+ * declare const certPem: string;
  * const opts: ClientOptions = { alpn: "echo", ca: certPem };
  * ```
  */
@@ -446,6 +449,7 @@ export interface ClientOptions extends TransportOptions {
  *
  * @example
  * ```ts
+ * declare const certPem: string;
  * const opts: ConnectOptions = { alpn: "echo", ca: certPem, signal: AbortSignal.timeout(5000) };
  * ```
  */
@@ -463,6 +467,7 @@ export interface ConnectOptions extends Omit<ClientOptions, "family"> {
  *
  * @example
  * ```ts
+ * declare const listener: QuicListener;
  * const client = await QuicClient.create({ alpn: "echo", ca: listener.certificatePem });
  * const a = await client.connect(listener.addr);
  * const b = await client.connect(listener.addr);
@@ -586,6 +591,7 @@ export class QuicClient {
  *
  * @example
  * ```ts
+ * declare const listener: QuicListener;
  * const conn = await connect({ hostname: "127.0.0.1", port: 4433 }, { alpn: "demo", ca: listener.certificatePem });
  * ```
  */

@@ -16,6 +16,7 @@ const WRITE_HIGH_WATER = 4 << 20;
  *
  * @example
  * ```ts
+ * declare const stream: QuicStream;
  * const snap: StreamSnapshot = stream.observe();
  * console.log(snap.bytesRead, snap.bytesWritten);
  * ```
@@ -44,7 +45,9 @@ export interface StreamSnapshot {
  *
  * @example
  * ```ts
- * const stream = await conn.openStream();
+ * import type { QuicConnection } from "./connection.ts";
+ * declare const conn: QuicConnection;
+ * const stream = conn.openStream();
  * const writer = stream.writable!.getWriter();
  * await writer.write(new TextEncoder().encode("ping"));
  * await writer.close();
@@ -156,6 +159,7 @@ export class QuicStream {
    *
    * @example
    * ```ts
+   * declare const stream: QuicStream;
    * for (let chunk; (chunk = await stream.read()) !== undefined;) console.log(chunk.length);
    * ```
    */
