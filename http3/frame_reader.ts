@@ -83,9 +83,10 @@ export class FrameReader {
   #filled = 0;
 
   /**
+   * Creates a reader expecting a frame header, with the payload limit `options.maxFrameSize` (default 1 MiB).
+   *
    * @param options see {@link FrameReaderOptions}
    */
-  /** Creates an instance (see the class documentation). */
   constructor(options: FrameReaderOptions = {}) {
     this.maxFrameSize = options.maxFrameSize ?? 1 << 20;
   }

@@ -173,7 +173,7 @@ export interface ListenerSnapshot {
  */
 export class QuicIncoming {
   #decided = false;
-  /** Creates an instance (see the class documentation). */
+  /** Made by the listener for a new peer at `remoteAddress` (get one from `QuicListener.incoming()`). */
   constructor(
     readonly remoteAddress: SocketAddress,
     private listener: QuicListener,

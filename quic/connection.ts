@@ -182,7 +182,7 @@ export class QuicConnection implements DriverConnection {
   #bytesReceived = 0;
   #manualCredit: boolean;
 
-  /** Creates an instance (see the class documentation). */
+  /** Made by the driver for connection `handle`; get one from `connect()`, `QuicClient` or a listener. */
   constructor(driver: Driver, readonly handle: bigint, readonly isServer: boolean, readonly remoteAddress: SocketAddress) {
     this.#driver = driver;
     this.#conn = new Connection(driver.endpoint, handle);

@@ -43,7 +43,7 @@ export type { ConnectionStats } from "./stats.ts";
  * ```
  */
 export class ClientConfig {
-  /** Creates an instance (see the class documentation). */
+  /** Wraps `core` with the first path's route handle (default 0) and address-validation identity (default empty). */
   constructor(
     public core: ClientConnectionConfig,
     public initialRouteHandle: U64 = 0n,
@@ -490,7 +490,7 @@ export function lastError(lib: CoquicLibrary, buf: Uint8Array = new Uint8Array(5
 export class Connection {
   /** Native handle. */
   readonly handle: bigint;
-  /** Creates an instance (see the class documentation). */
+  /** Wraps connection `handle` of `endpoint` (checked as a u64; no native call). */
   constructor(readonly endpoint: Endpoint, handle: U64) {
     this.handle = u64(handle, "connection");
   }
@@ -562,7 +562,7 @@ export class Connection {
  * ```
  */
 export class Stream {
-  /** Creates an instance (see the class documentation). */
+  /** Wraps stream `id` of `connection` (no native call). */
   constructor(readonly connection: Connection, readonly id: bigint) {}
 
   /** Whether the connection handle is still usable. */

@@ -37,7 +37,7 @@ export class CoquicStatusError extends Error {
   override name = "CoquicStatusError";
   /** The status name, e.g. "INVALID_ARGUMENT". */
   readonly statusName: StatusName;
-  /** Creates an instance (see the class documentation). */
+  /** Creates the error for native function `call` returning `status`, with the library's `detail` if any. */
   constructor(readonly status: number, readonly call: string, readonly detail?: string) {
     const statusName = (STATUS_NAMES[status] ?? `STATUS_${status}`) as StatusName;
     super(`${call} failed: ${statusName}${detail ? `: ${detail}` : ""}`);
@@ -60,7 +60,7 @@ export class CoquicStatusError extends Error {
 export class UseAfterCloseError extends Error {
   /** The error class name. */
   override name = "UseAfterCloseError";
-  /** Creates an instance (see the class documentation). */
+  /** Creates the error for `what` (e.g. "Endpoint") used after close: "`what` is closed". */
   constructor(what: string) {
     super(`${what} is closed`);
   }
@@ -83,7 +83,7 @@ export class UseAfterCloseError extends Error {
 export class InvalidArgumentError extends TypeError {
   /** The error class name. */
   override name = "InvalidArgumentError";
-  /** Creates an instance (see the class documentation). */
+  /** Creates the error for the argument named `argument`; the message is its name followed by `problem`. */
   constructor(readonly argument: string, problem: string) {
     super(`${argument} ${problem}`);
   }
@@ -118,7 +118,7 @@ const LOCAL_NAMES: Record<number, keyof typeof LocalErrorCode> = Object.fromEntr
 export class LocalError {
   /** The code's name. */
   readonly name: LocalErrorName;
-  /** Creates an instance (see the class documentation). */
+  /** Wraps `LocalErrorCode` value `code` (named in `name`), with the connection and stream it concerns if known. */
   constructor(readonly code: number, readonly connection?: bigint, readonly streamId?: bigint) {
     this.name = LOCAL_NAMES[code] ?? `UNKNOWN_${code}`;
   }

@@ -40,7 +40,7 @@ export type QuicErrorKind =
 export class QuicError extends Error {
   /** The error class name. */
   override name = "QuicError";
-  /** Creates an instance (see the class documentation). */
+  /** Creates an error of `kind` with an optional `reason`, QUIC error `code` and `cause`. */
   constructor(
     readonly kind: QuicErrorKind,
     readonly reason = "",

@@ -71,7 +71,7 @@ export class QuicStream {
   #readable: ReadableStream<Uint8Array> | undefined;
   #writable: WritableStream<Uint8Array> | undefined;
 
-  /** Creates an instance (see the class documentation). */
+  /** Made by its connection (`openStream()`, incoming streams): stream `id` of `conn`, and its send priority. */
   constructor(conn: QuicConnection, readonly id: bigint, readonly locallyInitiated: boolean, priority = 0) {
     this.#conn = conn;
     this.#priority = priority;
