@@ -63,7 +63,7 @@ export interface TransportOptions {
 export interface ListenOptions extends TransportOptions {
   /** Host name or IP address to bind (default 127.0.0.1). */
   hostname?: string;
-  /** UDP port to bind (default 0: any). */
+  /** UDP port to bind (default 0: a free port, read it from `QuicListener.addr`). */
   port?: number;
   /** The ALPN protocol to accept. */
   alpn: string;
@@ -380,7 +380,8 @@ export class QuicListener {
 }
 
 /**
- * Listens for QUIC connections on a UDP socket.
+ * Listens for QUIC connections on a UDP socket (default 127.0.0.1, port 0: a free port, see
+ * `listener.addr`).
  *
  * @example
  * ```ts
