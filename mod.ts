@@ -1,8 +1,12 @@
 /**
  * coquic-ts: QUIC for Deno and Bun on a sans-I/O native core.
  *
- * The high-level API (`listen`, `connect`, streams as WHATWG streams) is re-exported here;
- * `./quic/mod.ts` adds the low-level engine facade and `./ffi/mod.ts` the loader.
+ * Re-exports the high-level API (`listen`, `connect`, `QuicClient`, streams as WHATWG streams,
+ * `QuicError`, development certificates) and the low-level sans-I/O binding (`Endpoint`,
+ * `Connection`, `Stream`, configs, effects, results, the loader and the ABI constants).
+ * `./quic/mod.ts` adds the result readers (`takeResult`, `readNextWakeup`) and the async
+ * helpers (`AsyncQueue`, `withSignal`, `abortError`); `./ffi/mod.ts` the ABI description
+ * (symbols, struct layouts) and loader internals; `./http3/mod.ts` is HTTP/3.
  *
  * @example
  * ```ts

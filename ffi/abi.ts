@@ -20,6 +20,8 @@
  *
  * @example
  * ```ts
+ * import type { CoquicLibrary } from "./loader.ts";
+ * declare const lib: CoquicLibrary;
  * if (lib.abiVersion !== COQUIC_FFI_ABI_VERSION) throw new Error("mismatch");
  * ```
  */
@@ -193,6 +195,7 @@ export type ExtensionSymbol = keyof typeof EXTENSION_SYMBOLS;
  *
  * @example
  * ```ts
+ * declare const view: DataView;
  * view.setBigUint64(Layout.SendStreamData.stream_id, 4n, true);
  * ```
  */
@@ -431,6 +434,8 @@ export const Layout = {
  *
  * @example
  * ```ts
+ * import { CoquicStatusError } from "../quic/errors.ts";
+ * declare const status: number;
  * if (status !== Status.OK) throw new CoquicStatusError(status, "coquic_endpoint_create");
  * ```
  */
@@ -440,6 +445,8 @@ export const Status = { OK: 0, INVALID_ARGUMENT: 1, OUT_OF_MEMORY: 2, INTERNAL_E
  *
  * @example
  * ```ts
+ * import type { EndpointConfig } from "../quic/config.ts";
+ * declare const config: EndpointConfig;
  * config.role = Role.SERVER;
  * ```
  */
@@ -449,6 +456,8 @@ export const Role = { CLIENT: 0, SERVER: 1 } as const;
  *
  * @example
  * ```ts
+ * import type { EndpointConfig } from "../quic/config.ts";
+ * declare const config: EndpointConfig;
  * config.transport.congestionControl = CongestionControl.CUBIC;
  * ```
  */
@@ -458,6 +467,8 @@ export const CongestionControl = { NEWRENO: 0, CUBIC: 1, BBR: 2, COPA: 3, PCC: 4
  *
  * @example
  * ```ts
+ * import type { Endpoint } from "../quic/endpoint.ts";
+ * declare const endpoint: Endpoint, bytes: Uint8Array, now: bigint;
  * endpoint.receiveDatagram({ bytes, ecn: Ecn.ECT0 }, now);
  * ```
  */
@@ -467,6 +478,8 @@ export const Ecn = { UNAVAILABLE: 0, NOT_ECT: 1, ECT0: 2, ECT1: 3, CE: 4 } as co
  *
  * @example
  * ```ts
+ * import type { EndpointConfig } from "../quic/config.ts";
+ * declare const config: EndpointConfig;
  * config.transport.ecnPolicy = EcnPolicy.RFC9000_ECT0;
  * ```
  */
@@ -476,6 +489,8 @@ export const EcnPolicy = { RFC9000_ECT0: 0, RFC8311_ECT1: 1 } as const;
  *
  * @example
  * ```ts
+ * import type { EndpointConfig } from "../quic/config.ts";
+ * declare const config: EndpointConfig;
  * config.retryHandshakeValidationPolicy = RetryHandshakeValidation.DISABLED;
  * ```
  */
@@ -485,6 +500,7 @@ export const RetryHandshakeValidation = { DISABLED: 0, DISCARD: 1, CONNECTION_ER
  *
  * @example
  * ```ts
+ * declare const view: DataView;
  * if (view.getUint8(16) === StateChange.HANDSHAKE_CONFIRMED) console.log("confirmed");
  * ```
  */
@@ -494,6 +510,7 @@ export const StateChange = { HANDSHAKE_READY: 0, HANDSHAKE_CONFIRMED: 1, FAILED:
  *
  * @example
  * ```ts
+ * declare const view: DataView;
  * if (view.getUint8(16) === Lifecycle.ACCEPTED) console.log("accepted");
  * ```
  */
@@ -503,6 +520,8 @@ export const Lifecycle = { CREATED: 0, ACCEPTED: 1, CLOSED: 2 } as const;
  *
  * @example
  * ```ts
+ * import type { QueryResult } from "../quic/result.ts";
+ * declare const result: QueryResult;
  * if (result.localError?.code === LocalErrorCode.FLOW_CONTROL_VIOLATION) console.log("slow down");
  * ```
  */
@@ -522,6 +541,8 @@ export const LocalErrorCode = {
  *
  * @example
  * ```ts
+ * import type { Connection } from "../quic/endpoint.ts";
+ * declare const conn: Connection, now: bigint;
  * conn.requestMigration({ routeHandle: 2n, reason: MigrationReason.ACTIVE }, now);
  * ```
  */
@@ -531,6 +552,8 @@ export const MigrationReason = { ACTIVE: 0, PREFERRED_ADDRESS: 1 } as const;
  *
  * @example
  * ```ts
+ * import type { Effect } from "../quic/effects.ts";
+ * declare const e: Effect;
  * if (e.kind === "zero_rtt_status_event" && e.status === ZeroRttStatus.ACCEPTED) console.log("0-RTT");
  * ```
  */
@@ -540,6 +563,7 @@ export const ZeroRttStatus = { UNAVAILABLE: 0, NOT_ATTEMPTED: 1, ATTEMPTED: 2, A
  *
  * @example
  * ```ts
+ * declare const view: DataView;
  * view.setUint8(Layout.ConnectionInput.kind, ConnectionInputKind.SEND_STREAM);
  * ```
  */
@@ -557,6 +581,7 @@ export const ConnectionInputKind = {
  *
  * @example
  * ```ts
+ * declare const view: DataView;
  * if (view.getUint8(Layout.Effect.kind) === EffectKind.SEND_DATAGRAM) console.log("datagram");
  * ```
  */
@@ -579,6 +604,8 @@ export const EffectKind = {
  *
  * @example
  * ```ts
+ * import type { Effect } from "../quic/effects.ts";
+ * declare const e: Effect;
  * if (e.kind === "packet_inspection" && e.direction === PacketInspectionDirection.INBOUND) console.log("in");
  * ```
  */
@@ -588,6 +615,8 @@ export const PacketInspectionDirection = { OUTBOUND: 0, INBOUND: 1 } as const;
  *
  * @example
  * ```ts
+ * import type { Effect } from "../quic/effects.ts";
+ * declare const e: Effect;
  * if (e.kind === "packet_inspection" && e.packetType === PacketInspectionPacketType.ONE_RTT) console.log("1-RTT");
  * ```
  */
@@ -597,6 +626,7 @@ export const PacketInspectionPacketType = { INITIAL: 0, ZERO_RTT: 1, HANDSHAKE: 
  *
  * @example
  * ```ts
+ * declare const view: DataView;
  * if (view.getUint8(Layout.CloseInfo.source) === CloseSource.PEER) console.log("peer closed");
  * ```
  */
@@ -613,6 +643,7 @@ export const CloseSource = {
  *
  * @example
  * ```ts
+ * declare const routes: bigint[], i: number;
  * const route = routes[i] === NO_ROUTE ? undefined : routes[i];
  * ```
  */

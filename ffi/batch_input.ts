@@ -18,6 +18,8 @@ const IDENTITY_MAX = 19;
  *
  * @example
  * ```ts
+ * import { BatchInput } from "./batch_input.ts";
+ * const packet = new Uint8Array(1200);
  * const batch = new BatchInput();
  * batch.encode([packet], [1n], 1, [new Uint8Array([4, 127, 0, 0, 1, 0x11, 0x51])]);
  * console.log(batch.count, batch.hasIdentities); // 1 true

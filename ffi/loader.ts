@@ -58,7 +58,7 @@ export interface LoadAttempt {
 export class CoquicLoadError extends Error {
   /** The error class name. */
   override name = "CoquicLoadError";
-  /** Creates an instance (see the class documentation). */
+  /** Creates the error with `message` and every library location tried (`attempts`), in order. */
   constructor(message: string, readonly attempts: readonly LoadAttempt[]) {
     super(message);
   }
@@ -70,6 +70,7 @@ export class CoquicLoadError extends Error {
  *
  * @example
  * ```ts
+ * declare const lib: CoquicLibrary;
  * if (lib.extensions.closeInfos) console.log("peer close codes are reported");
  * ```
  */

@@ -26,6 +26,9 @@ import { LocalError } from "../quic/errors.ts";
  *
  * @example
  * ```ts
+ * import { Layout } from "./abi.ts";
+ * import type { CoquicLibrary } from "./loader.ts";
+ * declare const lib: CoquicLibrary, payload: Uint8Array, native: (struct: Uint8Array) => void;
  * const s = new Scratch(Layout.SendDatagramData.size, lib.ffi);
  * s.range(Layout.SendDatagramData.bytes, payload);
  * native(s.bytes);
@@ -221,6 +224,8 @@ function writeZeroRtt(s: Scratch, at: number, z: ZeroRttConfig, where: string): 
  *
  * @example
  * ```ts
+ * import type { CoquicLibrary } from "./loader.ts";
+ * declare const lib: CoquicLibrary;
  * readTransportConfigDefaults(lib).initialMaxStreamsBidi; // 16n
  * ```
  */
@@ -233,6 +238,8 @@ export function readTransportConfigDefaults(lib: CoquicLibrary): TransportConfig
  *
  * @example
  * ```ts
+ * import type { CoquicLibrary } from "./loader.ts";
+ * declare const lib: CoquicLibrary;
  * readEndpointConfigDefaults(lib).applicationProtocol; // "coquic"
  * ```
  */
@@ -267,6 +274,8 @@ export function readEndpointConfigDefaults(lib: CoquicLibrary): EndpointConfig {
  *
  * @example
  * ```ts
+ * import type { CoquicLibrary } from "./loader.ts";
+ * declare const lib: CoquicLibrary;
  * readClientConnectionConfigDefaults(lib).serverName; // "localhost"
  * ```
  */
@@ -296,8 +305,11 @@ export function readClientConnectionConfigDefaults(lib: CoquicLibrary): ClientCo
  *
  * @example
  * ```ts
- * encodeEndpointConfig(scratch.config, config, scratch.identity);
- * lib.symbols.coquic_endpoint_create(scratch.config.bytes, out);
+ * import type { CoquicLibrary } from "./loader.ts";
+ * import type { EndpointConfig } from "../quic/config.ts";
+ * declare const lib: CoquicLibrary, config: EndpointConfig, struct: Scratch, identity: Scratch, out: Uint8Array;
+ * encodeEndpointConfig(struct, config, identity);
+ * lib.symbols.coquic_endpoint_create(struct.bytes, out);
  * ```
  */
 export function encodeEndpointConfig(s: Scratch, c: EndpointConfig, identity: Scratch): void {
@@ -338,7 +350,9 @@ export function encodeEndpointConfig(s: Scratch, c: EndpointConfig, identity: Sc
  *
  * @example
  * ```ts
- * encodeOpenConnection(scratch.open, clientConfig.core, 1n, new Uint8Array(0), scratch.resumption);
+ * import type { ClientConnectionConfig } from "../quic/config.ts";
+ * declare const open: Scratch, resumption: Scratch, cc: ClientConnectionConfig;
+ * encodeOpenConnection(open, cc, 1n, new Uint8Array(0), resumption);
  * ```
  */
 export function encodeOpenConnection(
@@ -391,6 +405,7 @@ const optionalRoute = (v: unknown) => v === undefined ? undefined : u64(v, "rout
  *
  * @example
  * ```ts
+ * declare const scratch: Scratch, packet: Uint8Array;
  * encodeInboundDatagram(scratch, { bytes: packet, routeHandle: 1n });
  * ```
  */
@@ -412,6 +427,7 @@ export function encodeInboundDatagram(s: Scratch, d: InboundDatagram): void {
  *
  * @example
  * ```ts
+ * declare const scratch: Scratch;
  * encodePathMtuUpdate(scratch, { routeHandle: 1n, maxUdpPayloadSize: 1280 });
  * ```
  */
@@ -432,6 +448,7 @@ const priority = (p: unknown) => p === undefined ? 0 : intIn(p, "priority", -(2 
  *
  * @example
  * ```ts
+ * declare const scratch: Scratch, data: Uint8Array;
  * encodeConnectionInput(scratch, { kind: "send_stream", streamId: 0n, bytes: data, fin: true });
  * ```
  */
@@ -506,6 +523,9 @@ export function encodeConnectionInput(s: Scratch, input: ConnectionInput): void 
  *
  * @example
  * ```ts
+ * import { Layout } from "./abi.ts";
+ * import type { CoquicLibrary } from "./loader.ts";
+ * declare const lib: CoquicLibrary, view: DataView;
  * const reason = copyView(lib.ffi, view, Layout.CloseInfo.reason);
  * ```
  */
@@ -525,6 +545,8 @@ const LIFECYCLE_NAMES: LifecycleName[] = ["created", "accepted", "closed"];
  *
  * @example
  * ```ts
+ * import type { CoquicLibrary } from "./loader.ts";
+ * declare const lib: CoquicLibrary, view: DataView, socket: { send(bytes: Uint8Array): void };
  * const e = decodeEffect(lib.ffi, view, 0);
  * if (e.kind === "send_datagram") socket.send(e.bytes);
  * ```
@@ -647,6 +669,10 @@ export function decodeEffect(ffi: FfiRuntime, view: DataView, base: number, skip
  *
  * @example
  * ```ts
+ * import { Layout } from "./abi.ts";
+ * import type { CoquicLibrary } from "./loader.ts";
+ * declare const lib: CoquicLibrary, result: bigint;
+ * const buf = new Uint8Array(Layout.LocalError.size);
  * lib.symbols.coquic_result_local_error(result, buf);
  * const e = decodeLocalError(new DataView(buf.buffer)); // e.name === "INVALID_STREAM_ID"
  * ```
@@ -670,6 +696,8 @@ const SOURCE_NAMES = Object.fromEntries(Object.entries(CloseSource).map(([k, v])
  *
  * @example
  * ```ts
+ * import type { CoquicLibrary } from "./loader.ts";
+ * declare const lib: CoquicLibrary, raw: Uint8Array, count: number;
  * const infos = decodeCloseInfos(lib.ffi, new DataView(raw.buffer), count);
  * ```
  */
@@ -694,6 +722,8 @@ export function decodeCloseInfos(ffi: FfiRuntime, view: DataView, count: number)
  *
  * @example
  * ```ts
+ * import type { CoquicLibrary } from "./loader.ts";
+ * declare const lib: CoquicLibrary, scratch: Scratch, ep: bigint, conn: bigint;
  * prepareConnectionStats(scratch);
  * lib.symbols.coquic_x_connection_stats(ep, conn, scratch.bytes);
  * ```
@@ -708,6 +738,7 @@ export function prepareConnectionStats(s: Scratch): void {
  *
  * @example
  * ```ts
+ * declare const scratch: Scratch;
  * const stats = decodeConnectionStats(scratch.view);
  * ```
  */
@@ -728,6 +759,8 @@ export function decodeConnectionStats(view: DataView): ConnectionStats {
  *
  * @example
  * ```ts
+ * import type { Endpoint } from "../quic/endpoint.ts";
+ * declare const view: DataView, endpoint: Endpoint, now: bigint;
  * const s = decodeResultSummary(view);
  * if (s.sendContinuationPending) endpoint.timerExpired(now);
  * ```
@@ -748,6 +781,10 @@ export interface ResultSummary {
  *
  * @example
  * ```ts
+ * import { Layout } from "./abi.ts";
+ * import type { CoquicLibrary } from "./loader.ts";
+ * declare const lib: CoquicLibrary, result: bigint;
+ * const buf = new Uint8Array(Layout.ResultSummary.size);
  * lib.symbols.coquic_x_result_summary(result, buf);
  * decodeResultSummary(new DataView(buf.buffer)).datagramCount;
  * ```

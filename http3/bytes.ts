@@ -20,9 +20,10 @@ export class TruncatedInputError extends Error {
   readonly missing: number;
 
   /**
+   * Creates the error for input that ended `missing` bytes early (at least 1).
+   *
    * @param missing how many more bytes were needed (at least 1)
    */
-  /** Creates an instance (see the class documentation). */
   constructor(missing = 1) {
     super(`input truncated: ${missing} more byte(s) needed`);
     this.name = "TruncatedInputError";
@@ -47,9 +48,10 @@ export class ByteWriter {
   #len = 0;
 
   /**
+   * Creates an empty writer whose buffer starts at `initialCapacity` bytes (at least 8) and grows as needed.
+   *
    * @param initialCapacity starting buffer size in bytes
    */
-  /** Creates an instance (see the class documentation). */
   constructor(initialCapacity = 64) {
     this.#buf = new Uint8Array(Math.max(initialCapacity, 8));
   }
@@ -203,11 +205,12 @@ export class ByteReader {
   readonly end: number;
 
   /**
+   * Creates a reader over `buf` (not copied) from `offset` to `end`; throws RangeError for bounds outside `buf`.
+   *
    * @param buf the bytes
    * @param offset first byte to read
    * @param end one past the last readable byte (default: `buf.length`)
    */
-  /** Creates an instance (see the class documentation). */
   constructor(buf: Uint8Array, offset = 0, end = buf.length) {
     if (offset < 0 || end > buf.length || offset > end) throw new RangeError("reader bounds outside buffer");
     this.buf = buf;

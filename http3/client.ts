@@ -66,6 +66,7 @@ export async function closeAll(): Promise<void> {
  *
  * @example
  * ```ts
+ * declare const certPem: string;
  * const res = await fetch("https://localhost:4433/", { ca: certPem });
  * console.log(res.status, await res.text());
  * ```

@@ -110,12 +110,13 @@ export class H3Error extends Error {
   readonly isConnectionError: boolean;
 
   /**
+   * Creates an error with the wire `code` (its name prefixes the message) and a reason.
+   *
    * @param code the wire code (see {@link H3ErrorCode})
    * @param message a human-readable reason (may be sent as the close reason)
    * @param isConnectionError defaults to false for the request-scoped codes
    *   (H3_NO_ERROR, H3_REQUEST_*, H3_MESSAGE_ERROR, H3_CONNECT_ERROR) and true otherwise
    */
-  /** Creates an instance (see the class documentation). */
   constructor(code: number, message: string, isConnectionError?: boolean) {
     super(`${errorCodeName(code)}: ${message}`);
     this.name = "H3Error";
@@ -143,10 +144,11 @@ export class FieldSectionTooLargeError extends H3Error {
   readonly limit: number;
 
   /**
+   * Creates the H3_EXCESSIVE_LOAD stream error for a field section of `size` over `limit`.
+   *
    * @param size the size reached
    * @param limit the configured maximum
    */
-  /** Creates an instance (see the class documentation). */
   constructor(size: number, limit: number) {
     super(H3ErrorCode.H3_EXCESSIVE_LOAD, `field section size ${size} exceeds limit ${limit}`, false);
     this.name = "FieldSectionTooLargeError";

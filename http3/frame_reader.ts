@@ -111,9 +111,10 @@ export class FrameReader {
   oversizedFrame?: { frameType: number; length: number };
 
   /**
+   * Creates a reader expecting a frame header, with the payload limit `options.maxFrameSize` (default 1 MiB).
+   *
    * @param options see {@link FrameReaderOptions}
    */
-  /** Creates an instance (see the class documentation). */
   constructor(options: FrameReaderOptions = {}) {
     this.maxFrameSize = options.maxFrameSize ?? 1 << 20;
     this.#budget = options.budget;

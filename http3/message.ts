@@ -57,7 +57,8 @@ const requestTrailers = new WeakMap<Request, Promise<Headers>>();
  *
  * @example
  * ```ts
- * return withTrailers(new Response(body), { "x-checksum": "abc" });
+ * import type { Handler } from "./server.ts";
+ * const handler: Handler = () => withTrailers(new Response("body"), { "x-checksum": "abc" });
  * ```
  */
 export function withTrailers(response: Response, trailers: HeadersInit | Promise<HeadersInit>): Response {
@@ -76,6 +77,7 @@ export function trailersOfResponse(response: Response): Promise<HeadersInit> | u
  *
  * @example
  * ```ts
+ * declare const request: Request;
  * const body = await request.arrayBuffer();
  * const t = await trailers(request);
  * ```
@@ -108,6 +110,7 @@ export function trailerHeaders(fields: HeaderField[] | undefined): Headers {
  *
  * @example
  * ```ts
+ * const headers = new Headers();
  * headers.set("alt-svc", altSvc(443)); // h3=":443"; ma=86400
  * ```
  */

@@ -17,7 +17,7 @@ export type Handler = (request: Request, info: { remoteAddr: { hostname: string;
 export interface ServeOptions extends H3Options {
   /** The address to bind (default 127.0.0.1 as in `listen`). */
   hostname?: string;
-  /** The UDP port (default 0: a free one; read it from `addr`). */
+  /** The UDP port (default 0: a free port, read it from `H3Server.addr`). */
   port?: number;
   /** PEM certificate chain; a development certificate is generated when absent. */
   cert?: string;
@@ -52,7 +52,7 @@ export interface H3Server {
 const ALLOWED = [":method", ":scheme", ":authority", ":path", ":protocol"] as const;
 
 /**
- * Serves HTTP/3.
+ * Serves HTTP/3 (default 127.0.0.1, port 0: a free port, see `server.addr`).
  *
  * @example
  * ```ts

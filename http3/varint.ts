@@ -32,9 +32,10 @@ export const VARINT_MAX: bigint = (1n << 62n) - 1n;
  */
 export class VarintRangeError extends RangeError {
   /**
+   * Creates the error for `value`, which lies outside 0 ..= 2^62-1.
+   *
    * @param value the offending value
    */
-  /** Creates an instance (see the class documentation). */
   constructor(value: number | bigint) {
     super(`${value} is not a QUIC varint value (0 ..= 2^62-1)`);
     this.name = "VarintRangeError";

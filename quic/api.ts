@@ -63,7 +63,7 @@ export interface TransportOptions {
 export interface ListenOptions extends TransportOptions {
   /** Host name or IP address to bind (default 127.0.0.1). */
   hostname?: string;
-  /** UDP port to bind (default 0: any). */
+  /** UDP port to bind (default 0: a free port, read it from `QuicListener.addr`). */
   port?: number;
   /** The ALPN protocol to accept. */
   alpn: string;
@@ -137,6 +137,7 @@ function isIpv6(hostname: string): boolean {
  *
  * @example
  * ```ts
+ * declare const listener: QuicListener;
  * const snap: ListenerSnapshot = listener.observe();
  * console.log(snap.connections, snap.accepted);
  * ```
@@ -165,13 +166,14 @@ export interface ListenerSnapshot {
  *
  * @example
  * ```ts
+ * declare const listener: QuicListener;
  * const incoming: QuicIncoming = await listener.incoming();
  * const conn = await incoming.accept();
  * ```
  */
 export class QuicIncoming {
   #decided = false;
-  /** Creates an instance (see the class documentation). */
+  /** Made by the listener for a new peer at `remoteAddress` (get one from `QuicListener.incoming()`). */
   constructor(
     readonly remoteAddress: SocketAddress,
     private listener: QuicListener,
@@ -378,7 +380,8 @@ export class QuicListener {
 }
 
 /**
- * Listens for QUIC connections on a UDP socket.
+ * Listens for QUIC connections on a UDP socket (default 127.0.0.1, port 0: a free port, see
+ * `listener.addr`).
  *
  * @example
  * ```ts
@@ -425,6 +428,7 @@ export async function listen(options: ListenOptions): Promise<QuicListener> {
  *
  * @example
  * ```ts
+ * declare const certPem: string;
  * const opts: ClientOptions = { alpn: "echo", ca: certPem };
  * ```
  */
@@ -446,6 +450,7 @@ export interface ClientOptions extends TransportOptions {
  *
  * @example
  * ```ts
+ * declare const certPem: string;
  * const opts: ConnectOptions = { alpn: "echo", ca: certPem, signal: AbortSignal.timeout(5000) };
  * ```
  */
@@ -463,6 +468,7 @@ export interface ConnectOptions extends Omit<ClientOptions, "family"> {
  *
  * @example
  * ```ts
+ * declare const listener: QuicListener;
  * const client = await QuicClient.create({ alpn: "echo", ca: listener.certificatePem });
  * const a = await client.connect(listener.addr);
  * const b = await client.connect(listener.addr);
@@ -586,6 +592,7 @@ export class QuicClient {
  *
  * @example
  * ```ts
+ * declare const listener: QuicListener;
  * const conn = await connect({ hostname: "127.0.0.1", port: 4433 }, { alpn: "demo", ca: listener.certificatePem });
  * ```
  */

@@ -22,6 +22,7 @@ const U64_MAX = 0xffffffffffffffffn;
  *
  * @example
  * ```ts
+ * declare const id: bigint | number;
  * if (BigInt(id) > VARINT_MAX) throw new RangeError("not a stream id");
  * ```
  */

@@ -107,6 +107,7 @@ export const TransportConfig: { default(lib?: CoquicLibrary): TransportConfig } 
  *
  * @example
  * ```ts
+ * declare const certPem: string, keyPem: string;
  * const identity: TlsIdentity = { certificatePem: certPem, privateKeyPem: keyPem };
  * ```
  */
@@ -122,6 +123,7 @@ export interface TlsIdentity {
  *
  * @example
  * ```ts
+ * declare const config: EndpointConfig;
  * config.zeroRtt.attempt = true;
  * ```
  */
@@ -141,6 +143,7 @@ export interface ZeroRttConfig {
  *
  * @example
  * ```ts
+ * declare const config: EndpointConfig;
  * config.orphanZeroRttBuffer = { maxPackets: 0, maxBytes: 0, maxAgeUs: 0n };
  * ```
  */
@@ -158,6 +161,8 @@ export interface OrphanZeroRttBufferConfig {
  *
  * @example
  * ```ts
+ * import { Role } from "../ffi/abi.ts";
+ * declare const certificatePem: string, privateKeyPem: string;
  * const c = EndpointConfig.default();
  * c.role = Role.SERVER;
  * c.identity = { certificatePem, privateKeyPem };
@@ -274,7 +279,8 @@ export const ClientConnectionConfig: { default(lib?: CoquicLibrary): ClientConne
  *
  * @example
  * ```ts
- * const t = defaultTransportConfig(lib);
+ * import { loadCoquicSync } from "../ffi/loader.ts";
+ * const t = defaultTransportConfig(loadCoquicSync());
  * ```
  */
 export function defaultTransportConfig(lib: CoquicLibrary = defaultLibrary()): TransportConfig {
@@ -286,7 +292,8 @@ export function defaultTransportConfig(lib: CoquicLibrary = defaultLibrary()): T
  *
  * @example
  * ```ts
- * const cfg = defaultEndpointConfig(lib);
+ * import { Role } from "../ffi/abi.ts";
+ * const cfg = defaultEndpointConfig();
  * cfg.role = Role.SERVER;
  * ```
  */
@@ -299,7 +306,9 @@ export function defaultEndpointConfig(lib: CoquicLibrary = defaultLibrary()): En
  *
  * @example
  * ```ts
- * const cc = defaultClientConnectionConfig(lib, randomCid(), randomCid());
+ * import { loadCoquicSync } from "../ffi/loader.ts";
+ * const randomCid = () => crypto.getRandomValues(new Uint8Array(8));
+ * const cc = defaultClientConnectionConfig(loadCoquicSync(), randomCid(), randomCid());
  * cc.serverName = "example.com";
  * ```
  */

@@ -18,6 +18,7 @@ import { QuicStream } from "./stream.ts";
  *
  * @example
  * ```ts
+ * declare const conn: QuicConnection;
  * const r: CloseResult = await conn.closed;
  * console.log(r.code, r.reason);
  * ```
@@ -38,6 +39,7 @@ export interface CloseResult {
  *
  * @example
  * ```ts
+ * declare const conn: QuicConnection;
  * for await (const ev of conn.events()) if (ev.type === "disconnected") console.log(ev.close.reason);
  * ```
  */
@@ -53,6 +55,7 @@ export type ConnectionEvent =
  *
  * @example
  * ```ts
+ * declare const conn: QuicConnection;
  * const snap: ConnectionSnapshot = conn.observe();
  * console.log(snap.state, snap.bytesSent);
  * ```
@@ -91,6 +94,7 @@ export interface ConnectionSnapshot {
  *
  * @example
  * ```ts
+ * declare const conn: QuicConnection;
  * const s = conn.openStream({ unidirectional: true });
  * ```
  */
@@ -141,8 +145,10 @@ function transportErrorText(code: bigint): string {
  *
  * @example
  * ```ts
+ * import { connect } from "./api.ts";
+ * declare const certPem: string;
  * const conn = await connect({ hostname: "127.0.0.1", port: 4433 }, { alpn: "echo", ca: certPem });
- * const s = await conn.openStream();
+ * const s = conn.openStream();
  * await conn.close({ code: 0, reason: "done" });
  * ```
  */
@@ -176,7 +182,7 @@ export class QuicConnection implements DriverConnection {
   #bytesReceived = 0;
   #manualCredit: boolean;
 
-  /** Creates an instance (see the class documentation). */
+  /** Made by the driver for connection `handle`; get one from `connect()`, `QuicClient` or a listener. */
   constructor(driver: Driver, readonly handle: bigint, readonly isServer: boolean, readonly remoteAddress: SocketAddress) {
     this.#driver = driver;
     this.#conn = new Connection(driver.endpoint, handle);

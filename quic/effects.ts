@@ -5,6 +5,8 @@
  *
  * @example
  * ```ts
+ * import type { QueryResult } from "./result.ts";
+ * declare const result: QueryResult, socket: { send(bytes: Uint8Array): void };
  * for (const e of result.effects) {
  *   if (e.kind === "send_datagram") socket.send(e.bytes);
  *   else if (e.kind === "receive_stream_data") console.log(e.streamId, e.bytes.length, e.fin);
@@ -38,6 +40,8 @@ export type LifecycleName = "created" | "accepted" | "closed";
  *
  * @example
  * ```ts
+ * declare const e: Effect, routes: Map<bigint | undefined, string>;
+ * declare const socket: { send(bytes: Uint8Array, to: string | undefined): void };
  * if (e.kind === "send_datagram") socket.send(e.bytes, routes.get(e.routeHandle));
  * ```
  */
@@ -60,6 +64,8 @@ export interface SendDatagramEffect {
  *
  * @example
  * ```ts
+ * declare const e: Effect;
+ * declare const sink: { write(stream: bigint, offset: bigint, bytes: Uint8Array, fin: boolean): void };
  * if (e.kind === "receive_stream_data") sink.write(e.streamId, e.offset, e.bytes, e.fin);
  * ```
  */
@@ -84,6 +90,7 @@ export interface ReceiveStreamDataEffect {
  *
  * @example
  * ```ts
+ * declare const e: Effect;
  * if (e.kind === "receive_datagram_data") console.log(e.bytes.length);
  * ```
  */
@@ -100,6 +107,7 @@ export interface ReceiveDatagramDataEffect {
  *
  * @example
  * ```ts
+ * declare const e: Effect;
  * if (e.kind === "peer_reset_stream") console.log(e.streamId, e.applicationErrorCode);
  * ```
  */
@@ -120,6 +128,8 @@ export interface PeerResetStreamEffect {
  *
  * @example
  * ```ts
+ * import type { Connection } from "./endpoint.ts";
+ * declare const e: Effect, conn: Connection, now: bigint;
  * if (e.kind === "peer_stop_sending") conn.resetStream(e.streamId, e.applicationErrorCode, now);
  * ```
  */
@@ -138,6 +148,7 @@ export interface PeerStopSendingEffect {
  *
  * @example
  * ```ts
+ * declare const e: Effect, startSending: () => void;
  * if (e.kind === "state_event" && e.change === "handshake_ready") startSending();
  * ```
  */
@@ -154,6 +165,7 @@ export interface StateEventEffect {
  *
  * @example
  * ```ts
+ * declare const e: Effect, accept: (connection: bigint) => void;
  * if (e.kind === "connection_lifecycle_event" && e.event === "accepted") accept(e.connection);
  * ```
  */
@@ -170,6 +182,7 @@ export interface ConnectionLifecycleEventEffect {
  *
  * @example
  * ```ts
+ * declare const e: Effect;
  * if (e.kind === "peer_preferred_address_available") console.log(e.ipv4Address, e.ipv4Port);
  * ```
  */
@@ -196,6 +209,7 @@ export interface PeerPreferredAddressAvailableEffect {
  *
  * @example
  * ```ts
+ * declare const e: Effect, cache: Map<string, Uint8Array>, host: string;
  * if (e.kind === "resumption_state_available") cache.set(host, e.serialized);
  * ```
  */
@@ -212,6 +226,7 @@ export interface ResumptionStateAvailableEffect {
  *
  * @example
  * ```ts
+ * declare const e: Effect;
  * if (e.kind === "zero_rtt_status_event") console.log(e.status);
  * ```
  */
@@ -228,6 +243,7 @@ export interface ZeroRttStatusEventEffect {
  *
  * @example
  * ```ts
+ * declare const e: Effect;
  * if (e.kind === "packet_inspection") console.log(e.packetType, e.packetNumber);
  * ```
  */
@@ -274,6 +290,7 @@ export interface PacketInspectionEffect {
  *
  * @example
  * ```ts
+ * declare const e: Effect, tokens: Map<string, Uint8Array>, host: string;
  * if (e.kind === "new_token_available") tokens.set(host, e.token);
  * ```
  */
@@ -290,6 +307,7 @@ export interface NewTokenAvailableEffect {
  *
  * @example
  * ```ts
+ * declare const e: Effect;
  * if (e.kind === "unknown") console.warn("newer library: effect kind", e.code);
  * ```
  */
@@ -307,6 +325,8 @@ export interface UnknownEffect {
  *
  * @example
  * ```ts
+ * import type { QueryResult } from "./result.ts";
+ * declare const result: QueryResult;
  * const sends = result.effects.filter((e): e is SendDatagramEffect => e.kind === "send_datagram");
  * ```
  */

@@ -43,7 +43,7 @@ export type { ConnectionStats } from "./stats.ts";
  * ```
  */
 export class ClientConfig {
-  /** Creates an instance (see the class documentation). */
+  /** Wraps `core` with the first path's route handle (default 0) and address-validation identity (default empty). */
   constructor(
     public core: ClientConnectionConfig,
     public initialRouteHandle: U64 = 0n,
@@ -82,6 +82,7 @@ export class ClientConfig {
  *
  * @example
  * ```ts
+ * declare const endpoint: Endpoint, cfg: ClientConfig, now: bigint;
  * const { connection, result }: ConnectResult = endpoint.connect(cfg, now);
  * ```
  */
@@ -123,6 +124,8 @@ function isLibrary(v: unknown): v is CoquicLibrary {
  *
  * @example
  * ```ts
+ * import { EndpointConfig } from "./config.ts";
+ * const cid = () => crypto.getRandomValues(new Uint8Array(8));
  * const cfg = EndpointConfig.default();
  * cfg.verifyPeer = false;
  * using ep = Endpoint.create(cfg);
@@ -436,6 +439,7 @@ export class Endpoint {
    *
    * @example
    * ```ts
+   * declare const ep: Endpoint;
    * const count = ep.withAddress((address) => ep.library.symbols.coquic_endpoint_connection_count(address));
    * ```
    */
@@ -462,7 +466,8 @@ export class Endpoint {
  *
  * @example
  * ```ts
- * console.log(lastError(lib)); // e.g. "identity: private key PEM could not be parsed"
+ * import { loadCoquicSync } from "../ffi/loader.ts";
+ * console.log(lastError(loadCoquicSync())); // e.g. "identity: private key PEM could not be parsed"
  * ```
  */
 export function lastError(lib: CoquicLibrary, buf: Uint8Array = new Uint8Array(512)): string | undefined {
@@ -477,13 +482,14 @@ export function lastError(lib: CoquicLibrary, buf: Uint8Array = new Uint8Array(5
  *
  * @example
  * ```ts
+ * declare const conn: Connection, now: bigint;
  * const r = conn.sendStream(0n, new TextEncoder().encode("hi"), true, now);
  * ```
  */
 export class Connection {
   /** Native handle. */
   readonly handle: bigint;
-  /** Creates an instance (see the class documentation). */
+  /** Wraps connection `handle` of `endpoint` (checked as a u64; no native call). */
   constructor(readonly endpoint: Endpoint, handle: U64) {
     this.handle = u64(handle, "connection");
   }
@@ -548,13 +554,14 @@ export class Connection {
  *
  * @example
  * ```ts
+ * declare const conn: Connection, bytes: Uint8Array, now: bigint;
  * const s = conn.stream(0n);
  * s.send(bytes, false, now);
  * s.finish(now);
  * ```
  */
 export class Stream {
-  /** Creates an instance (see the class documentation). */
+  /** Wraps stream `id` of `connection` (no native call). */
   constructor(readonly connection: Connection, readonly id: bigint) {}
 
   /** Whether the connection handle is still usable. */

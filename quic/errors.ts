@@ -24,6 +24,9 @@ export type StatusName = keyof typeof Status | `STATUS_${number}`;
  *
  * @example
  * ```ts
+ * import { Endpoint } from "./endpoint.ts";
+ * import type { EndpointConfig } from "./config.ts";
+ * declare const config: EndpointConfig;
  * try { Endpoint.create(config); } catch (e) {
  *   if (e instanceof CoquicStatusError) console.error(e.statusName, e.detail);
  * }
@@ -34,7 +37,7 @@ export class CoquicStatusError extends Error {
   override name = "CoquicStatusError";
   /** The status name, e.g. "INVALID_ARGUMENT". */
   readonly statusName: StatusName;
-  /** Creates an instance (see the class documentation). */
+  /** Creates the error for native function `call` returning `status`, with the library's `detail` if any. */
   constructor(readonly status: number, readonly call: string, readonly detail?: string) {
     const statusName = (STATUS_NAMES[status] ?? `STATUS_${status}`) as StatusName;
     super(`${call} failed: ${statusName}${detail ? `: ${detail}` : ""}`);
@@ -48,6 +51,8 @@ export class CoquicStatusError extends Error {
  *
  * @example
  * ```ts
+ * import type { Endpoint } from "./endpoint.ts";
+ * declare const endpoint: Endpoint;
  * endpoint.close();
  * try { endpoint.timerExpired(0n); } catch (e) { console.log(e instanceof UseAfterCloseError); } // true
  * ```
@@ -55,7 +60,7 @@ export class CoquicStatusError extends Error {
 export class UseAfterCloseError extends Error {
   /** The error class name. */
   override name = "UseAfterCloseError";
-  /** Creates an instance (see the class documentation). */
+  /** Creates the error for `what` (e.g. "Endpoint") used after close: "`what` is closed". */
   constructor(what: string) {
     super(`${what} is closed`);
   }
@@ -68,6 +73,8 @@ export class UseAfterCloseError extends Error {
  *
  * @example
  * ```ts
+ * import type { Connection } from "./endpoint.ts";
+ * declare const conn: Connection, data: Uint8Array, now: bigint;
  * try { conn.sendStream(-1, data, false, now); } catch (e) {
  *   if (e instanceof InvalidArgumentError) console.log(e.argument); // "streamId"
  * }
@@ -76,7 +83,7 @@ export class UseAfterCloseError extends Error {
 export class InvalidArgumentError extends TypeError {
   /** The error class name. */
   override name = "InvalidArgumentError";
-  /** Creates an instance (see the class documentation). */
+  /** Creates the error for the argument named `argument`; the message is its name followed by `problem`. */
   constructor(readonly argument: string, problem: string) {
     super(`${argument} ${problem}`);
   }
@@ -102,6 +109,8 @@ const LOCAL_NAMES: Record<number, keyof typeof LocalErrorCode> = Object.fromEntr
  *
  * @example
  * ```ts
+ * import type { Connection } from "./endpoint.ts";
+ * declare const conn: Connection, now: bigint;
  * const r = conn.sendStream(3n, new Uint8Array(1), false, now);
  * if (r.localError) console.log(r.localError.name); // "INVALID_STREAM_DIRECTION"
  * ```
@@ -109,7 +118,7 @@ const LOCAL_NAMES: Record<number, keyof typeof LocalErrorCode> = Object.fromEntr
 export class LocalError {
   /** The code's name. */
   readonly name: LocalErrorName;
-  /** Creates an instance (see the class documentation). */
+  /** Wraps `LocalErrorCode` value `code` (named in `name`), with the connection and stream it concerns if known. */
   constructor(readonly code: number, readonly connection?: bigint, readonly streamId?: bigint) {
     this.name = LOCAL_NAMES[code] ?? `UNKNOWN_${code}`;
   }

@@ -11,6 +11,8 @@ import type { U64 } from "./args.ts";
  *
  * @example
  * ```ts
+ * import type { Endpoint } from "./endpoint.ts";
+ * declare const endpoint: Endpoint, packet: Uint8Array, identity: Uint8Array, now: bigint;
  * const d: InboundDatagram = { bytes: packet, routeHandle: 1n, addressValidationIdentity: identity };
  * endpoint.receiveDatagram(d, now);
  * ```
@@ -31,6 +33,8 @@ export interface InboundDatagram {
  *
  * @example
  * ```ts
+ * import type { Endpoint } from "./endpoint.ts";
+ * declare const endpoint: Endpoint, now: bigint;
  * endpoint.updatePathMtu({ routeHandle: 1n, maxUdpPayloadSize: 1280 }, now);
  * ```
  */
@@ -48,6 +52,7 @@ export interface PathMtuUpdate {
  *
  * @example
  * ```ts
+ * declare const data: Uint8Array;
  * const s: SendStreamData = { streamId: 0n, bytes: data, fin: true };
  * ```
  */
@@ -67,6 +72,7 @@ export interface SendStreamData {
  *
  * @example
  * ```ts
+ * declare const payload: Uint8Array;
  * const d: SendDatagramData = { bytes: payload };
  * ```
  */
@@ -113,6 +119,8 @@ export interface CloseConnection {
  *
  * @example
  * ```ts
+ * import type { Connection } from "./endpoint.ts";
+ * declare const conn: Connection, serverIdentity: Uint8Array, now: bigint;
  * conn.requestMigration({ routeHandle: 2n, addressValidationIdentity: serverIdentity }, now);
  * ```
  */
@@ -130,6 +138,8 @@ export interface ConnectionMigration {
  *
  * @example
  * ```ts
+ * import type { Connection } from "./endpoint.ts";
+ * declare const conn: Connection, data: Uint8Array, now: bigint;
  * conn.advance({ kind: "send_stream", streamId: 0n, bytes: data, fin: true }, now);
  * ```
  */

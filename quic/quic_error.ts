@@ -32,6 +32,7 @@ export type QuicErrorKind =
  *
  * @example
  * ```ts
+ * import { connect } from "./api.ts";
  * try { await connect({ hostname: "127.0.0.1", port: 4433 }, { alpn: "x" }); }
  * catch (e) { if (e instanceof QuicError && e.kind === "handshake_failed") console.error(e.reason); }
  * ```
@@ -39,7 +40,7 @@ export type QuicErrorKind =
 export class QuicError extends Error {
   /** The error class name. */
   override name = "QuicError";
-  /** Creates an instance (see the class documentation). */
+  /** Creates an error of `kind` with an optional `reason`, QUIC error `code` and `cause`. */
   constructor(
     readonly kind: QuicErrorKind,
     readonly reason = "",
@@ -71,6 +72,8 @@ export function abortError(signal: AbortSignal): QuicError {
  *
  * @example
  * ```ts
+ * import type { QuicConnection } from "./connection.ts";
+ * declare const connecting: Promise<QuicConnection>;
  * const conn = await withSignal(connecting, AbortSignal.timeout(5000));
  * ```
  */

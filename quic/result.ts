@@ -20,6 +20,8 @@ export type { CloseInfo } from "./stats.ts";
  *
  * @example
  * ```ts
+ * import type { Endpoint } from "./endpoint.ts";
+ * declare const endpoint: Endpoint, now: bigint, send: (bytes: Uint8Array) => void;
  * const r = endpoint.timerExpired(now);
  * for (const e of r.effects) if (e.kind === "send_datagram") send(e.bytes);
  * if (r.sendContinuationPending) endpoint.timerExpired(now);
@@ -166,6 +168,8 @@ function readCloseInfos(rd: ResultReader, result: bigint): CloseInfo[] {
  *
  * @example
  * ```ts
+ * import type { CoquicLibrary } from "../ffi/loader.ts";
+ * declare const lib: CoquicLibrary, resultAddress: bigint;
  * const wake = readNextWakeup(lib, resultAddress); // bigint | undefined
  * ```
  */
@@ -183,6 +187,8 @@ export function readNextWakeup(lib: CoquicLibrary, result: bigint): bigint | und
  *
  * @example
  * ```ts
+ * import type { CoquicLibrary } from "../ffi/loader.ts";
+ * declare const lib: CoquicLibrary, resultAddress: bigint;
  * const r = takeResult(lib, resultAddress);
  * for (const e of r.effects) console.log(e.kind);
  * ```

@@ -10,6 +10,8 @@
  *
  * @example
  * ```ts
+ * import type { QueryResult } from "./result.ts";
+ * declare const result: QueryResult;
  * for (const info of result.closeInfos) {
  *   if (info.source === "peer") console.log("peer closed with", info.errorCode, info.reason);
  * }
@@ -34,6 +36,8 @@ export interface CloseInfo {
  *
  * @example
  * ```ts
+ * import type { Connection, Endpoint } from "./endpoint.ts";
+ * declare const endpoint: Endpoint, conn: Connection;
  * const s = endpoint.connectionStats(conn.handle);
  * if (s) console.log(s.smoothedRttUs, s.congestionWindow);
  * ```

@@ -16,6 +16,7 @@ const WRITE_HIGH_WATER = 4 << 20;
  *
  * @example
  * ```ts
+ * declare const stream: QuicStream;
  * const snap: StreamSnapshot = stream.observe();
  * console.log(snap.bytesRead, snap.bytesWritten);
  * ```
@@ -44,7 +45,9 @@ export interface StreamSnapshot {
  *
  * @example
  * ```ts
- * const stream = await conn.openStream();
+ * import type { QuicConnection } from "./connection.ts";
+ * declare const conn: QuicConnection;
+ * const stream = conn.openStream();
  * const writer = stream.writable!.getWriter();
  * await writer.write(new TextEncoder().encode("ping"));
  * await writer.close();
@@ -68,7 +71,7 @@ export class QuicStream {
   #readable: ReadableStream<Uint8Array> | undefined;
   #writable: WritableStream<Uint8Array> | undefined;
 
-  /** Creates an instance (see the class documentation). */
+  /** Made by its connection (`openStream()`, incoming streams): stream `id` of `conn`, and its send priority. */
   constructor(conn: QuicConnection, readonly id: bigint, readonly locallyInitiated: boolean, priority = 0) {
     this.#conn = conn;
     this.#priority = priority;
@@ -156,6 +159,7 @@ export class QuicStream {
    *
    * @example
    * ```ts
+   * declare const stream: QuicStream;
    * for (let chunk; (chunk = await stream.read()) !== undefined;) console.log(chunk.length);
    * ```
    */

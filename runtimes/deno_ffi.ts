@@ -49,6 +49,7 @@ function exports(path: string, name: string, spec: SymbolSpec): boolean {
  *
  * @example
  * ```ts
+ * import { CORE_SYMBOLS } from "../ffi/abi.ts";
  * const native = denoFfi.open("/path/libcoquic-ngtcp2.so", CORE_SYMBOLS, {});
  * console.log(native.symbols.coquic_ffi_abi_version()); // 12
  * ```

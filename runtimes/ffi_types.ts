@@ -18,6 +18,7 @@ import type { SymbolSpec } from "../ffi/abi.ts";
  *
  * @example
  * ```ts
+ * declare const lib: NativeLibrary;
  * const version: NativeFunction = lib.symbols.coquic_ffi_abi_version;
  * console.log(version()); // 12
  * ```
@@ -30,6 +31,8 @@ export type NativeFunction = (...args: any[]) => any;
  *
  * @example
  * ```ts
+ * import { CORE_SYMBOLS, EXTENSION_SYMBOLS } from "../ffi/abi.ts";
+ * declare const ffi: FfiRuntime, path: string;
  * const native = ffi.open(path, CORE_SYMBOLS, EXTENSION_SYMBOLS);
  * console.log(native.symbols.coquic_ffi_abi_version());
  * native.close();
@@ -50,6 +53,8 @@ export interface NativeLibrary {
  *
  * @example
  * ```ts
+ * import { ffiRuntime } from "./detect.ts";
+ * declare const address: bigint;
  * const ffi = ffiRuntime();
  * const copy = ffi.copyOut(address, 16); // a fresh Uint8Array
  * ```

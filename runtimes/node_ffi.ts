@@ -110,6 +110,7 @@ function bind(lib: any, name: string, spec: SymbolSpec): NativeFunction | undefi
  *
  * @example
  * ```ts
+ * import { CORE_SYMBOLS } from "../ffi/abi.ts";
  * const native = nodeFfi.open("/path/libcoquic-ngtcp2.so", CORE_SYMBOLS, {});
  * console.log(native.symbols.coquic_ffi_abi_version()); // 12
  * ```

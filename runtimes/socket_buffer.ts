@@ -83,6 +83,9 @@ function findSocketFd(lib: NativeLibrary, port: number, family: "IPv4" | "IPv6")
  *
  * @example
  * ```ts
+ * import { ffiRuntime } from "./detect.ts";
+ * import type { UdpSocket } from "./udp.ts";
+ * declare const socket: UdpSocket;
  * raiseReceiveBuffer(ffiRuntime(), socket.localAddress.port, socket.localAddress.family);
  * ```
  */
@@ -106,6 +109,9 @@ export function raiseReceiveBuffer(
  *
  * @example
  * ```ts
+ * import { ffiRuntime } from "./detect.ts";
+ * import type { UdpSocket } from "./udp.ts";
+ * declare const socket: UdpSocket;
  * console.log(receiveBufferSize(ffiRuntime(), socket.localAddress.port, "IPv4"));
  * ```
  */

@@ -97,12 +97,13 @@ export class BlockedSection {
   #listeners: ((o: SectionOutcome) => void)[] = [];
 
   /**
+   * Holds a field section received on `streamId` until the dynamic table has `requiredInsertCount` inserts.
+   *
    * @param streamId stream of the section
    * @param requiredInsertCount decoded Required Insert Count
    * @param bytes the encoded section
    * @param prefix its decoded prefix (default: Base = Required Insert Count, lines at offset 2)
    */
-  /** Creates an instance (see the class documentation). */
   constructor(
     streamId: number,
     requiredInsertCount: number,
@@ -218,9 +219,10 @@ export class QpackDecoder {
   #knownReceivedCount = 0;
 
   /**
+   * Creates a decoder with an empty dynamic table of up to `maxTableCapacity` bytes; throws RangeError on a bad limit.
+   *
    * @param options the limits we advertise in SETTINGS
    */
-  /** Creates an instance (see the class documentation). */
   constructor(options: QpackDecoderOptions) {
     const { maxTableCapacity, maxBlockedStreams } = options;
     if (!Number.isSafeInteger(maxBlockedStreams) || maxBlockedStreams < 0) {

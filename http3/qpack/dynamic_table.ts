@@ -60,9 +60,10 @@ export interface TableEntry {
  */
 export class DynamicTableError extends Error {
   /**
+   * Creates the error with `message` as its reason.
+   *
    * @param message details
    */
-  /** Creates an instance (see the class documentation). */
   constructor(message: string) {
     super(message);
     this.name = "DynamicTableError";
@@ -93,9 +94,10 @@ export class DynamicTable {
   #dropped = 0;
 
   /**
+   * Creates an empty table (capacity 0) that may grow to `maxCapacity`; throws RangeError on a bad bound.
+   *
    * @param maxCapacity the largest capacity the encoder may set
    */
-  /** Creates an instance (see the class documentation). */
   constructor(maxCapacity: number) {
     if (!Number.isSafeInteger(maxCapacity) || maxCapacity < 0) throw new RangeError(`bad max capacity ${maxCapacity}`);
     this.maxCapacity = maxCapacity;

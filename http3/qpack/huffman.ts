@@ -311,9 +311,10 @@ for (let s = 0; s <= EOS; s++) {
  */
 export class HuffmanDecodeError extends Error {
   /**
+   * Creates the error with `message` as its reason.
+   *
    * @param message what was wrong
    */
-  /** Creates an instance (see the class documentation). */
   constructor(message: string) {
     super(message);
     this.name = "HuffmanDecodeError";

@@ -83,10 +83,11 @@ export class PrimitiveDecodeError extends Error {
   readonly kind: PrimitiveErrorKind;
 
   /**
+   * Creates the error for a failure of class `kind`, described by `message`.
+   *
    * @param kind the failure class
    * @param message details
    */
-  /** Creates an instance (see the class documentation). */
   constructor(kind: PrimitiveErrorKind, message: string) {
     super(message);
     this.name = "PrimitiveDecodeError";

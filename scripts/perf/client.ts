@@ -36,6 +36,8 @@ interface Session {
  *
  * @example
  * ```ts
+ * import { parsePerfArgs } from "./cli.ts";
+ * import { runPerfClient } from "./client.ts";
  * const summary = await runPerfClient(parsePerfArgs(["client", "--mode", "rr", "--requests", "100"]));
  * console.log(summary.requests_per_s);
  * ```

@@ -158,6 +158,8 @@ function exitWithParent(finish: () => void): void {
  *
  * @example
  * ```ts
+ * import { parsePerfArgs } from "./cli.ts";
+ * import { startPerfServer } from "./server.ts";
  * const server = await startPerfServer(parsePerfArgs(["server", "--port", "0"]));
  * console.log(server.listener.addr.port);
  * ```
