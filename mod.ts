@@ -82,8 +82,8 @@ export { defaultLibrary, loadCoquicSync } from "./ffi/loader.ts";
 export type { LoadAttempt, LoadOptions } from "./ffi/loader.ts";
 export {
   CloseSource,
-  COQUIC_FFI_ABI_VERSION,
   CongestionControl,
+  COQUIC_FFI_ABI_VERSION,
   Ecn,
   EcnPolicy,
   EffectKind,

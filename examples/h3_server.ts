@@ -11,7 +11,11 @@ import { serve, withTrailers } from "../http3/mod.ts";
 const { values } = parseArgs({
   // deno-lint-ignore no-explicit-any
   args: (globalThis as any).Deno?.args ?? process.argv.slice(2),
-  options: { host: { type: "string", default: "127.0.0.1" }, port: { type: "string", default: "4433" }, "cert-out": { type: "string" } },
+  options: {
+    host: { type: "string", default: "127.0.0.1" },
+    port: { type: "string", default: "4433" },
+    "cert-out": { type: "string" },
+  },
 });
 
 const server = await serve({ hostname: values.host, port: Number(values.port) }, async (req) => {
@@ -20,7 +24,9 @@ const server = await serve({ hostname: values.host, port: Number(values.port) },
     const body = new Uint8Array(await req.arrayBuffer());
     return withTrailers(new Response(`received ${body.length} bytes\n`), { "x-received": String(body.length) });
   }
-  return new Response(`hello over HTTP/3, you asked for ${url.pathname}\n`, { headers: { "content-type": "text/plain" } });
+  return new Response(`hello over HTTP/3, you asked for ${url.pathname}\n`, {
+    headers: { "content-type": "text/plain" },
+  });
 });
 if (values["cert-out"]) writeFileSync(values["cert-out"], server.certificatePem);
 console.log(`listening on https://${server.addr.hostname}:${server.addr.port}/`);

@@ -59,8 +59,12 @@ export class BatchInput {
       total += d.length;
       const id = identities?.[i];
       if (id === undefined) continue;
-      if (!(id instanceof Uint8Array)) throw new InvalidArgumentError("identities", "must hold Uint8Arrays or undefined");
-      if (id.length > 255) throw new InvalidArgumentError("identities", `an identity has ${id.length} bytes, at most 255`);
+      if (!(id instanceof Uint8Array)) {
+        throw new InvalidArgumentError("identities", "must hold Uint8Arrays or undefined");
+      }
+      if (id.length > 255) {
+        throw new InvalidArgumentError("identities", `an identity has ${id.length} bytes, at most 255`);
+      }
       identityTotal += id.length;
     }
     if (this.data.length < total) this.data = new Uint8Array(total * 2);

@@ -106,7 +106,9 @@ export async function fetch(input: string | URL | Request, init: H3RequestInit =
       const block = await Promise.race([
         reader.headers(),
         sendFailed,
-        new Promise<never>((_, reject) => signal?.addEventListener("abort", () => reject(signal.reason), { once: true })),
+        new Promise<never>((_, reject) =>
+          signal?.addEventListener("abort", () => reject(signal.reason), { once: true })
+        ),
       ]);
       if (!block) throw messageError("the response ended without headers");
       const { pseudo, headers } = splitFields(block, [":status"]);

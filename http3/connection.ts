@@ -35,7 +35,11 @@ export interface H3Options {
 }
 
 /** Writes one HTTP/3 frame to a stream. */
-export async function writeFrame(stream: QuicStream, frame: Parameters<typeof encodeFrameTo>[1], fin = false): Promise<void> {
+export async function writeFrame(
+  stream: QuicStream,
+  frame: Parameters<typeof encodeFrameTo>[1],
+  fin = false,
+): Promise<void> {
   const w = new ByteWriter(frame.type === "data" ? frame.payload.length + 16 : 64);
   encodeFrameTo(w, frame);
   await stream.write(w.toBytes(), { fin });
@@ -126,13 +130,16 @@ export class H3Connection {
     if (kind === "control" || kind === "qpack_encoder" || kind === "qpack_decoder") {
       if (this.#peerCritical.has(kind)) {
         reader.releaseLock();
-        return this.fail(new H3Error(H3ErrorCode.H3_STREAM_CREATION_ERROR, `a second ${kind.replace("_", " ")} stream`, true));
+        return this.fail(
+          new H3Error(H3ErrorCode.H3_STREAM_CREATION_ERROR, `a second ${kind.replace("_", " ")} stream`, true),
+        );
       }
       this.#peerCritical.add(kind);
     }
     if (kind === "control") await this.#readCritical(reader, rest, "control", this.#controlHandler());
-    else if (kind === "qpack_encoder") await this.#readCritical(reader, rest, "QPACK encoder", (chunk) => this.#onEncoderChunk(chunk));
-    else if (kind === "qpack_decoder") {
+    else if (kind === "qpack_encoder") {
+      await this.#readCritical(reader, rest, "QPACK encoder", (chunk) => this.#onEncoderChunk(chunk));
+    } else if (kind === "qpack_decoder") {
       const checker = new DecoderStreamChecker();
       await this.#readCritical(reader, rest, "QPACK decoder", (chunk) => checker.push(chunk));
     } else if (kind === "push") {
@@ -184,7 +191,11 @@ export class H3Connection {
     return (chunk) => {
       for (const ev of frames.push(chunk)) {
         if (ev.kind === "unknown") continue;
-        const type = ev.kind === "frame" ? frameTypeOf(ev.frame.type) : ev.kind === "header" ? ev.frameType : FrameType.DATA;
+        const type = ev.kind === "frame"
+          ? frameTypeOf(ev.frame.type)
+          : ev.kind === "header"
+          ? ev.frameType
+          : FrameType.DATA;
         checkFrameAllowed("control", type);
         if (ev.kind === "header") continue; // the complete frame follows as a "frame" event
         if (!sawSettings) {
@@ -225,7 +236,11 @@ export class H3Connection {
     if (limit !== undefined) {
       const size = fieldSectionSize(list.map(([name, value]) => ({ name, value })));
       if (size > limit) {
-        throw new H3Error(H3ErrorCode.H3_EXCESSIVE_LOAD, `header section of ${size} bytes exceeds the peer's limit ${limit}`, false);
+        throw new H3Error(
+          H3ErrorCode.H3_EXCESSIVE_LOAD,
+          `header section of ${size} bytes exceeds the peer's limit ${limit}`,
+          false,
+        );
       }
     }
     fields = list;
@@ -250,13 +265,20 @@ export class H3Connection {
 
 function frameTypeOf(t: string): number {
   switch (t) {
-    case "data": return FrameType.DATA;
-    case "headers": return FrameType.HEADERS;
-    case "cancel_push": return FrameType.CANCEL_PUSH;
-    case "settings": return FrameType.SETTINGS;
-    case "push_promise": return FrameType.PUSH_PROMISE;
-    case "goaway": return FrameType.GOAWAY;
-    default: return FrameType.MAX_PUSH_ID;
+    case "data":
+      return FrameType.DATA;
+    case "headers":
+      return FrameType.HEADERS;
+    case "cancel_push":
+      return FrameType.CANCEL_PUSH;
+    case "settings":
+      return FrameType.SETTINGS;
+    case "push_promise":
+      return FrameType.PUSH_PROMISE;
+    case "goaway":
+      return FrameType.GOAWAY;
+    default:
+      return FrameType.MAX_PUSH_ID;
   }
 }
 
@@ -341,7 +363,11 @@ export class MessageReader {
       }
       for (const ev of events) {
         if (ev.kind === "unknown") continue;
-        const type = ev.kind === "frame" ? frameTypeOf(ev.frame.type) : ev.kind === "header" ? ev.frameType : FrameType.DATA;
+        const type = ev.kind === "frame"
+          ? frameTypeOf(ev.frame.type)
+          : ev.kind === "header"
+          ? ev.frameType
+          : FrameType.DATA;
         checkFrameAllowed("request", type); // request and response streams carry the same frames
         this.#queue.push(ev);
       }
@@ -391,7 +417,9 @@ export class MessageReader {
     const expected = this.#expectedLength;
     if (expected === undefined) return;
     if (this.#bodyLength > expected || (ended && this.#bodyLength !== expected)) {
-      throw messageError(`content-length ${expected} but the body has ${ended ? "" : "at least "}${this.#bodyLength} bytes`);
+      throw messageError(
+        `content-length ${expected} but the body has ${ended ? "" : "at least "}${this.#bodyLength} bytes`,
+      );
     }
   }
 

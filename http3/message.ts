@@ -14,7 +14,10 @@ export function messageError(why: string): H3Error {
 }
 
 /** Splits a field section into pseudo-headers and regular headers, validating both. */
-export function splitFields(fields: HeaderField[], allowed: readonly string[]): { pseudo: Map<string, string>; headers: Headers } {
+export function splitFields(
+  fields: HeaderField[],
+  allowed: readonly string[],
+): { pseudo: Map<string, string>; headers: Headers } {
   const pseudo = new Map<string, string>();
   const headers = new Headers();
   let regular = false;

@@ -8,10 +8,20 @@
 import { listen, type QuicConnection, type QuicListener, type QuicStream } from "../mod.ts";
 import { H3Connection, type H3Options, MessageReader, writeBody } from "./connection.ts";
 import { FieldSectionTooLargeError, H3Error, H3ErrorCode } from "./errors.ts";
-import { headerFields, messageError, setRequestTrailers, splitFields, trailerHeaders, trailersOfResponse } from "./message.ts";
+import {
+  headerFields,
+  messageError,
+  setRequestTrailers,
+  splitFields,
+  trailerHeaders,
+  trailersOfResponse,
+} from "./message.ts";
 
 /** A request handler. */
-export type Handler = (request: Request, info: { remoteAddr: { hostname: string; port: number } }) => Response | Promise<Response>;
+export type Handler = (
+  request: Request,
+  info: { remoteAddr: { hostname: string; port: number } },
+) => Response | Promise<Response>;
 
 /** Options of {@link serve}. */
 export interface ServeOptions extends H3Options {
@@ -71,12 +81,15 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<H3
     maxConnections: options.maxConnections ?? 1000,
     retry: options.retry ?? false,
   });
-  const connections = new Set<{ conn: QuicConnection; h3: H3Connection; inflight: Set<Promise<void>>; highest: number }>();
+  const connections = new Set<
+    { conn: QuicConnection; h3: H3Connection; inflight: Set<Promise<void>>; highest: number }
+  >();
   let shuttingDown = false;
   let resolveFinished!: () => void;
   const finished = new Promise<void>((r) => (resolveFinished = r));
   const headersTimeoutMs = options.headersTimeoutMs ?? 10_000;
-  const onError = options.onError ?? ((e, req) => console.error(`http3: handler error for ${req.method} ${req.url}:`, e));
+  const onError = options.onError ??
+    ((e, req) => console.error(`http3: handler error for ${req.method} ${req.url}:`, e));
 
   (async () => {
     for await (const conn of listener) {

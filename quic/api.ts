@@ -85,13 +85,21 @@ async function closeAll(
   options: { code?: number; reason?: string; timeoutMs?: number },
   defaultReason: string,
 ): Promise<void> {
-  const all = [...connections].map((c) => c.close({ code: options.code ?? 0, reason: options.reason ?? defaultReason }));
+  const all = [...connections].map((c) =>
+    c.close({ code: options.code ?? 0, reason: options.reason ?? defaultReason })
+  );
   let timer: ReturnType<typeof setTimeout> | undefined;
   await Promise.race([Promise.all(all), new Promise((r) => (timer = setTimeout(r, options.timeoutMs ?? 3000)))]);
   clearTimeout(timer);
 }
 
-function transportConfig(lib: CoquicLibrary, role: number, alpn: string, o: TransportOptions, ipv6: boolean): EndpointConfig {
+function transportConfig(
+  lib: CoquicLibrary,
+  role: number,
+  alpn: string,
+  o: TransportOptions,
+  ipv6: boolean,
+): EndpointConfig {
   if (typeof alpn !== "string" || alpn.length === 0 || alpn.length > 255) {
     throw new QuicError("invalid_argument", "alpn must be a non-empty string of at most 255 bytes");
   }
@@ -103,10 +111,13 @@ function transportConfig(lib: CoquicLibrary, role: number, alpn: string, o: Tran
   t.maxIdleTimeout = o.idleTimeoutMs ?? 30_000;
   t.initialMaxStreamsBidi = o.maxStreams ?? 1000;
   t.initialMaxStreamsUni = o.maxUniStreams ?? 100;
-  t.initialMaxStreamDataBidiLocal = t.initialMaxStreamDataBidiRemote = t.initialMaxStreamDataUni = o.streamWindow ?? 16 << 20;
+  t.initialMaxStreamDataBidiLocal = t.initialMaxStreamDataBidiRemote = t.initialMaxStreamDataUni = o.streamWindow ??
+    16 << 20;
   t.initialMaxData = o.connectionWindow ?? 32 << 20;
   const cc = o.congestionControl ?? "cubic";
-  if (!(cc in CC)) throw new QuicError("invalid_argument", `congestionControl must be newreno, cubic or bbr, got ${cc}`);
+  if (!(cc in CC)) {
+    throw new QuicError("invalid_argument", `congestionControl must be newreno, cubic or bbr, got ${cc}`);
+  }
   t.congestionControl = CC[cc];
   t.pmtudEnabled = false; // runtime sockets report no PMTU signals; we size packets ourselves
   return c;
@@ -124,7 +135,10 @@ function applyQlogDir(endpoint: Endpoint, dir: string | undefined): void {
   }
   if (!done) {
     endpoint.close();
-    throw new QuicError("invalid_argument", "qlogDir: this libcoquic cannot write qlog (no coquic_x_endpoint_set_qlog_dir)");
+    throw new QuicError(
+      "invalid_argument",
+      "qlogDir: this libcoquic cannot write qlog (no coquic_x_endpoint_set_qlog_dir)",
+    );
   }
 }
 
@@ -499,7 +513,10 @@ export class QuicClient {
     options.configure?.(config);
     const cas = options.ca === undefined ? [] : Array.isArray(options.ca) ? options.ca : [options.ca];
     if (cas.length > 0 && !lib.extensions.trustedCa) {
-      throw new QuicError("invalid_argument", "this libcoquic cannot take a CA (no coquic_x_endpoint_add_trusted_ca); set SSL_CERT_FILE");
+      throw new QuicError(
+        "invalid_argument",
+        "this libcoquic cannot take a CA (no coquic_x_endpoint_add_trusted_ca); set SSL_CERT_FILE",
+      );
     }
     const endpoint = Endpoint.create(lib, config);
     endpoint.setManualCredit(true);
@@ -541,18 +558,28 @@ export class QuicClient {
    * Opens a connection and waits for its handshake. The server is verified against the
    * system trust store plus the client's `ca` unless it was made `insecure`.
    */
-  async connect(address: SocketAddress, options: { serverName?: string; signal?: AbortSignal } = {}): Promise<QuicConnection> {
+  async connect(
+    address: SocketAddress,
+    options: { serverName?: string; signal?: AbortSignal } = {},
+  ): Promise<QuicConnection> {
     const driver = this.#driver;
     if (driver.closed) throw new QuicError("closed", "this client endpoint is closed");
     if ((isIpv6(address.hostname) ? "IPv6" : "IPv4") !== this.#family) {
-      throw new QuicError("invalid_argument", `this client endpoint reaches ${this.#family} servers, not ${address.hostname}`);
+      throw new QuicError(
+        "invalid_argument",
+        `this client endpoint reaches ${this.#family} servers, not ${address.hostname}`,
+      );
     }
     const route = driver.routes.forPeer(address.hostname, address.port);
     if (this.#singleUse) driver.defaultRoute = route.address;
     const serverName = options.serverName ??
       (parseIpv4(address.hostname) || parseIpv6(address.hostname) ? "localhost" : address.hostname);
     const lib = driver.endpoint.library;
-    const cfg = ClientConfig.new(lib, crypto.getRandomValues(new Uint8Array(8)), crypto.getRandomValues(new Uint8Array(16)));
+    const cfg = ClientConfig.new(
+      lib,
+      crypto.getRandomValues(new Uint8Array(8)),
+      crypto.getRandomValues(new Uint8Array(16)),
+    );
     cfg.core.serverName = serverName;
     cfg.initialRouteHandle = route.handle;
     cfg.addressValidationIdentity = route.identity;

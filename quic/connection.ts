@@ -107,12 +107,18 @@ export interface OpenStreamOptions {
 
 function closeKind(source: CloseResult["source"]): QuicErrorKind {
   switch (source) {
-    case "local": return "closed";
-    case "peer": return "peer_closed";
-    case "idle_timeout": return "idle_timeout";
-    case "stateless_reset": return "stateless_reset";
-    case "handshake_timeout": return "handshake_failed";
-    default: return "protocol_error";
+    case "local":
+      return "closed";
+    case "peer":
+      return "peer_closed";
+    case "idle_timeout":
+      return "idle_timeout";
+    case "stateless_reset":
+      return "stateless_reset";
+    case "handshake_timeout":
+      return "handshake_failed";
+    default:
+      return "protocol_error";
   }
 }
 
@@ -183,7 +189,12 @@ export class QuicConnection implements DriverConnection {
   #manualCredit: boolean;
 
   /** Made by the driver for connection `handle`; get one from `connect()`, `QuicClient` or a listener. */
-  constructor(driver: Driver, readonly handle: bigint, readonly isServer: boolean, readonly remoteAddress: SocketAddress) {
+  constructor(
+    driver: Driver,
+    readonly handle: bigint,
+    readonly isServer: boolean,
+    readonly remoteAddress: SocketAddress,
+  ) {
     this.#driver = driver;
     this.#conn = new Connection(driver.endpoint, handle);
     this.#nextBidi = isServer ? 1n : 0n;
@@ -195,7 +206,9 @@ export class QuicConnection implements DriverConnection {
     });
     this.ready.catch(() => {}); // observed through closed/errors too
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
-    this.datagrams = new ReadableStream<Uint8Array>({ start: (c) => void (this.#datagramController = c) }, { highWaterMark: 256 });
+    this.datagrams = new ReadableStream<Uint8Array>({ start: (c) => void (this.#datagramController = c) }, {
+      highWaterMark: 256,
+    });
   }
 
   // ---- driver callbacks -------------------------------------------------------------------
@@ -224,10 +237,14 @@ export class QuicConnection implements DriverConnection {
         break;
       }
       case "peer_reset_stream":
-        this.#streamFor(e.streamId)?._readFailed(new QuicError("stream_reset", "the peer reset the stream", e.applicationErrorCode));
+        this.#streamFor(e.streamId)?._readFailed(
+          new QuicError("stream_reset", "the peer reset the stream", e.applicationErrorCode),
+        );
         break;
       case "peer_stop_sending":
-        this.#streamFor(e.streamId)?._writeFailed(new QuicError("stop_sending", "the peer stopped reading", e.applicationErrorCode));
+        this.#streamFor(e.streamId)?._writeFailed(
+          new QuicError("stop_sending", "the peer stopped reading", e.applicationErrorCode),
+        );
         break;
       case "receive_datagram_data":
         this.#datagramsReceived++;
@@ -311,7 +328,12 @@ export class QuicConnection implements DriverConnection {
   _send(id: bigint, bytes: Uint8Array, fin: boolean, priority: number): void {
     const r = this.#driver.run((now) => this.#conn.sendStream(id, bytes, fin, now, priority));
     if (!r) throw new QuicError("closed", "the connection's endpoint is closed");
-    if (r.localError) throw new QuicError(r.localError.name === "SEND_SIDE_CLOSED" && this.#closeResult ? closeKind(this.#closeResult.source) : "local", r.localError.toString());
+    if (r.localError) {
+      throw new QuicError(
+        r.localError.name === "SEND_SIDE_CLOSED" && this.#closeResult ? closeKind(this.#closeResult.source) : "local",
+        r.localError.toString(),
+      );
+    }
     this.#bytesSent += bytes.length;
   }
 
@@ -421,7 +443,10 @@ export class QuicConnection implements DriverConnection {
       if (!(o.readClosed && o.writeClosed)) active++;
     }
     return {
-      localAddress: { hostname: this.#driver.socket.localAddress.hostname, port: this.#driver.socket.localAddress.port },
+      localAddress: {
+        hostname: this.#driver.socket.localAddress.hostname,
+        port: this.#driver.socket.localAddress.port,
+      },
       remoteAddress: this.remoteAddress,
       state: this.#state,
       bytesSent: this.#bytesSent,

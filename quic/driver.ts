@@ -85,7 +85,11 @@ export class Driver {
     this.counters.bytesReceived += data.length;
     this.#lastRoute = route.handle;
     this.run((now) =>
-      this.endpoint.receiveDatagram({ bytes: data, routeHandle: route.handle, addressValidationIdentity: route.identity }, now)
+      this.endpoint.receiveDatagram({
+        bytes: data,
+        routeHandle: route.handle,
+        addressValidationIdentity: route.identity,
+      }, now)
     );
   }
 
@@ -116,7 +120,9 @@ export class Driver {
       n++;
     }
     if (n === 0) return;
-    this.run((now) => this.endpoint.receiveDatagrams(this.#batchData, this.#batchRoutes, n, now, this.#batchIdentities));
+    this.run((now) =>
+      this.endpoint.receiveDatagrams(this.#batchData, this.#batchRoutes, n, now, this.#batchIdentities)
+    );
   }
 
   /** Lets a held peer through: its buffered datagrams reach the engine now, in order. */
@@ -127,7 +133,11 @@ export class Driver {
     for (const data of held) {
       this.#lastRoute = route.handle;
       this.run((now) =>
-        this.endpoint.receiveDatagram({ bytes: data, routeHandle: route.handle, addressValidationIdentity: route.identity }, now)
+        this.endpoint.receiveDatagram({
+          bytes: data,
+          routeHandle: route.handle,
+          addressValidationIdentity: route.identity,
+        }, now)
       );
     }
   }

@@ -271,7 +271,11 @@ export class Endpoint {
     if (!ext.batchIo || (b.hasIdentities && !ext.batchIdentities)) {
       const merged: QueryResult = { effects: [], sendContinuationPending: false, closeInfos: [] };
       for (let i = 0; i < count; i++) {
-        const r = this.receiveDatagram({ bytes: datagrams[i], routeHandle: routes[i], addressValidationIdentity: identities?.[i] }, t);
+        const r = this.receiveDatagram({
+          bytes: datagrams[i],
+          routeHandle: routes[i],
+          addressValidationIdentity: identities?.[i],
+        }, t);
         merged.effects.push(...r.effects);
         merged.closeInfos.push(...r.closeInfos);
         merged.localError ??= r.localError;

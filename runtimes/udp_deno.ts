@@ -117,7 +117,7 @@ class DenoUdpSocket implements UdpSocket {
           continue; // ICMP errors (port unreachable) surface as receive errors: keep going
         }
         if (this.#closed) return;
-        if (++this.#received === BUSY_AFTER) for (let i = 1; i < RECEIVE_SLOTS; i++) slot();
+        if (++this.#received === BUSY_AFTER) { for (let i = 1; i < RECEIVE_SLOTS; i++) slot(); }
         if (this.#received < BUSY_AFTER || dispatch.single) {
           dispatch.push(got[0], got[1].hostname, got[1].port); // one slot: deliver at once
           flush();

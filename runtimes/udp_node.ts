@@ -33,8 +33,11 @@ import {
  */
 export function nodeUdp(options: UdpBindOptions): Promise<UdpSocket> {
   return new Promise((resolve, reject) => {
-    const sock = createSocket({ type: familyOf(options.hostname) === "IPv6" ? "udp6" : "udp4", ipv6Only: false,
-      recvBufferSize: RECEIVE_BUFFER_BYTES });
+    const sock = createSocket({
+      type: familyOf(options.hostname) === "IPv6" ? "udp6" : "udp4",
+      ipv6Only: false,
+      recvBufferSize: RECEIVE_BUFFER_BYTES,
+    });
     const onError = (e: Error) => {
       try {
         sock.close();

@@ -45,7 +45,8 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (s: string) => console.error(s);
 
-const runtimeCmd = (runtime: "deno" | "bun", script: string, args: string[]) => scriptCommand(runtime, join(ROOT, script), args);
+const runtimeCmd = (runtime: "deno" | "bun", script: string, args: string[]) =>
+  scriptCommand(runtime, join(ROOT, script), args);
 
 /** Starts a background process and gives it `waitMs` to start listening. */
 async function background(cmd: string, args: string[], waitMs = 1500) {
@@ -60,7 +61,13 @@ async function runner(runtime: "deno" | "bun", args: string[]): Promise<Record<s
   let server;
   try {
     server = await startServerProcess(runtime, join(ROOT, "scripts/perf.ts"), [
-      "server", "--port", "0", "--certificate-chain", join(work, "cert.pem"), "--private-key", join(work, "key.pem"),
+      "server",
+      "--port",
+      "0",
+      "--certificate-chain",
+      join(work, "cert.pem"),
+      "--private-key",
+      join(work, "key.pem"),
     ]);
   } catch (e) {
     log(`(${runtime} perf server: ${(e as Error).message.split("\n")[0]})`);
@@ -68,7 +75,14 @@ async function runner(runtime: "deno" | "bun", args: string[]): Promise<Record<s
   }
   const out = join(work, `r-${server.port}.json`);
   try {
-    const [cmd, cargs] = runtimeCmd(runtime, "scripts/perf.ts", ["client", "--port", String(server.port), "--json-out", out, ...args]);
+    const [cmd, cargs] = runtimeCmd(runtime, "scripts/perf.ts", [
+      "client",
+      "--port",
+      String(server.port),
+      "--json-out",
+      out,
+      ...args,
+    ]);
     execFileSync(cmd, cargs, { cwd: ROOT, stdio: "ignore", timeout: (SECONDS + 30) * 1000 });
     return JSON.parse(readFileSync(out, "utf8"));
   } catch {
@@ -98,12 +112,27 @@ async function ngtcp2Bulk(mib: number): Promise<number> {
   mkdirSync(docs, { recursive: true });
   writeFileSync(join(docs, "blob"), new Uint8Array(mib << 20));
   const port = nextPort++;
-  const stop = await background("gtlsserver", ["-q", "-d", docs, "127.0.0.1", String(port), join(work, "key.pem"), join(work, "cert.pem")], 500);
+  const stop = await background("gtlsserver", [
+    "-q",
+    "-d",
+    docs,
+    "127.0.0.1",
+    String(port),
+    join(work, "key.pem"),
+    join(work, "cert.pem"),
+  ], 500);
   try {
     const dl = join(work, `dl-${port}`);
     mkdirSync(dl);
     const t0 = performance.now();
-    execFileSync("gtlsclient", ["-q", "--exit-on-all-streams-close", `--download=${dl}`, "127.0.0.1", String(port), `https://127.0.0.1:${port}/blob`], { stdio: "ignore", timeout: 60_000 });
+    execFileSync("gtlsclient", [
+      "-q",
+      "--exit-on-all-streams-close",
+      `--download=${dl}`,
+      "127.0.0.1",
+      String(port),
+      `https://127.0.0.1:${port}/blob`,
+    ], { stdio: "ignore", timeout: 60_000 });
     const seconds = (performance.now() - t0) / 1000;
     const got = readFileSync(join(dl, "blob")).length;
     return got === mib << 20 ? mib / seconds : NaN;
@@ -115,9 +144,27 @@ async function ngtcp2Bulk(mib: number): Promise<number> {
 async function denoQuicBulk(mib: number): Promise<number> {
   const port = nextPort++;
   const script = "scripts/bench/deno_quic.ts";
-  const stop = await background(...runtimeCmd("deno", script, ["server", "--port", String(port), "--cert", join(work, "cert.pem"), "--key", join(work, "key.pem")]));
+  const stop = await background(
+    ...runtimeCmd("deno", script, [
+      "server",
+      "--port",
+      String(port),
+      "--cert",
+      join(work, "cert.pem"),
+      "--key",
+      join(work, "key.pem"),
+    ]),
+  );
   try {
-    const [cmd, args] = runtimeCmd("deno", script, ["client", "--port", String(port), "--ca", join(work, "cert.pem"), "--mib", String(mib)]);
+    const [cmd, args] = runtimeCmd("deno", script, [
+      "client",
+      "--port",
+      String(port),
+      "--ca",
+      join(work, "cert.pem"),
+      "--mib",
+      String(mib),
+    ]);
     return jsonLine(cmd, args).mibPerSecond;
   } finally {
     stop();
@@ -143,17 +190,40 @@ const dur = `${SECONDS}s`;
 for (let run = 1; run <= RUNS; run++) {
   log(`run ${run}/${RUNS}`);
   const udpSeconds = QUICK ? "1" : "2";
-  add("c udp ceiling Gbit/s", orNaN("C UDP ceiling", () => jsonLine(join(ROOT, "native/build/udp_ceiling"), [udpSeconds]).gbitPerSecond));
+  add(
+    "c udp ceiling Gbit/s",
+    orNaN("C UDP ceiling", () => jsonLine(join(ROOT, "native/build/udp_ceiling"), [udpSeconds]).gbitPerSecond),
+  );
   for (const rt of ["bun", "deno"] as const) {
     const udp = udpBench(rt, udpSeconds);
     add(`${rt} udp ceiling Gbit/s`, udp.gbitPerSecond);
     add(`${rt} udp ping-pong p50 µs`, udp.p50);
-    const bulk = await runner(rt, ["--mode", "bulk", "--response-bytes", String(64 << 20), "--streams", "1", "--duration", dur]);
+    const bulk = await runner(rt, [
+      "--mode",
+      "bulk",
+      "--response-bytes",
+      String(64 << 20),
+      "--streams",
+      "1",
+      "--duration",
+      dur,
+    ]);
     add(`${rt} bulk Gbit/s`, bulk.status === "ok" ? bulk.throughput_gbit_per_s : NaN);
     add(`${rt} bulk MiB/s`, bulk.status === "ok" ? bulk.throughput_mib_per_s : NaN);
     const rr = await runner(rt, ["--mode", "rr", "--request-bytes", "32", "--response-bytes", "32", "--duration", dur]);
     add(`${rt} rr p50 µs`, rr.status === "ok" ? rr.latency.p50_us : NaN);
-    const crr = await runner(rt, ["--mode", "crr", "--request-bytes", "32", "--response-bytes", "32", "--connections", "8", "--duration", dur]);
+    const crr = await runner(rt, [
+      "--mode",
+      "crr",
+      "--request-bytes",
+      "32",
+      "--response-bytes",
+      "32",
+      "--connections",
+      "8",
+      "--duration",
+      dur,
+    ]);
     add(`${rt} crr handshakes/s`, crr.status === "ok" ? crr.requests_per_s : NaN);
   }
   add("ngtcp2 C tools bulk MiB/s", await ngtcp2Bulk(DOWNLOAD_MIB).catch(() => NaN));
@@ -164,19 +234,53 @@ rmSync(work, { recursive: true, force: true });
 const m = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, median(v)]));
 console.log(`\ncoquic-ts benchmark — loopback, medians of ${RUNS} runs, ${SECONDS} s timed runs\n`);
 const w = Math.max(...Object.keys(m).map((k) => k.length));
-for (const [k, v] of Object.entries(m)) console.log(`  ${k.padEnd(w)}  ${Number.isFinite(v) ? v.toFixed(v < 10 ? 3 : 1) : "failed"}`);
+for (const [k, v] of Object.entries(m)) {
+  console.log(`  ${k.padEnd(w)}  ${Number.isFinite(v) ? v.toFixed(v < 10 ? 3 : 1) : "failed"}`);
+}
 const ratio = (a: number, b: number) => (a / b).toFixed(2);
 const mibToGbit = (x: number) => (x * 2 ** 20 * 8) / 1e9;
 console.log("\ntargets");
 const rows: [string, string, string, boolean][] = [
-  ["bun bulk / bun UDP ceiling", ratio(m["bun bulk Gbit/s"], m["bun udp ceiling Gbit/s"]), "≥ 0.70", m["bun bulk Gbit/s"] / m["bun udp ceiling Gbit/s"] >= 0.7],
-  ["deno bulk / deno UDP ceiling", ratio(m["deno bulk Gbit/s"], m["deno udp ceiling Gbit/s"]), "≥ 0.70", m["deno bulk Gbit/s"] / m["deno udp ceiling Gbit/s"] >= 0.7],
-  ["bun bulk / deno built-in QUIC", ratio(m["bun bulk MiB/s"], m["deno built-in QUIC bulk MiB/s"]), "≥ 1.00", m["bun bulk MiB/s"] >= m["deno built-in QUIC bulk MiB/s"]],
-  ["bun rr p50 / bun UDP ping-pong", ratio(m["bun rr p50 µs"], m["bun udp ping-pong p50 µs"]), "≤ 2.00", m["bun rr p50 µs"] <= 2 * m["bun udp ping-pong p50 µs"]],
-  ["deno rr p50 / deno UDP ping-pong", ratio(m["deno rr p50 µs"], m["deno udp ping-pong p50 µs"]), "≤ 2.00", m["deno rr p50 µs"] <= 2 * m["deno udp ping-pong p50 µs"]],
+  [
+    "bun bulk / bun UDP ceiling",
+    ratio(m["bun bulk Gbit/s"], m["bun udp ceiling Gbit/s"]),
+    "≥ 0.70",
+    m["bun bulk Gbit/s"] / m["bun udp ceiling Gbit/s"] >= 0.7,
+  ],
+  [
+    "deno bulk / deno UDP ceiling",
+    ratio(m["deno bulk Gbit/s"], m["deno udp ceiling Gbit/s"]),
+    "≥ 0.70",
+    m["deno bulk Gbit/s"] / m["deno udp ceiling Gbit/s"] >= 0.7,
+  ],
+  [
+    "bun bulk / deno built-in QUIC",
+    ratio(m["bun bulk MiB/s"], m["deno built-in QUIC bulk MiB/s"]),
+    "≥ 1.00",
+    m["bun bulk MiB/s"] >= m["deno built-in QUIC bulk MiB/s"],
+  ],
+  [
+    "bun rr p50 / bun UDP ping-pong",
+    ratio(m["bun rr p50 µs"], m["bun udp ping-pong p50 µs"]),
+    "≤ 2.00",
+    m["bun rr p50 µs"] <= 2 * m["bun udp ping-pong p50 µs"],
+  ],
+  [
+    "deno rr p50 / deno UDP ping-pong",
+    ratio(m["deno rr p50 µs"], m["deno udp ping-pong p50 µs"]),
+    "≤ 2.00",
+    m["deno rr p50 µs"] <= 2 * m["deno udp ping-pong p50 µs"],
+  ],
   ["bun crr handshakes/s", m["bun crr handshakes/s"].toFixed(0), "≥ 1000", m["bun crr handshakes/s"] >= 1000],
   ["deno crr handshakes/s", m["deno crr handshakes/s"].toFixed(0), "≥ 1000", m["deno crr handshakes/s"] >= 1000],
-  ["ngtcp2 C tools (GSO) / C UDP ceiling", ratio(mibToGbit(m["ngtcp2 C tools bulk MiB/s"]), m["c udp ceiling Gbit/s"]), "reference", true],
+  [
+    "ngtcp2 C tools (GSO) / C UDP ceiling",
+    ratio(mibToGbit(m["ngtcp2 C tools bulk MiB/s"]), m["c udp ceiling Gbit/s"]),
+    "reference",
+    true,
+  ],
 ];
-for (const [name, value, target, ok] of rows) console.log(`  ${name.padEnd(38)} ${value.padStart(8)}  ${target.padEnd(9)} ${ok ? "met" : "missed"}`);
+for (const [name, value, target, ok] of rows) {
+  console.log(`  ${name.padEnd(38)} ${value.padStart(8)}  ${target.padEnd(9)} ${ok ? "met" : "missed"}`);
+}
 console.log("\nWhere the time goes and what would close each gap: README.md, section 'Benchmark'.");

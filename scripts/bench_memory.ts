@@ -61,13 +61,17 @@ async function inMemory(): Promise<{ before: number; after: number; heapBefore: 
   const handles = new Set<bigint>();
   for (let i = 0; i < N; i++) handles.add(p.connect().handle);
   let confirmed = 0;
-  p.runUntil(() => {
-    for (const e of p.client.events.splice(0)) {
-      if (e.kind === "state_event" && (e as { change: string }).change === "handshake_confirmed") confirmed++;
-    }
-    p.server.events.length = 0;
-    return confirmed === N;
-  }, 600_000_000n, 50_000_000);
+  p.runUntil(
+    () => {
+      for (const e of p.client.events.splice(0)) {
+        if (e.kind === "state_event" && (e as { change: string }).change === "handshake_confirmed") confirmed++;
+      }
+      p.server.events.length = 0;
+      return confirmed === N;
+    },
+    600_000_000n,
+    50_000_000,
+  );
   await settle();
   const after = rss(), heapAfter = heap();
   if (p.client.endpoint.connectionCount() !== N || p.server.endpoint.connectionCount() !== N) {
@@ -114,13 +118,17 @@ const r = loopback ? await overLoopback() : await inMemory();
 const secs = (performance.now() - t0) / 1000;
 console.log(
   `bench_memory (${runtime}, ${
-    loopback ? `loopback, high-level API${insecure ? ", insecure clients" : ", verifying clients"}` : "in-memory pair, low-level facade"
+    loopback
+      ? `loopback, high-level API${insecure ? ", insecure clients" : ", verifying clients"}`
+      : "in-memory pair, low-level facade"
   })`,
 );
 console.log(`  idle connections:        ${N} (client + server side each)`);
 console.log(`  RSS before / after:      ${mib(r.before)} / ${mib(r.after)} MiB`);
 console.log(`  JS heap before / after:  ${mib(r.heapBefore)} / ${mib(r.heapAfter)} MiB`);
-console.log(`  per idle connection:     ${((r.after - r.before) / N / 1024).toFixed(1)} KiB RSS ` +
-  `(of which JS heap ${((r.heapAfter - r.heapBefore) / N / 1024).toFixed(1)} KiB), client + server`);
+console.log(
+  `  per idle connection:     ${((r.after - r.before) / N / 1024).toFixed(1)} KiB RSS ` +
+    `(of which JS heap ${((r.heapAfter - r.heapBefore) / N / 1024).toFixed(1)} KiB), client + server`,
+);
 console.log(`  set-up time:             ${secs.toFixed(1)} s`);
 if (!loopback) g.Deno ? g.Deno.exit(0) : g.process.exit(0);

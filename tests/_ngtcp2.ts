@@ -36,7 +36,12 @@ export interface GtlsclientRun {
  * before the address (e.g. `--ciphers=…`, `--key-update=…`). Frame dumps stay off; the log keeps
  * connection lines ("the negotiated version is …", "Negotiated cipher suite is …").
  */
-export async function runGtlsclient(port: number, paths: string[], extra: string[] = [], timeoutMs = 30_000): Promise<GtlsclientRun> {
+export async function runGtlsclient(
+  port: number,
+  paths: string[],
+  extra: string[] = [],
+  timeoutMs = 30_000,
+): Promise<GtlsclientRun> {
   const dir = mkdtempSync(join(tmpdir(), "coquic-gtlsclient-"));
   try {
     let log = "";
@@ -57,7 +62,10 @@ export async function runGtlsclient(port: number, paths: string[], extra: string
       };
       child.stdout!.on("data", keep);
       child.stderr!.on("data", keep);
-      const timer = setTimeout(() => (child.kill(), reject(new Error(`gtlsclient timed out; log:\n${log.slice(-2000)}`))), timeoutMs);
+      const timer = setTimeout(
+        () => (child.kill(), reject(new Error(`gtlsclient timed out; log:\n${log.slice(-2000)}`))),
+        timeoutMs,
+      );
       child.on("exit", () => (clearTimeout(timer), resolve()));
       child.on("error", (e) => (clearTimeout(timer), reject(e)));
     });
@@ -89,7 +97,7 @@ export async function startGtlsserver(files: Record<string, Uint8Array>, extra: 
   writeFileSync(join(dir, "key.pem"), cert.keyPem);
   mkdirSync(join(dir, "htdocs"));
   for (const [path, bytes] of Object.entries(files)) writeFileSync(join(dir, "htdocs", path.slice(1)), bytes);
-  for (let attempt = 0; ; attempt++) {
+  for (let attempt = 0;; attempt++) {
     const port = 40_000 + Math.floor(Math.random() * 20_000);
     const child = spawn("gtlsserver", [
       "--no-quic-dump",
@@ -107,7 +115,10 @@ export async function startGtlsserver(files: Record<string, Uint8Array>, extra: 
     child.stdout!.on("data", keep);
     child.stderr!.on("data", keep);
     const exited = new Promise<void>((r) => child.on("exit", () => r()));
-    const early = await Promise.race([exited.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 400))]);
+    const early = await Promise.race([
+      exited.then(() => true),
+      new Promise<false>((r) => setTimeout(() => r(false), 400)),
+    ]);
     if (early) {
       if (attempt < 5) continue; // the port was taken
       rmSync(dir, { recursive: true, force: true });

@@ -32,7 +32,10 @@ async function closeCode(quic: QuicConnection): Promise<number> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const closed = await Promise.race([
     quic.closed,
-    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error("the server left the connection open")), 5000))),
+    new Promise<never>((
+      _,
+      reject,
+    ) => (timer = setTimeout(() => reject(new Error("the server left the connection open")), 5000))),
   ]);
   clearTimeout(timer);
   assert.equal(closed.isApplicationError, true, closed.reason);
@@ -51,10 +54,26 @@ async function uniStream(quic: QuicConnection, bytes: number[], fin = false) {
 const SETTINGS_FRAME = [0x04, 0x00]; // an empty SETTINGS frame
 
 const violations: { name: string; code: number; act: (quic: QuicConnection) => Promise<unknown> }[] = [
-  { name: "a second control stream", code: H3ErrorCode.H3_STREAM_CREATION_ERROR, act: (q) => uniStream(q, [0x00, ...SETTINGS_FRAME]) },
-  { name: "a second QPACK encoder stream", code: H3ErrorCode.H3_STREAM_CREATION_ERROR, act: (q) => uniStream(q, [0x02]) },
-  { name: "a second QPACK decoder stream", code: H3ErrorCode.H3_STREAM_CREATION_ERROR, act: (q) => uniStream(q, [0x03]) },
-  { name: "a client-initiated push stream", code: H3ErrorCode.H3_STREAM_CREATION_ERROR, act: (q) => uniStream(q, [0x01, 0x00]) },
+  {
+    name: "a second control stream",
+    code: H3ErrorCode.H3_STREAM_CREATION_ERROR,
+    act: (q) => uniStream(q, [0x00, ...SETTINGS_FRAME]),
+  },
+  {
+    name: "a second QPACK encoder stream",
+    code: H3ErrorCode.H3_STREAM_CREATION_ERROR,
+    act: (q) => uniStream(q, [0x02]),
+  },
+  {
+    name: "a second QPACK decoder stream",
+    code: H3ErrorCode.H3_STREAM_CREATION_ERROR,
+    act: (q) => uniStream(q, [0x03]),
+  },
+  {
+    name: "a client-initiated push stream",
+    code: H3ErrorCode.H3_STREAM_CREATION_ERROR,
+    act: (q) => uniStream(q, [0x01, 0x00]),
+  },
 ];
 
 for (const v of violations) {
@@ -114,7 +133,11 @@ test("http3 abuse: Stream Cancellation on the decoder stream is valid; the conne
     await uniStream(bare.quic, [0x03, 0x44, 0x48]); // Stream Cancellation of streams 4 and 8
     const h3b = new H3Connection(bare.quic, false);
     const stream = bare.quic.openStream();
-    await h3b.writeHeaders(stream, [[":method", "GET"], [":scheme", "https"], [":authority", "x"], [":path", "/"]], true);
+    await h3b.writeHeaders(
+      stream,
+      [[":method", "GET"], [":scheme", "https"], [":authority", "x"], [":path", "/"]],
+      true,
+    );
     const reader = new MessageReader(h3b, stream, "response");
     const fields = await reader.headers();
     assert.equal(fields?.find((f) => f.name === ":status")?.value, "200");
@@ -151,8 +174,11 @@ for (const [declared, sent] of [["10", 3], ["3", 10], ["3, 4", 3], ["-1", 0]] as
       return new Response("handled");
     }, async (s) => {
       const { quic, stream } = await post(s, declared, sent);
-      await assert.rejects(stream.bytes({ signal: AbortSignal.timeout(5000) }), (e: unknown) =>
-        e instanceof QuicError && e.kind === "stream_reset" && e.code === BigInt(H3ErrorCode.H3_MESSAGE_ERROR));
+      await assert.rejects(
+        stream.bytes({ signal: AbortSignal.timeout(5000) }),
+        (e: unknown) =>
+          e instanceof QuicError && e.kind === "stream_reset" && e.code === BigInt(H3ErrorCode.H3_MESSAGE_ERROR),
+      );
       assert.deepEqual(bodies, []);
       await quic.close();
     });
@@ -204,8 +230,11 @@ test("http3 slowloris: incomplete headers are cancelled after headersTimeoutMs",
     const stream = quic.openStream();
     await stream.write(headersFrameHeader(1000)); // and nothing more
     const started = Date.now();
-    await assert.rejects(stream.bytes({ signal: AbortSignal.timeout(5000) }), (e: unknown) =>
-      e instanceof QuicError && e.kind === "stream_reset" && e.code === BigInt(H3ErrorCode.H3_REQUEST_CANCELLED));
+    await assert.rejects(
+      stream.bytes({ signal: AbortSignal.timeout(5000) }),
+      (e: unknown) =>
+        e instanceof QuicError && e.kind === "stream_reset" && e.code === BigInt(H3ErrorCode.H3_REQUEST_CANCELLED),
+    );
     const waited = Date.now() - started;
     assert.ok(waited >= 250 && waited < 3000, `cancelled after ${waited} ms`);
     const ok = await fetch(`https://127.0.0.1:${s.addr.port}/`, { ca: s.certificatePem });
@@ -229,7 +258,12 @@ test("http3 slowloris: a HEADERS frame announced above the field-section limit g
 });
 
 test("http3 slowloris: incomplete HEADERS beyond the connection's buffer budget close it with H3_EXCESSIVE_LOAD", async () => {
-  const s = await serve({ hostname: "127.0.0.1", port: 0, maxFieldSectionSize: 16 << 10, maxBufferedHeaderBytes: 64 << 10 }, hello);
+  const s = await serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    maxFieldSectionSize: 16 << 10,
+    maxBufferedHeaderBytes: 64 << 10,
+  }, hello);
   try {
     const { quic } = await rawClient(s);
     for (let i = 0; i < 8; i++) { // 8 × 10 KiB held > 64 KiB

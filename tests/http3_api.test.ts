@@ -23,7 +23,9 @@ import { connect, QuicError } from "../mod.ts";
 import { generateDevCertificate } from "../quic/devcert.ts";
 import { pattern } from "./_pair.ts";
 
-async function server(handler: Parameters<typeof serve>[1] = (req) => new Response(`hello ${new URL(req.url).pathname}`)) {
+async function server(
+  handler: Parameters<typeof serve>[1] = (req) => new Response(`hello ${new URL(req.url).pathname}`),
+) {
   const s = await serve({ hostname: "127.0.0.1", port: 0 }, handler);
   return { s, url: (path: string) => `https://127.0.0.1:${s.addr.port}${path}`, ca: s.certificatePem };
 }
@@ -32,7 +34,9 @@ test("http3: GET with headers, HEAD, 404 from the handler", async () => {
   const { s, url, ca } = await server((req) => {
     const p = new URL(req.url).pathname;
     if (p === "/missing") return new Response("no", { status: 404 });
-    return new Response(`hello ${p} ${req.headers.get("x-test")}`, { headers: { "content-type": "text/plain", "x-server": "coquic" } });
+    return new Response(`hello ${p} ${req.headers.get("x-test")}`, {
+      headers: { "content-type": "text/plain", "x-server": "coquic" },
+    });
   });
   const res = await fetch(url("/world"), { ca, headers: { "x-test": "42" } });
   assert.equal(res.status, 200);
@@ -77,7 +81,9 @@ test("http3: 100 concurrent requests on one connection", async () => {
     seen.add(`${(req as unknown as { remote?: string }).remote}`);
     return new Response(`r${new URL(req.url).pathname}`);
   });
-  const bodies = await Promise.all(Array.from({ length: 100 }, (_, i) => fetch(url(`/${i}`), { ca }).then((r) => r.text())));
+  const bodies = await Promise.all(
+    Array.from({ length: 100 }, (_, i) => fetch(url(`/${i}`), { ca }).then((r) => r.text())),
+  );
   bodies.forEach((b, i) => assert.equal(b, `r/${i}`));
   await closeAll();
   await s.shutdown();
@@ -87,7 +93,10 @@ test("http3: response trailers and request trailers", async () => {
   const { s, url, ca } = await server(async (req) => {
     const body = await req.arrayBuffer();
     const t = await trailers(req);
-    return withTrailers(new Response(`got ${body.byteLength}`), { "x-checksum": "abc", "x-echo": t.get("x-sent") ?? "none" });
+    return withTrailers(new Response(`got ${body.byteLength}`), {
+      "x-checksum": "abc",
+      "x-echo": t.get("x-sent") ?? "none",
+    });
   });
   const res = await fetch(url("/t"), { ca, method: "POST", body: "12345" });
   assert.equal(await res.text(), "got 5");
@@ -99,7 +108,10 @@ test("http3: response trailers and request trailers", async () => {
   const h3 = new H3Connection(quic, false);
   await h3.start();
   const stream = quic.openStream();
-  await h3.writeHeaders(stream, [[":method", "POST"], [":scheme", "https"], [":authority", "127.0.0.1"], [":path", "/t"]]);
+  await h3.writeHeaders(stream, [[":method", "POST"], [":scheme", "https"], [":authority", "127.0.0.1"], [
+    ":path",
+    "/t",
+  ]]);
   await stream.write(new Uint8Array([0x00, 0x03, 1, 2, 3])); // DATA, 3 bytes
   await h3.writeHeaders(stream, [["x-sent", "trailer-value"]], true);
   const raw = await stream.bytes({ signal: AbortSignal.timeout(5000) });
@@ -144,28 +156,40 @@ test("http3: aborting mid-body stops the transfer on both sides", async () => {
 
 test("http3: handler errors become 500; malformed requests are reset; oversized headers get 431", async () => {
   const errors: unknown[] = [];
-  const s = await serve({ hostname: "127.0.0.1", port: 0, onError: (e) => errors.push(e), maxFieldSectionSize: 2000 }, (req) => {
-    if (new URL(req.url).pathname === "/boom") throw new Error("boom");
-    return new Response("ok");
-  });
+  const s = await serve(
+    { hostname: "127.0.0.1", port: 0, onError: (e) => errors.push(e), maxFieldSectionSize: 2000 },
+    (req) => {
+      if (new URL(req.url).pathname === "/boom") throw new Error("boom");
+      return new Response("ok");
+    },
+  );
   const ca = s.certificatePem;
   const boom = await fetch(`https://127.0.0.1:${s.addr.port}/boom`, { ca });
   assert.equal(boom.status, 500);
   assert.equal(errors.length, 1);
   // our client knows the server's SETTINGS by now and refuses to send what it would refuse
-  await assert.rejects(fetch(`https://127.0.0.1:${s.addr.port}/big`, { ca, headers: { "x-big": "y".repeat(4000) } }), /exceeds the peer's limit/);
+  await assert.rejects(
+    fetch(`https://127.0.0.1:${s.addr.port}/big`, { ca, headers: { "x-big": "y".repeat(4000) } }),
+    /exceeds the peer's limit/,
+  );
   // a request without :path is malformed: H3_MESSAGE_ERROR on the stream
   const quic = await connect(s.addr, { alpn: "h3", ca, signal: AbortSignal.timeout(5000) });
   const h3 = new H3Connection(quic, false);
   await h3.start();
   const stream = quic.openStream();
   await h3.writeHeaders(stream, [[":method", "GET"], [":scheme", "https"], [":authority", "x"]], true);
-  await assert.rejects(stream.bytes({ signal: AbortSignal.timeout(5000) }), (e: unknown) =>
-    e instanceof QuicError && e.kind === "stream_reset" && e.code === BigInt(H3ErrorCode.H3_MESSAGE_ERROR));
+  await assert.rejects(
+    stream.bytes({ signal: AbortSignal.timeout(5000) }),
+    (e: unknown) =>
+      e instanceof QuicError && e.kind === "stream_reset" && e.code === BigInt(H3ErrorCode.H3_MESSAGE_ERROR),
+  );
   // a peer that ignores the limit gets 431
   const oversized = quic.openStream();
   const section = new ByteWriter(8192);
-  encodeFieldSectionTo(section, [[":method", "GET"], [":scheme", "https"], [":authority", "x"], [":path", "/"], ["x-big", "y".repeat(4000)]]);
+  encodeFieldSectionTo(section, [[":method", "GET"], [":scheme", "https"], [":authority", "x"], [":path", "/"], [
+    "x-big",
+    "y".repeat(4000),
+  ]]);
   await writeFrame(oversized, { type: "headers", fieldSection: section.toBytes() }, true);
   const reply = await new MessageReader(h3, oversized, "response").headers();
   assert.deepEqual(reply?.find((f) => f.name === ":status")?.value, "431");
@@ -199,14 +223,26 @@ function ngtcp2Tools(): boolean {
 test("http3 interop: ngtcp2's gtlsclient (nghttp3) downloads from our server byte-exact", async () => {
   assert.ok(ngtcp2Tools(), "gtlsclient/gtlsserver missing: scripts/setup installs ngtcp2-client and ngtcp2-server");
   const payload = pattern(3 << 20);
-  const { s } = await server((req) => new URL(req.url).pathname === "/blob" ? new Response(payload as Uint8Array<ArrayBuffer>) : new Response("hi\n"));
+  const { s } = await server((req) =>
+    new URL(req.url).pathname === "/blob" ? new Response(payload as Uint8Array<ArrayBuffer>) : new Response("hi\n")
+  );
   const dir = mkdtempSync(join(tmpdir(), "coquic-h3-"));
   try {
     await new Promise<void>((resolve, reject) => {
-      const child = spawn("gtlsclient", ["-q", "--exit-on-all-streams-close", `--download=${dir}`, "127.0.0.1", String(s.addr.port),
-        `https://127.0.0.1:${s.addr.port}/blob`, `https://127.0.0.1:${s.addr.port}/hi`], { stdio: "ignore" });
+      const child = spawn("gtlsclient", [
+        "-q",
+        "--exit-on-all-streams-close",
+        `--download=${dir}`,
+        "127.0.0.1",
+        String(s.addr.port),
+        `https://127.0.0.1:${s.addr.port}/blob`,
+        `https://127.0.0.1:${s.addr.port}/hi`,
+      ], { stdio: "ignore" });
       const timer = setTimeout(() => (child.kill(), reject(new Error("gtlsclient timed out"))), 20_000);
-      child.on("exit", (code) => (clearTimeout(timer), code === 0 ? resolve() : reject(new Error(`gtlsclient exited ${code}`))));
+      child.on(
+        "exit",
+        (code) => (clearTimeout(timer), code === 0 ? resolve() : reject(new Error(`gtlsclient exited ${code}`))),
+      );
     });
     assert.ok(Buffer.from(readFileSync(join(dir, "blob"))).equals(Buffer.from(payload)));
     assert.equal(readFileSync(join(dir, "hi"), "utf8"), "hi\n");
@@ -226,10 +262,21 @@ test("http3 interop: our fetch downloads from ngtcp2's gtlsserver (nghttp3) byte
   const payload = pattern(4 << 20, 3);
   writeFileSync(join(dir, "htdocs/blob"), payload);
   const port = 40000 + Math.floor(Math.random() * 20000);
-  const child = spawn("gtlsserver", ["-q", "-d", join(dir, "htdocs"), "127.0.0.1", String(port), join(dir, "key.pem"), join(dir, "cert.pem")], { stdio: "ignore" });
+  const child = spawn("gtlsserver", [
+    "-q",
+    "-d",
+    join(dir, "htdocs"),
+    "127.0.0.1",
+    String(port),
+    join(dir, "key.pem"),
+    join(dir, "cert.pem"),
+  ], { stdio: "ignore" });
   try {
     await new Promise((r) => setTimeout(r, 500));
-    const res = await fetch(`https://127.0.0.1:${port}/blob`, { ca: cert.certPem, signal: AbortSignal.timeout(20_000) });
+    const res = await fetch(`https://127.0.0.1:${port}/blob`, {
+      ca: cert.certPem,
+      signal: AbortSignal.timeout(20_000),
+    });
     assert.equal(res.status, 200);
     const got = new Uint8Array(await res.arrayBuffer());
     assert.ok(Buffer.from(got).equals(Buffer.from(payload)), "downloaded bytes differ");

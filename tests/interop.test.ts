@@ -49,7 +49,13 @@ const skip = { ignore: ngtcp2Missing !== "", timeout: 90_000 };
 
 // ---- our server, gtlsclient as the client ---------------------------------------------------
 
-const serverCases: { name: string; paths: string[]; extra?: string[]; options?: Partial<Parameters<typeof serve>[0]>; log?: RegExp }[] = [
+const serverCases: {
+  name: string;
+  paths: string[];
+  extra?: string[];
+  options?: Partial<Parameters<typeof serve>[0]>;
+  log?: RegExp;
+}[] = [
   { name: "handshake and 1 MiB", paths: ["/1m"], log: /the negotiated version is 0x00000001/ },
   { name: "32 MiB", paths: ["/32m"] },
   { name: "50 requests on one connection", paths: Array.from({ length: 50 }, (_, i) => `/s${i}`) },
@@ -62,7 +68,9 @@ for (const c of serverCases) {
   test(`interop: gtlsclient → our serve(): ${c.name}`, async () => {
     await withOurServer(c.options ?? {}, async (port) => {
       const { saved, log } = await runGtlsclient(port, c.paths, c.extra);
-      for (const p of c.paths) assertSaved(saved, p, p === "/1m" ? ONE : p === "/32m" ? BIG : small(Number(p.slice(2))), log);
+      for (const p of c.paths) {
+        assertSaved(saved, p, p === "/1m" ? ONE : p === "/32m" ? BIG : small(Number(p.slice(2))), log);
+      }
       if (c.log) assert.match(log, c.log);
     });
   }, skip);
@@ -77,7 +85,11 @@ test("interop: three gtlsclients at once → one serve(), 1 MiB each", async () 
 
 // ---- our fetch(), gtlsserver as the server --------------------------------------------------
 
-const files = { "/1m": ONE, "/32m": BIG, ...Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`/s${i}`, small(i)])) };
+const files = {
+  "/1m": ONE,
+  "/32m": BIG,
+  ...Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`/s${i}`, small(i)])),
+};
 
 async function withGtlsserver(extra: string[], body: (origin: string, ca: string, log: () => string) => Promise<void>) {
   const server = await startGtlsserver(files, extra);

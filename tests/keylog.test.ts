@@ -63,7 +63,14 @@ test("keylog: SSLKEYLOGFILE lets tshark decrypt a capture of our handshake and s
 
     const lines = readFileSync(keylog, "utf8").trim().split("\n");
     const labels = new Set(lines.map((line) => line.split(" ")[0]));
-    for (const label of ["CLIENT_HANDSHAKE_TRAFFIC_SECRET", "SERVER_HANDSHAKE_TRAFFIC_SECRET", "CLIENT_TRAFFIC_SECRET_0", "SERVER_TRAFFIC_SECRET_0"]) {
+    for (
+      const label of [
+        "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+        "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+        "CLIENT_TRAFFIC_SECRET_0",
+        "SERVER_TRAFFIC_SECRET_0",
+      ]
+    ) {
       assert.ok(labels.has(label), `key log lacks ${label}`);
     }
     for (const line of lines) assert.match(line, /^[A-Z_0-9]+ [0-9a-f]{64} [0-9a-f]+$/);

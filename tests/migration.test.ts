@@ -27,9 +27,17 @@ const gtlsclient = ngtcp2Missing === "";
  * Runs gtlsclient against a serve() that answers /blob with `payload`; resolves with the bytes
  * it saved and whether it reported changing its local address (its log says so).
  */
-async function downloadWithGtlsclient(payload: Uint8Array, extra: string[]): Promise<{ saved?: Uint8Array; moved: boolean }> {
-  const s = await serve({ hostname: "127.0.0.1", port: 0 }, (req) =>
-    new URL(req.url).pathname === "/blob" ? new Response(payload as Uint8Array<ArrayBuffer>) : new Response("no", { status: 404 }));
+async function downloadWithGtlsclient(
+  payload: Uint8Array,
+  extra: string[],
+): Promise<{ saved?: Uint8Array; moved: boolean }> {
+  const s = await serve(
+    { hostname: "127.0.0.1", port: 0 },
+    (req) =>
+      new URL(req.url).pathname === "/blob"
+        ? new Response(payload as Uint8Array<ArrayBuffer>)
+        : new Response("no", { status: 404 }),
+  );
   try {
     const { saved, log } = await runGtlsclient(s.addr.port, ["/blob"], extra);
     return { saved: saved.get("/blob"), moved: log.includes("Local address is now") };
@@ -38,10 +46,15 @@ async function downloadWithGtlsclient(payload: Uint8Array, extra: string[]): Pro
   }
 }
 
-for (const [name, extra] of [
-  ["an active client migration (gtlsclient --change-local-addr)", ["--change-local-addr=150ms"]],
-  ["a NAT rebinding (gtlsclient --change-local-addr --nat-rebinding)", ["--change-local-addr=150ms", "--nat-rebinding"]],
-] as const) {
+for (
+  const [name, extra] of [
+    ["an active client migration (gtlsclient --change-local-addr)", ["--change-local-addr=150ms"]],
+    ["a NAT rebinding (gtlsclient --change-local-addr --nat-rebinding)", [
+      "--change-local-addr=150ms",
+      "--nat-rebinding",
+    ]],
+  ] as const
+) {
   test(`migration: 32 MiB from serve() byte-exact across ${name}`, async () => {
     const payload = pattern(SIZE, 5);
     const { saved, moved } = await downloadWithGtlsclient(payload, [...extra]);
@@ -70,7 +83,11 @@ class TwoSocketClient {
   #waiters: (() => void)[] = [];
   #closing = false;
 
-  private constructor(readonly endpoint: Endpoint, readonly sockets: Map<bigint, UdpSocket>, readonly server: { hostname: string; port: number }) {
+  private constructor(
+    readonly endpoint: Endpoint,
+    readonly sockets: Map<bigint, UdpSocket>,
+    readonly server: { hostname: string; port: number },
+  ) {
     for (const [route, socket] of sockets) {
       socket.onDatagram((data) => {
         this.datagramsIn.set(route, this.datagramsIn.get(route)! + 1);
@@ -97,7 +114,11 @@ class TwoSocketClient {
 
   /** Opens the connection and sends `request` (with FIN) on stream 0. */
   start(request: Uint8Array): bigint {
-    const cfg = ClientConfig.new(crypto.getRandomValues(new Uint8Array(8)), crypto.getRandomValues(new Uint8Array(8)), this.endpoint.library);
+    const cfg = ClientConfig.new(
+      crypto.getRandomValues(new Uint8Array(8)),
+      crypto.getRandomValues(new Uint8Array(8)),
+      this.endpoint.library,
+    );
     cfg.initialRouteHandle = 1n;
     const { connection, result } = this.endpoint.connect(cfg, this.clock.now());
     this.#apply(result);
@@ -115,7 +136,10 @@ class TwoSocketClient {
   /** Resolves when `done()` holds (checked after every call into the engine), or rejects after `ms`. */
   until(done: () => boolean, ms: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out: ${this.receivedBytes} bytes, ${this.failed ?? "no failure"}`)), ms);
+      const timer = setTimeout(
+        () => reject(new Error(`timed out: ${this.receivedBytes} bytes, ${this.failed ?? "no failure"}`)),
+        ms,
+      );
       const check = () => {
         if (done() || this.failed) {
           clearTimeout(timer);
@@ -130,7 +154,11 @@ class TwoSocketClient {
   #apply(r: QueryResult): void {
     for (const e of r.effects) {
       if (e.kind === "send_datagram") {
-        this.sockets.get(e.routeHandle ?? 1n)!.send([{ data: e.bytes, hostname: this.server.hostname, port: this.server.port }]);
+        this.sockets.get(e.routeHandle ?? 1n)!.send([{
+          data: e.bytes,
+          hostname: this.server.hostname,
+          port: this.server.port,
+        }]);
       } else if (e.kind === "receive_stream_data" && e.streamId === 0n) {
         assert.equal(BigInt(this.receivedBytes), e.offset, "stream bytes out of order");
         if (e.bytes.length) this.received.push(e.bytes.slice());
@@ -194,7 +222,10 @@ test("migration: our client moves to a second socket mid-download from listen(),
     assert.ok(moved, "the engine refused the migration");
     const before = client.datagramsIn.get(2n)!;
     await client.until(() => client.fin, 20_000);
-    assert.ok(client.datagramsIn.get(2n)! > before + 100, `the download did not continue on the new socket (${client.datagramsIn.get(2n)} datagrams there)`);
+    assert.ok(
+      client.datagramsIn.get(2n)! > before + 100,
+      `the download did not continue on the new socket (${client.datagramsIn.get(2n)} datagrams there)`,
+    );
     const got = new Uint8Array(client.receivedBytes);
     let at = 0;
     for (const c of client.received) (got.set(c, at), at += c.length);

@@ -54,7 +54,14 @@ test("perf protocol: session_start v3 round-trips (84-byte frame)", () => {
 });
 
 test("perf protocol: v1 and v2 starts decode with milliseconds and inferred presence", () => {
-  const v3 = encodeSessionStart({ ...START, mode: "bulk", totalBytes: 5n, requests: undefined, warmupUs: 7n, durationUs: 9n });
+  const v3 = encodeSessionStart({
+    ...START,
+    mode: "bulk",
+    totalBytes: 5n,
+    requests: undefined,
+    warmupUs: 7n,
+    durationUs: 9n,
+  });
   // v2: same layout, version 2, durations in ms
   const v2 = v3.slice();
   new DataView(v2.buffer).setUint32(5, 2);
@@ -67,7 +74,10 @@ test("perf protocol: v1 and v2 starts decode with milliseconds and inferred pres
   new DataView(v1.buffer).setUint32(1, 78);
   new DataView(v1.buffer).setUint32(5, 1);
   const m1 = decodeControlMessage(v1);
-  assert.ok(m1.type === "session_start" && m1.start.protocolVersion === 1 && m1.start.totalBytes === 5n && m1.start.requests === undefined);
+  assert.ok(
+    m1.type === "session_start" && m1.start.protocolVersion === 1 && m1.start.totalBytes === 5n &&
+      m1.start.requests === undefined,
+  );
 });
 
 test("perf protocol: other messages and malformed frames", () => {
@@ -76,7 +86,10 @@ test("perf protocol: other messages and malformed frames", () => {
   assert.deepEqual(decodeControlMessage(encodeSessionError("nope")), { type: "session_error", reason: "nope" });
   const c = encodeSessionComplete({ bytesSent: 1n, bytesReceived: 2n, requestsCompleted: 3n });
   assert.equal(c.length, 29);
-  assert.deepEqual(decodeControlMessage(c), { type: "session_complete", counters: { bytesSent: 1n, bytesReceived: 2n, requestsCompleted: 3n } });
+  assert.deepEqual(decodeControlMessage(c), {
+    type: "session_complete",
+    counters: { bytesSent: 1n, bytesReceived: 2n, requestsCompleted: 3n },
+  });
   const bad: Uint8Array[] = [
     new Uint8Array([9, 0, 0, 0, 0]), // unknown type
     new Uint8Array([2, 0, 0, 0, 4, 0, 0]), // length mismatch
@@ -89,7 +102,10 @@ test("perf protocol: other messages and malformed frames", () => {
 });
 
 test("perf protocol: the stream reader handles frames split across chunks", () => {
-  const frames = new Uint8Array([...encodeSessionReady(), ...encodeSessionComplete({ bytesSent: 5n, bytesReceived: 6n, requestsCompleted: 7n })]);
+  const frames = new Uint8Array([
+    ...encodeSessionReady(),
+    ...encodeSessionComplete({ bytesSent: 5n, bytesReceived: 6n, requestsCompleted: 7n }),
+  ]);
   for (let cut = 0; cut <= frames.length; cut++) {
     const r = new ControlStreamReader();
     const got = [...r.push(frames.subarray(0, cut)), ...r.push(frames.subarray(cut))];
@@ -142,13 +158,24 @@ test("perf cli: --runtime, --io and --processes", () => {
 
 test("perf report: bulk shows throughput but no latency; rr shows both", () => {
   const setup = { processes: 2 as const, runtime: "deno 9", io: "runtime (x sockets)", engine: "e" };
-  const run = { status: "ok" as const, elapsedUs: 1e6, bytesSent: 0, bytesReceived: 1 << 20, requestsCompleted: 4, serverCounters: { bytes_sent: 0, bytes_received: 0, requests_completed: 0 }, latencySamplesUs: [] };
+  const run = {
+    status: "ok" as const,
+    elapsedUs: 1e6,
+    bytesSent: 0,
+    bytesReceived: 1 << 20,
+    requestsCompleted: 4,
+    serverCounters: { bytes_sent: 0, bytes_received: 0, requests_completed: 0 },
+    latencySamplesUs: [],
+  };
   const bulk = summaryTable(buildSummary(parsePerfArgs([]), run), setup);
   assert.match(bulk, /processes\s+two processes \(server, client\)/);
   assert.match(bulk, /I\/O path\s+runtime \(x sockets\)/);
   assert.match(bulk, /throughput\s+1\.0 MiB\/s/);
   assert.doesNotMatch(bulk, /latency|requests/);
-  const rr = summaryTable(buildSummary(parsePerfArgs(["--mode", "rr"]), { ...run, latencySamplesUs: [10, 20] }), { ...setup, processes: 1 });
+  const rr = summaryTable(buildSummary(parsePerfArgs(["--mode", "rr"]), { ...run, latencySamplesUs: [10, 20] }), {
+    ...setup,
+    processes: 1,
+  });
   assert.match(rr, /processes\s+one process/);
   assert.match(rr, /requests\s+4 \(4\.0\/s\)/);
   assert.match(rr, /latency p50 \/ p99\s+10 \/ 20 µs/);
@@ -159,12 +186,17 @@ test("perf server process: listens on a free port, serves a client, stops", asyn
   const server = await startServerProcess(currentRuntime(), script, serverArgs(parsePerfArgs([]), 0));
   try {
     assert.ok(server.port > 0);
-    const summary = await runPerfClient(parsePerfArgs(["client", "--port", String(server.port), "--mode", "rr", "--requests", "20"]));
+    const summary = await runPerfClient(
+      parsePerfArgs(["client", "--port", String(server.port), "--mode", "rr", "--requests", "20"]),
+    );
     assert.equal(summary.status, "ok", String(summary.failure_reason));
   } finally {
     await server.stop();
   }
-  await assert.rejects(startServerProcess(currentRuntime(), script, ["server", "--congestion-control", "copa", "--port", "0"]), /exited before listening/);
+  await assert.rejects(
+    startServerProcess(currentRuntime(), script, ["server", "--congestion-control", "copa", "--port", "0"]),
+    /exited before listening/,
+  );
 });
 
 test("perf cli: a usage error exits 1 with the usage line", () => {
@@ -183,10 +215,30 @@ test("perf metrics: nearest-rank percentiles and integer mean", () => {
 });
 
 const JSON_KEYS = [
-  "schema_version", "status", "mode", "direction", "backend", "congestion_control", "remote_host", "remote_port",
-  "alpn", "elapsed_ms", "warmup_ms", "bytes_sent", "bytes_received", "server_counters", "requests_completed",
-  "streams", "connections", "requests_in_flight", "request_bytes", "response_bytes", "throughput_mib_per_s",
-  "throughput_gbit_per_s", "requests_per_s", "latency",
+  "schema_version",
+  "status",
+  "mode",
+  "direction",
+  "backend",
+  "congestion_control",
+  "remote_host",
+  "remote_port",
+  "alpn",
+  "elapsed_ms",
+  "warmup_ms",
+  "bytes_sent",
+  "bytes_received",
+  "server_counters",
+  "requests_completed",
+  "streams",
+  "connections",
+  "requests_in_flight",
+  "request_bytes",
+  "response_bytes",
+  "throughput_mib_per_s",
+  "throughput_gbit_per_s",
+  "requests_per_s",
+  "latency",
 ];
 
 async function run(args: string[]) {
@@ -218,18 +270,53 @@ test("perf run: bounded bulk download and upload", async () => {
 });
 
 test("perf run: rr, persistent-rr and crr with request counts", async () => {
-  const rr = await run(["--mode", "rr", "--requests", "300", "--connections", "2", "--requests-in-flight", "3", "--request-bytes", "32", "--response-bytes", "32"]);
+  const rr = await run([
+    "--mode",
+    "rr",
+    "--requests",
+    "300",
+    "--connections",
+    "2",
+    "--requests-in-flight",
+    "3",
+    "--request-bytes",
+    "32",
+    "--response-bytes",
+    "32",
+  ]);
   assert.equal(rr.status, "ok", rr.failure_reason);
   assert.equal(rr.requests_completed, 300);
   assert.equal(rr.server_counters.requests_completed, 300);
   assert.equal(rr.bytes_received, 300 * 32);
   assert.ok(rr.latency.p50_us > 0);
-  const prr = await run(["--mode", "persistent-rr", "--requests", "200", "--requests-in-flight", "4", "--request-bytes", "32", "--response-bytes", "48"]);
+  const prr = await run([
+    "--mode",
+    "persistent-rr",
+    "--requests",
+    "200",
+    "--requests-in-flight",
+    "4",
+    "--request-bytes",
+    "32",
+    "--response-bytes",
+    "48",
+  ]);
   assert.equal(prr.status, "ok", prr.failure_reason);
   assert.equal(prr.requests_completed, 200);
   assert.equal(prr.bytes_received, 200 * 48);
   assert.equal(prr.server_counters.bytes_sent, 200 * 48);
-  const crr = await run(["--mode", "crr", "--requests", "40", "--connections", "4", "--request-bytes", "24", "--response-bytes", "24"]);
+  const crr = await run([
+    "--mode",
+    "crr",
+    "--requests",
+    "40",
+    "--connections",
+    "4",
+    "--request-bytes",
+    "24",
+    "--response-bytes",
+    "24",
+  ]);
   assert.equal(crr.status, "ok", crr.failure_reason);
   assert.equal(crr.requests_completed, 40);
   assert.ok(crr.requests_per_s > 0);
@@ -247,17 +334,26 @@ test("perf run: a timed rr run with warmup", async () => {
 test("perf server: malformed control messages get session_error and the server keeps serving", async () => {
   const server = await startPerfServer(parsePerfArgs(["server", "--port", "0"]));
   try {
-    for (const [bytes, reason] of [
-      [new Uint8Array([1, 0, 0, 0, 1, 9]), "invalid control message"],
-      [encodeSessionReady(), "expected session_start"],
-      [(() => {
-        const f = encodeSessionStart(START);
-        new DataView(f.buffer).setUint32(5, 2);
-        return f;
-      })(), "unsupported protocol version"],
-      [encodeSessionStart({ ...START, streams: 0n }), "streams must be greater than zero"],
-    ] as const) {
-      const conn = await connect(server.listener.addr, { alpn: "coquic-perf/1", insecure: true, signal: AbortSignal.timeout(5000) });
+    for (
+      const [bytes, reason] of [
+        [new Uint8Array([1, 0, 0, 0, 1, 9]), "invalid control message"],
+        [encodeSessionReady(), "expected session_start"],
+        [
+          (() => {
+            const f = encodeSessionStart(START);
+            new DataView(f.buffer).setUint32(5, 2);
+            return f;
+          })(),
+          "unsupported protocol version",
+        ],
+        [encodeSessionStart({ ...START, streams: 0n }), "streams must be greater than zero"],
+      ] as const
+    ) {
+      const conn = await connect(server.listener.addr, {
+        alpn: "coquic-perf/1",
+        insecure: true,
+        signal: AbortSignal.timeout(5000),
+      });
       const control = conn.openStream();
       await control.write(bytes);
       await control.writable!.getWriter().close();
@@ -266,7 +362,9 @@ test("perf server: malformed control messages get session_error and the server k
       assert.deepEqual(m, { type: "session_error", reason });
       await conn.close();
     }
-    const ok = await runPerfClient(parsePerfArgs(["client", "--port", String(server.listener.addr.port), "--mode", "rr", "--requests", "10"]));
+    const ok = await runPerfClient(
+      parsePerfArgs(["client", "--port", String(server.listener.addr.port), "--mode", "rr", "--requests", "10"]),
+    );
     assert.equal(ok.status, "ok");
   } finally {
     await server.close();

@@ -72,7 +72,9 @@ test("qlog: the qlogDir option writes one qvis-readable file per connection", as
     const logs = join(dir, "logs"); // made by the engine
     const server = await listen({ hostname: "127.0.0.1", port: 0, alpn: "qlog", qlogDir: logs });
     const serving = (async () => {
-      for await (const conn of server) for await (const s of conn) await s.readable!.pipeTo(s.writable!).catch(() => {});
+      for await (const conn of server) {
+        for await (const s of conn) await s.readable!.pipeTo(s.writable!).catch(() => {});
+      }
     })();
     const conn = await connect(server.addr, { alpn: "qlog", ca: server.certificatePem, qlogDir: logs });
     const stream = conn.openStream();
@@ -98,7 +100,12 @@ test("qlog: QLOGDIR in the environment is honoured without any option", () => {
     const exe = g.Bun ? process.execPath : g.Deno.execPath();
     const script = "tests/fixtures/echo_once.ts";
     const args = g.Bun ? [script, "0", "env"] : ["run", "-A", script, "0", "env"];
-    const r = spawnSync(exe, args, { cwd: ROOT, encoding: "utf8", timeout: 30_000, env: { ...process.env, QLOGDIR: dir } });
+    const r = spawnSync(exe, args, {
+      cwd: ROOT,
+      encoding: "utf8",
+      timeout: 30_000,
+      env: { ...process.env, QLOGDIR: dir },
+    });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout.trim(), "env");
     const files = qlogFiles(dir);

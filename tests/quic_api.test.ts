@@ -6,7 +6,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { test } from "./_harness.ts";
-import { type CloseResult, connect, listen, QuicClient, type QuicConnection, QuicError, type QuicListener } from "../mod.ts";
+import {
+  type CloseResult,
+  connect,
+  listen,
+  QuicClient,
+  type QuicConnection,
+  QuicError,
+  type QuicListener,
+} from "../mod.ts";
 import { pattern } from "./_pair.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -128,7 +136,10 @@ test("quic: DATAGRAMs round-trip", async () => {
   }
   assert.ok(got.length > 0);
   assert.match(new TextDecoder().decode(got[0]), /^dgram-\d$/);
-  assert.throws(() => conn.sendDatagram(new Uint8Array(70_000)), (e: unknown) => e instanceof QuicError && e.kind === "local");
+  assert.throws(
+    () => conn.sendDatagram(new Uint8Array(70_000)),
+    (e: unknown) => e instanceof QuicError && e.kind === "local",
+  );
   reader.releaseLock();
   await conn.close();
   await listener.close();
@@ -137,8 +148,14 @@ test("quic: DATAGRAMs round-trip", async () => {
 test("quic: AbortSignal deadlines give QuicError timeout", async () => {
   const listener = await echoServer();
   const conn = await client(listener);
-  await assert.rejects(conn.acceptStream({ signal: AbortSignal.timeout(100) }), (e: unknown) => e instanceof QuicError && e.kind === "timeout");
-  await assert.rejects(listener.accept({ signal: AbortSignal.timeout(100) }), (e: unknown) => e instanceof QuicError && e.kind === "timeout");
+  await assert.rejects(
+    conn.acceptStream({ signal: AbortSignal.timeout(100) }),
+    (e: unknown) => e instanceof QuicError && e.kind === "timeout",
+  );
+  await assert.rejects(
+    listener.accept({ signal: AbortSignal.timeout(100) }),
+    (e: unknown) => e instanceof QuicError && e.kind === "timeout",
+  );
   // a server that speaks another ALPN refuses the handshake with a TLS alert, promptly
   const other = await listen({ hostname: "127.0.0.1", port: 0, alpn: "other" });
   await assert.rejects(
@@ -194,12 +211,21 @@ test("quic: an unknown self-signed certificate is refused unless trusted or inse
     connect(listener.addr, { alpn: "echo", signal: AbortSignal.timeout(5000) }),
     (e: unknown) => e instanceof QuicError && e.kind === "handshake_failed" && /certificate/.test(e.reason),
   );
-  const trusted = await connect(listener.addr, { alpn: "echo", ca: listener.certificatePem, signal: AbortSignal.timeout(5000) });
+  const trusted = await connect(listener.addr, {
+    alpn: "echo",
+    ca: listener.certificatePem,
+    signal: AbortSignal.timeout(5000),
+  });
   await trusted.close();
   const insecure = await connect(listener.addr, { alpn: "echo", insecure: true, signal: AbortSignal.timeout(5000) });
   await insecure.close();
   await assert.rejects(
-    connect(listener.addr, { alpn: "echo", ca: listener.certificatePem, serverName: "example.org", signal: AbortSignal.timeout(5000) }),
+    connect(listener.addr, {
+      alpn: "echo",
+      ca: listener.certificatePem,
+      serverName: "example.org",
+      signal: AbortSignal.timeout(5000),
+    }),
     (e: unknown) => e instanceof QuicError && e.kind === "handshake_failed",
   );
   await listener.close();
@@ -223,7 +249,10 @@ test("quic: unidirectional streams, reset and stop-sending", async () => {
   await s.write(new Uint8Array(10));
   const peer = await server.acceptStream({ signal: AbortSignal.timeout(5000) });
   s.reset(77);
-  await assert.rejects(peer.bytes({ signal: AbortSignal.timeout(5000) }), (e: unknown) => e instanceof QuicError && e.kind === "stream_reset" && e.code === 77n);
+  await assert.rejects(
+    peer.bytes({ signal: AbortSignal.timeout(5000) }),
+    (e: unknown) => e instanceof QuicError && e.kind === "stream_reset" && e.code === 77n,
+  );
   // stop-sending: the writer fails with stop_sending and the code
   const t = conn.openStream();
   await t.write(new Uint8Array(10));
@@ -243,9 +272,19 @@ test("quic: unidirectional streams, reset and stop-sending", async () => {
 });
 
 test("quic: a slow reader applies backpressure to the writer", async () => {
-  const listener = await listen({ hostname: "127.0.0.1", port: 0, alpn: "bp", streamWindow: 256 << 10, connectionWindow: 1 << 20 });
+  const listener = await listen({
+    hostname: "127.0.0.1",
+    port: 0,
+    alpn: "bp",
+    streamWindow: 256 << 10,
+    connectionWindow: 1 << 20,
+  });
   const accepted = listener.accept();
-  const conn = await connect(listener.addr, { alpn: "bp", ca: listener.certificatePem, signal: AbortSignal.timeout(5000) });
+  const conn = await connect(listener.addr, {
+    alpn: "bp",
+    ca: listener.certificatePem,
+    signal: AbortSignal.timeout(5000),
+  });
   const server = await accepted;
   const s = conn.openStream();
   let written = 0;
@@ -291,7 +330,11 @@ test("quic: refusing and ignoring incoming connections", async () => {
     const first = await firstIncoming;
     first.refuse();
   })();
-  const refused = connect(listener.addr, { alpn: "gate", ca: listener.certificatePem, signal: AbortSignal.timeout(5000) });
+  const refused = connect(listener.addr, {
+    alpn: "gate",
+    ca: listener.certificatePem,
+    signal: AbortSignal.timeout(5000),
+  });
   const outcome = await refused.then((c) => c.closed.then((r) => r), (e) => e);
   // The refusal arrives as our application code 2 in a 1-RTT packet, or, when the client reads
   // the Handshake-packet copy first, as the transport code APPLICATION_ERROR (0x0c) that
@@ -318,7 +361,15 @@ async function otherRuntimeServer(): Promise<{ port: number; certPem: string; st
   const dir = mkdtempSync(join(tmpdir(), "coquic-x-"));
   const certFile = join(dir, "cert.pem");
   const other = g.Bun
-    ? [join(ROOT, "node_modules/.bin/deno"), ["run", "-A", "examples/echo_server.ts", "--port", "0", "--cert-out", certFile]]
+    ? [join(ROOT, "node_modules/.bin/deno"), [
+      "run",
+      "-A",
+      "examples/echo_server.ts",
+      "--port",
+      "0",
+      "--cert-out",
+      certFile,
+    ]]
     : [join(ROOT, "node_modules/.bin/bun"), ["examples/echo_server.ts", "--port", "0", "--cert-out", certFile]];
   const child = spawn(other[0] as string, other[1] as string[], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
   const line = await new Promise<string>((resolve, reject) => {
@@ -369,8 +420,13 @@ test("quic: stream.read() reads without a WHATWG reader; an aborted read loses n
   await s.write(new Uint8Array([1])); // opens the stream at the server
   const got: string[] = [];
   got.push(new TextDecoder().decode(await s.read()));
-  await assert.rejects(s.read({ signal: AbortSignal.timeout(20) }), (e: unknown) => e instanceof QuicError && e.kind === "timeout");
-  for (let chunk; (chunk = await s.read({ signal: AbortSignal.timeout(5000) })) !== undefined;) got.push(new TextDecoder().decode(chunk));
+  await assert.rejects(
+    s.read({ signal: AbortSignal.timeout(20) }),
+    (e: unknown) => e instanceof QuicError && e.kind === "timeout",
+  );
+  for (let chunk; (chunk = await s.read({ signal: AbortSignal.timeout(5000) })) !== undefined;) {
+    got.push(new TextDecoder().decode(chunk));
+  }
   assert.deepEqual(got, ["first", "second"], "the chunk that arrived after the aborted read is read next");
   assert.equal(await s.read(), undefined, "after the end, read() keeps returning undefined");
   assert.equal(s.observe().bytesRead, 11);
@@ -389,7 +445,9 @@ test("quic: stream.read() reads without a WHATWG reader; an aborted read loses n
 test("quic: one QuicClient opens many connections on one socket; close() ends them all", async () => {
   const listener = await echoServer();
   const client = await QuicClient.create({ alpn: "echo", ca: listener.certificatePem });
-  const conns = await Promise.all(Array.from({ length: 5 }, () => client.connect(listener.addr, { signal: AbortSignal.timeout(5000) })));
+  const conns = await Promise.all(
+    Array.from({ length: 5 }, () => client.connect(listener.addr, { signal: AbortSignal.timeout(5000) })),
+  );
   assert.equal(client.connectionCount, 5);
   assert.equal(new Set(conns.map((c) => c.observe().localAddress.port)).size, 1, "all on the client's one socket");
   assert.equal(conns[0].observe().localAddress.port, client.localAddress.port);
@@ -397,7 +455,10 @@ test("quic: one QuicClient opens many connections on one socket; close() ends th
   echoed.forEach((e, i) => assert.deepEqual(e, pattern(3000 + i, i)));
   await conns[0].close({ code: 7, reason: "first done" });
   assert.deepEqual(await echo(conns[1], pattern(100, 9)), pattern(100, 9), "the others keep working");
-  await assert.rejects(client.connect({ hostname: "::1", port: listener.addr.port }), (e: unknown) => e instanceof QuicError && e.kind === "invalid_argument");
+  await assert.rejects(
+    client.connect({ hostname: "::1", port: listener.addr.port }),
+    (e: unknown) => e instanceof QuicError && e.kind === "invalid_argument",
+  );
   await client.close();
   assert.ok(client.closed);
   for (const c of conns.slice(1)) assert.equal((await c.closed).reason, "client closed");

@@ -44,9 +44,7 @@ test("reliability: random API sequences never crash and only throw documented er
       pick([new Uint8Array(0), pattern(int(3000)), pattern(70_000), "text", [1, 2, 3], undefined]);
     const nows = (): unknown => (rng.next() < 0.9 ? p.now : pick([-1, 1.25, "now", 2n ** 64n, undefined]));
     const handles = (conns: Connection[]): unknown =>
-      conns.length && rng.next() < 0.8
-        ? pick(conns).handle
-        : pick([0n, 999n, -1n, 2n ** 64n, 3.5]);
+      conns.length && rng.next() < 0.8 ? pick(conns).handle : pick([0n, 999n, -1n, 2n ** 64n, 3.5]);
     const conns: Connection[] = [];
     const endpoints: Endpoint[] = [p.client.endpoint, p.server.endpoint];
     let closedEndpoint = false;
@@ -93,7 +91,10 @@ test("reliability: random API sequences never crash and only throw documented er
       () => {
         const c = p.client.endpoint.connection(handles(conns) as bigint);
         // deno-lint-ignore no-explicit-any
-        absorbTo(p.client.endpoint, c.close(codes() as any, pick(["bye", "", new Uint8Array(3), 42]) as any, nows() as any));
+        absorbTo(
+          p.client.endpoint,
+          c.close(codes() as any, pick(["bye", "", new Uint8Array(3), 42]) as any, nows() as any),
+        );
       },
       () => {
         const c = p.client.endpoint.connection(handles(conns) as bigint);
@@ -122,7 +123,13 @@ test("reliability: random API sequences never crash and only throw documented er
         const ep = pick(endpoints);
         const bytes = rng.next() < 0.7 ? rng.bytes(int(1500)) : pick([undefined, "x", new Uint8Array(0)]);
         // deno-lint-ignore no-explicit-any
-        absorbTo(ep, ep.receiveDatagram({ bytes: bytes as any, routeHandle: pick([1n, 2n, undefined, -1n]) as any }, nows() as any));
+        absorbTo(
+          ep,
+          ep.receiveDatagram(
+            { bytes: bytes as any, routeHandle: pick([1n, 2n, undefined, -1n]) as any },
+            nows() as any,
+          ),
+        );
       },
       () => {
         const ep = pick(endpoints);
@@ -239,14 +246,18 @@ async function echoOnce(conn: QuicConnection, data: Uint8Array): Promise<Uint8Ar
   return await reading;
 }
 
-const CONCURRENT = Number(g.Deno ? g.Deno.env.get("COQUIC_CONCURRENT") ?? 1000 : g.process.env.COQUIC_CONCURRENT ?? 1000);
+const CONCURRENT = Number(
+  g.Deno ? g.Deno.env.get("COQUIC_CONCURRENT") ?? 1000 : g.process.env.COQUIC_CONCURRENT ?? 1000,
+);
 
 test(`reliability: ${CONCURRENT} concurrent loopback connections each echo`, async () => {
   const listener = await echoServer();
   const t0 = performance.now();
   const conns = await Promise.all(
-    Array.from({ length: CONCURRENT }, () =>
-      connect(listener.addr, { alpn: "echo", ca: listener.certificatePem, signal: AbortSignal.timeout(30_000) })),
+    Array.from(
+      { length: CONCURRENT },
+      () => connect(listener.addr, { alpn: "echo", ca: listener.certificatePem, signal: AbortSignal.timeout(30_000) }),
+    ),
   );
   const results = await Promise.all(conns.map((c, i) => echoOnce(c, pattern(200 + (i % 300), i))));
   const ms = performance.now() - t0;

@@ -154,11 +154,16 @@ async function facadeRetry(lib: CoquicLibrary, move: boolean) {
   let from = addressIdentity("127.0.0.1", 50000);
   let now = 1_000n, fedToServer = 0, retries = 0;
   try {
-    const cfg = ClientConfig.new(crypto.getRandomValues(new Uint8Array(8)), crypto.getRandomValues(new Uint8Array(8)), lib);
+    const cfg = ClientConfig.new(
+      crypto.getRandomValues(new Uint8Array(8)),
+      crypto.getRandomValues(new Uint8Array(8)),
+      lib,
+    );
     cfg.initialRouteHandle = 1n;
     cfg.addressValidationIdentity = addressIdentity("127.0.0.1", 4433);
     collect(client.connect(cfg, now).result, toServer);
-    const confirmed = () => events.filter((e) => e.kind === "state_event" && e.change === "handshake_confirmed").length === 2;
+    const confirmed = () =>
+      events.filter((e) => e.kind === "state_event" && e.change === "handshake_confirmed").length === 2;
     for (let step = 0; step < 200 && !confirmed(); step++) {
       now += 1_000n;
       for (const d of toServer.splice(0)) {
@@ -212,7 +217,11 @@ for (
 test("retry: BatchInput lays identities out back to back with their lengths", () => {
   const b = new BatchInput();
   const v4 = addressIdentity("127.0.0.1", 443), v6 = addressIdentity("::1", 443);
-  b.encode([new Uint8Array([1, 2]), new Uint8Array([3]), new Uint8Array([4])], [1n, undefined, 2n], 3, [v4, undefined, v6]);
+  b.encode([new Uint8Array([1, 2]), new Uint8Array([3]), new Uint8Array([4])], [1n, undefined, 2n], 3, [
+    v4,
+    undefined,
+    v6,
+  ]);
   assert.equal(b.count, 3);
   assert.ok(b.hasIdentities);
   assert.deepEqual([...b.identityLengths.subarray(0, 3)], [7, 0, 19]);
@@ -280,8 +289,15 @@ test("retry: the same on the core ABI only (per-datagram input with the address-
 test("retry: connect() directly (no relay) to listen({ retry: true }) echoes", async () => {
   const listener = await echoServer();
   try {
-    const conn = await connect(listener.addr, { alpn: "echo", ca: listener.certificatePem, signal: AbortSignal.timeout(5000) });
-    assert.deepEqual(await echo(conn, new TextEncoder().encode("hello retry")), new TextEncoder().encode("hello retry"));
+    const conn = await connect(listener.addr, {
+      alpn: "echo",
+      ca: listener.certificatePem,
+      signal: AbortSignal.timeout(5000),
+    });
+    assert.deepEqual(
+      await echo(conn, new TextEncoder().encode("hello retry")),
+      new TextEncoder().encode("hello retry"),
+    );
     await conn.close({ code: 0, reason: "done" });
   } finally {
     await listener.close();
@@ -292,7 +308,11 @@ test("retry: a client whose address changes between the Initial and the retried 
   const listener = await echoServer();
   const relay = await Relay.create(listener.addr, "move");
   try {
-    const err = await connect(relay.addr, { alpn: "echo", ca: listener.certificatePem, signal: AbortSignal.timeout(5000) })
+    const err = await connect(relay.addr, {
+      alpn: "echo",
+      ca: listener.certificatePem,
+      signal: AbortSignal.timeout(5000),
+    })
       .then(() => undefined, (e) => e);
     assert.ok(err instanceof QuicError, `connect() must fail, got ${err}`);
     assert.notEqual(err.kind, "timeout", `refused at once, not timed out: ${err.message}`);
@@ -310,7 +330,11 @@ test("retry: a token replayed from another address is refused; the client it was
   const listener = await echoServer();
   const relay = await Relay.create(listener.addr, "replay");
   try {
-    const conn = await connect(relay.addr, { alpn: "echo", ca: listener.certificatePem, signal: AbortSignal.timeout(5000) });
+    const conn = await connect(relay.addr, {
+      alpn: "echo",
+      ca: listener.certificatePem,
+      signal: AbortSignal.timeout(5000),
+    });
     assert.deepEqual(await echo(conn, new Uint8Array([1, 2, 3])), new Uint8Array([1, 2, 3]));
     for (let i = 0; i < 50 && relay.stolenReplies.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
     assert.ok(relay.stolenReplies.length > 0, "the server answers the replay");
@@ -327,10 +351,16 @@ test("retry: a token replayed from another address is refused; the client it was
 
 test("retry: fetch() to serve({ retry: true }) returns the body after a Retry", async () => {
   const body = pattern(100_000, 7);
-  const s = await serve({ hostname: "127.0.0.1", port: 0, retry: true }, () => new Response(body as Uint8Array<ArrayBuffer>));
+  const s = await serve(
+    { hostname: "127.0.0.1", port: 0, retry: true },
+    () => new Response(body as Uint8Array<ArrayBuffer>),
+  );
   const relay = await Relay.create(s.addr);
   try {
-    const res = await fetch(`https://127.0.0.1:${relay.addr.port}/x`, { ca: s.certificatePem, signal: AbortSignal.timeout(10_000) });
+    const res = await fetch(`https://127.0.0.1:${relay.addr.port}/x`, {
+      ca: s.certificatePem,
+      signal: AbortSignal.timeout(10_000),
+    });
     assert.equal(res.status, 200);
     assert.equal(sha256(new Uint8Array(await res.arrayBuffer())), sha256(body));
     assert.equal(relay.retries, 1);
@@ -357,14 +387,23 @@ test(
     : "retry interop: SKIPPED, gtlsclient not installed (Debian package ngtcp2-client)",
   async () => {
     const payload = pattern(2 << 20, 5);
-    const s = await serve({ hostname: "127.0.0.1", port: 0, retry: true }, () => new Response(payload as Uint8Array<ArrayBuffer>));
+    const s = await serve(
+      { hostname: "127.0.0.1", port: 0, retry: true },
+      () => new Response(payload as Uint8Array<ArrayBuffer>),
+    );
     const relay = await Relay.create(s.addr);
     const dir = mkdtempSync(join(tmpdir(), "coquic-retry-"));
     try {
       const port = String(relay.addr.port);
       await new Promise<void>((resolve, reject) => {
-        const child = spawn("gtlsclient", ["-q", "--exit-on-all-streams-close", `--download=${dir}`, "127.0.0.1", port,
-          `https://127.0.0.1:${port}/blob`], { stdio: "ignore" });
+        const child = spawn("gtlsclient", [
+          "-q",
+          "--exit-on-all-streams-close",
+          `--download=${dir}`,
+          "127.0.0.1",
+          port,
+          `https://127.0.0.1:${port}/blob`,
+        ], { stdio: "ignore" });
         const timer = setTimeout(() => (child.kill(), reject(new Error("gtlsclient timed out"))), 20_000);
         child.on("exit", () => (clearTimeout(timer), resolve())); // its exit status is no verdict: the bytes are
       });

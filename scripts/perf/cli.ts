@@ -68,10 +68,30 @@ export class PerfUsageError extends Error {
 }
 
 const STRING_OPTIONS = [
-  "host", "port", "io-backend", "congestion-control", "mode", "direction", "request-bytes",
-  "response-bytes", "streams", "connections", "requests-in-flight", "requests", "total-bytes",
-  "warmup", "duration", "max-outbound-datagram-size", "pmtud-max-datagram-size",
-  "certificate-chain", "private-key", "server-name", "json-out", "runtime", "io", "processes",
+  "host",
+  "port",
+  "io-backend",
+  "congestion-control",
+  "mode",
+  "direction",
+  "request-bytes",
+  "response-bytes",
+  "streams",
+  "connections",
+  "requests-in-flight",
+  "requests",
+  "total-bytes",
+  "warmup",
+  "duration",
+  "max-outbound-datagram-size",
+  "pmtud-max-datagram-size",
+  "certificate-chain",
+  "private-key",
+  "server-name",
+  "json-out",
+  "runtime",
+  "io",
+  "processes",
 ] as const;
 
 function count(value: string | undefined, fallback: number, name: string): number {

@@ -88,19 +88,22 @@ export async function runPerfClient(config: PerfConfig, onProgress?: (p: PerfPro
       ? await client.connect(server, connectOptions)
       : await connect(server, { ...clientOptions, ...connectOptions });
     const control = conn.openStream();
-    await control.write(encodeSessionStart({
-      mode: config.mode,
-      direction: config.direction,
-      requestBytes: BigInt(config.requestBytes),
-      responseBytes: BigInt(config.responseBytes),
-      totalBytes: config.totalBytes === undefined ? undefined : BigInt(config.totalBytes),
-      requests: limit,
-      warmupUs: BigInt(config.warmupUs),
-      durationUs: BigInt(config.durationUs),
-      streams: BigInt(config.streams),
-      connections: BigInt(config.connections),
-      requestsInFlight: BigInt(config.requestsInFlight),
-    }), { fin: true });
+    await control.write(
+      encodeSessionStart({
+        mode: config.mode,
+        direction: config.direction,
+        requestBytes: BigInt(config.requestBytes),
+        responseBytes: BigInt(config.responseBytes),
+        totalBytes: config.totalBytes === undefined ? undefined : BigInt(config.totalBytes),
+        requests: limit,
+        warmupUs: BigInt(config.warmupUs),
+        durationUs: BigInt(config.durationUs),
+        streams: BigInt(config.streams),
+        connections: BigInt(config.connections),
+        requestsInFlight: BigInt(config.requestsInFlight),
+      }),
+      { fin: true },
+    );
     let readyResolve!: () => void, readyReject!: (e: unknown) => void;
     const ready = new Promise<void>((a, b) => ((readyResolve = a), (readyReject = b)));
     ready.catch(() => {});
@@ -313,23 +316,40 @@ export async function runPerfClient(config: PerfConfig, onProgress?: (p: PerfPro
       const c = config.connections;
       const useConns = config.requests !== undefined && config.mode !== "bulk" ? Math.min(c, config.requests) : c;
       const perConn = (i: number) =>
-        config.requests === undefined ? undefined : Math.floor(config.requests / useConns) + (i < config.requests % useConns ? 1 : 0);
-      const opened = await Promise.all(Array.from({ length: useConns }, (_, i) => openSession(perConn(i) === undefined ? undefined : BigInt(perConn(i)!))));
+        config.requests === undefined
+          ? undefined
+          : Math.floor(config.requests / useConns) + (i < config.requests % useConns ? 1 : 0);
+      const opened = await Promise.all(
+        Array.from(
+          { length: useConns },
+          (_, i) => openSession(perConn(i) === undefined ? undefined : BigInt(perConn(i)!)),
+        ),
+      );
       await Promise.all(opened.map((s, i) => {
-        const work = config.mode === "bulk" ? bulk(s) : config.mode === "rr" ? rr(s, perConn(i)) : persistent(s, perConn(i));
+        const work = config.mode === "bulk"
+          ? bulk(s)
+          : config.mode === "rr"
+          ? rr(s, perConn(i))
+          : persistent(s, perConn(i));
         return work.catch(async (e) => {
           // a session_error arrives on the control stream: prefer its reason
-          const reason = await s.complete.then(() => undefined, (ce) => (ce instanceof Failure ? ce.message : undefined));
+          const reason = await s.complete.then(
+            () => undefined,
+            (ce) => (ce instanceof Failure ? ce.message : undefined),
+          );
           throw reason ? new Failure(reason) : e;
         });
       }));
     }
-    if (!timed) for (const s of sessions) closeSession(s, "done");
+    if (!timed) { for (const s of sessions) closeSession(s, "done"); }
     if (config.mode === "bulk" && config.totalBytes !== undefined) {
       const got = config.direction === "download" ? bytesReceived : bytesSent;
       if (got < config.totalBytes) failure ??= `transferred ${got} of ${config.totalBytes} bytes`;
     }
-    if (timed && config.mode === "bulk" && config.direction === "download" && config.responseBytes > 0 && bytesReceived === 0) {
+    if (
+      timed && config.mode === "bulk" && config.direction === "download" && config.responseBytes > 0 &&
+      bytesReceived === 0
+    ) {
       failure ??= "timed bulk download measured zero bytes";
     }
   } catch (e) {
@@ -338,7 +358,9 @@ export async function runPerfClient(config: PerfConfig, onProgress?: (p: PerfPro
   } finally {
     clearInterval(watchdog);
   }
-  const elapsedUs = timed ? Math.round(Math.min(now(), measureEnd) - measureStart) * 1000 : Math.round((now() - t0) * 1000);
+  const elapsedUs = timed
+    ? Math.round(Math.min(now(), measureEnd) - measureStart) * 1000
+    : Math.round((now() - t0) * 1000);
   phase = "done";
   if (timed && config.mode !== "bulk") {
     serverCounters.bytes_sent = bytesReceived;

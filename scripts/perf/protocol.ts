@@ -182,7 +182,9 @@ function decodeStart(r: PayloadReader): SessionStart {
   const mode = MODES_BY_CODE[modeCode];
   const direction = DIRECTIONS_BY_CODE[directionCode];
   if (mode === undefined) throw new PerfProtocolError(`invalid control message: unknown mode ${modeCode}`);
-  if (direction === undefined) throw new PerfProtocolError(`invalid control message: unknown direction ${directionCode}`);
+  if (direction === undefined) {
+    throw new PerfProtocolError(`invalid control message: unknown direction ${directionCode}`);
+  }
   const legacy = protocolVersion === 1;
   const toUs = protocolVersion === 3 ? (x: bigint) => x : (x: bigint) => x * 1000n;
   return {

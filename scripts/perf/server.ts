@@ -51,7 +51,9 @@ class Session {
       if (messages.length !== 1) throw new PerfProtocolError("invalid control message");
       message = messages[0];
     } catch (e) {
-      if (e instanceof PerfProtocolError || (e as Error).name === "QuicError") return this.#error("invalid control message");
+      if (e instanceof PerfProtocolError || (e as Error).name === "QuicError") {
+        return this.#error("invalid control message");
+      }
       throw e;
     }
     if (message.type !== "session_start") return this.#error("expected session_start");
@@ -77,7 +79,11 @@ class Session {
     if (this.completeSent || !this.control) return;
     this.completeSent = true;
     await this.control.write(
-      encodeSessionComplete({ bytesSent: this.bytesSent, bytesReceived: this.bytesReceived, requestsCompleted: this.requestsCompleted }),
+      encodeSessionComplete({
+        bytesSent: this.bytesSent,
+        bytesReceived: this.bytesReceived,
+        requestsCompleted: this.requestsCompleted,
+      }),
     );
     await this.control.writable!.getWriter().close();
     this.onComplete();
@@ -164,7 +170,10 @@ function exitWithParent(finish: () => void): void {
  * console.log(server.listener.addr.port);
  * ```
  */
-export async function startPerfServer(config: PerfConfig, cert?: { certPem: string; keyPem: string }): Promise<PerfServer> {
+export async function startPerfServer(
+  config: PerfConfig,
+  cert?: { certPem: string; keyPem: string },
+): Promise<PerfServer> {
   const listener = await listen({
     hostname: config.host,
     port: config.port,
