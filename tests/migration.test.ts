@@ -30,7 +30,7 @@ const gtlsclient = ngtcp2Missing === "";
 async function downloadWithGtlsclient(
   payload: Uint8Array,
   extra: string[],
-): Promise<{ saved?: Uint8Array; moved: boolean }> {
+): Promise<{ saved?: Uint8Array; moved: boolean; droppedByPeer: boolean }> {
   const s = await serve(
     { hostname: "127.0.0.1", port: 0 },
     (req) =>
@@ -40,7 +40,12 @@ async function downloadWithGtlsclient(
   );
   try {
     const { saved, log } = await runGtlsclient(s.addr.port, ["/blob"], extra);
-    return { saved: saved.get("/blob"), moved: log.includes("Local address is now") };
+    const after = log.slice(log.indexOf("Local address is now"));
+    return {
+      saved: saved.get("/blob"),
+      moved: log.includes("Local address is now"),
+      droppedByPeer: after.includes("ignore packet from unknown path"),
+    };
   } finally {
     await s.shutdown();
   }
@@ -57,7 +62,17 @@ for (
 ) {
   test(`migration: 32 MiB from serve() byte-exact across ${name}`, async () => {
     const payload = pattern(SIZE, 5);
-    const { saved, moved } = await downloadWithGtlsclient(payload, [...extra]);
+    // gtlsclient simulates a NAT rebinding by switching its own socket without telling the
+    // server: until the client sends from the new port, our packets (correctly) still go to
+    // the old one, which its engine now drops as "from unknown path". When the switch lands
+    // right after the client's last ACK, it has nothing to send and both sides wait for the
+    // idle timeout: an artefact of the simulation (a real NAT forwards to the client), seen
+    // in about one run in twenty under load. Such a run is repeated; nothing else is.
+    let run = await downloadWithGtlsclient(payload, [...extra]);
+    for (let attempt = 1; attempt < 3 && run.droppedByPeer && run.saved?.length !== SIZE; attempt++) {
+      run = await downloadWithGtlsclient(payload, [...extra]);
+    }
+    const { saved, moved } = run;
     assert.ok(moved, "gtlsclient never changed its local address (the download ended first?)");
     assert.ok(saved, "gtlsclient saved nothing");
     assert.equal(saved.length, SIZE, `gtlsclient saved ${saved.length} of ${SIZE} bytes`);
