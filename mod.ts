@@ -17,7 +17,7 @@
  *
  * @module
  */
-export { connect, listen, QuicClient, QuicIncoming, QuicListener } from "./quic/api.ts";
+export { connect, listen, QUIC_V1, QUIC_V2, QuicClient, QuicIncoming, QuicListener } from "./quic/api.ts";
 export type { ClientOptions, ConnectOptions, ListenerSnapshot, ListenOptions, TransportOptions } from "./quic/api.ts";
 export { QuicConnection } from "./quic/connection.ts";
 export type { CloseResult, ConnectionEvent, ConnectionSnapshot, OpenStreamOptions } from "./quic/connection.ts";

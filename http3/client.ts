@@ -16,6 +16,8 @@ export interface H3RequestInit extends RequestInit {
   ca?: string | string[];
   /** Skip certificate verification (tests against throwaway servers only). */
   insecure?: boolean;
+  /** QUIC versions, most preferred first (default `[QUIC_V1]`; see `TransportOptions.versions`). */
+  versions?: number[];
 }
 
 const pool = new Map<string, Promise<H3Connection>>();
@@ -23,7 +25,9 @@ const pool = new Map<string, Promise<H3Connection>>();
 async function connection(url: URL, init: H3RequestInit, signal?: AbortSignal): Promise<H3Connection> {
   const port = Number(url.port || 443);
   const hostname = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
-  const key = `${hostname}|${port}|${init.insecure === true}|${JSON.stringify(init.ca ?? null)}`;
+  const key = `${hostname}|${port}|${init.insecure === true}|${
+    JSON.stringify([init.ca ?? null, init.versions ?? null])
+  }`;
   const existing = pool.get(key);
   if (existing) {
     const h3 = await existing.catch(() => undefined);
@@ -35,6 +39,7 @@ async function connection(url: URL, init: H3RequestInit, signal?: AbortSignal): 
       alpn: "h3",
       ca: init.ca,
       insecure: init.insecure,
+      versions: init.versions,
       serverName: hostname,
       signal,
     });

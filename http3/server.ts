@@ -45,6 +45,8 @@ export interface ServeOptions extends H3Options {
   maxConcurrentRequests?: number;
   /** Connections at once, handshakes included (default 1000). */
   maxConnections?: number;
+  /** QUIC versions, most preferred first (default `[QUIC_V1]`; see `TransportOptions.versions`). */
+  versions?: number[];
 }
 
 /** A running HTTP/3 server. */
@@ -80,6 +82,7 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<H3
     maxStreams: options.maxConcurrentRequests ?? 100,
     maxConnections: options.maxConnections ?? 1000,
     retry: options.retry ?? false,
+    versions: options.versions,
   });
   const connections = new Set<
     { conn: QuicConnection; h3: H3Connection; inflight: Set<Promise<void>>; highest: number }

@@ -46,6 +46,13 @@ export interface TransportOptions {
    * qlog extension: with another libcoquic this option is an `unsupported` error.
    */
   qlogDir?: string;
+  /**
+   * QUIC versions to speak, most preferred first (default `[QUIC_V1]`; `QUIC_V2` is RFC 9369).
+   * A client starts in the first; against a server that lacks it, it negotiates (RFC 9368:
+   * compatibly during the handshake, or by starting over after a Version Negotiation packet).
+   * A server answers other versions with Version Negotiation.
+   */
+  versions?: number[];
   /** Use this libcoquic instead of the default search. */
   library?: CoquicLibrary;
   /** Advanced: adjust the endpoint config last. */
@@ -79,6 +86,29 @@ export interface ListenOptions extends TransportOptions {
 
 const CC = { newreno: 0, cubic: 1, bbr: 2 } as const;
 
+/** QUIC version 1 (RFC 9000). */
+export const QUIC_V1 = 0x0000_0001;
+/** QUIC version 2 (RFC 9369). */
+export const QUIC_V2 = 0x6b33_43cf;
+
+/** The `versions` option checked: a non-empty list of versions the engine speaks, no repeats. */
+function checkVersions(versions: number[] | undefined): number[] {
+  if (versions === undefined) return [QUIC_V1];
+  if (!Array.isArray(versions) || versions.length === 0) {
+    throw new QuicError("invalid_argument", "versions must be a non-empty array (for example [QUIC_V1, QUIC_V2])");
+  }
+  for (const v of versions) {
+    if (v !== QUIC_V1 && v !== QUIC_V2) {
+      throw new QuicError(
+        "invalid_argument",
+        `versions: ${v} is not a QUIC version this stack speaks (QUIC_V1, QUIC_V2)`,
+      );
+    }
+  }
+  if (new Set(versions).size !== versions.length) throw new QuicError("invalid_argument", "versions has a repeat");
+  return [...versions];
+}
+
 /** Closes `connections` (default code 0) and waits for them to end, at most `timeoutMs` (default 3000). */
 async function closeAll(
   connections: Iterable<QuicConnection>,
@@ -105,6 +135,7 @@ function transportConfig(
   }
   const c = defaultEndpointConfig(lib);
   c.role = role;
+  c.supportedVersions = checkVersions(o.versions);
   c.applicationProtocol = alpn;
   c.maxOutboundDatagramSize = o.maxDatagramSize ?? (ipv6 ? 1452 : 1472);
   const t = c.transport;
@@ -493,11 +524,13 @@ export class QuicClient {
   #driver: Driver;
   #family: "IPv4" | "IPv6";
   #singleUse: boolean;
+  #firstVersion: number;
 
-  private constructor(driver: Driver, family: "IPv4" | "IPv6", singleUse: boolean) {
+  private constructor(driver: Driver, family: "IPv4" | "IPv6", singleUse: boolean, firstVersion: number) {
     this.#driver = driver;
     this.#family = family;
     this.#singleUse = singleUse;
+    this.#firstVersion = firstVersion;
   }
 
   /** Creates the endpoint and binds its socket. */
@@ -530,7 +563,7 @@ export class QuicClient {
       endpoint.close();
       throw e;
     }
-    return new QuicClient(new Driver(endpoint, socket), family, singleUse);
+    return new QuicClient(new Driver(endpoint, socket), family, singleUse, config.supportedVersions[0]);
   }
 
   /** @internal {@link connect}: a client for one connection, closed with it. */
@@ -581,6 +614,7 @@ export class QuicClient {
       crypto.getRandomValues(new Uint8Array(16)),
     );
     cfg.core.serverName = serverName;
+    cfg.core.initialVersion = cfg.core.originalVersion = this.#firstVersion; // the engine negotiates from there
     cfg.initialRouteHandle = route.handle;
     cfg.addressValidationIdentity = route.identity;
     let conn: QuicConnection | undefined;

@@ -413,6 +413,17 @@ export class QuicConnection implements DriverConnection {
     this.#datagramsSent++;
   }
 
+  /**
+   * Starts a TLS key update (RFC 9001 §6): both sides move to fresh 1-RTT keys. Throws
+   * QuicError "local" before the handshake completed or while the previous update is not yet
+   * confirmed by the peer.
+   */
+  requestKeyUpdate(): void {
+    const r = this.#driver.run((now) => this.#conn.requestKeyUpdate(now));
+    if (!r) throw new QuicError("closed", "the connection's endpoint is closed");
+    if (r.localError) throw new QuicError("local", `key update refused: ${r.localError.toString()}`);
+  }
+
   /** Closes the connection with an application code and reason; resolves when it has ended. */
   close(options: { code?: number | bigint; reason?: string } = {}): Promise<CloseResult> {
     if (!this.#closeResult) {

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { test } from "./_harness.ts";
 import { closeAll, fetch, serve } from "../http3/mod.ts";
+import { QUIC_V1, QUIC_V2 } from "../mod.ts";
 import { ngtcp2Missing, runGtlsclient, startGtlsserver } from "./_ngtcp2.ts";
 import { pattern } from "./_pair.ts";
 
@@ -62,6 +63,33 @@ const serverCases: {
   { name: "ChaCha20-Poly1305", paths: ["/1m"], extra: [CHACHA], log: /Negotiated cipher suite is CHACHA20-POLY1305/ },
   { name: "key update during 32 MiB", paths: ["/32m"], extra: ["--key-update=50ms"], log: /Updating traffic key/ },
   { name: "Retry", paths: ["/1m"], options: { retry: true }, log: /retry_source_connection_id=0x[0-9a-f]+/ },
+  {
+    name: "QUIC v2 from the first packet",
+    paths: ["/1m"],
+    extra: ["--version=v2"],
+    options: { versions: [QUIC_V2, QUIC_V1] },
+    log: /the negotiated version is 0x6b3343cf/,
+  },
+  {
+    name: "compatible upgrade v1 → v2 (RFC 9368)",
+    paths: ["/1m"],
+    extra: ["--available-versions=v1,v2"],
+    options: { versions: [QUIC_V2, QUIC_V1] },
+    log: /the negotiated version is 0x6b3343cf/,
+  },
+  {
+    name: "Version Negotiation: a v2-only server, the client starts over in v2",
+    paths: ["/1m"],
+    extra: ["--preferred-versions=v2,v1"],
+    options: { versions: [QUIC_V2] },
+    log: /the negotiated version is 0x6b3343cf/,
+  },
+  {
+    name: "Version Negotiation: a v1-only server answers a v2 Initial, the client starts over in v1",
+    paths: ["/1m"],
+    extra: ["--version=v2", "--preferred-versions=v1,v2"],
+    log: /the negotiated version is 0x00000001/,
+  },
 ];
 
 for (const c of serverCases) {
@@ -101,23 +129,34 @@ async function withGtlsserver(extra: string[], body: (origin: string, ca: string
   }
 }
 
-async function download(url: string, ca: string): Promise<Uint8Array> {
-  const res = await fetch(url, { ca, signal: AbortSignal.timeout(30_000) });
+async function download(url: string, ca: string, versions?: number[]): Promise<Uint8Array> {
+  const res = await fetch(url, { ca, versions, signal: AbortSignal.timeout(30_000) });
   assert.equal(res.status, 200, url);
   return new Uint8Array(await res.arrayBuffer());
 }
 
-const clientCases: { name: string; extra: string[]; paths: string[]; log?: RegExp }[] = [
-  { name: "handshake and 1 MiB", extra: [], paths: ["/1m"] },
+const clientCases: { name: string; extra: string[]; paths: string[]; versions?: number[]; log?: RegExp }[] = [
+  { name: "handshake and 1 MiB", extra: [], paths: ["/1m"], log: /the negotiated version is 0x00000001/ },
   { name: "32 MiB", extra: [], paths: ["/32m"] },
   { name: "ChaCha20-Poly1305 only", extra: [CHACHA], paths: ["/1m"] },
   { name: "Retry (gtlsserver -V)", extra: ["-V"], paths: ["/1m"] },
+  { name: "QUIC v2", extra: [], paths: ["/1m"], versions: [QUIC_V2], log: /the negotiated version is 0x6b3343cf/ },
+  {
+    name: "compatible upgrade v1 → v2 (gtlsserver prefers v2)",
+    extra: ["--preferred-versions=v2,v1"],
+    paths: ["/1m"],
+    versions: [QUIC_V1, QUIC_V2],
+    log: /the negotiated version is 0x6b3343cf/,
+  },
 ];
 
 for (const c of clientCases) {
   test(`interop: our fetch() → gtlsserver: ${c.name}`, async () => {
-    await withGtlsserver(c.extra, async (origin, ca) => {
-      for (const p of c.paths) assert.equal(sha256(await download(origin + p, ca)), sha256(files[p as "/1m"]));
+    await withGtlsserver(c.extra, async (origin, ca, log) => {
+      for (const p of c.paths) {
+        assert.equal(sha256(await download(origin + p, ca, c.versions)), sha256(files[p as "/1m"]));
+      }
+      if (c.log) assert.match(log(), c.log);
     });
   }, skip);
 }

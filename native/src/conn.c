@@ -262,6 +262,23 @@ static int cb_recv_stateless_reset(ngtcp2_conn *conn, const ngtcp2_pkt_stateless
     return 0;
 }
 
+/* Client, Version Negotiation (RFC 9000 §6.2, RFC 9368 §4): picks the first of our versions,
+ * in our preference order, that the server offers; 0 when there is none. ngtcp2 has already
+ * dropped a VN packet that lists the version we started in (a forged downgrade). */
+static int cb_recv_version_negotiation(ngtcp2_conn *conn, const ngtcp2_pkt_hd *hd, const uint32_t *sv, size_t nsv,
+                                       void *user_data) {
+    cq_conn *c = user_data;
+    const cq_config *cfg = &c->endpoint->config;
+    c->vn_chosen_version = 0;
+    for (size_t i = 0; i < cfg->version_count && !c->vn_chosen_version; i++)
+        for (size_t j = 0; j < nsv; j++)
+            if (sv[j] == cfg->versions[i] && sv[j] != ngtcp2_conn_get_client_chosen_version(conn)) {
+                c->vn_chosen_version = sv[j];
+                break;
+            }
+    return 0;
+}
+
 static void record_stop(void *ctx, uint64_t stream_id, uint64_t code) {
     if (stop_record_count < sizeof stop_records / sizeof stop_records[0])
         stop_records[stop_record_count++] = (stop_record){stream_id, code};
@@ -283,6 +300,7 @@ static void fill_callbacks(ngtcp2_callbacks *cb, bool server) {
     else {
         cb->client_initial = ngtcp2_crypto_client_initial_cb;
         cb->recv_retry = ngtcp2_crypto_recv_retry_cb;
+        cb->recv_version_negotiation = cb_recv_version_negotiation;
     }
     cb->recv_crypto_data = ngtcp2_crypto_recv_crypto_data_cb;
     cb->encrypt = ngtcp2_crypto_encrypt_cb;
@@ -382,6 +400,37 @@ static coquic_status_t ngtcp2_status(int rv, const char *what) {
                    what, ngtcp2_strerror(rv));
 }
 
+/* Creates the client's ngtcp2 connection and TLS session in `version` on the connection's
+ * route, with `c->client_scid` and the destination CID `dcid`; `original_version` (0 = none)
+ * is the version of an attempt that Version Negotiation ended. */
+static coquic_status_t client_start(cq_conn *c, const ngtcp2_cid *dcid, uint32_t version, uint32_t original_version,
+                                    const coquic_bytes_t *retry_token) {
+    coquic_endpoint_t *ep = c->endpoint;
+    ngtcp2_path_storage ps;
+    cq_path_for_route(&ps, c->current_route, true);
+    ngtcp2_callbacks cb;
+    fill_callbacks(&cb, false);
+    ngtcp2_settings settings;
+    fill_settings(&settings, ep, cq_us_to_ns(ep->now));
+    if (retry_token && retry_token->length > 0) {
+        settings.token = retry_token->data;
+        settings.tokenlen = retry_token->length;
+        settings.token_type = NGTCP2_TOKEN_TYPE_RETRY;
+    }
+    if (original_version && original_version != version) settings.original_version = original_version;
+    ngtcp2_transport_params params;
+    fill_params(&params, &ep->config.transport);
+    cq_qlog_open(c, &c->client_scid); /* before ngtcp2 writes the qlog header */
+    int rv = ngtcp2_conn_client_new(&c->conn, dcid, &c->client_scid, &ps.path, version, &cb, &settings, &params, NULL,
+                                    c);
+    if (rv != 0) {
+        c->conn = NULL;
+        cq_qlog_close(c);
+        return ngtcp2_status(rv, "creating the client connection");
+    }
+    return conn_attach_tls(c, c->server_name, strlen(c->server_name));
+}
+
 cq_conn *cq_conn_new_client(coquic_endpoint_t *ep, const coquic_open_connection_t *open, coquic_status_t *status) {
     const coquic_client_connection_config_t *cc = &open->connection;
     cq_conn *c = conn_alloc(ep, false, open->initial_route_handle);
@@ -389,8 +438,8 @@ cq_conn *cq_conn_new_client(coquic_endpoint_t *ep, const coquic_open_connection_
         *status = cq_fail(COQUIC_STATUS_OUT_OF_MEMORY, "allocating a connection");
         return NULL;
     }
-    ngtcp2_cid scid, dcid;
-    ngtcp2_cid_init(&scid, cc->source_connection_id.data, cc->source_connection_id.length);
+    ngtcp2_cid dcid;
+    ngtcp2_cid_init(&c->client_scid, cc->source_connection_id.data, cc->source_connection_id.length);
     if (cc->initial_destination_connection_id.length == 0) {
         dcid.datalen = 16;
         cq_random(dcid.data, dcid.datalen);
@@ -398,45 +447,47 @@ cq_conn *cq_conn_new_client(coquic_endpoint_t *ep, const coquic_open_connection_
         ngtcp2_cid_init(&dcid, cc->initial_destination_connection_id.data,
                         cc->initial_destination_connection_id.length);
     }
-    ngtcp2_path_storage ps;
-    cq_path_for_route(&ps, open->initial_route_handle, true);
-    ngtcp2_callbacks cb;
-    fill_callbacks(&cb, false);
-    ngtcp2_settings settings;
-    fill_settings(&settings, ep, cq_us_to_ns(ep->now));
-    if (cc->retry_token.length > 0) {
-        settings.token = cc->retry_token.data;
-        settings.tokenlen = cc->retry_token.length;
-        settings.token_type = NGTCP2_TOKEN_TYPE_RETRY;
-    }
+    size_t name_len = cc->server_name_length < sizeof c->server_name - 1 ? cc->server_name_length : sizeof c->server_name - 1;
+    if (name_len) memcpy(c->server_name, cc->server_name, name_len);
+    c->server_name[name_len] = '\0';
     /* A client starts in a version it supports (ngtcp2 asserts on anything else): the
      * connection's initial version when the endpoint lists it, else the endpoint's first. */
     const cq_config *cfg = &ep->config;
     uint32_t version = cc->initial_version && cq_config_has_version(cfg, cc->initial_version) ? cc->initial_version
                                                                                               : cfg->versions[0];
-    if (cc->original_version && cc->original_version != version && cq_config_has_version(cfg, cc->original_version))
-        settings.original_version = cc->original_version;
-    ngtcp2_transport_params params;
-    fill_params(&params, &ep->config.transport);
-    cq_qlog_open(c, &scid); /* before ngtcp2 writes the qlog header */
-    int rv = ngtcp2_conn_client_new(&c->conn, &dcid, &scid, &ps.path, version, &cb, &settings, &params, NULL, c);
-    if (rv != 0) {
-        *status = ngtcp2_status(rv, "creating the client connection");
-        cq_qlog_close(c);
-        free(c);
-        return NULL;
-    }
-    size_t name_len = cc->server_name_length < sizeof c->server_name - 1 ? cc->server_name_length : sizeof c->server_name - 1;
-    if (name_len) memcpy(c->server_name, cc->server_name, name_len);
-    c->server_name[name_len] = '\0';
-    *status = conn_attach_tls(c, c->server_name, name_len);
-    if (*status == COQUIC_STATUS_OK && cq_endpoint_register_cid(ep, c, &scid) != 0)
+    uint32_t original = cc->original_version && cq_config_has_version(cfg, cc->original_version) ? cc->original_version : 0;
+    *status = client_start(c, &dcid, version, original, &cc->retry_token);
+    if (*status == COQUIC_STATUS_OK && cq_endpoint_register_cid(ep, c, &c->client_scid) != 0)
         *status = cq_fail(COQUIC_STATUS_OUT_OF_MEMORY, "registering the connection ID");
     if (*status != COQUIC_STATUS_OK) {
         cq_conn_free(c);
         return NULL;
     }
     return c;
+}
+
+/* RFC 9368 incompatible version negotiation: the first attempt ended in a Version Negotiation
+ * packet that offers a version we speak, so the same connection (same handle, source CID,
+ * route and queued streams) starts over in that version with a fresh destination CID and TLS
+ * session; its transport parameters then carry the original version, which stops a forged VN
+ * from downgrading us (the server checks it). Only once per connection. */
+static bool restart_after_version_negotiation(cq_conn *c) {
+    uint32_t chosen = c->vn_chosen_version;
+    if (!chosen || c->vn_restarted) return false;
+    uint32_t original = ngtcp2_conn_get_client_chosen_version(c->conn);
+    c->vn_restarted = true;
+    ngtcp2_conn_del(c->conn);
+    c->conn = NULL;
+    cq_qlog_close(c);
+    gnutls_deinit(c->tls);
+    c->tls = NULL;
+    ngtcp2_cid dcid;
+    dcid.datalen = 16;
+    cq_random(dcid.data, dcid.datalen);
+    if (client_start(c, &dcid, chosen, original, NULL) != COQUIC_STATUS_OK) return false;
+    if (c->endpoint->batching) c->drain_deferred = true; /* the new Initial goes out with the batch */
+    else cq_conn_drain(c);
+    return true;
 }
 
 cq_conn *cq_conn_new_server(coquic_endpoint_t *ep, const ngtcp2_pkt_hd *hd, const ngtcp2_cid *retry_odcid,
@@ -565,8 +616,16 @@ static void conn_on_error(cq_conn *c, int rv) {
         emit_failed(c, COQUIC_X_CLOSE_SOURCE_HANDSHAKE_TIMEOUT, false, 0, (const uint8_t *)"handshake timeout", 17);
         emit_closed(c);
         return;
-    case NGTCP2_ERR_DROP_CONN:
-    case NGTCP2_ERR_RECV_VERSION_NEGOTIATION: {
+    case NGTCP2_ERR_RECV_VERSION_NEGOTIATION:
+        if (restart_after_version_negotiation(c)) return;
+        if (!c->conn) { /* the restart failed after dropping the first attempt */
+            emit_failed(c, COQUIC_X_CLOSE_SOURCE_PROTOCOL_ERROR, false, 0x11,
+                        (const uint8_t *)"version negotiation: restart failed", 35);
+            emit_closed(c);
+            return;
+        }
+        /* fall through */
+    case NGTCP2_ERR_DROP_CONN: {
         const char *why = rv == NGTCP2_ERR_DROP_CONN ? "connection dropped"
                                                       : "version negotiation: no common QUIC version";
         emit_failed(c, COQUIC_X_CLOSE_SOURCE_PROTOCOL_ERROR, false, rv == NGTCP2_ERR_DROP_CONN ? 0 : 0x11,

@@ -227,6 +227,9 @@ typedef struct cq_conn {
     uint64_t original_dcid_release_ns; /* UINT64_MAX until the handshake is confirmed */
     unsigned int verify_status; /* client: GnuTLS verification status of the peer's chain */
     char server_name[256];    /* client: SNI / verification name (GnuTLS keeps a pointer) */
+    ngtcp2_cid client_scid;   /* client: our source CID, kept across a Version Negotiation restart */
+    uint32_t vn_chosen_version; /* client: the version a received VN packet lets us restart in */
+    bool vn_restarted;        /* client: the one restart after Version Negotiation happened */
     struct cq_conn *next, *prev;
     coquic_x_connection_stats_t stats;
 } cq_conn;

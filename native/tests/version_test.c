@@ -192,22 +192,62 @@ static void check_compatible_switch_to_v1(void (*server_config)(coquic_endpoint_
 }
 
 TEST(version_compatible_negotiation_to_v1_server_prefers_v1) { check_compatible_switch_to_v1(speak_v1_and_v2, false); }
-/* A v1-only server answers a v2 Initial with Version Negotiation only (it never completes a
- * handshake in a version it was not configured for), and the client ends with a clear failure.
- * (Restarting in v1 after it, RFC 9368 incompatible negotiation, is not implemented yet.) */
-TEST(version_v2_client_against_v1_only_server_gets_version_negotiation) {
-    pair_options o = {.client_config = speak_v1_and_v2};
+/* RFC 9368 incompatible version negotiation: a v1-only server answers a v2 Initial with
+ * Version Negotiation only (it never completes a handshake in a version it was not configured
+ * for); the client, which also speaks v1, starts over in v1 on the same connection handle and
+ * completes, and a stream crosses byte-exact. */
+static void check_restart_after_vn(void (*client_config)(coquic_endpoint_config_t *),
+                                   void (*server_config)(coquic_endpoint_config_t *),
+                                   void (*tweak)(coquic_open_connection_t *, void *), uint32_t first,
+                                   uint32_t then) {
+    pair_options o = {.client_config = client_config, .server_config = server_config};
     pair *p = pair_new(&o);
     version_log log = {{0}, {0}, 0, 0};
     p->tap = log_versions;
     p->tap_ctx = &log;
-    coquic_connection_handle_t c = pair_connect_with(p, start_with_v2, NULL);
+    coquic_connection_handle_t c = tweak ? pair_connect_with(p, tweak, NULL) : pair_connect(p);
+    CHECK(c != 0);
+    bool confirmed = pair_run_until(p, pred_confirmed, &c, 10000000);
+    pair_send_pattern(p, &p->client, c, 0, 50000, true);
+    bool data = confirmed && pair_run_until(p, server_stream0_done, NULL, 10000000) &&
+                side_stream(&p->server, side_accepted(&p->server), 0)->mismatches == 0;
+    bool vn_first = log.server_count > 0 && log.server_long[0] == 0;
+    bool server_then = log.server_count > 1 && log.server_long[log.server_count - 1] == then;
+    bool client_first = log.client_count > 1 && log.client_long[0] == first;
+    bool client_then = log.client_count > 1 && log.client_long[log.client_count - 1] == then;
+    size_t server_conns = coquic_endpoint_connection_count(p->server.ep);
+    pair_free(p);
+    CHECK(confirmed);
+    CHECK(data);
+    CHECK(vn_first);
+    CHECK(server_then);
+    CHECK(client_first);
+    CHECK(client_then);
+    CHECK_EQ(server_conns, 1);
+}
+
+TEST(version_v2_client_against_v1_only_server_restarts_in_v1_after_vn) {
+    check_restart_after_vn(speak_v1_and_v2, NULL, start_with_v2, QUIC_V2, 1);
+}
+
+static const uint32_t v1_then_v2[] = {1, QUIC_V2};
+static void speak_v1_then_v2(coquic_endpoint_config_t *c) {
+    c->supported_versions = v1_then_v2;
+    c->supported_versions_count = 2;
+}
+TEST(version_v1_client_against_v2_only_server_restarts_in_v2_after_vn) {
+    check_restart_after_vn(speak_v1_then_v2, speak_v2_only, NULL, 1, QUIC_V2);
+}
+
+/* A client without a common version fails cleanly (no restart loop) after the VN. */
+TEST(version_no_common_version_fails_after_vn) {
+    pair_options o = {.server_config = speak_v2_only};
+    pair *p = pair_new(&o);
+    coquic_connection_handle_t c = pair_connect(p);
     CHECK(c != 0);
     CHECK(!pair_run_until(p, pred_confirmed, &c, 3000000));
-    CHECK(log.server_count > 0);
-    for (size_t i = 0; i < log.server_count; i++) CHECK_EQ(log.server_long[i], 0); /* VN packets only */
-    CHECK_EQ(side_accepted(&p->server), 0);
     CHECK_EQ(coquic_endpoint_connection_count(p->server.ep), 0);
+    CHECK_EQ(coquic_endpoint_connection_count(p->client.ep), 0);
     pair_free(p);
 }
 
