@@ -139,7 +139,8 @@ export interface LoadOptions {
   /** Package root for the repo-local candidates (default: computed from this module's URL). */
   repoRoot?: string;
   /**
-   * Bind the `coquic_x_` extensions when present (default true). `false` uses the core ABI
+   * Bind the `coquic_x_` extensions when present (default true, unless the environment sets
+   * `COQUIC_CORE_ABI_ONLY=1`). `false` uses the core ABI
    * only, exactly as with an upstream libcoquic: per-effect reads, by-value `next_wakeup`
    * (on Bun through the `cc` adapter, compiled at load).
    */
@@ -176,6 +177,15 @@ function processEnv(): Record<string, string | undefined> {
     }
   }
   return g.process?.env ?? {};
+}
+
+/**
+ * Whether `COQUIC_CORE_ABI_ONLY` asks for the core ABI alone ("1", "true" or "yes"): the
+ * `coquic_x_` extensions of the loaded library are then left unbound, as if it were an
+ * upstream libcoquic. The suite runs this way in CI so that every degraded path is tested.
+ */
+function coreAbiOnly(env: Readonly<Record<string, string | undefined>>): boolean {
+  return /^(1|true|yes)$/i.test(env.COQUIC_CORE_ABI_ONLY ?? "");
 }
 
 /**
@@ -343,7 +353,7 @@ export function loadCoquicSync(opts: LoadOptions = {}): CoquicLibrary {
       attempts.push({ path: c.path, reason: "no such file" });
       continue;
     }
-    const lib = tryLoad(ffi, c.path, opts.extensions ?? true, attempts);
+    const lib = tryLoad(ffi, c.path, opts.extensions ?? !coreAbiOnly(opts.env ?? processEnv()), attempts);
     if (lib) return lib;
   }
   throw new CoquicLoadError(

@@ -6,6 +6,7 @@
 import { Role } from "../ffi/abi.ts";
 import { type CoquicLibrary, defaultLibrary } from "../ffi/loader.ts";
 import { bindUdp } from "../runtimes/udp_factory.ts";
+import { withTrustFile } from "../runtimes/trust_file.ts";
 import { parseIpv4, parseIpv6, type Route } from "../runtimes/address.ts";
 import type { SocketAddress } from "../runtimes/udp.ts";
 import { defaultEndpointConfig, type EndpointConfig } from "./config.ts";
@@ -480,7 +481,11 @@ export async function listen(options: ListenOptions): Promise<QuicListener> {
 export interface ClientOptions extends TransportOptions {
   /** The ALPN protocol to ask for. */
   alpn: string;
-  /** Extra trusted CA certificates (PEM) besides the system store. */
+  /**
+   * Extra trusted CA certificates (PEM) besides the system store. A libcoquic without the
+   * `coquic_x_endpoint_add_trusted_ca` extension gets them through `SSL_CERT_FILE` while the
+   * endpoint is created.
+   */
   ca?: string | string[];
   /** Skip certificate verification. Only for tests against throwaway servers. */
   insecure?: boolean;
@@ -545,13 +550,10 @@ export class QuicClient {
     config.verifyPeer = options.insecure !== true;
     options.configure?.(config);
     const cas = options.ca === undefined ? [] : Array.isArray(options.ca) ? options.ca : [options.ca];
-    if (cas.length > 0 && !lib.extensions.trustedCa) {
-      throw new QuicError(
-        "invalid_argument",
-        "this libcoquic cannot take a CA (no coquic_x_endpoint_add_trusted_ca); set SSL_CERT_FILE",
-      );
-    }
-    const endpoint = Endpoint.create(lib, config);
+    // Without coquic_x_endpoint_add_trusted_ca, `ca` reaches the engine through SSL_CERT_FILE.
+    const endpoint = cas.length > 0 && !lib.extensions.trustedCa
+      ? withTrustFile(cas, () => Endpoint.create(lib, config))
+      : Endpoint.create(lib, config);
     endpoint.setManualCredit(true);
     endpoint.setLossAccounting(options.lossAccounting ?? true);
     applyQlogDir(endpoint, options.qlogDir);

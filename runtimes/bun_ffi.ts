@@ -138,3 +138,26 @@ export const bunFfiRuntime: FfiRuntime = {
     return new bunFfi.CString(Number(address)).toString();
   },
 };
+
+// deno-lint-ignore no-explicit-any
+let libcEnv: any;
+
+/**
+ * Sets (or, with `undefined`, removes) a variable in the C library's environment. Bun's
+ * `process.env` is a JavaScript-side copy that native code (`getenv`) never sees, so a
+ * variable meant for the engine is set here too.
+ *
+ * @example
+ * ```ts
+ * setNativeEnv("SSL_CERT_FILE", "/tmp/ca.pem");
+ * ```
+ */
+export function setNativeEnv(name: string, value: string | undefined): void {
+  libcEnv ??= bunFfi.dlopen(process.platform === "darwin" ? "libc.dylib" : "libc.so.6", {
+    setenv: { args: ["cstring", "cstring", "i32"], returns: "i32" },
+    unsetenv: { args: ["cstring"], returns: "i32" },
+  }).symbols;
+  const c = (s: string) => Buffer.from(s + "\0");
+  if (value === undefined) libcEnv.unsetenv(c(name));
+  else libcEnv.setenv(c(name), c(value), 1);
+}

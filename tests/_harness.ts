@@ -14,6 +14,8 @@ export type TestFn = () => void | Promise<void>;
 export interface TestOptions {
   timeout?: number;
   ignore?: boolean;
+  /** Skip with this reason (shown in the test's name), e.g. a missing engine extension. */
+  skip?: string;
 }
 
 // deno-lint-ignore no-explicit-any
@@ -29,6 +31,10 @@ const bunTest: any = g.Bun ? (await import("bun:test" as string)).test : undefin
  */
 export function test(name: string, fn: TestFn, options: TestOptions = {}): void {
   const timeout = options.timeout ?? 60_000;
+  if (options.skip) {
+    name = `${name} [skipped: ${options.skip}]`;
+    options = { ...options, ignore: true };
+  }
   if (bunTest) {
     if (options.ignore) bunTest.skip(name, fn);
     else bunTest(name, fn, timeout);
