@@ -11,9 +11,6 @@ import type { TestOptions } from "./_harness.ts";
 /** The extensions of the library the tests load. */
 export const ext: Readonly<Extensions> = defaultLibrary().extensions;
 
-/** Whether the library is our engine (its own behaviour beyond the ABI can be asserted). */
-export const ourEngine: boolean = ext.lastError; // every build of our engine exports it
-
 /** Test options skipping when any of `names` is missing; `more` is merged in. */
 export function needs(names: keyof Extensions | (keyof Extensions)[], more: TestOptions = {}): TestOptions {
   const missing = (Array.isArray(names) ? names : [names]).filter((n) => !ext[n]);
