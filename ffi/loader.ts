@@ -356,6 +356,13 @@ export function loadCoquicSync(opts: LoadOptions = {}): CoquicLibrary {
     const lib = tryLoad(ffi, c.path, opts.extensions ?? !coreAbiOnly(opts.env ?? processEnv()), attempts);
     if (lib) return lib;
   }
+  if (attempts.some((a) => /--allow-ffi/.test(a.reason))) {
+    throw new CoquicLoadError(
+      "coquic: Deno refused to load libcoquic: run with --allow-ffi (or -A); it needs --allow-read " +
+        "and --allow-env for the library search too.\n" + describe(attempts),
+      attempts,
+    );
+  }
   throw new CoquicLoadError(
     "coquic: no usable libcoquic found. Build the bundled engine with `deno task native` " +
       "(or `make -C native`), or set COQUIC_LIB_PATH to a libcoquic shared library.\n" + describe(attempts),

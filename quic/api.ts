@@ -15,6 +15,7 @@ import { Driver } from "./driver.ts";
 import { QuicConnection } from "./connection.ts";
 import { generateDevCertificate } from "./devcert.ts";
 import { AsyncQueue, QuicError, withSignal } from "./quic_error.ts";
+import { bindError, checkBoolean, checkChoice, checkInteger, checkName, checkPort, engineCall } from "./options.ts";
 
 /**
  * Transport tuning shared by listen and connect (defaults suit bulk transfer and many streams).
@@ -134,6 +135,7 @@ function transportConfig(
   if (typeof alpn !== "string" || alpn.length === 0 || alpn.length > 255) {
     throw new QuicError("invalid_argument", "alpn must be a non-empty string of at most 255 bytes");
   }
+  checkTransportOptions(o);
   const c = defaultEndpointConfig(lib);
   c.role = role;
   c.supportedVersions = checkVersions(o.versions);
@@ -146,13 +148,23 @@ function transportConfig(
   t.initialMaxStreamDataBidiLocal = t.initialMaxStreamDataBidiRemote = t.initialMaxStreamDataUni = o.streamWindow ??
     16 << 20;
   t.initialMaxData = o.connectionWindow ?? 32 << 20;
-  const cc = o.congestionControl ?? "cubic";
-  if (!(cc in CC)) {
-    throw new QuicError("invalid_argument", `congestionControl must be newreno, cubic or bbr, got ${cc}`);
-  }
-  t.congestionControl = CC[cc];
+  t.congestionControl = CC[o.congestionControl ?? "cubic"];
   t.pmtudEnabled = false; // runtime sockets report no PMTU signals; we size packets ourselves
   return c;
+}
+
+/** Checks every transport option by its own name (see quic/options.ts). */
+function checkTransportOptions(o: TransportOptions): void {
+  checkInteger("idleTimeoutMs", o.idleTimeoutMs, 0, 2 ** 40); // ms; the engine keeps microseconds
+  checkInteger("maxStreams", o.maxStreams, 0, 2 ** 50);
+  checkInteger("maxUniStreams", o.maxUniStreams, 0, 2 ** 50);
+  checkInteger("streamWindow", o.streamWindow, 0, Number.MAX_SAFE_INTEGER);
+  checkInteger("connectionWindow", o.connectionWindow, 0, Number.MAX_SAFE_INTEGER);
+  checkChoice("congestionControl", o.congestionControl, Object.keys(CC));
+  // 1200 is QUIC's floor (RFC 9000 §14); our engine sends at most Ethernet-sized datagrams.
+  checkInteger("maxDatagramSize", o.maxDatagramSize, 1200, 1500);
+  checkBoolean("lossAccounting", o.lossAccounting);
+  checkName("qlogDir", o.qlogDir);
 }
 
 /** Points the endpoint's qlog at `dir` (the engine's QLOGDIR default otherwise); closes it on failure. */
@@ -436,6 +448,10 @@ export class QuicListener {
  * ```
  */
 export async function listen(options: ListenOptions): Promise<QuicListener> {
+  checkName("hostname", options.hostname);
+  checkPort("port", options.port);
+  checkInteger("maxConnections", options.maxConnections, 0, 2 ** 32 - 1);
+  checkBoolean("retry", options.retry);
   const lib = options.library ?? defaultLibrary(); // loaded once: a load probes every symbol
   const hostname = options.hostname ?? "127.0.0.1";
   const config = transportConfig(lib, Role.SERVER, options.alpn, options, isIpv6(hostname));
@@ -454,16 +470,16 @@ export async function listen(options: ListenOptions): Promise<QuicListener> {
   }
   config.identity = { certificatePem: certPem, privateKeyPem: keyPem! };
   options.configure?.(config);
-  const endpoint = Endpoint.create(lib, config);
+  const endpoint = engineCall(() => Endpoint.create(lib, config));
   endpoint.setManualCredit(true);
   endpoint.setLossAccounting(options.lossAccounting ?? true);
   applyQlogDir(endpoint, options.qlogDir);
   let socket;
   try {
-    socket = await bindUdp({ hostname, port: options.port ?? 4433 });
+    socket = await bindUdp({ hostname, port: options.port ?? 0 });
   } catch (e) {
     endpoint.close();
-    throw e;
+    throw bindError(e, hostname, options.port ?? 0);
   }
   return new QuicListener(new Driver(endpoint, socket), certPem, fingerprint);
 }

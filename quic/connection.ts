@@ -65,7 +65,7 @@ export interface ConnectionSnapshot {
   localAddress: SocketAddress;
   /** The peer's address. */
   remoteAddress: SocketAddress;
-  /** Lifecycle state. */
+  /** Lifecycle state: "closing" from `close()` until the connection has ended, then "closed". */
   state: "handshaking" | "connected" | "closing" | "closed";
   /** Stream bytes sent. */
   bytesSent: number;
@@ -268,7 +268,7 @@ export class QuicConnection implements DriverConnection {
       ? { source: info.source, code: info.errorCode, isApplicationError: info.isApplicationError, reason: info.reason }
       : { source: "unknown", code: 0n, isApplicationError: false, reason: "" };
     this.#closeResult = close;
-    this.#state = "closing";
+    this.#state = "closed"; // over for the application (the engine may still be in its closing period)
     const handshaking = !this.#readyResolved();
     // A transport error from the peer during the handshake is the handshake failing (e.g. a
     // TLS alert: no common ALPN, our certificate refused); an application close is a refusal.
@@ -427,6 +427,7 @@ export class QuicConnection implements DriverConnection {
   /** Closes the connection with an application code and reason; resolves when it has ended. */
   close(options: { code?: number | bigint; reason?: string } = {}): Promise<CloseResult> {
     if (!this.#closeResult) {
+      this.#state = "closing";
       this.#driver.run((now) => this.#conn.close(BigInt(options.code ?? 0), options.reason ?? "", now));
     }
     return this.closed;

@@ -25,7 +25,8 @@ export type QuicErrorKind =
   | "stop_sending" // the peer asked us to stop sending (code set)
   | "refused" // the server refused the connection
   | "local" // the engine rejected an operation (reason names the local error)
-  | "invalid_argument";
+  | "invalid_argument"
+  | "address_in_use"; // the local address to bind is taken
 
 /**
  * A QUIC failure.

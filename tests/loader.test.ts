@@ -205,3 +205,15 @@ catch (e) { console.log(e.name + " " + e.attempts[0].path + " " + e.attempts[0].
   rmSync(dir, { recursive: true, force: true });
   assert.match(r.out.trim(), /^CoquicLoadError \S+libpartial\.so incomplete ABI v12: /, r.err);
 });
+
+test("loader: without --allow-ffi, Deno's load error says so in its first line", () => {
+  const dir = mkdtempSync(join(tmpdir(), "coquic-loader-"));
+  const file = join(dir, "child.ts");
+  writeFileSync(file, PRINT_PATH);
+  const r = spawnSync(g.Deno.execPath(), ["run", "--allow-read", "--allow-env", file], {
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "" },
+    encoding: "utf8",
+  });
+  rmSync(dir, { recursive: true, force: true });
+  assert.match(r.stdout.split("\n")[0], /^ERROR CoquicLoadError: .*--allow-ffi/);
+}, { skip: g.Deno && !g.Bun ? undefined : "Deno permissions only" });

@@ -265,7 +265,9 @@ void cq_tls_describe_failure(gnutls_session_t session, char *buf, size_t cap) {
     if (status == 0) return;
     gnutls_datum_t out = {NULL, 0};
     if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &out, 0) == 0) {
-        snprintf(buf, cap, "certificate verification failed (0x%x): %.*s", status, (int)out.size, (const char *)out.data);
+        unsigned int len = out.size; /* GnuTLS ends each sentence with a space, the last one too */
+        while (len > 0 && (out.data[len - 1] == ' ' || out.data[len - 1] == '\0')) len--;
+        snprintf(buf, cap, "certificate verification failed (0x%x): %.*s", status, (int)len, (const char *)out.data);
         gnutls_free(out.data);
     } else {
         snprintf(buf, cap, "certificate verification failed (status 0x%x)", status);
