@@ -103,6 +103,7 @@ static void release_original_dcid_if_due(cq_conn *c) {
 
 static int cb_handshake_completed(ngtcp2_conn *conn, void *user_data) {
     cq_conn *c = user_data;
+    if (cq_early_data_on_handshake_completed(c) != 0) return NGTCP2_ERR_CALLBACK_FAILURE;
     if (!c->ready_emitted) {
         c->ready_emitted = true;
         push_state(c, COQUIC_STATE_CHANGE_HANDSHAKE_READY);
@@ -279,10 +280,14 @@ static int cb_decrypt(uint8_t *dest, const ngtcp2_crypto_aead *aead, const ngtcp
 
 static void fill_callbacks(ngtcp2_callbacks *cb, bool server) {
     memset(cb, 0, sizeof *cb);
-    if (server) cb->recv_client_initial = ngtcp2_crypto_recv_client_initial_cb;
-    else {
+    if (server) {
+        cb->recv_client_initial = ngtcp2_crypto_recv_client_initial_cb;
+        cb->recv_rx_key = cq_early_data_rx_key_cb;
+    } else {
         cb->client_initial = ngtcp2_crypto_client_initial_cb;
         cb->recv_retry = ngtcp2_crypto_recv_retry_cb;
+        cb->recv_new_token = cq_tokens_recv_cb;
+        cb->tls_early_data_rejected = cq_early_data_rejected_cb;
     }
     cb->recv_crypto_data = ngtcp2_crypto_recv_crypto_data_cb;
     cb->encrypt = ngtcp2_crypto_encrypt_cb;
@@ -404,10 +409,17 @@ cq_conn *cq_conn_new_client(coquic_endpoint_t *ep, const coquic_open_connection_
     fill_callbacks(&cb, false);
     ngtcp2_settings settings;
     fill_settings(&settings, ep, cq_us_to_ns(ep->now));
+    const coquic_bytes_t *id = &open->address_validation_identity;
+    size_t stored_len = 0;
+    const uint8_t *stored = cc->retry_token.length ? NULL : cq_tokens_lookup(ep, id->data, id->length, &stored_len);
     if (cc->retry_token.length > 0) {
         settings.token = cc->retry_token.data;
         settings.tokenlen = cc->retry_token.length;
         settings.token_type = NGTCP2_TOKEN_TYPE_RETRY;
+    } else if (stored) { /* this server's NEW_TOKEN from an earlier connection */
+        settings.token = stored;
+        settings.tokenlen = stored_len;
+        settings.token_type = NGTCP2_TOKEN_TYPE_NEW_TOKEN;
     }
     /* A client starts in a version it supports (ngtcp2 asserts on anything else): the
      * connection's initial version when the endpoint lists it, else the endpoint's first. */
@@ -426,10 +438,16 @@ cq_conn *cq_conn_new_client(coquic_endpoint_t *ep, const coquic_open_connection_
         free(c);
         return NULL;
     }
+    if (stored) cq_tokens_forget(ep, id->data, id->length); /* ngtcp2 holds its copy; never reuse it */
+    if (id->length <= sizeof c->peer_identity) {
+        if (id->length) memcpy(c->peer_identity, id->data, id->length);
+        c->peer_identity_len = id->length;
+    }
     size_t name_len = cc->server_name_length < sizeof c->server_name - 1 ? cc->server_name_length : sizeof c->server_name - 1;
     if (name_len) memcpy(c->server_name, cc->server_name, name_len);
     c->server_name[name_len] = '\0';
-    *status = conn_attach_tls(c, c->server_name, name_len);
+    *status = cq_resumption_apply(c, cc, version);
+    if (*status == COQUIC_STATUS_OK) *status = conn_attach_tls(c, c->server_name, name_len);
     if (*status == COQUIC_STATUS_OK && cq_endpoint_register_cid(ep, c, &scid) != 0)
         *status = cq_fail(COQUIC_STATUS_OUT_OF_MEMORY, "registering the connection ID");
     if (*status != COQUIC_STATUS_OK) {
@@ -512,6 +530,8 @@ void cq_conn_free(cq_conn *c) {
     if (c->conn) ngtcp2_conn_del(c->conn);
     cq_qlog_close(c); /* after ngtcp2, which may still write */
     if (c->tls) gnutls_deinit(c->tls);
+    free(c->resume_session);
+    free(c->app_context);
     free(c->close_packet);
     free(c);
 }
@@ -1043,4 +1063,5 @@ void cq_conn_fill_stats(cq_conn *c, coquic_x_connection_stats_t *out) {
     out->streams_active = c->streams.count;
     out->handshake_completed = ngtcp2_conn_get_handshake_completed(c->conn) != 0;
     out->closing = c->state != CQ_CONN_ACTIVE;
+    cq_early_data_fill_stats(c, out);
 }
