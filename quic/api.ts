@@ -75,6 +75,13 @@ export interface ListenOptions extends TransportOptions {
   maxConnections?: number;
   /** Validate client addresses with Retry before accepting. */
   retry?: boolean;
+  /**
+   * Accept 0-RTT data from resuming clients (default false). Off by default because early
+   * data can be replayed: the engine refuses a repeated ClientHello, but a replay across
+   * servers (or after a restart) is not caught, so enable it only for requests that are safe
+   * to repeat.
+   */
+  earlyData?: boolean;
 }
 
 const CC = { newreno: 0, cubic: 1, bbr: 2 } as const;
@@ -409,6 +416,7 @@ export async function listen(options: ListenOptions): Promise<QuicListener> {
   const config = transportConfig(lib, Role.SERVER, options.alpn, options, isIpv6(hostname));
   config.verifyPeer = false;
   config.retryEnabled = options.retry ?? false;
+  config.zeroRtt.allow = options.earlyData ?? false;
   config.maxServerConnections = options.maxConnections ?? 0;
   if ((options.cert === undefined) !== (options.key === undefined)) {
     throw new QuicError("invalid_argument", "cert and key go together");
@@ -473,6 +481,14 @@ export interface ConnectOptions extends Omit<ClientOptions, "family"> {
   serverName?: string;
   /** Abort the handshake (AbortSignal.timeout gives QuicError "timeout"). */
   signal?: AbortSignal;
+  /** A session ticket from an earlier connection (`conn.session`) to resume. */
+  session?: Uint8Array;
+  /**
+   * With `session`: send early (0-RTT) data. connect() then returns before the handshake
+   * completes, so what is written at once travels in the first flight; `conn.earlyData`
+   * tells whether the server took it (if not, the bytes are sent again after the handshake).
+   */
+  earlyData?: boolean;
 }
 
 /**
@@ -560,7 +576,7 @@ export class QuicClient {
    */
   async connect(
     address: SocketAddress,
-    options: { serverName?: string; signal?: AbortSignal } = {},
+    options: { serverName?: string; signal?: AbortSignal; session?: Uint8Array; earlyData?: boolean } = {},
   ): Promise<QuicConnection> {
     const driver = this.#driver;
     if (driver.closed) throw new QuicError("closed", "this client endpoint is closed");
@@ -583,6 +599,8 @@ export class QuicClient {
     cfg.core.serverName = serverName;
     cfg.initialRouteHandle = route.handle;
     cfg.addressValidationIdentity = route.identity;
+    if (options.session) cfg.core.resumptionState = options.session;
+    if (options.earlyData) cfg.core.zeroRtt.attempt = true;
     let conn: QuicConnection | undefined;
     driver.run((now) => {
       const { connection, result } = driver.endpoint.connect(cfg, now);
@@ -592,6 +610,7 @@ export class QuicClient {
     });
     const c = conn!;
     if (this.#singleUse) void c.closed.then(() => setTimeout(() => driver.close(), 0));
+    if (c.earlyData === "attempted") return c; // 0-RTT: the caller writes before the handshake ends
     try {
       await withSignal(c.ready, options.signal);
     } catch (e) {
