@@ -5,6 +5,13 @@ import { connect, listen, QuicClient, type QuicConnection, type QuicListener } f
 import { bindUdp } from "../runtimes/udp_factory.ts";
 import type { SocketAddress, UdpSocket } from "../runtimes/udp.ts";
 import { testCert } from "./_cert.ts";
+import { loadCoquicSync } from "../ffi/loader.ts";
+import { Role } from "../ffi/abi.ts";
+import { EndpointConfig } from "../quic/config.ts";
+import { ClientConfig, Endpoint } from "../quic/endpoint.ts";
+import type { Effect } from "../quic/effects.ts";
+import type { QueryResult } from "../quic/result.ts";
+import { addressIdentity } from "../runtimes/address.ts";
 
 const ALPN = "coquic-resume";
 
@@ -172,5 +179,99 @@ test("NEW_TOKEN: a Retry server lets a returning client (same endpoint) in witho
     await client.close();
     relay.close();
     await listener.close();
+  }
+});
+
+// ---- anti-replay, on the sans-I/O facade (the replay needs the exact first flight) ------------
+
+test("anti-replay: the same 0-RTT first flight replayed to the server gets no early data", async () => {
+  const lib = loadCoquicSync();
+  const { certPem, keyPem } = await testCert();
+  const config = (role: number) => {
+    const c = EndpointConfig.default(lib);
+    c.role = role;
+    c.verifyPeer = false;
+    c.applicationProtocol = ALPN;
+    return c;
+  };
+  const sc = config(Role.SERVER);
+  sc.zeroRtt.allow = true;
+  sc.identity = { certificatePem: certPem, privateKeyPem: keyPem };
+  const client = Endpoint.create(lib, config(Role.CLIENT)), server = Endpoint.create(lib, sc);
+  const clientEvents: Effect[] = [], serverEvents: Effect[] = [];
+  const toServer: Uint8Array[] = [], toClient: Uint8Array[] = [];
+  const collect = (r: QueryResult, out: Uint8Array[], events: Effect[]) => {
+    for (const e of r.effects) e.kind === "send_datagram" ? out.push(e.bytes) : events.push(e);
+  };
+  const from = addressIdentity("127.0.0.1", 50000);
+  let now = 1_000n;
+  const pump = (until: () => boolean) => {
+    for (let step = 0; step < 2000 && !until(); step++) {
+      now += 1_000n;
+      for (const d of toServer.splice(0)) {
+        collect(
+          server.receiveDatagram({ bytes: d, routeHandle: 1n, addressValidationIdentity: from }, now),
+          toClient,
+          serverEvents,
+        );
+      }
+      for (const d of toClient.splice(0)) {
+        collect(client.receiveDatagram({ bytes: d, routeHandle: 1n }, now), toServer, clientEvents);
+      }
+      const w1 = client.nextWakeup(), w2 = server.nextWakeup();
+      if (w1 !== undefined && w1 <= now) collect(client.timerExpired(now), toServer, clientEvents);
+      if (w2 !== undefined && w2 <= now) collect(server.timerExpired(now), toClient, serverEvents);
+    }
+    return until();
+  };
+  const open = (session?: Uint8Array) => {
+    const cfg = ClientConfig.new(
+      crypto.getRandomValues(new Uint8Array(8)),
+      crypto.getRandomValues(new Uint8Array(8)),
+      lib,
+    );
+    cfg.initialRouteHandle = 1n;
+    cfg.addressValidationIdentity = addressIdentity("127.0.0.1", 4433);
+    if (session) {
+      cfg.core.resumptionState = session;
+      cfg.core.zeroRtt.attempt = true;
+    }
+    const { connection, result } = client.connect(cfg, now);
+    collect(result, toServer, clientEvents);
+    return connection;
+  };
+  const accepted = () =>
+    serverEvents.filter((e) => e.kind === "connection_lifecycle_event" && e.event === "accepted").map((e) =>
+      e.connection
+    );
+  const dataFor = (conn: bigint) => serverEvents.some((e) => e.kind === "receive_stream_data" && e.connection === conn);
+  const earlyAccepted = (conn: bigint) =>
+    serverEvents.some((e) => e.kind === "zero_rtt_status_event" && e.connection === conn && e.status === 3);
+  try {
+    const first = open();
+    assert.ok(pump(() => clientEvents.some((e) => e.kind === "resumption_state_available")));
+    const session = clientEvents.find((e) => e.kind === "resumption_state_available")!;
+    assert.equal(session.kind, "resumption_state_available");
+    const second = open(session.kind === "resumption_state_available" ? session.serialized : undefined);
+    collect(second.sendStream(0n, new TextEncoder().encode("GET /once"), true, now), toServer, clientEvents);
+    const flight = toServer.map((d) => d.slice()); // Initial + 0-RTT, before any answer
+    assert.ok(pump(() => accepted().length === 2 && dataFor(accepted()[1])));
+    assert.ok(earlyAccepted(accepted()[1]), "the genuine 0-RTT was accepted");
+    for (const c of [first, second]) collect(c.close(0n, "done", now), toServer, clientEvents);
+    assert.ok(pump(() => server.connectionCount() === 0 && client.connectionCount() === 0));
+    for (const d of flight) {
+      collect(
+        server.receiveDatagram({ bytes: d, routeHandle: 1n, addressValidationIdentity: from }, now),
+        toClient,
+        serverEvents,
+      );
+    }
+    const replay = accepted()[2];
+    assert.ok(replay !== undefined, "the server answered the replayed Initial");
+    assert.equal(earlyAccepted(replay), false, "replayed early data refused");
+    assert.equal(dataFor(replay), false, "no replayed request reached the application");
+  } finally {
+    client.close();
+    server.close();
   }
 });
