@@ -27,14 +27,17 @@ typedef struct cq_ticketing {
 
 /* ---- server: keys and anti-replay ------------------------------------------------------------ */
 
-/* Drops expired entries by rebuilding the set (only when it is full). */
+/* Drops expired entries by rebuilding the set (only when it is full). Out of memory, the old
+ * set stays whole: the caller then refuses early data rather than forget a ClientHello. */
 static void prune_seen(cq_ticketing *t, time_t now) {
     cq_map fresh = {0};
     for (size_t i = 0; i < t->seen.capacity; i++) {
         cq_map_slot *slot = &t->seen.slots[i];
         if (slot->used && (time_t)(intptr_t)slot->value > now &&
-            cq_map_put(&fresh, slot->key, slot->keylen, slot->value) != 0)
-            break; /* out of memory: keep what fits; a lost entry only costs early data a replay check */
+            cq_map_put(&fresh, slot->key, slot->keylen, slot->value) != 0) {
+            cq_map_free(&fresh);
+            return;
+        }
     }
     cq_map_free(&t->seen);
     t->seen = fresh;
