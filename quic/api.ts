@@ -489,7 +489,16 @@ export interface ConnectOptions extends Omit<ClientOptions, "family"> {
    * tells whether the server took it (if not, the bytes are sent again after the handshake).
    */
   earlyData?: boolean;
+  /**
+   * An address-validation token from an earlier connection to this server (`conn.newToken`),
+   * so a Retry-enabled server needs no Retry. connect() and QuicClient present theirs
+   * automatically; each token is used once.
+   */
+  token?: Uint8Array;
 }
+
+/** connect()'s NEW_TOKENs by server address: its endpoints live for one connection each. */
+const newTokens = new Map<string, Uint8Array>();
 
 /**
  * A client endpoint: one engine endpoint and one UDP socket that open many connections, to one
@@ -576,7 +585,13 @@ export class QuicClient {
    */
   async connect(
     address: SocketAddress,
-    options: { serverName?: string; signal?: AbortSignal; session?: Uint8Array; earlyData?: boolean } = {},
+    options: {
+      serverName?: string;
+      signal?: AbortSignal;
+      session?: Uint8Array;
+      earlyData?: boolean;
+      token?: Uint8Array;
+    } = {},
   ): Promise<QuicConnection> {
     const driver = this.#driver;
     if (driver.closed) throw new QuicError("closed", "this client endpoint is closed");
@@ -601,6 +616,7 @@ export class QuicClient {
     cfg.addressValidationIdentity = route.identity;
     if (options.session) cfg.core.resumptionState = options.session;
     if (options.earlyData) cfg.core.zeroRtt.attempt = true;
+    if (options.token) cfg.core.retryToken = options.token; // the engine tells a NEW_TOKEN by its format
     let conn: QuicConnection | undefined;
     driver.run((now) => {
       const { connection, result } = driver.endpoint.connect(cfg, now);
@@ -645,5 +661,15 @@ export class QuicClient {
 export async function connect(address: SocketAddress, options: ConnectOptions): Promise<QuicConnection> {
   const family = isIpv6(address.hostname) ? "IPv6" : "IPv4";
   const client = await QuicClient._singleUse({ ...options, family });
-  return await client.connect(address, options);
+  const key = `${address.hostname}|${address.port}`;
+  const token = options.token ?? newTokens.get(key);
+  newTokens.delete(key);
+  const conn = await client.connect(address, { ...options, token });
+  conn._onNewToken = (t) => {
+    newTokens.delete(key); // re-insert: the map stays in arrival order, oldest first
+    newTokens.set(key, t);
+    if (newTokens.size > 256) newTokens.delete(newTokens.keys().next().value!);
+  };
+  if (conn.newToken) conn._onNewToken(conn.newToken); // it came with the handshake's last packets
+  return conn;
 }

@@ -213,6 +213,8 @@ export class QuicConnection implements DriverConnection {
   #resolveSession!: (s: Uint8Array | undefined) => void;
   #earlyData: EarlyDataStatus = "none";
   #newToken: Uint8Array | undefined;
+  /** @internal connect() keeps tokens across its single-use endpoints. */
+  _onNewToken?: (token: Uint8Array) => void;
   /**
    * Resolves with the first session ticket the server sends (pass it as `session` to
    * `connect()` to resume), or undefined if the connection ends without one. Clients only.
@@ -297,6 +299,7 @@ export class QuicConnection implements DriverConnection {
       }
       case "new_token_available":
         this.#newToken = e.token;
+        this._onNewToken?.(e.token);
         break;
       default:
         break;

@@ -275,3 +275,23 @@ test("anti-replay: the same 0-RTT first flight replayed to the server gets no ea
     server.close();
   }
 });
+
+test("NEW_TOKEN: connect() keeps the token across its one-connection endpoints: the second needs no Retry", async () => {
+  const listener = await server({ retry: true });
+  const relay = await RetryCounter.create(listener.addr);
+  try {
+    const first = await connect(relay.addr, { alpn: ALPN, ca: listener.certificatePem });
+    await listener.accept();
+    for (let i = 0; i < 100 && !first.newToken; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(first.newToken);
+    await first.close();
+    assert.equal(relay.retries, 1);
+    const second = await connect(relay.addr, { alpn: ALPN, ca: listener.certificatePem });
+    await listener.accept();
+    assert.equal(relay.retries, 1, "the returning client needed no Retry");
+    await second.close();
+  } finally {
+    relay.close();
+    await listener.close();
+  }
+});
