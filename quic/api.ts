@@ -626,7 +626,12 @@ export class QuicClient {
     });
     const c = conn!;
     if (this.#singleUse) void c.closed.then(() => setTimeout(() => driver.close(), 0));
-    if (c.earlyData === "attempted") return c; // 0-RTT: the caller writes before the handshake ends
+    if (c.earlyData === "attempted") { // 0-RTT: the caller writes before the handshake ends
+      if (options.signal) {
+        withSignal(c.ready, options.signal).catch(() => !driver.closed && void c.close({ code: 0, reason: "aborted" }));
+      }
+      return c;
+    }
     try {
       await withSignal(c.ready, options.signal);
     } catch (e) {
