@@ -413,6 +413,8 @@ export const Layout = {
     first_field: 8,
     handshake_completed: 152,
     closing: 153,
+    resumed: 154,
+    early_data_accepted: 155,
   },
   /** Extension `coquic_x_result_summary_t` (48 bytes). */
   ResultSummary: {

@@ -751,6 +751,8 @@ export function decodeConnectionStats(view: DataView): ConnectionStats {
   });
   out.handshakeCompleted = view.getUint8(S.handshake_completed) !== 0;
   out.closing = view.getUint8(S.closing) !== 0;
+  out.resumed = view.getUint8(S.resumed) !== 0;
+  out.earlyDataAccepted = view.getUint8(S.early_data_accepted) !== 0;
   return out as unknown as ConnectionStats;
 }
 

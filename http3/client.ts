@@ -21,8 +21,24 @@ export interface H3RequestInit extends RequestInit {
 }
 
 const pool = new Map<string, Promise<H3Connection>>();
+/**
+ * The last session ticket per origin (and trust settings), for the next connection to
+ * resume. Each is used once: a reused ticket would link connections, and a server's
+ * anti-replay check refuses its early data anyway.
+ */
+const tickets = new Map<string, Uint8Array>();
 
-async function connection(url: URL, init: H3RequestInit, signal?: AbortSignal): Promise<H3Connection> {
+/** GET and HEAD may go out as 0-RTT early data (RFC 8470 §2.1: safe to replay). */
+function idempotent(method: string): boolean {
+  return method === "GET" || method === "HEAD";
+}
+
+async function connection(
+  url: URL,
+  init: H3RequestInit,
+  signal: AbortSignal | undefined,
+  early: boolean,
+): Promise<H3Connection> {
   const port = Number(url.port || 443);
   const hostname = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
   const key = `${hostname}|${port}|${init.insecure === true}|${
@@ -35,6 +51,8 @@ async function connection(url: URL, init: H3RequestInit, signal?: AbortSignal): 
     pool.delete(key);
   }
   const created = (async () => {
+    const session = tickets.get(key);
+    tickets.delete(key);
     const quic = await connect({ hostname, port }, {
       alpn: "h3",
       ca: init.ca,
@@ -42,7 +60,10 @@ async function connection(url: URL, init: H3RequestInit, signal?: AbortSignal): 
       versions: init.versions,
       serverName: hostname,
       signal,
+      session,
+      earlyData: session !== undefined && early,
     });
+    void quic.sessionAvailable.then((s) => s && tickets.set(key, s));
     const h3 = new H3Connection(quic, false, {} as H3Options);
     await h3.start();
     (async () => {
@@ -82,7 +103,10 @@ export async function fetch(input: string | URL | Request, init: H3RequestInit =
   if (url.protocol !== "https:") throw new TypeError(`http3.fetch needs an https URL, got ${url.protocol}`);
   const signal = init.signal ?? request.signal;
   signal?.throwIfAborted();
-  const h3 = await connection(url, init, signal ?? undefined);
+  const early = idempotent(request.method);
+  const h3 = await connection(url, init, signal ?? undefined, early);
+  // a connection still in its 0-RTT phase carries only requests that are safe to replay
+  if (!early && h3.quic.earlyData === "attempted") await h3.quic.ready;
   const stream = h3.quic.openStream();
   const abort = () => {
     stream.reset(BigInt(H3ErrorCode.H3_REQUEST_CANCELLED));

@@ -39,6 +39,12 @@ export interface ServeOptions extends H3Options {
   onError?: (error: unknown, request: Request) => void;
   /** Validate client addresses with a Retry round trip before accepting (default false). */
   retry?: boolean;
+  /**
+   * Accept requests sent as 0-RTT early data by resuming clients (default false): they save a
+   * round trip but can be replayed by an attacker, so turn this on only when every handler is
+   * safe to run twice (clients send only GET and HEAD early).
+   */
+  earlyData?: boolean;
   /** Time a request stream has to deliver its complete headers (default 10 000 ms); then it is cancelled. */
   headersTimeoutMs?: number;
   /** Concurrent requests per connection: the peer's bidirectional stream limit (default 100). */
@@ -83,6 +89,7 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<H3
     maxConnections: options.maxConnections ?? 1000,
     retry: options.retry ?? false,
     versions: options.versions,
+    earlyData: options.earlyData ?? false,
   });
   const connections = new Set<
     { conn: QuicConnection; h3: H3Connection; inflight: Set<Promise<void>>; highest: number }

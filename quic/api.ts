@@ -84,6 +84,13 @@ export interface ListenOptions extends TransportOptions {
   maxConnections?: number;
   /** Validate client addresses with Retry before accepting. */
   retry?: boolean;
+  /**
+   * Accept 0-RTT data from resuming clients (default false). Off by default because early
+   * data can be replayed: the engine refuses a repeated ClientHello, but a replay across
+   * servers (or after a restart) is not caught, so enable it only for requests that are safe
+   * to repeat.
+   */
+  earlyData?: boolean;
 }
 
 const CC = { newreno: 0, cubic: 1, bbr: 2 } as const;
@@ -457,6 +464,7 @@ export async function listen(options: ListenOptions): Promise<QuicListener> {
   const config = transportConfig(lib, Role.SERVER, options.alpn, options, isIpv6(hostname));
   config.verifyPeer = false;
   config.retryEnabled = options.retry ?? false;
+  config.zeroRtt.allow = options.earlyData ?? false;
   config.maxServerConnections = options.maxConnections ?? 0;
   if ((options.cert === undefined) !== (options.key === undefined)) {
     throw new QuicError("invalid_argument", "cert and key go together");
@@ -525,7 +533,24 @@ export interface ConnectOptions extends Omit<ClientOptions, "family"> {
   serverName?: string;
   /** Abort the handshake (AbortSignal.timeout gives QuicError "timeout"). */
   signal?: AbortSignal;
+  /** A session ticket from an earlier connection (`conn.session`) to resume. */
+  session?: Uint8Array;
+  /**
+   * With `session`: send early (0-RTT) data. connect() then returns before the handshake
+   * completes, so what is written at once travels in the first flight; `conn.earlyData`
+   * tells whether the server took it (if not, the bytes are sent again after the handshake).
+   */
+  earlyData?: boolean;
+  /**
+   * An address-validation token from an earlier connection to this server (`conn.newToken`),
+   * so a Retry-enabled server needs no Retry. connect() and QuicClient present theirs
+   * automatically; each token is used once.
+   */
+  token?: Uint8Array;
 }
+
+/** connect()'s NEW_TOKENs by server address: its endpoints live for one connection each. */
+const newTokens = new Map<string, Uint8Array>();
 
 /**
  * A client endpoint: one engine endpoint and one UDP socket that open many connections, to one
@@ -611,7 +636,13 @@ export class QuicClient {
    */
   async connect(
     address: SocketAddress,
-    options: { serverName?: string; signal?: AbortSignal } = {},
+    options: {
+      serverName?: string;
+      signal?: AbortSignal;
+      session?: Uint8Array;
+      earlyData?: boolean;
+      token?: Uint8Array;
+    } = {},
   ): Promise<QuicConnection> {
     const driver = this.#driver;
     if (driver.closed) throw new QuicError("closed", "this client endpoint is closed");
@@ -635,6 +666,9 @@ export class QuicClient {
     cfg.core.initialVersion = cfg.core.originalVersion = this.#firstVersion; // the engine negotiates from there
     cfg.initialRouteHandle = route.handle;
     cfg.addressValidationIdentity = route.identity;
+    if (options.session) cfg.core.resumptionState = options.session;
+    if (options.earlyData) cfg.core.zeroRtt.attempt = true;
+    if (options.token) cfg.core.retryToken = options.token; // the engine tells a NEW_TOKEN by its format
     let conn: QuicConnection | undefined;
     driver.run((now) => {
       const { connection, result } = driver.endpoint.connect(cfg, now);
@@ -644,6 +678,12 @@ export class QuicClient {
     });
     const c = conn!;
     if (this.#singleUse) void c.closed.then(() => setTimeout(() => driver.close(), 0));
+    if (c.earlyData === "attempted") { // 0-RTT: the caller writes before the handshake ends
+      if (options.signal) {
+        withSignal(c.ready, options.signal).catch(() => !driver.closed && void c.close({ code: 0, reason: "aborted" }));
+      }
+      return c;
+    }
     try {
       await withSignal(c.ready, options.signal);
     } catch (e) {
@@ -678,5 +718,15 @@ export class QuicClient {
 export async function connect(address: SocketAddress, options: ConnectOptions): Promise<QuicConnection> {
   const family = isIpv6(address.hostname) ? "IPv6" : "IPv4";
   const client = await QuicClient._singleUse({ ...options, family });
-  return await client.connect(address, options);
+  const key = `${address.hostname}|${address.port}`;
+  const token = options.token ?? newTokens.get(key);
+  newTokens.delete(key);
+  const conn = await client.connect(address, { ...options, token });
+  conn._onNewToken = (t) => {
+    newTokens.delete(key); // re-insert: the map stays in arrival order, oldest first
+    newTokens.set(key, t);
+    if (newTokens.size > 256) newTokens.delete(newTokens.keys().next().value!);
+  };
+  if (conn.newToken) conn._onNewToken(conn.newToken); // it came with the handshake's last packets
+  return conn;
 }

@@ -48,7 +48,29 @@ export type ConnectionEvent =
   | { type: "stream_opened"; streamId: bigint; locallyInitiated: boolean }
   | { type: "stream_closed"; streamId: bigint }
   | { type: "disconnected"; close: CloseResult }
-  | { type: "error"; error: QuicError };
+  | { type: "error"; error: QuicError }
+  | { type: "session"; session: Uint8Array }
+  | { type: "early_data"; status: EarlyDataStatus };
+
+/**
+ * What became of 0-RTT on a connection: "none" (not asked for), "not_attempted" (asked for
+ * but no usable session, so the data waits for the handshake), "attempted" (sent, outcome
+ * pending), "accepted", or "rejected" (the engine sent the same bytes again after the
+ * handshake: nothing is lost, it only cost a round trip).
+ *
+ * @example
+ * ```ts
+ * declare const conn: QuicConnection;
+ * const status: EarlyDataStatus = conn.earlyData;
+ * ```
+ */
+export type EarlyDataStatus = "none" | "not_attempted" | "attempted" | "accepted" | "rejected";
+const EARLY_STATUS: Record<number, EarlyDataStatus> = {
+  1: "not_attempted",
+  2: "attempted",
+  3: "accepted",
+  4: "rejected",
+};
 
 /**
  * A snapshot of a connection.
@@ -187,6 +209,17 @@ export class QuicConnection implements DriverConnection {
   #bytesSent = 0;
   #bytesReceived = 0;
   #manualCredit: boolean;
+  #session: Uint8Array | undefined;
+  #resolveSession!: (s: Uint8Array | undefined) => void;
+  #earlyData: EarlyDataStatus = "none";
+  #newToken: Uint8Array | undefined;
+  /** @internal connect() keeps tokens across its single-use endpoints. */
+  _onNewToken?: (token: Uint8Array) => void;
+  /**
+   * Resolves with the first session ticket the server sends (pass it as `session` to
+   * `connect()` to resume), or undefined if the connection ends without one. Clients only.
+   */
+  readonly sessionAvailable: Promise<Uint8Array | undefined>;
 
   /** Made by the driver for connection `handle`; get one from `connect()`, `QuicClient` or a listener. */
   constructor(
@@ -206,6 +239,8 @@ export class QuicConnection implements DriverConnection {
     });
     this.ready.catch(() => {}); // observed through closed/errors too
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
+    this.sessionAvailable = new Promise((resolve) => (this.#resolveSession = resolve));
+    void this.closed.then(() => this.#resolveSession(undefined));
     this.datagrams = new ReadableStream<Uint8Array>({ start: (c) => void (this.#datagramController = c) }, {
       highWaterMark: 256,
     });
@@ -249,6 +284,22 @@ export class QuicConnection implements DriverConnection {
       case "receive_datagram_data":
         this.#datagramsReceived++;
         if ((this.#datagramController.desiredSize ?? 0) > 0) this.#datagramController.enqueue(e.bytes);
+        break;
+      case "resumption_state_available":
+        this.#session = e.serialized;
+        this.#resolveSession(e.serialized);
+        this.#emit({ type: "session", session: e.serialized });
+        break;
+      case "zero_rtt_status_event": {
+        const status = EARLY_STATUS[e.status];
+        if (!status) break;
+        this.#earlyData = status;
+        this.#emit({ type: "early_data", status });
+        break;
+      }
+      case "new_token_available":
+        this.#newToken = e.token;
+        this._onNewToken?.(e.token);
         break;
       default:
         break;
@@ -365,6 +416,38 @@ export class QuicConnection implements DriverConnection {
   }
 
   // ---- public API ----------------------------------------------------------------------
+
+  /**
+   * The latest session ticket from the server (a serialized resumption state; undefined until
+   * one arrives). Tickets are secrets: whoever holds one can resume the session.
+   */
+  get session(): Uint8Array | undefined {
+    return this.#session;
+  }
+
+  /** The 0-RTT outcome so far (on a server: "accepted" when it took early data, else "none"). */
+  get earlyData(): EarlyDataStatus {
+    return this.#earlyData;
+  }
+
+  /** Whether 0-RTT data was accepted by the server. */
+  get earlyDataAccepted(): boolean {
+    return this.#earlyData === "accepted";
+  }
+
+  /**
+   * Whether the handshake resumed a session (no certificate was sent); undefined when the
+   * engine cannot tell (no stats extension) or the connection is gone.
+   */
+  get resumed(): boolean | undefined {
+    if (this.#driver.closed || this.#state === "closed") return undefined;
+    return this.#driver.endpoint.connectionStats(this.handle)?.resumed;
+  }
+
+  /** The last NEW_TOKEN the server gave (address-validation proof for a later connection). */
+  get newToken(): Uint8Array | undefined {
+    return this.#newToken;
+  }
 
   /** Opens a new stream (bidirectional unless `unidirectional`). */
   openStream(options: OpenStreamOptions = {}): QuicStream {

@@ -83,4 +83,8 @@ export interface ConnectionStats {
   handshakeCompleted: boolean;
   /** Whether the connection is closing. */
   closing: boolean;
+  /** Whether the TLS session was resumed from a ticket (false from engines that predate it). */
+  resumed: boolean;
+  /** Whether the server took 0-RTT data on this connection (false from engines that predate it). */
+  earlyDataAccepted: boolean;
 }

@@ -4,6 +4,9 @@
 // Migration and NAT rebinding are in migration.test.ts, Retry's address checks in retry.test.ts.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "./_harness.ts";
 import { closeAll, fetch, serve } from "../http3/mod.ts";
 import { QUIC_V1, QUIC_V2 } from "../mod.ts";
@@ -165,5 +168,74 @@ test("interop: our fetch() → gtlsserver: 50 requests on one connection, concur
   await withGtlsserver([], async (origin, ca) => {
     const got = await Promise.all(Array.from({ length: 50 }, (_, i) => download(`${origin}/s${i}`, ca)));
     got.forEach((bytes, i) => assert.equal(sha256(bytes), sha256(small(i)), `/s${i}`));
+  });
+}, skip);
+
+// ---- resumption and 0-RTT -------------------------------------------------------------------
+
+/** Two gtlsclient runs sharing a session and transport-parameter file: ticket, then resumption. */
+async function resumeTwice(port: number) {
+  const dir = mkdtempSync(join(tmpdir(), "coquic-resume-"));
+  try {
+    const files = [`--session-file=${join(dir, "session")}`, `--tp-file=${join(dir, "tp")}`];
+    const first = await runGtlsclient(port, ["/s3"], [...files, "--wait-for-ticket"]);
+    assertSaved(first.saved, "/s3", small(3), first.log);
+    assert.ok(existsSync(join(dir, "session")), `no ticket from our server; log tail:\n${first.log.slice(-1500)}`);
+    const second = await runGtlsclient(port, ["/s4"], files);
+    assertSaved(second.saved, "/s4", small(4), second.log);
+    return second.log;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test("interop: gtlsclient → our serve(): resumption with 0-RTT accepted", async () => {
+  await withOurServer({ earlyData: true }, async (port) => {
+    const log = await resumeTwice(port);
+    assert.match(log, /0RTT STREAM\(0x0b\) id=0x0 fin=1/, "the request went out as 0-RTT");
+    assert.doesNotMatch(log, /Early data was rejected/);
+  });
+}, skip);
+
+test("interop: gtlsclient → our serve() without earlyData: 0-RTT rejected, the request still answered", async () => {
+  await withOurServer({}, async (port) => {
+    const log = await resumeTwice(port);
+    assert.match(log, /0RTT STREAM\(0x0b\) id=0x0 fin=1/);
+    assert.match(log, /Early data was rejected by server/);
+  });
+}, skip);
+
+test("interop: our fetch() → gtlsserver twice: the second connection resumes and sends its GET as 0-RTT", async () => {
+  await withGtlsserver([], async (origin, ca, log) => {
+    assert.equal(sha256(await download(`${origin}/s5`, ca)), sha256(small(5)));
+    // the ticket comes right after the handshake; give it a moment before the first connection goes
+    await new Promise((r) => setTimeout(r, 100));
+    await closeAll();
+    const before = log().length;
+    assert.equal(sha256(await download(`${origin}/s6`, ca)), sha256(small(6)));
+    const second = log().slice(before);
+    assert.match(
+      second,
+      /frm rx \d+ 0RTT STREAM\(0x0b\) id=0x0/,
+      `gtlsserver got no 0-RTT request:\n${second.slice(-1500)}`,
+    );
+  });
+}, skip);
+
+test("interop: gtlsclient → our serve() with Retry: a returning client's NEW_TOKEN skips the Retry", async () => {
+  await withOurServer({ retry: true }, async (port) => {
+    const dir = mkdtempSync(join(tmpdir(), "coquic-token-"));
+    try {
+      const token = `--token-file=${join(dir, "token")}`;
+      const first = await runGtlsclient(port, ["/s3"], [token]);
+      assertSaved(first.saved, "/s3", small(3), first.log);
+      assert.match(first.log, /retry_source_connection_id=0x[0-9a-f]+/, "the first connection went through a Retry");
+      assert.ok(existsSync(join(dir, "token")), "gtlsclient got no NEW_TOKEN");
+      const second = await runGtlsclient(port, ["/s4"], [token]);
+      assertSaved(second.saved, "/s4", small(4), second.log);
+      assert.doesNotMatch(second.log, /retry_source_connection_id=0x[0-9a-f]+/, "the token took the Retry's place");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 }, skip);

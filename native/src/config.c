@@ -1,5 +1,6 @@
 /* Config defaults (the *_init functions) and validation of caller configs. */
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -156,7 +157,7 @@ coquic_status_t cq_config_import(const coquic_endpoint_config_t *in, cq_config *
                        "max_outbound_datagram_size must be 1200..%d, got %zu", CQ_MAX_UDP_PAYLOAD, mtu);
     out->max_outbound_datagram_size = mtu;
 
-    REJECT_IF(in->zero_rtt.allow, "zero_rtt.allow (0-RTT)");
+    out->zero_rtt_allow = out->role == COQUIC_ROLE_SERVER && in->zero_rtt.allow != 0;
     REJECT_IF(in->enable_packet_inspection, "enable_packet_inspection");
     REJECT_IF(in->emit_shared_receive_stream_data, "emit_shared_receive_stream_data");
     if (in->size >= END_OF(coquic_endpoint_config_t, max_server_connections))
@@ -174,5 +175,16 @@ coquic_status_t cq_config_import(const coquic_endpoint_config_t *in, cq_config *
     if (in->size >= END_OF(coquic_endpoint_config_t, retry_handshake_validation_policy))
         REJECT_IF(in->retry_handshake_validation_policy != COQUIC_RETRY_HANDSHAKE_VALIDATION_DISABLED,
                   "retry_handshake_validation_policy");
+    /* last: nothing below may fail and leak the copy */
+    if (in->zero_rtt.application_context.length > 0) {
+        if (!in->zero_rtt.application_context.data)
+            return cq_fail(COQUIC_STATUS_INVALID_ARGUMENT, "zero_rtt.application_context: NULL data with a length");
+        if (in->zero_rtt.application_context.length > 65536)
+            return cq_fail(COQUIC_STATUS_INVALID_ARGUMENT, "zero_rtt.application_context above 64 KiB");
+        out->zero_rtt_context = malloc(in->zero_rtt.application_context.length);
+        if (!out->zero_rtt_context) return cq_fail(COQUIC_STATUS_OUT_OF_MEMORY, "zero_rtt.application_context");
+        memcpy(out->zero_rtt_context, in->zero_rtt.application_context.data, in->zero_rtt.application_context.length);
+        out->zero_rtt_context_len = in->zero_rtt.application_context.length;
+    }
     return COQUIC_STATUS_OK;
 }

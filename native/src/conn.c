@@ -103,6 +103,7 @@ static void release_original_dcid_if_due(cq_conn *c) {
 
 static int cb_handshake_completed(ngtcp2_conn *conn, void *user_data) {
     cq_conn *c = user_data;
+    if (cq_early_data_on_handshake_completed(c) != 0) return NGTCP2_ERR_CALLBACK_FAILURE;
     if (!c->ready_emitted) {
         c->ready_emitted = true;
         push_state(c, COQUIC_STATE_CHANGE_HANDSHAKE_READY);
@@ -296,11 +297,15 @@ static int cb_decrypt(uint8_t *dest, const ngtcp2_crypto_aead *aead, const ngtcp
 
 static void fill_callbacks(ngtcp2_callbacks *cb, bool server) {
     memset(cb, 0, sizeof *cb);
-    if (server) cb->recv_client_initial = ngtcp2_crypto_recv_client_initial_cb;
-    else {
+    if (server) {
+        cb->recv_client_initial = ngtcp2_crypto_recv_client_initial_cb;
+        cb->recv_rx_key = cq_early_data_rx_key_cb;
+    } else {
         cb->client_initial = ngtcp2_crypto_client_initial_cb;
         cb->recv_retry = ngtcp2_crypto_recv_retry_cb;
         cb->recv_version_negotiation = cb_recv_version_negotiation;
+        cb->recv_new_token = cq_tokens_recv_cb;
+        cb->tls_early_data_rejected = cq_early_data_rejected_cb;
     }
     cb->recv_crypto_data = ngtcp2_crypto_recv_crypto_data_cb;
     cb->encrypt = ngtcp2_crypto_encrypt_cb;
@@ -400,11 +405,19 @@ static coquic_status_t ngtcp2_status(int rv, const char *what) {
                    what, ngtcp2_strerror(rv));
 }
 
+/* A token for the client's first Initial: a Retry token, or a server's NEW_TOKEN. */
+typedef struct client_token {
+    const uint8_t *data;
+    size_t len;
+    ngtcp2_token_type type;
+} client_token;
+
 /* Creates the client's ngtcp2 connection and TLS session in `version` on the connection's
  * route, with `c->client_scid` and the destination CID `dcid`; `original_version` (0 = none)
- * is the version of an attempt that Version Negotiation ended. */
+ * is the version of an attempt that Version Negotiation ended; `resume` (NULL after such a
+ * restart) carries the resumption state and 0-RTT wish of the application's config. */
 static coquic_status_t client_start(cq_conn *c, const ngtcp2_cid *dcid, uint32_t version, uint32_t original_version,
-                                    const coquic_bytes_t *retry_token) {
+                                    client_token token, const coquic_client_connection_config_t *resume) {
     coquic_endpoint_t *ep = c->endpoint;
     ngtcp2_path_storage ps;
     cq_path_for_route(&ps, c->current_route, true);
@@ -412,10 +425,10 @@ static coquic_status_t client_start(cq_conn *c, const ngtcp2_cid *dcid, uint32_t
     fill_callbacks(&cb, false);
     ngtcp2_settings settings;
     fill_settings(&settings, ep, cq_us_to_ns(ep->now));
-    if (retry_token && retry_token->length > 0) {
-        settings.token = retry_token->data;
-        settings.tokenlen = retry_token->length;
-        settings.token_type = NGTCP2_TOKEN_TYPE_RETRY;
+    if (token.len > 0) {
+        settings.token = token.data;
+        settings.tokenlen = token.len;
+        settings.token_type = token.type;
     }
     if (original_version && original_version != version) settings.original_version = original_version;
     ngtcp2_transport_params params;
@@ -428,7 +441,8 @@ static coquic_status_t client_start(cq_conn *c, const ngtcp2_cid *dcid, uint32_t
         cq_qlog_close(c);
         return ngtcp2_status(rv, "creating the client connection");
     }
-    return conn_attach_tls(c, c->server_name, strlen(c->server_name));
+    coquic_status_t st = resume ? cq_resumption_apply(c, resume, version) : COQUIC_STATUS_OK;
+    return st == COQUIC_STATUS_OK ? conn_attach_tls(c, c->server_name, strlen(c->server_name)) : st;
 }
 
 cq_conn *cq_conn_new_client(coquic_endpoint_t *ep, const coquic_open_connection_t *open, coquic_status_t *status) {
@@ -450,13 +464,26 @@ cq_conn *cq_conn_new_client(coquic_endpoint_t *ep, const coquic_open_connection_
     size_t name_len = cc->server_name_length < sizeof c->server_name - 1 ? cc->server_name_length : sizeof c->server_name - 1;
     if (name_len) memcpy(c->server_name, cc->server_name, name_len);
     c->server_name[name_len] = '\0';
+    const coquic_bytes_t *id = &open->address_validation_identity;
+    if (id->length <= sizeof c->peer_identity) {
+        if (id->length) memcpy(c->peer_identity, id->data, id->length);
+        c->peer_identity_len = id->length;
+    }
+    client_token token = {cc->retry_token.data, cc->retry_token.length, NGTCP2_TOKEN_TYPE_RETRY};
+    if (token.len == 0) { /* this server's NEW_TOKEN from an earlier connection, if any */
+        token.data = cq_tokens_lookup(ep, id->data, id->length, &token.len);
+        token.type = NGTCP2_TOKEN_TYPE_NEW_TOKEN;
+        if (!token.data) token.len = 0;
+    }
     /* A client starts in a version it supports (ngtcp2 asserts on anything else): the
      * connection's initial version when the endpoint lists it, else the endpoint's first. */
     const cq_config *cfg = &ep->config;
     uint32_t version = cc->initial_version && cq_config_has_version(cfg, cc->initial_version) ? cc->initial_version
                                                                                               : cfg->versions[0];
     uint32_t original = cc->original_version && cq_config_has_version(cfg, cc->original_version) ? cc->original_version : 0;
-    *status = client_start(c, &dcid, version, original, &cc->retry_token);
+    *status = client_start(c, &dcid, version, original, token, cc);
+    if (c->conn && token.type == NGTCP2_TOKEN_TYPE_NEW_TOKEN && token.len > 0)
+        cq_tokens_forget(ep, id->data, id->length); /* ngtcp2 holds its copy; never reuse it */
     if (*status == COQUIC_STATUS_OK && cq_endpoint_register_cid(ep, c, &c->client_scid) != 0)
         *status = cq_fail(COQUIC_STATUS_OUT_OF_MEMORY, "registering the connection ID");
     if (*status != COQUIC_STATUS_OK) {
@@ -473,7 +500,8 @@ cq_conn *cq_conn_new_client(coquic_endpoint_t *ep, const coquic_open_connection_
  * from downgrading us (the server checks it). Only once per connection. */
 static bool restart_after_version_negotiation(cq_conn *c) {
     uint32_t chosen = c->vn_chosen_version;
-    if (!chosen || c->vn_restarted) return false;
+    /* After 0-RTT the streams already live in the first attempt's ngtcp2 state: no restart. */
+    if (!chosen || c->vn_restarted || c->early_attempted) return false;
     uint32_t original = ngtcp2_conn_get_client_chosen_version(c->conn);
     c->vn_restarted = true;
     ngtcp2_conn_del(c->conn);
@@ -484,7 +512,8 @@ static bool restart_after_version_negotiation(cq_conn *c) {
     ngtcp2_cid dcid;
     dcid.datalen = 16;
     cq_random(dcid.data, dcid.datalen);
-    if (client_start(c, &dcid, chosen, original, NULL) != COQUIC_STATUS_OK) return false;
+    client_token none = {NULL, 0, NGTCP2_TOKEN_TYPE_RETRY};
+    if (client_start(c, &dcid, chosen, original, none, NULL) != COQUIC_STATUS_OK) return false;
     if (c->endpoint->batching) c->drain_deferred = true; /* the new Initial goes out with the batch */
     else cq_conn_drain(c);
     return true;
@@ -563,6 +592,8 @@ void cq_conn_free(cq_conn *c) {
     if (c->conn) ngtcp2_conn_del(c->conn);
     cq_qlog_close(c); /* after ngtcp2, which may still write */
     if (c->tls) gnutls_deinit(c->tls);
+    free(c->resume_session);
+    free(c->app_context);
     free(c->close_packet);
     free(c);
 }
@@ -1102,4 +1133,5 @@ void cq_conn_fill_stats(cq_conn *c, coquic_x_connection_stats_t *out) {
     out->streams_active = c->streams.count;
     out->handshake_completed = ngtcp2_conn_get_handshake_completed(c->conn) != 0;
     out->closing = c->state != CQ_CONN_ACTIVE;
+    cq_early_data_fill_stats(c, out);
 }

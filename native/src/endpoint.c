@@ -42,7 +42,9 @@ coquic_status_t cq_endpoint_create(const coquic_endpoint_config_t *config, coqui
                                  config->size >= offsetof(coquic_endpoint_config_t, identity) + sizeof(void *)
                                      ? config->identity
                                      : NULL);
+    if (st == COQUIC_STATUS_OK && (st = cq_ticketing_init(ep)) != COQUIC_STATUS_OK) cq_tls_context_free(&ep->tls);
     if (st != COQUIC_STATUS_OK) {
+        free(ep->config.zero_rtt_context);
         free(ep);
         return st;
     }
@@ -59,6 +61,9 @@ void cq_endpoint_destroy(coquic_endpoint_t *ep) {
     cq_map_free(&ep->connections_by_handle);
     cq_map_free(&ep->connections_by_cid);
     cq_tls_context_free(&ep->tls);
+    cq_ticketing_free(ep);
+    cq_tokens_free(ep);
+    free(ep->config.zero_rtt_context);
     free(ep->qlog_dir);
     free(ep);
 }
@@ -101,10 +106,7 @@ coquic_status_t cq_endpoint_open(coquic_endpoint_t *ep, const coquic_open_connec
     if ((st = add_conn(ep, c)) != COQUIC_STATUS_OK) return st;
     coquic_effect_t *e = cq_result_push(ep->result, COQUIC_EFFECT_CONNECTION_LIFECYCLE_EVENT, c->handle);
     if (e) e->as.connection_lifecycle_event.event = COQUIC_LIFECYCLE_CREATED;
-    if (ep->config.zero_rtt_attempt || cc->zero_rtt.attempt) { /* 0-RTT is not implemented: say so */
-        e = cq_result_push(ep->result, COQUIC_EFFECT_ZERO_RTT_STATUS_EVENT, c->handle);
-        if (e) e->as.zero_rtt_status_event.status = COQUIC_ZERO_RTT_UNAVAILABLE;
-    }
+    cq_early_data_open_status(c);
     if (out_handle) *out_handle = c->handle;
     cq_conn_drain(c);
     return COQUIC_STATUS_OK;
@@ -197,7 +199,7 @@ static size_t live_connections(const coquic_endpoint_t *ep) {
  * runtime supplied its address-validation identity (0x04 a b c d port / 0x06 addr16 port),
  * otherwise the route's synthetic address.
  */
-static socklen_t token_address(struct sockaddr_storage *ss, const uint8_t *id, size_t id_len, uint64_t route) {
+socklen_t cq_token_address(struct sockaddr_storage *ss, const uint8_t *id, size_t id_len, uint64_t route) {
     memset(ss, 0, sizeof *ss);
     if (id_len == 7 && id[0] == 0x04) {
         struct sockaddr_in *sa = (struct sockaddr_in *)ss;
@@ -246,18 +248,21 @@ static void accept_initial(coquic_endpoint_t *ep, const uint8_t *data, size_t le
     ngtcp2_cid odcid, *validated_odcid = NULL;
     if (ep->config.retry_enabled) {
         struct sockaddr_storage addr;
-        socklen_t addrlen = token_address(&addr, identity, identity_len, route);
+        socklen_t addrlen = cq_token_address(&addr, identity, identity_len, route);
         if (hd.tokenlen == 0 || hd.token[0] != NGTCP2_CRYPTO_TOKEN_MAGIC_RETRY2) {
-            send_retry(ep, &hd, &addr, addrlen, route);
-            return;
-        }
-        if (ngtcp2_crypto_verify_retry_token2(&odcid, hd.token, hd.tokenlen, ep->static_secret,
+            /* a NEW_TOKEN from an earlier connection proves the address as well as a Retry */
+            if (!cq_tokens_validate(ep, &hd, &addr, addrlen)) {
+                send_retry(ep, &hd, &addr, addrlen, route);
+                return;
+            }
+        } else if (ngtcp2_crypto_verify_retry_token2(&odcid, hd.token, hd.tokenlen, ep->static_secret,
                                               sizeof ep->static_secret, hd.version, (const ngtcp2_sockaddr *)&addr,
                                               addrlen, &hd.dcid, CQ_RETRY_TOKEN_LIFETIME, cq_us_to_ns(ep->now)) != 0) {
             refuse_initial(ep, &hd, route); /* forged, expired or for another address */
             return;
+        } else {
+            validated_odcid = &odcid;
         }
-        validated_odcid = &odcid;
     }
     if (ep->config.max_server_connections && live_connections(ep) >= ep->config.max_server_connections) {
         refuse_initial(ep, &hd, route);
@@ -268,6 +273,10 @@ static void accept_initial(coquic_endpoint_t *ep, const uint8_t *data, size_t le
     if (!c || add_conn(ep, c) != COQUIC_STATUS_OK) {
         if (st == COQUIC_STATUS_OUT_OF_MEMORY) ep->result->out_of_memory = 1;
         return;
+    }
+    if (identity_len <= sizeof c->peer_identity) { /* NEW_TOKENs are bound to it */
+        if (identity_len) memcpy(c->peer_identity, identity, identity_len);
+        c->peer_identity_len = identity_len;
     }
     coquic_result_t *r = ep->result;
     size_t first = r->effect_count, first_close = r->close_count;

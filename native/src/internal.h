@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/socket.h>
 
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
@@ -102,6 +103,9 @@ typedef struct cq_config {
     uint8_t retry_enabled;
     uint8_t allow_peer_address_change;
     uint8_t zero_rtt_attempt;
+    uint8_t zero_rtt_allow;       /* server: accept 0-RTT (anti-replay on) */
+    uint8_t *zero_rtt_context;    /* endpoint's 0-RTT application context (owned copy) */
+    size_t zero_rtt_context_len;
     char alpn[256];
     size_t alpn_len;
     uint32_t versions[16];
@@ -230,6 +234,17 @@ typedef struct cq_conn {
     ngtcp2_cid client_scid;   /* client: our source CID, kept across a Version Negotiation restart */
     uint32_t vn_chosen_version; /* client: the version a received VN packet lets us restart in */
     bool vn_restarted;        /* client: the one restart after Version Negotiation happened */
+    /* the peer's address-validation identity (server: the client's; client: the server's) */
+    uint8_t peer_identity[19];
+    size_t peer_identity_len;
+    /* resumption and 0-RTT (resumption.c, early_data.c) */
+    uint8_t *resume_session;      /* client: TLS session bytes to resume, until the TLS session takes them */
+    size_t resume_session_len;
+    uint8_t *app_context;         /* client: 0-RTT application context stored with new tickets */
+    size_t app_context_len;
+    bool early_wanted;            /* client: the application asked for 0-RTT */
+    bool early_attempted;         /* client: 0-RTT transport parameters set, early data offered */
+    bool early_status_emitted;    /* the ACCEPTED/REJECTED outcome went out */
     struct cq_conn *next, *prev;
     coquic_x_connection_stats_t stats;
 } cq_conn;
@@ -251,6 +266,8 @@ struct coquic_endpoint {
     bool loss_accounting;          /* coquic_x_endpoint_set_loss_accounting */
     char *qlog_dir;                /* coquic_x_endpoint_set_qlog_dir, or QLOGDIR; NULL: no qlog */
     bool batching;                 /* inside coquic_x_endpoint_input_datagrams: drains wait */
+    struct cq_ticketing *ticketing; /* server: session ticket key and anti-replay (resumption.c) */
+    cq_map tokens;                 /* client: server identity -> last NEW_TOKEN (tokens.c) */
     coquic_time_us_t now;
 };
 
@@ -306,6 +323,42 @@ void cq_endpoint_sweep(coquic_endpoint_t *ep);
 void cq_endpoint_input_batch(coquic_endpoint_t *ep, const uint8_t *data, const uint32_t *lengths,
                              const uint64_t *routes, const uint8_t *identities, const uint8_t *identity_lengths,
                              size_t count);
+
+/* endpoint.c: the socket address tokens are bound to (identity, else the route's) */
+socklen_t cq_token_address(struct sockaddr_storage *ss, const uint8_t *id, size_t id_len, uint64_t route);
+
+/* resumption.c: session tickets (server issues, client turns them into resumption blobs) */
+coquic_status_t cq_ticketing_init(coquic_endpoint_t *ep);
+void cq_ticketing_free(coquic_endpoint_t *ep);
+/* gnutls_init flags this connection's TLS session needs for tickets and early data. */
+unsigned int cq_resumption_tls_flags(const cq_conn *c);
+/* Configures a new TLS session: ticket key and anti-replay (server), ticket hook and the
+ * session to resume (client). 0 or a GnuTLS error. */
+int cq_resumption_configure_session(gnutls_session_t s, cq_conn *c);
+/* Client open: parses the resumption blob and applies it (session, 0-RTT transport
+ * parameters); sets c->early_attempted when 0-RTT will be tried. */
+coquic_status_t cq_resumption_apply(cq_conn *c, const coquic_client_connection_config_t *cc, uint32_t version);
+
+/* early_data.c: the 0-RTT outcome, and rejected early data sent again in 1-RTT */
+/* Client open: ATTEMPTED, or NOT_ATTEMPTED when 0-RTT was asked for but cannot be tried. */
+void cq_early_data_open_status(cq_conn *c);
+/* From handshake_completed: the server's ticket, the 0-RTT outcome; 0 or an ngtcp2 error. */
+int cq_early_data_on_handshake_completed(cq_conn *c);
+void cq_early_data_fill_stats(cq_conn *c, coquic_x_connection_stats_t *out);
+int cq_early_data_rejected_cb(ngtcp2_conn *conn, void *user_data);
+int cq_early_data_rx_key_cb(ngtcp2_conn *conn, ngtcp2_encryption_level level, void *user_data);
+
+/* tokens.c: NEW_TOKEN address-validation tokens */
+/* Server: validates a NEW_TOKEN token in an Initial; true when it proves the address. */
+bool cq_tokens_validate(coquic_endpoint_t *ep, const ngtcp2_pkt_hd *hd, const struct sockaddr_storage *addr,
+                        socklen_t addrlen);
+/* Server, after the handshake: issues a token for the client's address. */
+void cq_tokens_issue(cq_conn *c);
+/* Client: the stored token for the connection's server, or NULL. */
+const uint8_t *cq_tokens_lookup(coquic_endpoint_t *ep, const uint8_t *identity, size_t len, size_t *out_len);
+void cq_tokens_forget(coquic_endpoint_t *ep, const uint8_t *identity, size_t len);
+int cq_tokens_recv_cb(ngtcp2_conn *conn, const uint8_t *token, size_t tokenlen, void *user_data);
+void cq_tokens_free(coquic_endpoint_t *ep);
 
 /* cids.c: a connection's CIDs and the endpoint's routing map, kept in step */
 /* Registers cid for c (table and map); 0, or -1 when out of memory. */

@@ -229,8 +229,9 @@ int cq_tls_session_new(gnutls_session_t *out, const cq_tls_context *tls, const c
     /* clients offer one key share (X25519), not GnuTLS's default two: a second (P-256) key
      * pair per handshake is wasted work whenever the server takes X25519, as nearly all do;
      * a server that does not asks for another with HelloRetryRequest */
+    cq_conn *c = conn_ref->user_data;
     int rv = gnutls_init(&s, (server ? GNUTLS_SERVER : GNUTLS_CLIENT | GNUTLS_KEY_SHARE_TOP) |
-                                 GNUTLS_NO_END_OF_EARLY_DATA);
+                                 GNUTLS_NO_END_OF_EARLY_DATA | cq_resumption_tls_flags(c));
     if (rv != 0) return rv;
     rv = gnutls_priority_set_direct(s, priority, NULL);
     if (rv == 0)
@@ -247,6 +248,10 @@ int cq_tls_session_new(gnutls_session_t *out, const cq_tls_context *tls, const c
         rv = gnutls_server_name_set(s, GNUTLS_NAME_DNS, server_name, server_name_len);
     }
     /* verifying clients check the chain in verify_peer_chain (set on the credentials) */
+    if (rv == 0) {
+        gnutls_session_set_ptr(s, conn_ref); /* the ticket hook finds the connection through it */
+        rv = cq_resumption_configure_session(s, c);
+    }
     if (rv != 0) {
         gnutls_deinit(s);
         return rv;

@@ -391,6 +391,8 @@ TEST(abi_extension_structs) {
     FIELD(S, datagrams_received, 144, 8);
     FIELD(S, handshake_completed, 152, 1);
     FIELD(S, closing, 153, 1);
+    FIELD(S, resumed, 154, 1);
+    FIELD(S, early_data_accepted, 155, 1);
 
     typedef coquic_x_result_summary_t R; /* 48 bytes */
     SIZE(R, 48);

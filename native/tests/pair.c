@@ -121,6 +121,10 @@ static void record_stream_data(side *s, const coquic_receive_stream_data_effect_
     /* in-order delivery: every chunk starts where the previous one ended (no gap, no overlap),
      * nothing follows a FIN, and the FIN's final size is where the data ends */
     if (d->offset != r->next_offset || (r->fin && len > 0)) r->offset_error = true;
+    if (len > 0 && !r->has_data) {
+        r->has_data = true;
+        r->first_at = s->clock ? *s->clock : 0;
+    }
     if (s->verify_pattern)
         for (size_t i = 0; i < len; i++) r->mismatches += bytes[i] != pattern_byte(d->offset + i, d->stream_id);
     if (d->offset + len <= (1u << 20)) {
@@ -208,6 +212,28 @@ static void record_effect(pair *p, side *s, const coquic_effect_t *e) {
         record_event(s, e->kind, e->as.connection_lifecycle_event.connection, e->as.connection_lifecycle_event.event,
                      0, 0);
         break;
+    case COQUIC_EFFECT_ZERO_RTT_STATUS_EVENT:
+        record_event(s, e->kind, e->as.zero_rtt_status_event.connection, e->as.zero_rtt_status_event.status, 0, 0);
+        break;
+    case COQUIC_EFFECT_RESUMPTION_STATE_AVAILABLE: {
+        const coquic_bytes_view_t *v = &e->as.resumption_state_available.serialized;
+        free(s->resumption);
+        s->resumption = malloc(v->length ? v->length : 1);
+        if (!s->resumption) abort();
+        memcpy(s->resumption, v->data, v->length);
+        s->resumption_len = v->length;
+        s->resumption_count++;
+        record_event(s, e->kind, e->as.resumption_state_available.connection, 0, 0, 0);
+        break;
+    }
+    case COQUIC_EFFECT_NEW_TOKEN_AVAILABLE: {
+        const coquic_bytes_view_t *v = &e->as.new_token_available.token;
+        s->new_token_len = v->length < sizeof s->new_token ? v->length : sizeof s->new_token;
+        memcpy(s->new_token, v->data, s->new_token_len);
+        s->new_token_count++;
+        record_event(s, e->kind, e->as.new_token_available.connection, 0, 0, 0);
+        break;
+    }
     default:
         record_event(s, e->kind, e->as.send_datagram.connection, 0, 0, 0);
         break;
@@ -360,6 +386,7 @@ static void side_free(side *s) {
     free(s->datagrams);
     free(s->datagram_lens);
     free(s->local_errors);
+    free(s->resumption);
 }
 
 void pair_free(pair *p) {

@@ -36,6 +36,8 @@ typedef struct stream_record {
     bool reset;           /* PEER_RESET_STREAM seen */
     uint64_t reset_final_size;
     bool data_after_reset; /* RECEIVE_STREAM_DATA after PEER_RESET_STREAM */
+    bool has_data;         /* some bytes arrived; first_at says when (virtual time) */
+    uint64_t first_at;
 } stream_record;
 
 typedef struct event_record {
@@ -78,6 +80,10 @@ typedef struct side {
     size_t effects_after_failed; /* stream/datagram/reset/stop/state effects for a FAILED connection */
     bool verify_pattern;  /* check stream bytes against pattern_byte() */
     const uint64_t *clock; /* the pair's virtual clock (event timestamps) */
+    uint8_t *resumption;   /* the last RESUMPTION_STATE_AVAILABLE blob (copy) */
+    size_t resumption_len, resumption_count;
+    uint8_t new_token[256]; /* the last NEW_TOKEN_AVAILABLE token */
+    size_t new_token_len, new_token_count;
 } side;
 
 typedef struct pair {

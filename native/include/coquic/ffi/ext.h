@@ -88,6 +88,10 @@ typedef struct coquic_x_connection_stats {
     uint64_t datagrams_received;
     uint8_t handshake_completed;
     uint8_t closing; /* closing or draining */
+    /* in what was padding (engines before them leave 0): the TLS session was resumed from a
+     * ticket; the server took 0-RTT data on this connection (either side reports it) */
+    uint8_t resumed;
+    uint8_t early_data_accepted;
 } coquic_x_connection_stats_t; /* 160 bytes */
 
 /*
