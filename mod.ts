@@ -29,6 +29,7 @@ export { generateDevCertificate } from "./quic/devcert.ts";
 export type { DevCertificate, DevCertificateOptions } from "./quic/devcert.ts";
 export { CoquicLoadError, loadCoquic } from "./ffi/loader.ts";
 export type { SocketAddress } from "./runtimes/udp.ts";
+export type { Lookup, ResolvedAddress } from "./runtimes/resolve.ts";
 export type { DriverConnection } from "./quic/driver.ts";
 export type { FfiRuntime, NativeFunction, NativeLibrary } from "./runtimes/ffi_types.ts";
 export type { CoquicLibrary, Extensions } from "./ffi/loader.ts";

@@ -9,13 +9,14 @@
  */
 import { parseArgs } from "node:util";
 import { writeFileSync } from "node:fs";
+import process from "node:process";
 import { listen } from "../mod.ts";
 
 const { values } = parseArgs({
   args: (globalThis as any).Deno?.args ?? process.argv.slice(2),
   options: {
     host: { type: "string", default: "127.0.0.1" },
-    port: { type: "string", default: "4433" },
+    port: { type: "string", default: "4433" }, // 0: a free port (printed below)
     alpn: { type: "string", default: "coquic-echo" },
     "cert-out": { type: "string" },
   },
@@ -24,6 +25,8 @@ const { values } = parseArgs({
 const listener = await listen({ hostname: values.host, port: Number(values.port), alpn: values.alpn! });
 if (values["cert-out"]) writeFileSync(values["cert-out"], listener.certificatePem);
 console.log(JSON.stringify({ listening: listener.addr, fingerprint: listener.certificateFingerprint }));
+// Ctrl-C or SIGTERM: close every connection gracefully, then the loop below ends and the program exits 0.
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => void listener.close());
 
 for await (const conn of listener) {
   (async () => {

@@ -6,6 +6,7 @@
  */
 import { parseArgs } from "node:util";
 import { writeFileSync } from "node:fs";
+import process from "node:process";
 import { serve, withTrailers } from "../http3/mod.ts";
 
 const { values } = parseArgs({
@@ -13,7 +14,7 @@ const { values } = parseArgs({
   args: (globalThis as any).Deno?.args ?? process.argv.slice(2),
   options: {
     host: { type: "string", default: "127.0.0.1" },
-    port: { type: "string", default: "4433" },
+    port: { type: "string", default: "4433" }, // 0: a free port (printed below)
     "cert-out": { type: "string" },
   },
 });
@@ -30,3 +31,6 @@ const server = await serve({ hostname: values.host, port: Number(values.port) },
 });
 if (values["cert-out"]) writeFileSync(values["cert-out"], server.certificatePem);
 console.log(`listening on https://${server.addr.hostname}:${server.addr.port}/`);
+// Ctrl-C or SIGTERM: GOAWAY, wait for requests in flight, close; then the program exits 0.
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => void server.shutdown());
+await server.finished;

@@ -93,6 +93,8 @@ export interface Extensions {
   qlog: boolean;
   /** Unacknowledged bytes per stream (writer backpressure). */
   sendBuffered: boolean;
+  /** The peer's stream limit as a stream id (`coquic_x_connection_stream_id_limit`): awaitable stream opens. */
+  streamLimit: boolean;
   /** Batched datagram input and output. */
   batchIo: boolean;
   /** Batched input that carries each datagram's address-validation identity (Retry tokens bound to the address). */
@@ -250,6 +252,7 @@ const NO_EXTENSIONS: Extensions = {
   lossAccounting: false,
   qlog: false,
   sendBuffered: false,
+  streamLimit: false,
   batchIo: false,
   batchIdentities: false,
   lastError: false,
@@ -267,6 +270,7 @@ function detectExtensions(s: Readonly<Record<string, NativeFunction>>): Extensio
     lossAccounting: has("coquic_x_endpoint_set_loss_accounting"),
     qlog: has("coquic_x_endpoint_set_qlog_dir"),
     sendBuffered: has("coquic_x_stream_send_buffered"),
+    streamLimit: has("coquic_x_connection_stream_id_limit"),
     batchIo: has("coquic_x_endpoint_input_datagrams", "coquic_x_result_summary", "coquic_x_result_copy_datagrams"),
     batchIdentities: has("coquic_x_endpoint_input_datagrams_identified"),
     lastError: has("coquic_x_last_error_message"),

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { connect } from "../mod.ts";
+import { connect, type Lookup, type QuicStream } from "../mod.ts";
 import { H3Connection, type H3Options, MessageReader, writeBody } from "./connection.ts";
 import { H3ErrorCode } from "./errors.ts";
 import { headerFields, messageError, setResponseTrailers, splitFields, trailerHeaders } from "./message.ts";
@@ -16,8 +16,20 @@ export interface H3RequestInit extends RequestInit {
   ca?: string | string[];
   /** Skip certificate verification (tests against throwaway servers only). */
   insecure?: boolean;
+  /** Resolves the URL's host name (default: the runtime's DNS and `/etc/hosts`, as in `connect()`). */
+  lookup?: Lookup;
   /** QUIC versions, most preferred first (default `[QUIC_V1]`; see `TransportOptions.versions`). */
   versions?: number[];
+}
+
+/** A pool-key id per injected resolver: connections made through different resolvers are not shared. */
+const lookupIds = new WeakMap<Lookup, number>();
+let lastLookupId = 0;
+function lookupId(lookup: Lookup | undefined): number {
+  if (!lookup) return 0;
+  let id = lookupIds.get(lookup);
+  if (id === undefined) lookupIds.set(lookup, id = ++lastLookupId);
+  return id;
 }
 
 const pool = new Map<string, Promise<H3Connection>>();
@@ -43,7 +55,7 @@ async function connection(
   const hostname = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
   const key = `${hostname}|${port}|${init.insecure === true}|${
     JSON.stringify([init.ca ?? null, init.versions ?? null])
-  }`;
+  }|${lookupId(init.lookup)}`;
   const existing = pool.get(key);
   if (existing) {
     const h3 = await existing.catch(() => undefined);
@@ -57,6 +69,7 @@ async function connection(
       alpn: "h3",
       ca: init.ca,
       insecure: init.insecure,
+      lookup: init.lookup,
       versions: init.versions,
       serverName: hostname,
       signal,
@@ -87,8 +100,18 @@ export async function closeAll(): Promise<void> {
   }
 }
 
+/** The signal's reason, as fetch implementations reject with it (an `AbortError` DOMException by default). */
+function abortReason(signal: AbortSignal): unknown {
+  return signal.reason ?? new DOMException("The operation was aborted.", "AbortError");
+}
+
 /**
- * Fetches over HTTP/3.
+ * Fetches over HTTP/3. Aborting `signal` cancels the request at any point (connecting,
+ * waiting for the response, reading its body): the fetch or the body read rejects at once
+ * with the signal's reason (an `AbortError` DOMException, or a `TimeoutError` for
+ * `AbortSignal.timeout()`), and the stream is reset with H3_REQUEST_CANCELLED. Once the
+ * response has been read to its end, the signal is let go (a pending `AbortSignal.timeout()`
+ * does not keep the process alive).
  *
  * @example
  * ```ts
@@ -101,18 +124,37 @@ export async function fetch(input: string | URL | Request, init: H3RequestInit =
   const request = input instanceof Request && Object.keys(init).length === 0 ? input : new Request(input, init);
   const url = new URL(request.url);
   if (url.protocol !== "https:") throw new TypeError(`http3.fetch needs an https URL, got ${url.protocol}`);
-  const signal = init.signal ?? request.signal;
-  signal?.throwIfAborted();
-  const early = idempotent(request.method);
-  const h3 = await connection(url, init, signal ?? undefined, early);
-  // a connection still in its 0-RTT phase carries only requests that are safe to replay
-  if (!early && h3.quic.earlyData === "attempted") await h3.quic.ready;
-  const stream = h3.quic.openStream();
-  const abort = () => {
+  const signal = init.signal ?? request.signal ?? undefined;
+  if (signal?.aborted) throw abortReason(signal);
+  let h3: H3Connection, stream: QuicStream;
+  try {
+    const early = idempotent(request.method);
+    h3 = await connection(url, init, signal, early);
+    // A connection still in its 0-RTT phase carries only requests that are safe to replay.
+    if (!early && h3.quic.earlyData === "attempted") await h3.quic.ready;
+    // Beyond the server's concurrent-request limit the request waits for stream credit here.
+    stream = await h3.quic.createStream({ signal });
+  } catch (e) {
+    if (signal?.aborted) throw abortReason(signal);
+    throw e;
+  }
+  const reader = new MessageReader(h3, stream, "request");
+  // One abort listener for the whole exchange, removed when it ends either way.
+  let rejectAborted!: (reason: unknown) => void;
+  const aborted = new Promise<never>((_, reject) => (rejectAborted = reject));
+  aborted.catch(() => {});
+  const cancel = () => {
     stream.reset(BigInt(H3ErrorCode.H3_REQUEST_CANCELLED));
     stream.stopSending(BigInt(H3ErrorCode.H3_REQUEST_CANCELLED));
   };
-  signal?.addEventListener("abort", abort, { once: true });
+  const onAbort = () => {
+    const reason = abortReason(signal!);
+    cancel();
+    reader.abort(reason);
+    rejectAborted(reason);
+  };
+  const release = () => signal?.removeEventListener("abort", onAbort);
+  signal?.addEventListener("abort", onAbort, { once: true });
   const fields: [string, string][] = [
     [":method", request.method],
     [":scheme", "https"],
@@ -129,16 +171,9 @@ export async function fetch(input: string | URL | Request, init: H3RequestInit =
   // A request that cannot be sent (e.g. headers over the peer's limit) fails the fetch.
   const sendFailed = sending.then(() => new Promise<never>(() => {}));
   sendFailed.catch(() => {});
-  const reader = new MessageReader(h3, stream, "request");
   try {
     for (;;) {
-      const block = await Promise.race([
-        reader.headers(),
-        sendFailed,
-        new Promise<never>((_, reject) =>
-          signal?.addEventListener("abort", () => reject(signal.reason), { once: true })
-        ),
-      ]);
+      const block = await Promise.race([reader.headers(), sendFailed, aborted]);
       if (!block) throw messageError("the response ended without headers");
       const { pseudo, headers } = splitFields(block, [":status"]);
       const status = Number(pseudo.get(":status"));
@@ -152,12 +187,13 @@ export async function fetch(input: string | URL | Request, init: H3RequestInit =
       const trailersPromise = reader.finished.then(() => trailerHeaders(reader.trailers));
       trailersPromise.catch(() => {}); // observed only by those who ask for trailers
       setResponseTrailers(response, trailersPromise);
-      void reader.finished.then(() => signal?.removeEventListener("abort", abort), () => {});
+      void reader.finished.then(release, release);
       return response;
     }
   } catch (e) {
-    signal?.removeEventListener("abort", abort);
-    if (!signal?.aborted) abort();
+    release();
+    if (signal?.aborted) throw abortReason(signal);
+    cancel();
     throw e;
   }
 }

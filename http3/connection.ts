@@ -328,6 +328,25 @@ export class MessageReader {
     this.#frames.release();
   }
 
+  #bodyController: ReadableStreamDefaultController<Uint8Array> | undefined;
+  #abortReason: { reason: unknown } | undefined;
+
+  /**
+   * Ends the message now with `reason` (an aborted fetch): the body stream errors with it at
+   * once, whether or not a read is pending, and `finished` rejects with it.
+   */
+  abort(reason: unknown): void {
+    if (this.#abortReason) return;
+    this.#abortReason = { reason };
+    try {
+      this.#bodyController?.error(reason);
+    } catch {
+      // the body had already ended
+    }
+    this.#fail(reason);
+    this.#frames.release();
+  }
+
   /** The next HEADERS block (interim responses included), or undefined at FIN. */
   async headers(): Promise<HeaderField[] | undefined> {
     for (;;) {
@@ -427,9 +446,11 @@ export class MessageReader {
   body(): ReadableStream<Uint8Array> {
     const queue: Uint8Array[] = [];
     return new ReadableStream<Uint8Array>({
+      start: (controller) => void (this.#bodyController = controller),
       pull: async (controller) => {
         try {
           for (;;) {
+            if (this.#abortReason) throw this.#abortReason.reason;
             if (queue.length > 0) {
               controller.enqueue(queue.shift()!);
               return;

@@ -63,8 +63,15 @@ export interface H3Server {
   readonly certificatePem: string;
   /** Resolves once the server has shut down. */
   readonly finished: Promise<void>;
-  /** Sends GOAWAY, waits for in-flight requests (bounded by `timeoutMs`), then closes. */
+  /** Sends GOAWAY, waits for in-flight requests (bounded by `timeoutMs`, default 5000), then closes. */
   shutdown(options?: { timeoutMs?: number }): Promise<void>;
+  /**
+   * Closes at once: every connection gets CONNECTION_CLOSE with H3_NO_ERROR (requests in flight
+   * are cut off), then the socket is released. Use {@link H3Server.shutdown} to drain first.
+   */
+  close(): Promise<void>;
+  /** `await using server = await serve(…)`: a graceful {@link H3Server.shutdown} at scope exit. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 const ALLOWED = [":method", ":scheme", ":authority", ":path", ":protocol"] as const;
@@ -132,6 +139,13 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<H3
     }
   })();
 
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    closing ??= (async () => {
+      shuttingDown = true;
+      await listener.close({ code: H3ErrorCode.H3_NO_ERROR, reason: "server closed", timeoutMs: 1000 });
+      resolveFinished();
+    })();
   const shutdown = async (opts: { timeoutMs?: number } = {}) => {
     if (shuttingDown) return finished;
     shuttingDown = true;
@@ -146,7 +160,14 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<H3
     resolveFinished();
   };
   options.signal?.addEventListener("abort", () => void shutdown(), { once: true });
-  return { addr: listener.addr, certificatePem: listener.certificatePem, finished, shutdown };
+  return {
+    addr: listener.addr,
+    certificatePem: listener.certificatePem,
+    finished,
+    shutdown,
+    close,
+    [Symbol.asyncDispose]: () => shutdown(),
+  };
 }
 
 /** The request's headers, or undefined once the stream ended or `ms` passed without them (then it is cancelled). */

@@ -7,15 +7,17 @@ import { Role } from "../ffi/abi.ts";
 import { type CoquicLibrary, defaultLibrary } from "../ffi/loader.ts";
 import { bindUdp } from "../runtimes/udp_factory.ts";
 import { withTrustFile } from "../runtimes/trust_file.ts";
-import { parseIpv4, parseIpv6, type Route } from "../runtimes/address.ts";
+import { canonicalIp, parseIpv4, parseIpv6, type Route } from "../runtimes/address.ts";
+import { type Lookup, type ResolvedAddress, systemLookup } from "../runtimes/resolve.ts";
 import type { SocketAddress } from "../runtimes/udp.ts";
 import { defaultEndpointConfig, type EndpointConfig } from "./config.ts";
 import { ClientConfig, Endpoint } from "./endpoint.ts";
 import { Driver } from "./driver.ts";
 import { QuicConnection } from "./connection.ts";
 import { generateDevCertificate } from "./devcert.ts";
-import { AsyncQueue, QuicError, withSignal } from "./quic_error.ts";
 import { bindError, checkBoolean, checkChoice, checkInteger, checkName, checkPort, engineCall } from "./options.ts";
+import { ATTEMPT_DELAY_MS, interleave, race } from "./happy_eyeballs.ts";
+import { abortError, AsyncQueue, QuicError, withSignal } from "./quic_error.ts";
 
 /**
  * Transport tuning shared by listen and connect (defaults suit bulk transfer and many streams).
@@ -513,26 +515,21 @@ export interface ClientOptions extends TransportOptions {
   ca?: string | string[];
   /** Skip certificate verification. Only for tests against throwaway servers. */
   insecure?: boolean;
-  /** Local address to bind (default the unspecified address of `family`). */
+  /**
+   * Local address to bind (default the unspecified address of each family). It fixes the
+   * client to that address's family: addresses of the other family are not tried.
+   */
   localHostname?: string;
-  /** The address family of the servers it will reach (default "IPv4"). */
+  /**
+   * The family whose endpoint and socket are made at once (default "IPv4"); the other
+   * family's is made when a server address of that family is first tried.
+   */
   family?: "IPv4" | "IPv6";
-}
-
-/**
- * Options of {@link connect}.
- *
- * @example
- * ```ts
- * declare const certPem: string;
- * const opts: ConnectOptions = { alpn: "echo", ca: certPem, signal: AbortSignal.timeout(5000) };
- * ```
- */
-export interface ConnectOptions extends Omit<ClientOptions, "family"> {
-  /** TLS server name (SNI and verification); default: the hostname, or "localhost" for IP literals. */
-  serverName?: string;
-  /** Abort the handshake (AbortSignal.timeout gives QuicError "timeout"). */
-  signal?: AbortSignal;
+  /**
+   * Resolves host names (default: the runtime's DNS through `node:dns` `lookup`, which reads
+   * `/etc/hosts`). IP literals are never looked up.
+   */
+  lookup?: Lookup;
   /** A session ticket from an earlier connection (`conn.session`) to resume. */
   session?: Uint8Array;
   /**
@@ -553,86 +550,208 @@ export interface ConnectOptions extends Omit<ClientOptions, "family"> {
 const newTokens = new Map<string, Uint8Array>();
 
 /**
- * A client endpoint: one engine endpoint and one UDP socket that open many connections, to one
- * server or several (like Deno's `QuicEndpoint`). Cheaper than {@link connect} per connection
- * when a program opens many: no endpoint, TLS context or socket is made for each.
+ * Options of {@link connect}.
+ *
+ * @example
+ * ```ts
+ * declare const certPem: string;
+ * const opts: ConnectOptions = { alpn: "echo", ca: certPem, signal: AbortSignal.timeout(5000) };
+ * ```
+ */
+export interface ConnectOptions extends Omit<ClientOptions, "family"> {
+  /** TLS server name (SNI and verification); default: the hostname, or "localhost" for IP literals. */
+  serverName?: string;
+  /** Abort the handshake (AbortSignal.timeout gives QuicError "timeout"). */
+  signal?: AbortSignal;
+}
+
+type Family = "IPv4" | "IPv6";
+
+/** Socket errors that mean an ICMP unreachable answered our datagrams. */
+const UNREACHABLE_CODES = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "EHOSTDOWN"]);
+
+/** A handshake in flight on one driver, so an ICMP error on its socket can end it. */
+interface PendingHandshake {
+  key: string;
+  fail: (e: QuicError) => void;
+}
+
+/** Checks the port and host name of a server address before anything is sent. */
+function checkServerAddress(address: SocketAddress): void {
+  if (!address || typeof address !== "object") {
+    throw new QuicError("invalid_argument", "the server address must be { hostname, port }");
+  }
+  const { hostname, port } = address;
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new QuicError("invalid_argument", `port must be an integer from 1 to 65535, got ${String(port)}`);
+  }
+  if (typeof hostname !== "string" || hostname.trim() === "") {
+    throw new QuicError("invalid_argument", "hostname must be a non-empty host name or IP address");
+  }
+}
+
+/** The addresses of `hostname`: itself for an IP literal, else what `lookup` gives (a typed error when none). */
+async function resolveHost(hostname: string, lookup: Lookup): Promise<ResolvedAddress[]> {
+  const bare = hostname.startsWith("[") && hostname.endsWith("]") ? hostname.slice(1, -1) : hostname;
+  // Canonical text: replies are matched to their connection by the address text the runtime reports.
+  const literal = canonicalIp(bare);
+  if (literal !== undefined) return [{ address: literal, family: parseIpv4(literal) ? 4 : 6 }];
+  let found: ResolvedAddress[];
+  try {
+    found = await lookup(bare);
+  } catch (e) {
+    const code = (e as { code?: string })?.code;
+    throw new QuicError("name_not_resolved", `${bare}: ${code ?? (e as Error)?.message ?? e}`, undefined, {
+      cause: e,
+    });
+  }
+  const usable: ResolvedAddress[] = [];
+  for (const a of Array.isArray(found) ? found : []) {
+    const address = typeof a?.address === "string" ? canonicalIp(a.address) : undefined;
+    if (address === undefined) continue;
+    const family = parseIpv4(address) ? 4 : 6;
+    if (a.family === family) usable.push({ address, family });
+  }
+  if (usable.length === 0) throw new QuicError("name_not_resolved", `${bare}: no IPv4 or IPv6 address`);
+  return usable;
+}
+
+/**
+ * A client endpoint: one engine endpoint and one UDP socket per address family that open many
+ * connections, to one server or several (like Deno's `QuicEndpoint`). Cheaper than
+ * {@link connect} per connection when a program opens many: no endpoint, TLS context or socket
+ * is made for each. Host names are resolved and their addresses raced (Happy Eyeballs).
  *
  * @example
  * ```ts
  * declare const listener: QuicListener;
  * const client = await QuicClient.create({ alpn: "echo", ca: listener.certificatePem });
  * const a = await client.connect(listener.addr);
- * const b = await client.connect(listener.addr);
+ * const b = await client.connect({ hostname: "localhost", port: listener.addr.port });
  * await client.close(); // closes a and b
  * ```
  */
 export class QuicClient {
-  #driver: Driver;
-  #family: "IPv4" | "IPv6";
-  #singleUse: boolean;
-  #firstVersion: number;
+  #options: ClientOptions;
+  #primary: Driver;
+  #drivers = new Map<Family, Promise<Driver>>();
+  #pending = new Map<Driver, Set<PendingHandshake>>();
+  #fixedFamily: Family | undefined;
+  #closed = false;
+  /** Every driver made so far. */
+  #made = new Set<Driver>();
+  /** Made by {@link connect} for one connection. */
+  #singleUse = false;
 
-  private constructor(driver: Driver, family: "IPv4" | "IPv6", singleUse: boolean, firstVersion: number) {
-    this.#driver = driver;
-    this.#family = family;
-    this.#singleUse = singleUse;
-    this.#firstVersion = firstVersion;
+  private constructor(options: ClientOptions, primary: Driver, family: Family, fixed: boolean) {
+    this.#options = options;
+    this.#primary = primary;
+    this.#fixedFamily = fixed ? family : undefined;
+    this.#drivers.set(family, Promise.resolve(primary));
+    this.#watchSocket(primary);
   }
 
-  /** Creates the endpoint and binds its socket. */
-  static create(options: ClientOptions): Promise<QuicClient> {
-    return QuicClient.#create(options, false);
+  /** Creates the endpoint of `family` (default IPv4) and binds its socket. */
+  static async create(options: ClientOptions): Promise<QuicClient> {
+    const local = options.localHostname;
+    const family: Family = local !== undefined ? (isIpv6(local) ? "IPv6" : "IPv4") : options.family ?? "IPv4";
+    const driver = await QuicClient.#makeDriver(options, family);
+    return new QuicClient(options, driver, family, local !== undefined);
   }
 
-  static async #create(options: ClientOptions, singleUse: boolean): Promise<QuicClient> {
+  /** One engine endpoint and socket for `family`. */
+  static async #makeDriver(options: ClientOptions, family: Family): Promise<Driver> {
     const lib = options.library ?? defaultLibrary(); // loaded once: a load probes every symbol
-    const family = options.family ?? "IPv4";
     const config = transportConfig(lib, Role.CLIENT, options.alpn, options, family === "IPv6");
     config.verifyPeer = options.insecure !== true;
     options.configure?.(config);
     const cas = options.ca === undefined ? [] : Array.isArray(options.ca) ? options.ca : [options.ca];
     // Without coquic_x_endpoint_add_trusted_ca, `ca` reaches the engine through SSL_CERT_FILE.
-    const endpoint = cas.length > 0 && !lib.extensions.trustedCa
-      ? withTrustFile(cas, () => Endpoint.create(lib, config))
-      : Endpoint.create(lib, config);
+    const endpoint = engineCall(() =>
+      cas.length > 0 && !lib.extensions.trustedCa
+        ? withTrustFile(cas, () => Endpoint.create(lib, config))
+        : Endpoint.create(lib, config)
+    );
     endpoint.setManualCredit(true);
     endpoint.setLossAccounting(options.lossAccounting ?? true);
     applyQlogDir(endpoint, options.qlogDir);
     for (const ca of cas) endpoint.addTrustedCa(ca);
+    const local = options.localHostname ?? (family === "IPv6" ? "::" : "0.0.0.0");
     let socket;
     try {
-      socket = await bindUdp({ hostname: options.localHostname ?? (family === "IPv6" ? "::" : "0.0.0.0"), port: 0 });
+      socket = await bindUdp({ hostname: local, port: 0 });
     } catch (e) {
       endpoint.close();
-      throw e;
+      throw bindError(e, local, 0);
     }
-    return new QuicClient(new Driver(endpoint, socket), family, singleUse, config.supportedVersions[0]);
+    return new Driver(endpoint, socket);
   }
 
-  /** @internal {@link connect}: a client for one connection, closed with it. */
-  static _singleUse(options: ClientOptions): Promise<QuicClient> {
-    return QuicClient.#create(options, true);
+  /** The driver of `family`, made on first use. */
+  #driverFor(family: Family): Promise<Driver> {
+    let d = this.#drivers.get(family);
+    if (!d) {
+      d = QuicClient.#makeDriver(this.#options, family).then((driver) => {
+        if (this.#closed) {
+          driver.close();
+          throw new QuicError("closed", "this client endpoint is closed");
+        }
+        this.#watchSocket(driver);
+        return driver;
+      });
+      d.catch(() => this.#drivers.get(family) === d && this.#drivers.delete(family));
+      this.#drivers.set(family, d);
+    }
+    return d;
   }
 
-  /** The bound local address. */
+  /**
+   * An ICMP unreachable reported on the socket ends the handshakes in flight on it when they
+   * all go to one server address (the runtime does not say which peer refused).
+   */
+  #watchSocket(driver: Driver): void {
+    this.#made.add(driver);
+    driver.socket.onError?.((error) => {
+      if (!error.code || !UNREACHABLE_CODES.has(error.code)) return;
+      const pending = this.#pending.get(driver);
+      if (!pending || pending.size === 0) return;
+      const keys = new Set([...pending].map((p) => p.key));
+      if (keys.size !== 1) return;
+      const [key] = keys;
+      for (const p of [...pending]) {
+        p.fail(new QuicError("unreachable", `${key}: ${error.code} (nothing listens there)`));
+      }
+    });
+  }
+
+  /** The bound local address of the first endpoint. */
   get localAddress(): SocketAddress {
-    const a = this.#driver.socket.localAddress;
+    const a = this.#primary.socket.localAddress;
     return { hostname: a.hostname, port: a.port };
   }
 
-  /** Connections open on this endpoint. */
+  /** Connections open on this client's endpoints. */
   get connectionCount(): number {
-    return this.#driver.connections.size;
+    let n = 0;
+    for (const d of this.#made) n += d.closed ? 0 : d.connections.size;
+    return n;
   }
 
   /** Whether close() ran. */
   get closed(): boolean {
-    return this.#driver.closed;
+    return this.#closed;
   }
 
   /**
-   * Opens a connection and waits for its handshake. The server is verified against the
-   * system trust store plus the client's `ca` unless it was made `insecure`.
+   * Opens a connection and waits for its handshake. A host name is resolved (`lookup`) and
+   * its addresses raced (Happy Eyeballs: the next one 250 ms after the last started, or at
+   * once when it failed; the first handshake wins, the others are closed); the name is the
+   * TLS server name unless `serverName` is given. The server is verified against the system
+   * trust store plus the client's `ca` unless it was made `insecure`.
+   *
+   * Errors: `invalid_argument` for a bad port or an empty host name, `name_not_resolved` when
+   * the name has no address, `unreachable` when an ICMP error refused the handshake (reported
+   * by Bun's sockets only), `handshake_failed`, `timeout`/`aborted` from `signal`.
    */
   async connect(
     address: SocketAddress,
@@ -644,18 +763,58 @@ export class QuicClient {
       token?: Uint8Array;
     } = {},
   ): Promise<QuicConnection> {
-    const driver = this.#driver;
-    if (driver.closed) throw new QuicError("closed", "this client endpoint is closed");
-    if ((isIpv6(address.hostname) ? "IPv6" : "IPv4") !== this.#family) {
-      throw new QuicError(
-        "invalid_argument",
-        `this client endpoint reaches ${this.#family} servers, not ${address.hostname}`,
-      );
+    if (this.#closed) throw new QuicError("closed", "this client endpoint is closed");
+    checkServerAddress(address);
+    this.#throwIfAborted(options.signal);
+    const lookup = this.#options.lookup ?? systemLookup;
+    let addresses = await withSignal(resolveHost(address.hostname, lookup), options.signal);
+    if (this.#fixedFamily) {
+      const want = this.#fixedFamily === "IPv6" ? 6 : 4;
+      const fitting = addresses.filter((a) => a.family === want);
+      if (fitting.length === 0) {
+        throw new QuicError(
+          "invalid_argument",
+          `this client endpoint is bound to an ${this.#fixedFamily} address; ${address.hostname} has none`,
+        );
+      }
+      addresses = fitting;
     }
+    const bare = address.hostname.replace(/^\[|\]$/g, "");
+    const literal = parseIpv4(bare) !== undefined || parseIpv6(bare) !== undefined;
+    const serverName = options.serverName ?? (literal ? "localhost" : address.hostname);
+    return await race(
+      interleave(addresses),
+      (a, cancel) => this.#attempt({ hostname: a.address, port: address.port }, serverName, options, cancel),
+      {
+        delayMs: ATTEMPT_DELAY_MS,
+        signal: options.signal,
+        discard: (late) => void late.close({ code: 0, reason: "another address answered first" }),
+      },
+    );
+  }
+
+  #throwIfAborted(signal: AbortSignal | undefined): void {
+    if (signal?.aborted) throw abortError(signal);
+  }
+
+  /**
+   * One handshake to one IP address, with connect()'s `options` (signal, resumption, 0-RTT,
+   * token); `cancel` fires when another attempt won.
+   */
+  async #attempt(
+    address: SocketAddress,
+    serverName: string,
+    options: { signal?: AbortSignal; session?: Uint8Array; earlyData?: boolean; token?: Uint8Array },
+    cancel: AbortSignal,
+  ): Promise<QuicConnection> {
+    const signal = options.signal;
+    this.#throwIfAborted(signal);
+    const driver = await this.#driverFor(isIpv6(address.hostname) ? "IPv6" : "IPv4");
+    if (this.#closed || driver.closed) throw new QuicError("closed", "this client endpoint is closed");
+    this.#throwIfAborted(signal);
+    if (cancel.aborted) throw new QuicError("aborted", "another address answered first");
     const route = driver.routes.forPeer(address.hostname, address.port);
-    if (this.#singleUse) driver.defaultRoute = route.address;
-    const serverName = options.serverName ??
-      (parseIpv4(address.hostname) || parseIpv6(address.hostname) ? "localhost" : address.hostname);
+    if (this.#singleUse) driver.defaultRoute ??= route.address; // its only server
     const lib = driver.endpoint.library;
     const cfg = ClientConfig.new(
       lib,
@@ -663,7 +822,8 @@ export class QuicClient {
       crypto.getRandomValues(new Uint8Array(16)),
     );
     cfg.core.serverName = serverName;
-    cfg.core.initialVersion = cfg.core.originalVersion = this.#firstVersion; // the engine negotiates from there
+    // The engine starts in the first of the endpoint's versions and negotiates from there.
+    cfg.core.initialVersion = cfg.core.originalVersion = (this.#options.versions ?? [QUIC_V1])[0];
     cfg.initialRouteHandle = route.handle;
     cfg.addressValidationIdentity = route.identity;
     if (options.session) cfg.core.resumptionState = options.session;
@@ -677,56 +837,94 @@ export class QuicClient {
       return result;
     });
     const c = conn!;
-    if (this.#singleUse) void c.closed.then(() => setTimeout(() => driver.close(), 0));
     if (c.earlyData === "attempted") { // 0-RTT: the caller writes before the handshake ends
-      if (options.signal) {
-        withSignal(c.ready, options.signal).catch(() => !driver.closed && void c.close({ code: 0, reason: "aborted" }));
+      if (signal) {
+        withSignal(c.ready, signal).catch(() => !driver.closed && void c.close({ code: 0, reason: "aborted" }));
       }
       return c;
     }
+    let pendings = this.#pending.get(driver);
+    if (!pendings) this.#pending.set(driver, pendings = new Set());
+    let fail!: (e: QuicError) => void;
+    const failed = new Promise<never>((_, reject) => (fail = reject));
+    failed.catch(() => {});
+    const pending: PendingHandshake = { key: route.key, fail };
+    pendings.add(pending);
+    const onCancel = () => fail(new QuicError("aborted", "another address answered first"));
+    cancel.addEventListener("abort", onCancel, { once: true });
     try {
-      await withSignal(c.ready, options.signal);
+      await withSignal(Promise.race([c.ready, failed]), signal);
     } catch (e) {
       if (!driver.closed) void c.close({ code: 0, reason: "aborted" });
       throw e;
+    } finally {
+      pendings.delete(pending);
+      cancel.removeEventListener("abort", onCancel);
     }
     return c;
   }
 
   /**
    * Closes every connection (with `code`, default 0), waits for them to end (at most
-   * `timeoutMs`, default 3000), then closes the endpoint and its socket.
+   * `timeoutMs`, default 3000), then closes the endpoints and their sockets.
    */
   async close(options: { code?: number; reason?: string; timeoutMs?: number } = {}): Promise<void> {
-    if (this.#driver.closed) return;
-    await closeAll(this.#driver.connections.values() as Iterable<QuicConnection>, options, "client closed");
-    this.#driver.close();
+    if (this.#closed) return;
+    this.#closed = true;
+    const drivers = (await Promise.allSettled(this.#drivers.values()))
+      .flatMap((r) => r.status === "fulfilled" ? [r.value] : []);
+    const connections = drivers.flatMap((d) => [...d.connections.values()] as QuicConnection[]);
+    await closeAll(connections, options, "client closed");
+    for (const d of drivers) d.close();
+  }
+
+  /** @internal {@link connect}: a client for one connection, closed with it (see `_closeWith`). */
+  static async _singleUse(options: ClientOptions): Promise<QuicClient> {
+    const client = await QuicClient.create(options);
+    client.#singleUse = true;
+    return client;
+  }
+
+  /** @internal {@link connect}: closes the endpoints once `conn` has ended. */
+  _closeWith(conn: QuicConnection): void {
+    void conn.closed.then(() => setTimeout(() => void this.close({ timeoutMs: 0 }), 0));
   }
 }
 
 /**
- * Opens a QUIC connection and waits for its handshake. The server is verified against the
- * system trust store plus `ca` unless `insecure` is set. Each call makes its own endpoint and
- * socket, closed with the connection; {@link QuicClient} shares one among many connections.
+ * Opens a QUIC connection and waits for its handshake. `hostname` may be a name (resolved
+ * through `lookup`, default the runtime's DNS and `/etc/hosts`; its addresses raced, IPv6 and
+ * IPv4 alike) or an IP literal. The server is verified against the system trust store plus
+ * `ca` unless `insecure` is set, by `serverName` (default: the host name). Each call makes its
+ * own endpoint and socket, closed with the connection; {@link QuicClient} shares one among
+ * many connections.
  *
  * @example
  * ```ts
  * declare const listener: QuicListener;
- * const conn = await connect({ hostname: "127.0.0.1", port: 4433 }, { alpn: "demo", ca: listener.certificatePem });
+ * const conn = await connect({ hostname: "localhost", port: 4433 }, { alpn: "demo", ca: listener.certificatePem });
  * ```
  */
 export async function connect(address: SocketAddress, options: ConnectOptions): Promise<QuicConnection> {
-  const family = isIpv6(address.hostname) ? "IPv6" : "IPv4";
+  checkServerAddress(address);
+  const bare = typeof address.hostname === "string" ? address.hostname.replace(/^\[|\]$/g, "") : "";
+  const family: Family = isIpv6(bare) ? "IPv6" : "IPv4";
   const client = await QuicClient._singleUse({ ...options, family });
   const key = `${address.hostname}|${address.port}`;
   const token = options.token ?? newTokens.get(key);
   newTokens.delete(key);
-  const conn = await client.connect(address, { ...options, token });
-  conn._onNewToken = (t) => {
-    newTokens.delete(key); // re-insert: the map stays in arrival order, oldest first
-    newTokens.set(key, t);
-    if (newTokens.size > 256) newTokens.delete(newTokens.keys().next().value!);
-  };
-  if (conn.newToken) conn._onNewToken(conn.newToken); // it came with the handshake's last packets
-  return conn;
+  try {
+    const conn = await client.connect(address, { ...options, token });
+    client._closeWith(conn);
+    conn._onNewToken = (t) => {
+      newTokens.delete(key); // re-insert: the map stays in arrival order, oldest first
+      newTokens.set(key, t);
+      if (newTokens.size > 256) newTokens.delete(newTokens.keys().next().value!);
+    };
+    if (conn.newToken) conn._onNewToken(conn.newToken); // it came with the handshake's last packets
+    return conn;
+  } catch (e) {
+    void client.close({ timeoutMs: 0 });
+    throw e;
+  }
 }

@@ -10,7 +10,7 @@ import type { Effect } from "./effects.ts";
 import type { ConnectionStats } from "./endpoint.ts";
 import { Connection } from "./endpoint.ts";
 import type { CloseInfo } from "./result.ts";
-import { AsyncQueue, QuicError, type QuicErrorKind } from "./quic_error.ts";
+import { abortError, AsyncQueue, QuicError, type QuicErrorKind, withSignal } from "./quic_error.ts";
 import { QuicStream } from "./stream.ts";
 
 /**
@@ -449,7 +449,11 @@ export class QuicConnection implements DriverConnection {
     return this.#newToken;
   }
 
-  /** Opens a new stream (bidirectional unless `unidirectional`). */
+  /**
+   * Opens a new stream at once (bidirectional unless `unidirectional`). Beyond the peer's
+   * stream limit its data waits in the engine until the peer grants more streams; use
+   * {@link QuicConnection.createStream} to wait for that credit instead.
+   */
   openStream(options: OpenStreamOptions = {}): QuicStream {
     if (this.#closeResult) throw new QuicError(closeKind(this.#closeResult.source), "the connection is closed");
     const sendOrder = options.sendOrder ?? 0;
@@ -469,6 +473,34 @@ export class QuicConnection implements DriverConnection {
     this.#opened.local++;
     this.#emit({ type: "stream_opened", streamId: id, locallyInitiated: true });
     return s;
+  }
+
+  /**
+   * Opens a new stream once the peer's stream limit allows it: resolves at once while there
+   * is credit, else when the peer grants more (MAX_STREAMS), like Deno's
+   * `createBidirectionalStream()`. Rejects with `aborted` / `timeout` when `signal` fires
+   * first, or with the close error when the connection ends. With a libcoquic that cannot
+   * report the limit (no `coquic_x_connection_stream_id_limit`) it resolves at once, as
+   * {@link QuicConnection.openStream} does (whose sends beyond the limit wait in the engine).
+   *
+   * @example
+   * ```ts
+   * declare const conn: QuicConnection;
+   * const s = await conn.createStream({ signal: AbortSignal.timeout(5000) });
+   * await s.write(new TextEncoder().encode("hi"), { fin: true });
+   * ```
+   */
+  async createStream(options: OpenStreamOptions & { signal?: AbortSignal } = {}): Promise<QuicStream> {
+    const uni = options.unidirectional === true;
+    for (;;) {
+      if (this.#closeResult) throw new QuicError(closeKind(this.#closeResult.source), "the connection is closed");
+      if (options.signal?.aborted) throw abortError(options.signal);
+      if (this.#driver.closed) throw new QuicError("closed", "the connection's endpoint is closed");
+      const limit = this.#driver.endpoint.streamIdLimit(this.handle, uni);
+      if (limit === undefined || (uni ? this.#nextUni : this.#nextBidi) < limit) return this.openStream(options);
+      // Every engine call may have carried MAX_STREAMS (or the end of the connection).
+      await withSignal(this.#driver.progress(), options.signal);
+    }
   }
 
   /** The next stream the peer opens. */

@@ -415,6 +415,17 @@ export class Endpoint {
     return this.#call("coquic_x_connection_consume", handle, t, ...args);
   }
 
+  /**
+   * The first local stream id (bidirectional unless `unidirectional`) beyond the peer's
+   * stream limit (extension), or undefined without it; 0n for unknown connections.
+   */
+  streamIdLimit(connection: U64, unidirectional: boolean): bigint | undefined {
+    const handle = this.#live();
+    const c = u64(connection, "connection");
+    if (!this.#lib.extensions.streamLimit) return undefined;
+    return BigInt(this.#lib.symbols.coquic_x_connection_stream_id_limit(handle, c, unidirectional ? 1 : 0) as bigint);
+  }
+
   /** Unacknowledged bytes on a stream's send side (extension), or undefined without it. */
   streamSendBuffered(connection: U64, stream: U64): bigint | undefined {
     const handle = this.#live();

@@ -27,5 +27,6 @@ export * from "./stream.ts";
 export * from "./quic_error.ts";
 export * from "./devcert.ts";
 export type { SocketAddress } from "../runtimes/udp.ts";
+export type { Lookup, ResolvedAddress } from "../runtimes/resolve.ts";
 export type { DriverConnection } from "./driver.ts";
 export type { FfiRuntime, NativeFunction, NativeLibrary } from "../runtimes/ffi_types.ts";

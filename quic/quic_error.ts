@@ -24,6 +24,8 @@ export type QuicErrorKind =
   | "stream_reset" // the peer reset the stream it was sending (code set)
   | "stop_sending" // the peer asked us to stop sending (code set)
   | "refused" // the server refused the connection
+  | "name_not_resolved" // a host name has no address (DNS or /etc/hosts), or its lookup failed
+  | "unreachable" // the peer's host or port answered with ICMP unreachable (where the runtime reports it)
   | "local" // the engine rejected an operation (reason names the local error)
   | "invalid_argument"
   | "address_in_use"; // the local address to bind is taken

@@ -61,6 +61,7 @@ export class QuicStream {
   #readError: QuicError | undefined;
   #writeError: QuicError | undefined;
   #wake: (() => void) | undefined;
+  #resetCode: bigint | undefined;
   #readClosed = false;
   #writeClosed = false;
   #bytesRead = 0;
@@ -242,21 +243,49 @@ export class QuicStream {
   async #drainBelow(limit: number): Promise<void> {
     for (;;) {
       if (this.#writeError) throw this.#writeError;
+      if (this.#resetCode !== undefined) {
+        throw new QuicError("stream_reset", "the stream was reset locally", this.#resetCode);
+      }
       const buffered = this.#conn._sendBuffered(this.id);
       if (buffered === undefined || buffered <= BigInt(limit)) return;
       await this.#conn._progress();
     }
   }
 
-  async #finish(): Promise<void> {
+  /**
+   * The writer's close: queues FIN and returns (as quinn's `finish()` and Deno's writer close
+   * do). Waiting for the peer's acknowledgement here made a close reject whenever the peer
+   * closed the connection right after reading everything; {@link acknowledged} is that wait.
+   */
+  #finish(): void {
     if (this.#writeError) throw this.#writeError;
     if (!this.#writeClosed) this.#conn._send(this.id, new Uint8Array(0), true, this.#priority);
     this.#writeClosed = true;
-    await this.#drainBelow(0); // every byte acknowledged (or the engine cannot tell us)
+  }
+
+  /**
+   * Resolves once every byte written so far has been acknowledged by the peer (the engine
+   * counts bytes: a FIN is covered with the data before it, not on its own); rejects with the
+   * error that ended the send side first (a STOP_SENDING, our reset, the connection closing).
+   * Call it before closing the connection when the last bytes must arrive: a
+   * CONNECTION_CLOSE discards unacknowledged stream data. Without the engine's
+   * `coquic_x_stream_send_buffered` it resolves at once.
+   *
+   * @example
+   * ```ts
+   * declare const stream: QuicStream;
+   * await stream.write(new TextEncoder().encode("bye"), { fin: true });
+   * await stream.acknowledged({ signal: AbortSignal.timeout(5000) });
+   * ```
+   */
+  async acknowledged(options: { signal?: AbortSignal } = {}): Promise<void> {
+    if (!this.#canWrite) throw new QuicError("invalid_argument", "this stream has no send side");
+    await withSignal(this.#drainBelow(0), options.signal);
   }
 
   /** Resets our sending side with an application error code. */
   reset(code: bigint | number = 0n): void {
+    this.#resetCode ??= BigInt(code);
     this.#writeClosed = true;
     this.#conn._resetStream(this.id, BigInt(code));
   }

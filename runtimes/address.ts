@@ -51,6 +51,48 @@ export function parseIpv6(text: string): Uint8Array | undefined {
 }
 
 /**
+ * The canonical text of an IP literal, as runtimes report the senders of datagrams (IPv4
+ * dotted decimal without leading zeros; IPv6 in RFC 5952 form: lowercase, no leading zeros,
+ * the longest run of two or more zero groups as `::`, `::ffff:a.b.c.d` for mapped IPv4; a zone
+ * kept), or undefined when `text` is not one. Routes are keyed by this text, so a peer given
+ * as `0:0:0:0:0:0:0:1` matches the replies from `::1`.
+ *
+ * @example
+ * ```ts
+ * canonicalIp("0:0:0:0:0:0:0:1"); // "::1"
+ * canonicalIp("[2001:DB8:0:0:1::1]"); // "2001:db8::1:0:0:1"
+ * ```
+ */
+export function canonicalIp(text: string): string | undefined {
+  const v4 = parseIpv4(text);
+  if (v4) return v4.join(".");
+  let t = text.startsWith("[") && text.endsWith("]") ? text.slice(1, -1) : text;
+  const zoneAt = t.indexOf("%");
+  const zone = zoneAt >= 0 ? t.slice(zoneAt) : "";
+  if (zoneAt >= 0) t = t.slice(0, zoneAt);
+  const b = parseIpv6(t);
+  if (!b) return undefined;
+  const groups = Array.from({ length: 8 }, (_, i) => (b[2 * i] << 8) | b[2 * i + 1]);
+  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
+    return `::ffff:${b[12]}.${b[13]}.${b[14]}.${b[15]}${zone}`;
+  }
+  let bestAt = -1, bestLen = 1; // runs of one zero group are not compressed (RFC 5952 §4.2.2)
+  for (let i = 0; i < 8;) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen) [bestAt, bestLen] = [i, j - i];
+    i = j;
+  }
+  const hex = (gs: number[]) => gs.map((g) => g.toString(16)).join(":");
+  const out = bestAt < 0 ? hex(groups) : `${hex(groups.slice(0, bestAt))}::${hex(groups.slice(bestAt + bestLen))}`;
+  return out + zone;
+}
+
+/**
  * The address-validation identity bytes of a peer address.
  *
  * @example

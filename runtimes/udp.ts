@@ -74,6 +74,13 @@ export interface UdpSocket {
   onDatagram(handler: DatagramHandler): void;
   /** Installs the batch receive handler (replaces any handler, batch or not). */
   onDatagrams(handler: DatagramBatchHandler): void;
+  /**
+   * Installs a handler for errors the runtime reports on the socket, such as an ICMP port or
+   * host unreachable answering an earlier send (`code` "ECONNREFUSED", "EHOSTUNREACH", …).
+   * Absent where the runtime reports none: Deno's `listenDatagram` and Node's `dgram` give no
+   * ICMP errors for unconnected sockets, Bun's `udpSocket` does (without the peer's address).
+   */
+  onError?(handler: (error: { code?: string; message: string }) => void): void;
   /** Closes the socket and releases its port; pending receives end, queued sends are dropped. */
   close(): void;
 }

@@ -72,8 +72,10 @@ class BunUdpSocket implements UdpSocket {
           }
         },
         drain: () => this.#drain(),
-        error: () => {
-          // ICMP errors (port unreachable after a peer went away) are not fatal for UDP.
+        error: (e: { code?: string; message?: string } | undefined) => {
+          // ICMP errors (port unreachable after a peer went away) are not fatal for UDP: the
+          // owner decides (a client ends a handshake that can only have been refused).
+          this.#onError?.({ code: e?.code, message: e?.message ?? String(e) });
         },
       },
     });
@@ -149,6 +151,12 @@ class BunUdpSocket implements UdpSocket {
 
   onDatagrams(handler: Parameters<UdpSocket["onDatagrams"]>[0]): void {
     this.#dispatch.setBatched(handler);
+  }
+
+  #onError: ((error: { code?: string; message: string }) => void) | undefined;
+
+  onError(handler: (error: { code?: string; message: string }) => void): void {
+    this.#onError = handler;
   }
 
   close(): void {

@@ -1,6 +1,6 @@
 /** Address-validation identities, IP text parsing and the route table. */
 import assert from "node:assert/strict";
-import { addressIdentity, parseIpv4, parseIpv6, routeKey, RouteTable } from "../runtimes/address.ts";
+import { addressIdentity, canonicalIp, parseIpv4, parseIpv6, routeKey, RouteTable } from "../runtimes/address.ts";
 import { test } from "./_harness.ts";
 
 const bytes = (...b: number[]) => new Uint8Array(b);
@@ -78,4 +78,15 @@ test("route table: handles 1, 2, 3…, reverse lookup, cached identities, remova
   assert.equal(t.byHandle(1n), undefined);
   assert.equal(t.forPeer("127.0.0.1", 5000).handle, 4n, "handles are never reused");
   assert.equal(t.byHandle(99n), undefined);
+});
+
+test("address: canonicalIp gives the text runtimes report (RFC 5952 for IPv6)", () => {
+  assert.equal(canonicalIp("0:0:0:0:0:0:0:1"), "::1");
+  assert.equal(canonicalIp("[2001:DB8:0:0:1::1]"), "2001:db8::1:0:0:1");
+  assert.equal(canonicalIp("2001:db8:0:1:1:1:1:1"), "2001:db8:0:1:1:1:1:1"); // one zero group stays
+  assert.equal(canonicalIp("::ffff:127.0.0.1"), "::ffff:127.0.0.1");
+  assert.equal(canonicalIp("fe80::1%eth0"), "fe80::1%eth0");
+  assert.equal(canonicalIp("::"), "::");
+  assert.equal(canonicalIp("127.000.000.001"), "127.0.0.1");
+  assert.equal(canonicalIp("localhost"), undefined);
 });

@@ -62,6 +62,18 @@ COQUIC_FFI_API uint64_t coquic_x_stream_send_buffered(const coquic_endpoint_t *e
     return s->write_offset - s->acked_offset;
 }
 
+COQUIC_FFI_API uint64_t coquic_x_connection_stream_id_limit(const coquic_endpoint_t *endpoint,
+                                                             coquic_connection_handle_t connection,
+                                                             uint8_t unidirectional) {
+    if (!endpoint) return 0;
+    cq_conn *c = cq_endpoint_find_conn(endpoint, connection);
+    if (!c || c->state != CQ_CONN_ACTIVE || !c->conn) return 0;
+    bool uni = unidirectional != 0;
+    uint64_t left = uni ? ngtcp2_conn_get_streams_uni_left(c->conn) : ngtcp2_conn_get_streams_bidi_left(c->conn);
+    int64_t next = uni ? c->next_local_uni : c->next_local_bidi;
+    return (uint64_t)next + 4 * left;
+}
+
 COQUIC_FFI_API coquic_status_t coquic_x_endpoint_set_qlog_dir(coquic_endpoint_t *endpoint, const char *dir,
                                                               size_t dir_length) {
     cq_clear_error();

@@ -390,6 +390,7 @@ TEST(config_null_safe_queries) {
     CHECK_EQ(coquic_x_endpoint_add_trusted_ca(NULL, "x", 1), COQUIC_STATUS_INVALID_ARGUMENT);
     CHECK_EQ(coquic_x_endpoint_set_manual_credit(NULL, 1), COQUIC_STATUS_INVALID_ARGUMENT);
     CHECK_EQ(coquic_x_stream_send_buffered(NULL, 1, 0), 0);
+    CHECK_EQ(coquic_x_connection_stream_id_limit(NULL, 1, 0), 0);
     /* the message buffer may be NULL with capacity 0; the length is still reported */
     coquic_endpoint_t *ep = NULL;
     CHECK_EQ(coquic_endpoint_create(NULL, &ep), COQUIC_STATUS_INVALID_ARGUMENT);

@@ -68,6 +68,21 @@ TEST(ext_manual_credit_applies_backpressure) {
     pair_free(p);
 }
 
+TEST(ext_stream_id_limit_follows_the_peer_limit) {
+    pair *p = pair_new(NULL);
+    coquic_connection_handle_t c = pair_connect(p);
+    CHECK(pair_run_until(p, pred_confirmed, &c, 10000000));
+    uint64_t bidi = coquic_x_connection_stream_id_limit(p->client.ep, c, 0);
+    uint64_t uni = coquic_x_connection_stream_id_limit(p->client.ep, c, 1);
+    CHECK(bidi >= 4 && bidi % 4 == 0); /* client bidi ids are 0 mod 4 */
+    CHECK(uni >= 6 && uni % 4 == 2);   /* client uni ids are 2 mod 4 */
+    pair_send_pattern(p, &p->client, c, 0, 100, true); /* opening stream 0 uses credit, not the limit */
+    CHECK_EQ(coquic_x_connection_stream_id_limit(p->client.ep, c, 0), bidi);
+    CHECK_EQ(coquic_x_connection_stream_id_limit(p->client.ep, c + 1000, 0), 0);
+    CHECK_EQ(coquic_x_connection_stream_id_limit(NULL, c, 0), 0);
+    pair_free(p);
+}
+
 /* Feeds every datagram captured on the way to the server to it in one batched call (route 1). */
 static coquic_status_t input_captured(pair *p, coquic_result_t **out) {
     size_t n = p->captured_count, total = 0;

@@ -73,6 +73,7 @@ class Session {
     if (!this.control) return;
     await this.control.write(encodeSessionError(reason)).catch(() => {});
     await this.control.writable!.getWriter().close().catch(() => {});
+    await this.control.acknowledged().catch(() => {});
   }
 
   async #complete(): Promise<void> {
@@ -86,6 +87,7 @@ class Session {
       }),
     );
     await this.control.writable!.getWriter().close();
+    await this.control.acknowledged(); // the summary must arrive before the server may exit
     this.onComplete();
   }
 

@@ -148,6 +148,16 @@ COQUIC_FFI_API uint64_t coquic_x_stream_send_buffered(const coquic_endpoint_t *e
                                                       coquic_connection_handle_t connection,
                                                       coquic_stream_id_t stream_id);
 
+/*
+ * The first locally initiated stream id (bidirectional, or unidirectional when
+ * `unidirectional` is nonzero) beyond the peer's stream limit: a stream with a smaller id
+ * opens at once, a larger one waits for MAX_STREAMS. Rises as the peer grants credit. 0 for
+ * unknown or closed connections.
+ */
+COQUIC_FFI_API uint64_t coquic_x_connection_stream_id_limit(const coquic_endpoint_t *endpoint,
+                                                             coquic_connection_handle_t connection,
+                                                             uint8_t unidirectional);
+
 /* ---- batched data path ------------------------------------------------------------------
  * A runtime that reads many datagrams per wakeup can feed them in one call and get one
  * result; outbound datagrams can be copied out in one call into a caller buffer. */
