@@ -9,8 +9,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ext } from "./_ext.ts";
 import { test } from "./_harness.ts";
+import { echo, echoServer as retryEchoServer } from "./_echo.ts";
 import { closeAll, fetch, serve } from "../http3/mod.ts";
-import { connect, listen, type QuicConnection, QuicError, type QuicListener } from "../mod.ts";
+import { connect, QuicError } from "../mod.ts";
 import { type CoquicLibrary, loadCoquicSync } from "../ffi/loader.ts";
 import { Role } from "../ffi/abi.ts";
 import { BatchInput } from "../ffi/batch_input.ts";
@@ -237,24 +238,8 @@ test("retry: BatchInput lays identities out back to back with their lengths", ()
   assert.throws(() => b.encode([new Uint8Array(1)], [1n], 1, ["x" as unknown as Uint8Array]), /Uint8Array/);
 });
 
-async function echoServer(options: { library?: CoquicLibrary } = {}): Promise<QuicListener> {
-  const listener = await listen({ hostname: "127.0.0.1", port: 0, alpn: "echo", retry: true, ...options });
-  (async () => {
-    for await (const conn of listener) {
-      (async () => {
-        for await (const s of conn) if (s.readable && s.writable) s.readable.pipeTo(s.writable).catch(() => {});
-      })();
-    }
-  })();
-  return listener;
-}
-
-async function echo(conn: QuicConnection, data: Uint8Array): Promise<Uint8Array> {
-  const s = conn.openStream();
-  const reading = s.bytes({ signal: AbortSignal.timeout(10_000) });
-  await s.write(data, { fin: true });
-  return await reading;
-}
+/** The echo server of these tests: Retry on. */
+const echoServer = (options: { library?: CoquicLibrary } = {}) => retryEchoServer({ retry: true, ...options });
 
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 

@@ -5,29 +5,9 @@
 import assert from "node:assert/strict";
 import { ext } from "./_ext.ts";
 import { test } from "./_harness.ts";
-import { connect, listen, QUIC_V1, QUIC_V2, type QuicConnection, QuicError, type QuicListener } from "../mod.ts";
+import { echo, echoServer } from "./_echo.ts";
+import { connect, listen, QUIC_V1, QUIC_V2, QuicError } from "../mod.ts";
 import { pattern } from "./_pair.ts";
-
-async function echoServer(versions?: number[]): Promise<QuicListener> {
-  const listener = await listen({ port: 0, alpn: "echo", versions });
-  (async () => {
-    for await (const conn of listener) {
-      (async () => {
-        for await (const s of conn) if (s.readable && s.writable) s.readable.pipeTo(s.writable).catch(() => {});
-      })();
-    }
-  })();
-  return listener;
-}
-
-async function echo(conn: QuicConnection, data: Uint8Array): Promise<Uint8Array> {
-  const s = conn.openStream();
-  const reading = s.bytes({ signal: AbortSignal.timeout(20_000) });
-  const w = s.writable!.getWriter();
-  await w.write(data);
-  await w.close();
-  return await reading;
-}
 
 for (
   const [name, server, client] of [
@@ -38,7 +18,7 @@ for (
   ] as const
 ) {
   test(`versions: ${name} and echoes byte-exact`, async () => {
-    const listener = await echoServer([...server]);
+    const listener = await echoServer({ versions: [...server] });
     try {
       const conn = await connect(listener.addr, {
         alpn: "echo",
@@ -56,7 +36,7 @@ for (
 }
 
 test("versions: without a common version the connect fails with a QuicError, not a timeout", async () => {
-  const listener = await echoServer([QUIC_V2]);
+  const listener = await echoServer({ versions: [QUIC_V2] });
   try {
     const started = Date.now();
     await assert.rejects(
