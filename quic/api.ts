@@ -5,12 +5,13 @@
  */
 import { Role } from "../ffi/abi.ts";
 import { type CoquicLibrary, defaultLibrary } from "../ffi/loader.ts";
-import { bindUdp } from "../runtimes/udp_factory.ts";
 import { parseIpv4, parseIpv6, type Route } from "../runtimes/address.ts";
 import type { SocketAddress } from "../runtimes/udp.ts";
 import { defaultEndpointConfig, type EndpointConfig } from "./config.ts";
 import { ClientConfig, Endpoint } from "./endpoint.ts";
-import { Driver } from "./driver.ts";
+import { createDriver, type IoMode } from "./driver_factory.ts";
+import type { IoSnapshot } from "./io_stats.ts";
+import type { QuicDriver } from "./quic_driver.ts";
 import { QuicConnection } from "./connection.ts";
 import { generateDevCertificate } from "./devcert.ts";
 import { AsyncQueue, QuicError, withSignal } from "./quic_error.ts";
@@ -48,6 +49,12 @@ export interface TransportOptions {
   qlogDir?: string;
   /** Use this libcoquic instead of the default search. */
   library?: CoquicLibrary;
+  /**
+   * Which socket moves the datagrams: "native" (the engine's own: batched syscalls with
+   * GSO/GRO, no datagram enters JavaScript) or "runtime" (the runtime's UDP socket). Default:
+   * the `COQUIC_IO` environment variable, else native when the library and runtime support it.
+   */
+  io?: IoMode;
   /** Advanced: adjust the endpoint config last. */
   configure?: (config: EndpointConfig) => void;
 }
@@ -171,6 +178,8 @@ export interface ListenerSnapshot {
   datagramsReceived: number;
   /** QUIC DATAGRAM frames sent. */
   datagramsSent: number;
+  /** The socket path and, on the native path, the socket's counters. */
+  io: IoSnapshot;
 }
 
 /**
@@ -240,19 +249,19 @@ export class QuicListener {
   readonly certificateFingerprint?: string;
   /** The PEM certificate the listener presents. */
   readonly certificatePem: string;
-  #driver: Driver;
+  #driver: QuicDriver;
   #incoming = new AsyncQueue<QuicIncoming>();
   #connections = new Set<QuicConnection>();
   #counts = { accepted: 0, refused: 0 };
   #closing = false;
 
   /** @internal */
-  constructor(driver: Driver, certPem: string, fingerprint: string | undefined) {
+  constructor(driver: QuicDriver, certPem: string, fingerprint: string | undefined) {
     this.#driver = driver;
     this.certificatePem = certPem;
     this.certificateFingerprint = fingerprint;
     driver.onAccepted = (handle, routeHandle) => {
-      const route = routeHandle === undefined ? undefined : driver.routes.byHandle(routeHandle);
+      const route = routeHandle === undefined ? undefined : driver.routeByHandle(routeHandle);
       const conn = new QuicConnection(driver, handle, true, route?.address ?? { hostname: "", port: 0 });
       driver.connections.set(handle, conn);
       this.#connections.add(conn);
@@ -318,7 +327,7 @@ export class QuicListener {
 
   /** The bound address. */
   get addr(): SocketAddress {
-    const a = this.#driver.socket.localAddress;
+    const a = this.#driver.localAddress;
     return { hostname: a.hostname, port: a.port };
   }
 
@@ -376,6 +385,7 @@ export class QuicListener {
       closed: this.#driver.closed,
       datagramsReceived: this.#driver.counters.datagramsReceived,
       datagramsSent: this.#driver.counters.datagramsSent,
+      io: this.#driver.io(),
     };
   }
 
@@ -426,14 +436,8 @@ export async function listen(options: ListenOptions): Promise<QuicListener> {
   endpoint.setManualCredit(true);
   endpoint.setLossAccounting(options.lossAccounting ?? true);
   applyQlogDir(endpoint, options.qlogDir);
-  let socket;
-  try {
-    socket = await bindUdp({ hostname, port: options.port ?? 4433 });
-  } catch (e) {
-    endpoint.close();
-    throw e;
-  }
-  return new QuicListener(new Driver(endpoint, socket), certPem, fingerprint);
+  const driver = await createDriver(endpoint, { hostname, port: options.port ?? 4433, io: options.io });
+  return new QuicListener(driver, certPem, fingerprint);
 }
 
 /**
@@ -490,11 +494,11 @@ export interface ConnectOptions extends Omit<ClientOptions, "family"> {
  * ```
  */
 export class QuicClient {
-  #driver: Driver;
+  #driver: QuicDriver;
   #family: "IPv4" | "IPv6";
   #singleUse: boolean;
 
-  private constructor(driver: Driver, family: "IPv4" | "IPv6", singleUse: boolean) {
+  private constructor(driver: QuicDriver, family: "IPv4" | "IPv6", singleUse: boolean) {
     this.#driver = driver;
     this.#family = family;
     this.#singleUse = singleUse;
@@ -523,14 +527,9 @@ export class QuicClient {
     endpoint.setLossAccounting(options.lossAccounting ?? true);
     applyQlogDir(endpoint, options.qlogDir);
     for (const ca of cas) endpoint.addTrustedCa(ca);
-    let socket;
-    try {
-      socket = await bindUdp({ hostname: options.localHostname ?? (family === "IPv6" ? "::" : "0.0.0.0"), port: 0 });
-    } catch (e) {
-      endpoint.close();
-      throw e;
-    }
-    return new QuicClient(new Driver(endpoint, socket), family, singleUse);
+    const hostname = options.localHostname ?? (family === "IPv6" ? "::" : "0.0.0.0");
+    const driver = await createDriver(endpoint, { hostname, port: 0, io: options.io });
+    return new QuicClient(driver, family, singleUse);
   }
 
   /** @internal {@link connect}: a client for one connection, closed with it. */
@@ -540,7 +539,7 @@ export class QuicClient {
 
   /** The bound local address. */
   get localAddress(): SocketAddress {
-    const a = this.#driver.socket.localAddress;
+    const a = this.#driver.localAddress;
     return { hostname: a.hostname, port: a.port };
   }
 
@@ -570,7 +569,7 @@ export class QuicClient {
         `this client endpoint reaches ${this.#family} servers, not ${address.hostname}`,
       );
     }
-    const route = driver.routes.forPeer(address.hostname, address.port);
+    const route = driver.routeFor(address);
     if (this.#singleUse) driver.defaultRoute = route.address;
     const serverName = options.serverName ??
       (parseIpv4(address.hostname) || parseIpv6(address.hostname) ? "localhost" : address.hostname);

@@ -25,6 +25,7 @@ export type QuicErrorKind =
   | "stop_sending" // the peer asked us to stop sending (code set)
   | "refused" // the server refused the connection
   | "local" // the engine rejected an operation (reason names the local error)
+  | "unsupported" // not available here (e.g. a forced native socket without the engine extension)
   | "invalid_argument";
 
 /**
