@@ -194,6 +194,16 @@ export const EXTENSION_SYMBOLS = {
   coquic_x_io_waiter_arm: { parameters: ["pointer", "i64"], result: "void" },
   coquic_x_io_close: { parameters: ["pointer"], result: "void" },
   coquic_x_io_destroy: { parameters: ["pointer"], result: "void" },
+  coquic_x_io_hub_create: { parameters: ["buffer"], result: "u8" },
+  coquic_x_io_hub_add: { parameters: ["pointer", "pointer", "u32"], result: "u8" },
+  coquic_x_io_hub_remove: { parameters: ["pointer", "pointer"], result: "void" },
+  coquic_x_io_hub_wait: { parameters: ["pointer", "i64"], result: "i32", nonblocking: true },
+  coquic_x_io_hub_ready: { parameters: ["pointer", "buffer", "usize"], result: "usize" },
+  coquic_x_io_hub_interrupt: { parameters: ["pointer"], result: "void" },
+  coquic_x_io_hub_start: { parameters: ["pointer", "pointer", "u32"], result: "u8" },
+  coquic_x_io_hub_arm: { parameters: ["pointer", "i64"], result: "void" },
+  coquic_x_io_hub_stop: { parameters: ["pointer"], result: "void" },
+  coquic_x_io_hub_destroy: { parameters: ["pointer"], result: "void" },
 } as const satisfies Record<string, SymbolSpec>;
 
 /**

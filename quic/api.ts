@@ -276,16 +276,20 @@ export class QuicListener {
       else if (route && this.#manual) this.#incoming.push(new QuicIncoming(route.address, this, route, conn));
       else this.#offer(conn);
     };
-    driver.onNewPeer = (route) => {
-      if (this.#closing) return driver.ignore(route);
-      if (this.#manual) {
-        this.#incoming.push(new QuicIncoming(route.address, this, route));
-        return;
-      }
-      // Automatic mode: admit at once; a connection is handed to accept() when its handshake
-      // completes, so one slow or silent client never holds up the others.
-      const conn = this._admit(route);
-      if (conn) this.#offer(conn);
+  }
+
+  /**
+   * Manual admission: from now on the driver holds back a new peer's datagrams until its
+   * QuicIncoming is decided. Automatic mode sets no gate, so datagrams reach the engine in
+   * arrival order (a gate admitting at once would reorder a batch on the native path: a new
+   * peer's held datagrams would follow those of known peers received after them).
+   */
+  #gate(): void {
+    if (this.#manual) return;
+    this.#manual = true;
+    this.#driver.onNewPeer = (route) => {
+      if (this.#closing) return this.#driver.ignore(route);
+      this.#incoming.push(new QuicIncoming(route.address, this, route));
     };
   }
 
@@ -337,7 +341,7 @@ export class QuicListener {
    * or ignore() on its QuicIncoming.
    */
   incoming(options: { signal?: AbortSignal } = {}): Promise<QuicIncoming> {
-    this.#manual = true;
+    this.#gate();
     return this.#incoming.next(options.signal);
   }
 

@@ -1,18 +1,16 @@
 /**
  * The native driver: the engine owns the endpoint's UDP socket (`NativeIo`), so datagrams
- * never enter JavaScript. One loop: wait for readiness off the JavaScript thread (a
- * `runtimes/io_waiter.ts` waiter, with the engine's next wakeup as its deadline), then pump
- * (receive everything, feed it as one batch, run timers, drain, send), then hand the
- * application effects to connections and wait again. Application calls (`run`) send their
- * datagrams natively too; if one needs the engine sooner than the wait in progress will
- * return, a JavaScript timer pumps at that time.
+ * never enter JavaScript. The process-wide hub (`runtimes/io_waiter.ts`) waits for the socket
+ * off the JavaScript thread and calls back on it; each wakeup is one pump (receive everything,
+ * feed it as one batch, run timers, drain, send) whose result holds only application effects
+ * and the next wakeup, which a JavaScript timer waits for. Application calls (`run`) send
+ * their datagrams natively too.
  *
  * @module
  */
-import { IoWait } from "../ffi/abi.ts";
 import type { Route } from "../runtimes/address.ts";
 import { MonotonicClock, Rearmable } from "../runtimes/clock.ts";
-import { createIoWaiter, type IoWaiter } from "../runtimes/io_waiter.ts";
+import { type IoWatch, watchIo } from "../runtimes/io_waiter.ts";
 import type { SocketAddress } from "../runtimes/udp.ts";
 import type { DriverConnection } from "./driver.ts";
 import type { Endpoint } from "./endpoint.ts";
@@ -31,32 +29,29 @@ export class NativeDriver implements QuicDriver {
   defaultRoute?: SocketAddress;
   #onNewPeer?: (route: Route) => void;
   #io: NativeIo;
-  #waiter: IoWaiter;
+  #watch: IoWatch | undefined;
   #timer: Rearmable;
-  #waiting = false;
-  #waitDeadline: bigint | undefined; // undefined: the wait in progress has no deadline
   #waiters: (() => void)[] = [];
   #closed = false;
   #finalStats: NativeIoStats | undefined;
 
-  private constructor(readonly endpoint: Endpoint, io: NativeIo, waiter: IoWaiter) {
+  private constructor(readonly endpoint: Endpoint, io: NativeIo) {
     this.#io = io;
-    this.#waiter = waiter;
     this.#timer = new Rearmable(this.clock, () => this.#pump());
-    this.#wait(undefined);
   }
 
-  /** Binds the engine's socket on `hostname:port` and starts waiting. */
+  /** Binds the engine's socket on `hostname:port` and starts watching it. */
   static async create(endpoint: Endpoint, hostname: string, port: number, flags = 0): Promise<NativeDriver> {
     const io = NativeIo.bind(endpoint, hostname, port, flags);
-    let waiter: IoWaiter;
+    const driver = new NativeDriver(endpoint, io);
     try {
-      waiter = await createIoWaiter(endpoint.library.symbols, io.address);
+      driver.#watch = await watchIo(endpoint.library.symbols, io.address, () => driver.#pump());
     } catch (e) {
       endpoint.library.symbols.coquic_x_io_destroy(io.address);
       throw new QuicError("unsupported", `native socket: ${(e as Error).message}`, undefined, { cause: e });
     }
-    return new NativeDriver(endpoint, io, waiter);
+    driver.#timer.arm(endpoint.nextWakeup());
+    return driver;
   }
 
   /** Servers: see {@link QuicDriver.onNewPeer}; setting it turns the engine's gate on. */
@@ -76,7 +71,12 @@ export class NativeDriver implements QuicDriver {
   /** Datagrams and bytes the engine's socket moved. */
   get counters(): { datagramsSent: number; datagramsReceived: number; bytesSent: number; bytesReceived: number } {
     const s = this.#stats();
-    return { datagramsSent: s.sendDatagrams, datagramsReceived: s.recvDatagrams, bytesSent: s.sendBytes, bytesReceived: s.recvBytes };
+    return {
+      datagramsSent: s.sendDatagrams,
+      datagramsReceived: s.recvDatagrams,
+      bytesSent: s.sendBytes,
+      bytesReceived: s.recvBytes,
+    };
   }
 
   #stats(): NativeIoStats {
@@ -90,7 +90,9 @@ export class NativeDriver implements QuicDriver {
 
   routeFor(address: SocketAddress): Route {
     const r = this.#io.route(address);
-    if (!r) throw new QuicError("invalid_argument", `this socket cannot reach ${address.hostname} (another address family?)`);
+    if (!r) {
+      throw new QuicError("invalid_argument", `this socket cannot reach ${address.hostname} (another address family?)`);
+    }
     return r;
   }
 
@@ -140,31 +142,9 @@ export class NativeDriver implements QuicDriver {
       // no send_datagram effects on this path: the engine sent them
       if (e.kind !== "unknown" && e.kind !== "send_datagram") this.connections.get(e.connection)?._effect(e);
     }
-    if (!this.#closed) this.#schedule(r.sendContinuationPending ? this.clock.now() : r.nextWakeup);
+    // the next wakeup of the whole endpoint (results carry it); readiness comes from the hub
+    if (!this.#closed) this.#timer.arm(r.sendContinuationPending ? this.clock.now() : r.nextWakeup);
     for (const w of this.#waiters.splice(0)) w();
-  }
-
-  /** Makes sure the engine runs again by `at`: the next wait's deadline, or a timer. */
-  #schedule(at: bigint | undefined): void {
-    if (!this.#waiting) return this.#wait(at);
-    if (at !== undefined && (this.#waitDeadline === undefined || at < this.#waitDeadline)) this.#timer.arm(at);
-  }
-
-  #wait(deadline: bigint | undefined): void {
-    this.#waiting = true;
-    this.#waitDeadline = deadline;
-    const now = this.clock.now();
-    const timeout = deadline === undefined ? -1n : deadline > now ? deadline - now : 0n;
-    this.#waiter.wait(timeout).then((why) => {
-      this.#waiting = false;
-      if (this.#closed || why === IoWait.CLOSED) return;
-      try {
-        this.#pump();
-      } catch (e) {
-        reportError(e); // a throwing handler must not end the loop
-      }
-      if (!this.#waiting && !this.#closed) this.#wait(this.endpoint.closed ? undefined : this.endpoint.nextWakeup());
-    });
   }
 
   progress(): Promise<void> {
@@ -175,14 +155,18 @@ export class NativeDriver implements QuicDriver {
     return this.#closed;
   }
 
-  /** Stops the timer and the wait (promptly: the wait is interrupted), closes socket and endpoint. */
+  /**
+   * Stops the timer, leaves the hub (its wait is interrupted if this was its last socket),
+   * closes the socket and the endpoint.
+   */
   close(): void {
     if (this.#closed) return;
     this.#finalStats = this.#io.stats();
     this.#closed = true;
     this.#timer.disarm();
     for (const w of this.#waiters.splice(0)) w();
-    this.#waiter.close(); // the socket is freed once no wait can touch it
+    this.#watch?.close(); // no callback after this; hub waits never dereference the io
+    this.endpoint.library.symbols.coquic_x_io_destroy(this.#io.address); // last words go out first
     this.endpoint.close();
   }
 }

@@ -1,65 +1,49 @@
 /**
- * The Bun waiter: each io runs a small waiter thread in C (`coquic_x_io_waiter_start`); when
- * armed it polls the io's file descriptors once and calls one process-wide thread-safe
- * `JSCallback` with (token, result), which Bun queues onto the JavaScript thread. The
- * callback is never closed (so a call queued just before an io closed finds it alive) and
- * ignores tokens of closed ios. `coquic_x_io_close` joins the thread, so nothing calls back
- * after close. A ref'd interval keeps the process alive while the io is open, as a socket would.
+ * The Bun hub waiter: the hub runs its own thread in C (`coquic_x_io_hub_start`); each
+ * `coquic_x_io_hub_arm` makes it wait once and call a thread-safe `JSCallback` with the
+ * number of ready ios, which Bun queues onto the JavaScript thread. The callback is never
+ * closed (a call queued late still finds it alive). A ref'd interval keeps the process alive
+ * while ios are registered, as an open socket would.
  *
  * @module
  */
 import type { NativeFunction } from "./ffi_types.ts";
-import type { IoWaiter } from "./io_waiter.ts";
+import type { HubWaiter } from "./io_waiter.ts";
 
 // deno-lint-ignore no-explicit-any
 const bunFfi: any = await import("bun:ffi" as string);
 
-const resolvers = new Map<number, (result: number) => void>();
-let nextToken = 1;
-// deno-lint-ignore no-explicit-any
-let callback: any;
-
-function sharedCallback(): bigint {
-  callback ??= new bunFfi.JSCallback((token: number, result: number) => {
-    const resolve = resolvers.get(token);
-    if (!resolve) return; // closed meanwhile
-    resolvers.delete(token);
-    resolve(result);
-  }, { args: ["u32", "i32"], returns: "void", threadsafe: true });
-  return BigInt(callback.ptr);
-}
-
 /**
- * A waiter for `io` on Bun.
+ * The waiter of hub `hub` (a `coquic_x_io_hub_t*`) on Bun.
  *
  * @example
  * ```ts
- * const waiter = bunIoWaiter(lib.symbols, io);
+ * const waiter = bunHubWaiter(lib.symbols, hub);
+ * const ready = await waiter.wait();
  * ```
  */
-export function bunIoWaiter(symbols: Readonly<Record<string, NativeFunction>>, io: bigint): IoWaiter {
-  const token = nextToken++;
-  if (symbols.coquic_x_io_waiter_start(io, sharedCallback(), token) !== 0) {
-    throw new Error("coquic_x_io_waiter_start failed");
+export function bunHubWaiter(symbols: Readonly<Record<string, NativeFunction>>, hub: bigint): HubWaiter {
+  let pending: ((n: number) => void) | undefined;
+  const callback = new bunFfi.JSCallback((_token: number, n: number) => {
+    const resolve = pending;
+    pending = undefined;
+    resolve?.(n);
+  }, { args: ["u32", "i32"], returns: "void", threadsafe: true });
+  if (symbols.coquic_x_io_hub_start(hub, BigInt(callback.ptr), 0) !== 0) {
+    throw new Error("coquic_x_io_hub_start failed");
   }
-  const keepAlive = setInterval(() => {}, 1 << 30);
-  let closed = false;
+  let keepAlive: ReturnType<typeof setInterval> | undefined;
   return {
-    wait(timeoutUs) {
-      if (closed) return Promise.resolve(3);
+    wait() {
+      keepAlive ??= setInterval(() => {}, 1 << 30);
       return new Promise((resolve) => {
-        resolvers.set(token, resolve);
-        symbols.coquic_x_io_waiter_arm(io, timeoutUs);
+        pending = resolve;
+        symbols.coquic_x_io_hub_arm(hub, -1n);
       });
     },
-    close() {
-      if (closed) return;
-      closed = true;
-      clearInterval(keepAlive);
-      symbols.coquic_x_io_destroy(io); // stops and joins the waiter thread first
-      const resolve = resolvers.get(token);
-      resolvers.delete(token);
-      resolve?.(3);
+    idle() {
+      if (keepAlive !== undefined) clearInterval(keepAlive);
+      keepAlive = undefined;
     },
   };
 }

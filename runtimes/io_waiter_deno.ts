@@ -1,46 +1,27 @@
 /**
- * The Deno waiter: `coquic_x_io_wait` is bound `nonblocking`, so Deno runs it on a worker
- * thread and hands back a promise. That thread only polls the io's two file descriptors
- * (see `native/src/io_wait.c`); the io is destroyed only after the last wait returned.
+ * The Deno hub waiter: `coquic_x_io_hub_wait` is bound `nonblocking`, so Deno runs it on one
+ * of its worker threads and resolves a promise on the JavaScript thread. That thread only
+ * runs `epoll_wait` on the hub's descriptors (see `native/src/io_hub.c`). A pending call
+ * keeps the process alive, which is what an open socket should do; the hub interrupts it
+ * when its last io leaves.
  *
  * @module
  */
 import type { NativeFunction } from "./ffi_types.ts";
-import type { IoWaiter } from "./io_waiter.ts";
+import type { HubWaiter } from "./io_waiter.ts";
 
 /**
- * A waiter for `io` on Deno.
+ * The waiter of hub `hub` (a `coquic_x_io_hub_t*`) on Deno.
  *
  * @example
  * ```ts
- * const waiter = denoIoWaiter(lib.symbols, io);
+ * const waiter = denoHubWaiter(lib.symbols, hub);
+ * const ready = await waiter.wait();
  * ```
  */
-export function denoIoWaiter(symbols: Readonly<Record<string, NativeFunction>>, io: bigint): IoWaiter {
-  let pending: Promise<number> | undefined;
-  let closed = false, destroyed = false;
-  const destroy = () => {
-    if (destroyed) return;
-    destroyed = true;
-    symbols.coquic_x_io_destroy(io);
-  };
+export function denoHubWaiter(symbols: Readonly<Record<string, NativeFunction>>, hub: bigint): HubWaiter {
   return {
-    wait(timeoutUs) {
-      if (closed) return Promise.resolve(3);
-      const p = symbols.coquic_x_io_wait(io, timeoutUs) as Promise<number>;
-      pending = p;
-      const settled = () => {
-        if (pending === p) pending = undefined;
-        if (closed && !pending) destroy(); // the worker thread is done with the io
-      };
-      p.then(settled, settled);
-      return p;
-    },
-    close() {
-      if (closed) return;
-      closed = true;
-      symbols.coquic_x_io_close(io); // a wait in progress returns CLOSED at once
-      if (!pending) destroy();
-    },
+    wait: () => symbols.coquic_x_io_hub_wait(hub, -1n) as Promise<number>,
+    idle: () => {},
   };
 }

@@ -30,7 +30,8 @@ coquic_status_t cq_call_finish(coquic_endpoint_t *ep, coquic_status_t st, coquic
         r->has_next_wakeup = 1;
         r->next_wakeup = cq_ns_to_us_ceil(expiry);
     }
-    if (continuation) {
+    /* A native socket that is full resumes on writability (its wait polls for it), not now. */
+    if (continuation && !(ep->io && cq_io_blocked(ep->io))) {
         r->send_continuation_pending = 1;
         r->has_next_wakeup = 1;
         if (r->next_wakeup > ep->now) r->next_wakeup = ep->now;

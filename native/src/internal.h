@@ -261,6 +261,8 @@ coquic_status_t cq_call_finish(coquic_endpoint_t *ep, coquic_status_t st, coquic
 
 /* io.c: sends the SEND_DATAGRAM effects of the result being built and removes them from it. */
 void cq_io_after_call(struct coquic_x_io *io, coquic_result_t *result);
+/* io.c: the socket would block: queued datagrams wait for writability. */
+bool cq_io_blocked(struct coquic_x_io *io);
 /* io.c: the endpoint is being destroyed. */
 void cq_io_endpoint_gone(struct coquic_x_io *io);
 

@@ -246,6 +246,8 @@ void cq_io_endpoint_gone(coquic_x_io_t *io) {
     io->ep = NULL; /* its queued datagrams are owned copies (every call detaches) and still go out */
 }
 
+bool cq_io_blocked(coquic_x_io_t *io) { return atomic_load(&io->want_write); }
+
 void cq_io_after_call(coquic_x_io_t *io, coquic_result_t *result) {
     cq_io_tx_collect(io, result);
     cq_io_tx_flush(io);
