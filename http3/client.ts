@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { connect } from "../mod.ts";
+import { connect, type IoMode } from "../mod.ts";
 import { H3Connection, type H3Options, MessageReader, writeBody } from "./connection.ts";
 import { H3ErrorCode } from "./errors.ts";
 import { headerFields, messageError, setResponseTrailers, splitFields, trailerHeaders } from "./message.ts";
@@ -16,6 +16,8 @@ export interface H3RequestInit extends RequestInit {
   ca?: string | string[];
   /** Skip certificate verification (tests against throwaway servers only). */
   insecure?: boolean;
+  /** Which socket moves the datagrams: see `io` of `connect()` (default: COQUIC_IO, else automatic). */
+  io?: IoMode;
 }
 
 const pool = new Map<string, Promise<H3Connection>>();
@@ -23,7 +25,7 @@ const pool = new Map<string, Promise<H3Connection>>();
 async function connection(url: URL, init: H3RequestInit, signal?: AbortSignal): Promise<H3Connection> {
   const port = Number(url.port || 443);
   const hostname = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
-  const key = `${hostname}|${port}|${init.insecure === true}|${JSON.stringify(init.ca ?? null)}`;
+  const key = `${hostname}|${port}|${init.insecure === true}|${JSON.stringify(init.ca ?? null)}|${init.io ?? ""}`;
   const existing = pool.get(key);
   if (existing) {
     const h3 = await existing.catch(() => undefined);
@@ -36,6 +38,7 @@ async function connection(url: URL, init: H3RequestInit, signal?: AbortSignal): 
       ca: init.ca,
       insecure: init.insecure,
       serverName: hostname,
+      io: init.io,
       signal,
     });
     const h3 = new H3Connection(quic, false, {} as H3Options);

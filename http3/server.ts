@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { listen, type QuicConnection, type QuicListener, type QuicStream } from "../mod.ts";
+import { type IoMode, listen, type QuicConnection, type QuicListener, type QuicStream } from "../mod.ts";
 import { H3Connection, type H3Options, MessageReader, writeBody } from "./connection.ts";
 import { FieldSectionTooLargeError, H3Error, H3ErrorCode } from "./errors.ts";
 import {
@@ -45,6 +45,8 @@ export interface ServeOptions extends H3Options {
   maxConcurrentRequests?: number;
   /** Connections at once, handshakes included (default 1000). */
   maxConnections?: number;
+  /** Which socket moves the datagrams: see `io` of `listen()` (default: COQUIC_IO, else automatic). */
+  io?: IoMode;
 }
 
 /** A running HTTP/3 server. */
@@ -80,6 +82,7 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<H3
     maxStreams: options.maxConcurrentRequests ?? 100,
     maxConnections: options.maxConnections ?? 1000,
     retry: options.retry ?? false,
+    io: options.io,
   });
   const connections = new Set<
     { conn: QuicConnection; h3: H3Connection; inflight: Set<Promise<void>>; highest: number }
