@@ -9,6 +9,7 @@
  */
 import { defaultLibrary } from "../../mod.ts";
 import { nativeIoUnavailable } from "../../quic/driver_factory.ts";
+import { envVar } from "../../runtimes/env.ts";
 import type { RuntimeName } from "./runtime.ts";
 
 /** Every I/O path `--io` names. */
@@ -21,6 +22,12 @@ const RUNTIME_SOCKETS: Record<RuntimeName, string> = {
   bun: "Bun.udpSocket",
   node: "node:dgram",
 };
+
+/** The path when `--io` is not given: COQUIC_IO when it names one, else "runtime". */
+export function defaultIo(): IoPath | undefined {
+  const env = envVar("COQUIC_IO");
+  return env === "native" || env === "runtime" ? env : undefined;
+}
 
 /** Why `io` cannot run here, or undefined when it can. */
 export function unavailableIoReason(io: IoPath): string | undefined {
