@@ -716,7 +716,8 @@ export const NO_ROUTE = 1n << 63n;
  *
  * @example
  * ```ts
- * if (result === IoWait.CLOSED) return;
+ * declare const result: number; // a coquic_x_io_wait result
+ * if (result === IoWait.CLOSED) console.log("closed");
  * ```
  */
 export const IoWait = { TIMEOUT: 0, READY: 1, INTERRUPTED: 2, CLOSED: 3 } as const;

@@ -24,6 +24,7 @@ import type { QuicDriver } from "./quic_driver.ts";
  *
  * @example
  * ```ts
+ * import { listen } from "../mod.ts";
  * const listener = await listen({ alpn: "echo", io: "runtime" });
  * ```
  */
@@ -34,6 +35,7 @@ export type IoMode = "native" | "runtime";
  *
  * @example
  * ```ts
+ * import { defaultLibrary } from "../mod.ts";
  * console.log(nativeIoUnavailable(defaultLibrary()) ?? "native sockets available");
  * ```
  */
@@ -59,6 +61,8 @@ function requested(io: IoMode | undefined): IoMode | undefined {
  *
  * @example
  * ```ts
+ * import { defaultLibrary } from "../mod.ts";
+ * const lib = defaultLibrary();
  * chooseIo(lib, "127.0.0.1"); // "native" with our engine on Deno (Bun: only when forced)
  * ```
  */
@@ -88,6 +92,8 @@ function nativeByDefault(): boolean {
  *
  * @example
  * ```ts
+ * import type { Endpoint } from "./endpoint.ts";
+ * declare const endpoint: Endpoint;
  * const driver = await createDriver(endpoint, { hostname: "127.0.0.1", port: 0 });
  * ```
  */

@@ -13,6 +13,8 @@ import { Layout as L } from "../ffi/abi.ts";
  *
  * @example
  * ```ts
+ * import type { QuicConnection } from "../mod.ts";
+ * declare const conn: QuicConnection;
  * const io = conn.observe().io;
  * if (io.path === "native") console.log(io.sendDatagrams / io.sendSyscalls, "datagrams per sendmmsg");
  * ```
@@ -64,6 +66,8 @@ export interface NativeIoStats {
  *
  * @example
  * ```ts
+ * import type { QuicListener } from "../mod.ts";
+ * declare const listener: QuicListener;
  * const io: IoSnapshot = listener.observe().io;
  * console.log(io.path);
  * ```
@@ -75,6 +79,7 @@ export type IoSnapshot = { path: "runtime" } | ({ path: "native" } & NativeIoSta
  *
  * @example
  * ```ts
+ * const buffer = new Uint8Array(144); // filled by coquic_x_io_stats
  * const stats = decodeIoStats(new DataView(buffer.buffer));
  * ```
  */

@@ -120,7 +120,10 @@ export class NativeIo {
     if (known) return known;
     const family = this.#lib.symbols.coquic_x_io_route_address(this.address, handle, this.#addr, this.#port) as number;
     if (family === 0) return undefined;
-    return this.#remember(handle, { hostname: ipText(this.#addr.subarray(0, family === 4 ? 4 : 16)), port: this.#port[0] });
+    return this.#remember(handle, {
+      hostname: ipText(this.#addr.subarray(0, family === 4 ? 4 : 16)),
+      port: this.#port[0],
+    });
   }
 
   /** The route a connection uses now. */

@@ -19,6 +19,9 @@ import type { QueryResult } from "./result.ts";
  *
  * @example
  * ```ts
+ * import { createDriver } from "./driver_factory.ts";
+ * import type { Endpoint } from "./endpoint.ts";
+ * declare const endpoint: Endpoint;
  * const driver: QuicDriver = await createDriver(endpoint, { hostname: "127.0.0.1", port: 0 });
  * driver.run((now) => endpoint.timerExpired(now));
  * ```

@@ -31,7 +31,8 @@ type Symbols = Readonly<Record<string, NativeFunction>>;
  *
  * @example
  * ```ts
- * const watch = await watchIo(lib.symbols, io, () => pump());
+ * declare const symbols: Record<string, (...args: any[]) => any>, io: bigint, pump: () => void;
+ * const watch = await watchIo(symbols, io, () => pump());
  * watch.close(); // then coquic_x_io_destroy(io) is safe at once
  * ```
  */
@@ -164,7 +165,8 @@ async function hubFor(symbols: Symbols): Promise<IoHub> {
  *
  * @example
  * ```ts
- * const watch = await watchIo(lib.symbols, io, () => pump());
+ * declare const symbols: Record<string, (...args: any[]) => any>, io: bigint, pump: () => void;
+ * const watch = await watchIo(symbols, io, () => pump());
  * ```
  */
 export async function watchIo(symbols: Symbols, io: bigint, onReady: () => void): Promise<IoWatch> {

@@ -18,7 +18,8 @@ const bunFfi: any = await import("bun:ffi" as string);
  *
  * @example
  * ```ts
- * const waiter = bunHubWaiter(lib.symbols, hub);
+ * declare const symbols: Record<string, (...args: any[]) => any>, hub: bigint;
+ * const waiter = bunHubWaiter(symbols, hub);
  * const ready = await waiter.wait();
  * ```
  */

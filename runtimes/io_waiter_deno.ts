@@ -15,7 +15,8 @@ import type { HubWaiter } from "./io_waiter.ts";
  *
  * @example
  * ```ts
- * const waiter = denoHubWaiter(lib.symbols, hub);
+ * declare const symbols: Record<string, (...args: any[]) => any>, hub: bigint;
+ * const waiter = denoHubWaiter(symbols, hub);
  * const ready = await waiter.wait();
  * ```
  */
