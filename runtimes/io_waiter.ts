@@ -10,7 +10,7 @@
  *   runtime's worker threads and resolves a promise on the JavaScript thread).
  * - Bun: the hub's own thread calls a thread-safe `JSCallback`, which Bun queues onto the
  *   JavaScript thread.
- * - Node (koffi): no waiter; endpoints use runtime sockets (`ioWaiterUnsupported`).
+ * - Node (koffi): no waiter yet; endpoints use runtime sockets (`ioWaiterUnsupported`).
  *
  * Why no engine state is touched off the JavaScript thread: the waiting thread only runs
  * `epoll_wait` on the hub's epoll and eventfd descriptors and fills the hub's array of ready
@@ -70,9 +70,10 @@ export function ioWaiterUnsupported(): string | undefined {
     case "bun":
       return undefined;
     case "node":
-      // koffi has registered callbacks but no documented thread-safe call into the event
-      // loop from a foreign thread, and no nonblocking calls: runtime sockets are used.
-      return "Node.js (koffi): no thread-safe callback to wake JavaScript; runtime sockets are used";
+      // koffi documents callbacks called from other threads (queued onto the main thread),
+      // which the hub's thread could use as Bun's JSCallback is; not wired and tested yet, so
+      // Node uses runtime sockets, and forcing the native path there is an `unsupported` error.
+      return "Node.js (koffi): the native socket's waiter is not wired for Node yet; runtime sockets are used";
     default:
       return "unknown runtime";
   }
