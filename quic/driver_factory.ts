@@ -8,7 +8,6 @@
  * @module
  */
 import type { CoquicLibrary } from "../ffi/loader.ts";
-import { runtimeName } from "../runtimes/detect.ts";
 import { envVar } from "../runtimes/env.ts";
 import { ioWaiterUnsupported } from "../runtimes/io_waiter.ts";
 import { bindUdp } from "../runtimes/udp_factory.ts";
@@ -63,7 +62,7 @@ function requested(io: IoMode | undefined): IoMode | undefined {
  * ```ts
  * import { defaultLibrary } from "../mod.ts";
  * const lib = defaultLibrary();
- * chooseIo(lib, "127.0.0.1"); // "native" with our engine on Deno (Bun: only when forced)
+ * chooseIo(lib, "127.0.0.1"); // "native" with our engine on Deno or Bun
  * ```
  */
 export function chooseIo(lib: CoquicLibrary, hostname: string, io?: IoMode): IoMode {
@@ -71,20 +70,7 @@ export function chooseIo(lib: CoquicLibrary, hostname: string, io?: IoMode): IoM
   if (mode === "runtime") return "runtime";
   const why = nativeIoUnavailable(lib) ?? (ipBytes(hostname) ? undefined : `${hostname} is not an IP address`);
   if (mode === "native" && why) throw new QuicError("unsupported", `native socket unavailable: ${why}`);
-  if (why || (mode === undefined && !nativeByDefault())) return "runtime";
-  return "native";
-}
-
-/**
- * Whether automatic selection picks the native path on this runtime. Not on Bun yet: there a
- * client of ours migrating to a second socket during a download from a native-socket server
- * never validates the new path (tests/migration.test.ts, "our client moves to a second
- * socket"; it passes on Deno and with runtime sockets, and gtlsclient's migrations pass), so
- * until that is understood Bun uses runtime sockets unless `io: "native"` or COQUIC_IO=native
- * asks for the engine's socket.
- */
-function nativeByDefault(): boolean {
-  return runtimeName() !== "bun";
+  return why ? "runtime" : "native";
 }
 
 /**
