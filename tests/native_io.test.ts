@@ -105,6 +105,33 @@ for (const io of PATHS) {
     }
   }, { ignore, timeout: 60_000 });
 
+  test(`io ${io}: IPv6 loopback echo`, async () => {
+    const listener = await listen({ hostname: "::1", port: 0, alpn: "echo6", io });
+    const served = (async () => {
+      const conn = await listener.accept();
+      const s = await conn.acceptStream({ signal: AbortSignal.timeout(10_000) });
+      await s.readable!.pipeTo(s.writable!);
+    })();
+    const conn = await connect({ hostname: "::1", port: listener.addr.port }, {
+      alpn: "echo6",
+      ca: listener.certificatePem,
+      io,
+      signal: AbortSignal.timeout(10_000),
+    });
+    try {
+      const s = conn.openStream();
+      const reading = s.bytes({ signal: AbortSignal.timeout(10_000) });
+      await s.write(pattern(50_000, 6), { fin: true });
+      assert.deepEqual(await reading, pattern(50_000, 6));
+      await served;
+      assert.equal(conn.observe().io.path, io);
+      assert.equal(conn.observe().remoteAddress.hostname, "::1");
+    } finally {
+      await conn.close();
+      await listener.close();
+    }
+  }, { ignore });
+
   test(`io ${io}: HTTP/3 serve() and fetch() on one path`, async () => {
     const server = await serve({ port: 0, io }, (req) => new Response(`hello ${new URL(req.url).pathname}`));
     try {
