@@ -450,9 +450,9 @@ export const Layout = {
     handshake_completed: 152,
     closing: 153,
   },
-  /** Extension `coquic_x_io_stats_t` (144 bytes): u64 fields in this order after `size`. */
+  /** Extension `coquic_x_io_stats_t` (152 bytes): u64 fields in this order after `size`. */
   IoStats: {
-    size: 144,
+    size: 152,
     fields: [
       "recvSyscalls",
       "recvMessages",
@@ -470,11 +470,12 @@ export const Layout = {
       "sendEcnMarked",
       "droppedNoRoute",
       "queued",
+      "peers",
     ],
     first_field: 8,
-    gso: 136,
-    gro: 137,
-    ecn: 138,
+    gso: 144,
+    gro: 145,
+    ecn: 146,
   },
   /** Extension `coquic_x_result_summary_t` (48 bytes). */
   ResultSummary: {

@@ -52,6 +52,8 @@ export interface NativeIoStats {
   droppedNoRoute: number;
   /** Datagrams waiting for the socket to become writable. */
   queued: number;
+  /** Peer addresses the socket knows (idle ones are pruned as the table grows). */
+  peers: number;
   /** UDP segmentation offload in use. */
   gso: boolean;
   /** UDP receive coalescing in use. */
@@ -79,7 +81,7 @@ export type IoSnapshot = { path: "runtime" } | ({ path: "native" } & NativeIoSta
  *
  * @example
  * ```ts
- * const buffer = new Uint8Array(144); // filled by coquic_x_io_stats
+ * const buffer = new Uint8Array(152); // filled by coquic_x_io_stats
  * const stats = decodeIoStats(new DataView(buffer.buffer));
  * ```
  */

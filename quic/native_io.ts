@@ -114,16 +114,18 @@ export class NativeIo {
     return this.#remember(handle, { hostname: ipText(ip), port: address.port });
   }
 
-  /** The route with a handle (peers first seen by the engine are looked up there). */
+  /**
+   * The route with a handle. Peers first seen by the engine are looked up there each time and
+   * not cached: the engine prunes idle ones (only routes made by `route()` are kept for good).
+   */
   routeByHandle(handle: bigint): Route | undefined {
     const known = this.#routes.get(handle);
     if (known) return known;
     const family = this.#lib.symbols.coquic_x_io_route_address(this.address, handle, this.#addr, this.#port) as number;
     if (family === 0) return undefined;
-    return this.#remember(handle, {
-      hostname: ipText(this.#addr.subarray(0, family === 4 ? 4 : 16)),
-      port: this.#port[0],
-    });
+    const address = { hostname: ipText(this.#addr.subarray(0, family === 4 ? 4 : 16)), port: this.#port[0] };
+    const key = routeKey(address.hostname, address.port);
+    return { handle, address, identity: addressIdentity(address.hostname, address.port), key };
   }
 
   /** The route a connection uses now. */

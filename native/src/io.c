@@ -212,6 +212,7 @@ COQUIC_FFI_API coquic_status_t coquic_x_io_bind(coquic_endpoint_t *endpoint, con
         return st;
     }
     io->next_route = 1;
+    io->prune_at = CQ_IO_PRUNE_MIN;
     io->stats.size = sizeof io->stats;
     io->stats.gso = io->gso;
     io->stats.gro = io->gro;
@@ -281,6 +282,7 @@ COQUIC_FFI_API uint64_t coquic_x_io_route(coquic_x_io_t *io, const uint8_t *addr
     struct sockaddr_storage ss;
     socklen_t len = make_sockaddr(&ss, address, address_length, port);
     cq_peer *p = peer_for(io, &ss, len, CQ_PEER_ADMITTED);
+    if (p) p->pinned = true;
     return p ? p->route : COQUIC_X_NO_ROUTE;
 }
 
@@ -399,6 +401,45 @@ static void receive_all(coquic_x_io_t *io) {
     io->ep->batching = false;
 }
 
+/* ---- pruning ---------------------------------------------------------------------------------- */
+
+/*
+ * A peer is made for every address a datagram came from, so a server meeting many clients
+ * (or a spray of forged addresses) would keep them all. Once the table reaches prune_at,
+ * peers that no connection currently uses, that hold nothing and that were not handed out
+ * by coquic_x_io_route are dropped; a later datagram from one of them makes a new route.
+ */
+static void prune_peers(coquic_x_io_t *io) {
+    size_t n = io->peers_by_route.count;
+    if (n < io->prune_at || !io->ep) return;
+    cq_map used = {0};
+    uint64_t *victims = malloc(n * sizeof *victims);
+    bool ok = victims != NULL;
+    for (cq_conn *c = io->ep->conn_head; ok && c; c = c->next)
+        ok = cq_map_put_u64(&used, c->current_route, c) == 0;
+    size_t v = 0;
+    for (size_t i = 0; ok && i < io->peers_by_route.capacity; i++) {
+        const cq_map_slot *s = &io->peers_by_route.slots[i];
+        if (!s->used) continue;
+        const cq_peer *p = s->value;
+        if (!p->pinned && !p->held && p->state != CQ_PEER_UNDECIDED && !cq_map_get_u64(&used, p->route))
+            victims[v++] = p->route;
+    }
+    for (size_t i = 0; i < v; i++) {
+        cq_peer *p = cq_map_get_u64(&io->peers_by_route, victims[i]);
+        uint8_t key[19];
+        size_t keylen = address_key(key, &p->addr);
+        cq_map_remove(&io->peers_by_addr, key, keylen);
+        cq_map_remove_u64(&io->peers_by_route, victims[i]);
+        free(p);
+    }
+    cq_map_free(&used);
+    free(victims);
+    /* out of memory: try again later; otherwise next when the table has doubled */
+    size_t left = io->peers_by_route.count;
+    io->prune_at = left * 2 > CQ_IO_PRUNE_MIN ? left * 2 : CQ_IO_PRUNE_MIN;
+}
+
 /* ---- the pump -------------------------------------------------------------------------------- */
 
 #define CQ_IO_CONTINUATION_ROUNDS 16
@@ -425,6 +466,7 @@ COQUIC_FFI_API coquic_status_t coquic_x_io_pump(coquic_x_io_t *io, coquic_time_u
         cq_endpoint_expiry_ns(ep, &continuation);
         if (!continuation || atomic_load(&io->want_write)) break;
     }
+    prune_peers(io);
     return cq_call_finish(ep, st, out_result);
 }
 
@@ -485,6 +527,7 @@ COQUIC_FFI_API coquic_status_t coquic_x_io_stats(const coquic_x_io_t *io, coquic
                        sizeof *out_stats);
     *out_stats = io->stats;
     out_stats->queued = io->tx_count - io->tx_head;
+    out_stats->peers = io->peers_by_route.count;
     out_stats->gso = io->gso;
     return COQUIC_STATUS_OK;
 }

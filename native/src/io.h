@@ -19,6 +19,7 @@
 #define CQ_IO_GSO_BYTES 65000     /* payload bytes per GSO message (an IP packet is at most 64 KiB) */
 #define CQ_IO_HELD_PER_PEER 32    /* gate: datagrams held per undecided peer */
 #define CQ_IO_HELD_PEERS 1024     /* gate: undecided peers held at most */
+#define CQ_IO_PRUNE_MIN 4096      /* peers kept before idle ones are pruned */
 
 typedef enum cq_peer_state { CQ_PEER_ADMITTED = 0, CQ_PEER_UNDECIDED, CQ_PEER_IGNORED } cq_peer_state;
 
@@ -37,6 +38,7 @@ typedef struct cq_peer {
     uint8_t identity[19]; /* address-validation identity: 0x04 a b c d port / 0x06 addr16 port */
     uint8_t identity_len;
     cq_peer_state state;
+    bool pinned; /* handed out by coquic_x_io_route: never pruned */
     cq_held *held, *held_tail;
     size_t held_count;
 } cq_peer;
@@ -68,6 +70,7 @@ struct coquic_x_io {
     cq_map peers_by_addr;  /* family + address + port -> cq_peer */
     cq_map peers_by_route; /* route -> cq_peer */
     uint64_t next_route;
+    size_t prune_at;       /* prune idle peers once the table holds this many */
     uint64_t *new_peers;   /* gate: routes first seen since take_new_peers */
     size_t new_peer_count, new_peer_cap, undecided;
 

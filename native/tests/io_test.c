@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -499,4 +500,50 @@ TEST(io_hub_thread_calls_back_survives_removal_and_stops_promptly) {
     CHECK_EQ(atomic_load(&hub_calls), 1);
     CHECK_EQ(during, before);
     CHECK_EQ(after, before);
+}
+
+/* ---- the peer table stays bounded ------------------------------------------------------------- */
+
+TEST(io_peer_table_prunes_idle_peers_keeps_pinned_routes) {
+    CHECK_EQ(sizeof(coquic_x_io_stats_t), 152);
+    CHECK_EQ(offsetof(coquic_x_io_stats_t, peers), 136);
+    CHECK_EQ(offsetof(coquic_x_io_stats_t, gso), 144);
+    coquic_endpoint_t *ep = endpoint(COQUIC_ROLE_SERVER);
+    coquic_x_io_t *io = NULL;
+    CHECK_EQ(coquic_x_io_bind(ep, LOOPBACK, 4, 0, 0, &io), COQUIC_STATUS_OK);
+    uint16_t port = 0;
+    coquic_x_io_local_address(io, NULL, &port);
+    uint64_t pinned = coquic_x_io_route(io, LOOPBACK, 4, 9); /* handed out: must survive */
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(port)};
+    memcpy(&to.sin_addr, LOOPBACK, 4);
+    /* a long header whose connection ID length is invalid: the engine drops it unanswered */
+    uint8_t junk[64] = {0xc0, 0, 0, 0, 1, 0xff};
+    size_t peak = 0;
+    for (int i = 0; i < 6000; i++) {
+        int fd = socket(AF_INET, SOCK_DGRAM, 0);
+        if (fd < 0) break;
+        ssize_t rc = sendto(fd, junk, sizeof junk, 0, (const struct sockaddr *)&to, sizeof to);
+        (void)rc;
+        close(fd); /* the next socket gets another ephemeral port: a new peer address */
+        if (i % 500 == 499) {
+            coquic_result_t *r = NULL;
+            if (coquic_x_io_pump(io, now_us(), &r) == COQUIC_STATUS_OK) coquic_result_destroy(r);
+            coquic_x_io_stats_t s = {.size = sizeof s};
+            coquic_x_io_stats(io, &s);
+            if (s.peers > peak) peak = s.peers;
+        }
+    }
+    coquic_x_io_stats_t s = {.size = sizeof s};
+    coquic_x_io_stats(io, &s);
+    uint16_t pinned_port = 0;
+    uint8_t family = coquic_x_io_route_address(io, pinned, NULL, &pinned_port);
+    coquic_x_io_destroy(io);
+    coquic_endpoint_destroy(ep);
+    CHECK(s.recv_datagrams >= 5000); /* the socket buffer took them all */
+    /* read after each pump, which prunes once the table reached 4096: without pruning it
+     * would hold one peer per datagram */
+    CHECK(peak < 4096 + 500);
+    CHECK(s.peers < 4096);
+    CHECK_EQ(family, 4);
+    CHECK_EQ(pinned_port, 9);
 }

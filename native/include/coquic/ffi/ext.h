@@ -243,10 +243,11 @@ typedef struct coquic_x_io_stats {
     uint64_t send_ecn_marked;   /* datagrams sent with ECT(0), ECT(1) or CE */
     uint64_t dropped_no_route;  /* outbound datagrams whose route names no peer */
     uint64_t queued;            /* datagrams waiting for the socket to become writable */
+    uint64_t peers;             /* peer addresses known (idle ones are pruned as the table grows) */
     uint8_t gso;                /* offloads in use */
     uint8_t gro;
     uint8_t ecn;
-} coquic_x_io_stats_t;          /* 144 bytes */
+} coquic_x_io_stats_t;          /* 152 bytes */
 
 /*
  * Binds a UDP socket on `address` (4 or 16 bytes, network order; 0.0.0.0 / :: for any)
@@ -262,7 +263,9 @@ COQUIC_FFI_API coquic_status_t coquic_x_io_bind(coquic_endpoint_t *endpoint, con
 COQUIC_FFI_API uint8_t coquic_x_io_local_address(const coquic_x_io_t *io, uint8_t *out_address,
                                                  uint16_t *out_port);
 
-/* The route handle of a peer address (created on first use), or COQUIC_X_NO_ROUTE. */
+/* The route handle of a peer address (created on first use, and never pruned: the caller
+ * may keep it), or COQUIC_X_NO_ROUTE. Routes the io made itself for peers it met are pruned
+ * once the table has grown well past the live connections and no connection uses them. */
 COQUIC_FFI_API uint64_t coquic_x_io_route(coquic_x_io_t *io, const uint8_t *address, size_t address_length,
                                           uint16_t port);
 
