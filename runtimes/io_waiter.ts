@@ -10,7 +10,8 @@
  *   runtime's worker threads and resolves a promise on the JavaScript thread).
  * - Bun: the hub's own thread calls a thread-safe `JSCallback`, which Bun queues onto the
  *   JavaScript thread.
- * - Node (koffi): no waiter yet; endpoints use runtime sockets (`ioWaiterUnsupported`).
+ * - Node (koffi): the hub's own thread calls a koffi registered callback, which koffi queues
+ *   onto the main thread (koffi's asynchronous callbacks).
  *
  * Why no engine state is touched off the JavaScript thread: the waiting thread only runs
  * `epoll_wait` on the hub's epoll and eventfd descriptors and fills the hub's array of ready
@@ -57,7 +58,7 @@ export interface HubWaiter {
  *
  * @example
  * ```ts
- * const why = ioWaiterUnsupported(); // e.g. "Node.js (koffi): no waiter for native sockets; ..."
+ * const why = ioWaiterUnsupported(); // e.g. "the native socket needs Linux (this is darwin)"
  * ```
  */
 export function ioWaiterUnsupported(): string | undefined {
@@ -68,12 +69,8 @@ export function ioWaiterUnsupported(): string | undefined {
   switch (runtimeName()) {
     case "deno":
     case "bun":
-      return undefined;
     case "node":
-      // koffi documents callbacks called from other threads (queued onto the main thread),
-      // which the hub's thread could use as Bun's JSCallback is; not wired and tested yet, so
-      // Node uses runtime sockets, and forcing the native path there is an `unsupported` error.
-      return "Node.js (koffi): the native socket's waiter is not wired for Node yet; runtime sockets are used";
+      return undefined;
     default:
       return "unknown runtime";
   }
@@ -148,8 +145,11 @@ async function hubFor(symbols: Symbols): Promise<IoHub> {
     hub = (async () => {
       const out = new BigUint64Array(1);
       if (symbols.coquic_x_io_hub_create(out) !== 0) throw new Error("coquic_x_io_hub_create failed");
-      const waiter = runtimeName() === "bun"
+      const runtime = runtimeName();
+      const waiter = runtime === "bun"
         ? (await import("./io_waiter_bun.ts")).bunHubWaiter(symbols, out[0])
+        : runtime === "node"
+        ? (await import("./io_waiter_node.ts")).nodeHubWaiter(symbols, out[0])
         : (await import("./io_waiter_deno.ts")).denoHubWaiter(symbols, out[0]);
       // The hub lives as long as the library: it is never destroyed (a wait may be in flight).
       return new IoHub(symbols, out[0], waiter);
