@@ -12,7 +12,7 @@
  * @module
  */
 import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -90,8 +90,22 @@ async function runner(runtime: "deno" | "bun", io: Io, args: string[]): Promise<
       io,
       ...args,
     ]);
-    execFileSync(cmd, cargs, { cwd: ROOT, stdio: "ignore", timeout: (SECONDS + 30) * 1000 });
-    return JSON.parse(readFileSync(out, "utf8"));
+    // CPU seconds per gigabyte moved: the client under /usr/bin/time, the server from /proc.
+    const timeOut = join(work, `t-${server.port}.txt`);
+    const timed = existsSync("/usr/bin/time");
+    execFileSync(timed ? "/usr/bin/time" : cmd, timed ? ["-f", "%U %S", "-o", timeOut, cmd, ...cargs] : cargs, {
+      cwd: ROOT,
+      stdio: "ignore",
+      timeout: (SECONDS + 30) * 1000,
+    });
+    const json = JSON.parse(readFileSync(out, "utf8"));
+    const serverCpu = server.cpuSeconds();
+    const clientCpu = timed
+      ? readFileSync(timeOut, "utf8").trim().split(/\s+/).map(Number).reduce((a, b) => a + b, 0)
+      : NaN;
+    const gigabytes = (Number(json.bytes_received ?? 0) + Number(json.bytes_sent ?? 0)) / 1e9;
+    json.cpu_s_per_gb = serverCpu === undefined ? NaN : (serverCpu + clientCpu) / gigabytes;
+    return json;
   } catch {
     return { status: "failed" };
   } finally {
@@ -218,6 +232,7 @@ for (let run = 1; run <= RUNS; run++) {
       ]);
       add(`${k} bulk Gbit/s`, bulk.status === "ok" ? bulk.throughput_gbit_per_s : NaN);
       add(`${k} bulk MiB/s`, bulk.status === "ok" ? bulk.throughput_mib_per_s : NaN);
+      add(`${k} bulk CPU s/GB`, bulk.status === "ok" ? bulk.cpu_s_per_gb : NaN);
       const rr = await runner(rt, io, [
         "--mode",
         "rr",
@@ -294,6 +309,12 @@ const rows: [string, string, string, boolean][] = [
     const c = m["ngtcp2 C tools bulk MiB/s"], d = m["deno built-in QUIC bulk MiB/s"];
     return [
       [`${rt} bulk: native I/O / runtime sockets`, ratio(native, runtime), "> 1.00", native > runtime],
+      [
+        `${rt} bulk CPU/GB: native / runtime`,
+        ratio(m[`${rt} native bulk CPU s/GB`], m[`${rt} bulk CPU s/GB`]),
+        "< 1.00",
+        m[`${rt} native bulk CPU s/GB`] < m[`${rt} bulk CPU s/GB`],
+      ],
       [`${rt} bulk: native I/O / ngtcp2 C tools`, ratio(native, c), "≥ 0.90", native >= 0.9 * c],
       [`${rt} bulk: runtime sockets / ngtcp2 C tools`, ratio(runtime, c), "reference", true],
       [`${rt} bulk: native I/O / deno built-in QUIC`, ratio(native, d), "≥ 1.50", native >= 1.5 * d],
