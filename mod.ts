@@ -31,6 +31,9 @@ export { CoquicLoadError, loadCoquic } from "./ffi/loader.ts";
 export type { SocketAddress } from "./runtimes/udp.ts";
 export type { Lookup, ResolvedAddress } from "./runtimes/resolve.ts";
 export type { DriverConnection } from "./quic/driver.ts";
+export { chooseIo, nativeIoUnavailable } from "./quic/driver_factory.ts";
+export type { IoMode } from "./quic/driver_factory.ts";
+export type { IoSnapshot, NativeIoStats } from "./quic/io_stats.ts";
 export type { FfiRuntime, NativeFunction, NativeLibrary } from "./runtimes/ffi_types.ts";
 export type { CoquicLibrary, Extensions } from "./ffi/loader.ts";
 

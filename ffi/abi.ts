@@ -29,7 +29,8 @@ export const COQUIC_FFI_ABI_VERSION = 12;
 
 /**
  * The neutral type vocabulary, and how JavaScript values cross it (the same in every runtime):
- * - `void`, `u8`, `u32`, `i32`: numbers;
+ * - `void`, `u8`, `u16`, `u32`, `i32`: numbers;
+ * - `i64`: a bigint (signed: timeouts where -1 means none);
  * - `u64`: a bigint (handles, stream ids, times, codes);
  * - `usize` (`size_t`): a number (counts and lengths, far below 2^53); bigints are accepted as arguments;
  * - `pointer`: a native address held as a bigint (`coquic_endpoint_t*`, `coquic_result_t*`, views);
@@ -49,7 +50,9 @@ export const COQUIC_FFI_ABI_VERSION = 12;
 export type AbiType =
   | "void"
   | "u8"
+  | "u16"
   | "u32"
+  | "i64"
   | "u64"
   | "usize"
   | "i32"
@@ -71,6 +74,11 @@ export interface SymbolSpec {
   readonly parameters: readonly AbiType[];
   /** Result type. */
   readonly result: AbiType;
+  /**
+   * The call blocks (it waits for I/O): runtimes that can run it on a worker thread do
+   * (Deno's `nonblocking`, returning a promise); others bind it as a plain call.
+   */
+  readonly nonblocking?: boolean;
 }
 
 // The tail shared by result-returning calls: ..., coquic_time_us_t now, coquic_result_t **out_result.
@@ -169,6 +177,34 @@ export const EXTENSION_SYMBOLS = {
     parameters: ["pointer", "usize", "buffer", "usize", "buffer", "buffer", "buffer", "buffer", "usize"],
     result: "usize",
   },
+  // native I/O: the engine owns the socket (ext.h, "native I/O")
+  coquic_x_io_bind: { parameters: ["pointer", "buffer", "usize", "u16", "u32", "buffer"], result: "u8" },
+  coquic_x_io_local_address: { parameters: ["pointer", "buffer", "buffer"], result: "u8" },
+  coquic_x_io_route: { parameters: ["pointer", "buffer", "usize", "u16"], result: "u64" },
+  coquic_x_io_route_address: { parameters: ["pointer", "u64", "buffer", "buffer"], result: "u8" },
+  coquic_x_io_connection_route: { parameters: ["pointer", "u64"], result: "u64" },
+  coquic_x_io_pump: { parameters: ["pointer", ...R], result: "u8" },
+  coquic_x_io_set_gate: { parameters: ["pointer", "u8"], result: "void" },
+  coquic_x_io_take_new_peers: { parameters: ["pointer", "buffer", "usize"], result: "usize" },
+  coquic_x_io_admit: { parameters: ["pointer", "u64", ...R], result: "u8" },
+  coquic_x_io_ignore: { parameters: ["pointer", "u64"], result: "void" },
+  coquic_x_io_stats: { parameters: ["pointer", "buffer"], result: "u8" },
+  coquic_x_io_wait: { parameters: ["pointer", "i64"], result: "i32", nonblocking: true },
+  coquic_x_io_interrupt: { parameters: ["pointer"], result: "void" },
+  coquic_x_io_waiter_start: { parameters: ["pointer", "pointer", "u32"], result: "u8" },
+  coquic_x_io_waiter_arm: { parameters: ["pointer", "i64"], result: "void" },
+  coquic_x_io_close: { parameters: ["pointer"], result: "void" },
+  coquic_x_io_destroy: { parameters: ["pointer"], result: "void" },
+  coquic_x_io_hub_create: { parameters: ["buffer"], result: "u8" },
+  coquic_x_io_hub_add: { parameters: ["pointer", "pointer", "u32"], result: "u8" },
+  coquic_x_io_hub_remove: { parameters: ["pointer", "pointer"], result: "void" },
+  coquic_x_io_hub_wait: { parameters: ["pointer", "i64"], result: "i32", nonblocking: true },
+  coquic_x_io_hub_ready: { parameters: ["pointer", "buffer", "usize"], result: "usize" },
+  coquic_x_io_hub_interrupt: { parameters: ["pointer"], result: "void" },
+  coquic_x_io_hub_start: { parameters: ["pointer", "pointer", "u32"], result: "u8" },
+  coquic_x_io_hub_arm: { parameters: ["pointer", "i64"], result: "void" },
+  coquic_x_io_hub_stop: { parameters: ["pointer"], result: "void" },
+  coquic_x_io_hub_destroy: { parameters: ["pointer"], result: "void" },
 } as const satisfies Record<string, SymbolSpec>;
 
 /**
@@ -417,6 +453,33 @@ export const Layout = {
     resumed: 154,
     early_data_accepted: 155,
   },
+  /** Extension `coquic_x_io_stats_t` (152 bytes): u64 fields in this order after `size`. */
+  IoStats: {
+    size: 152,
+    fields: [
+      "recvSyscalls",
+      "recvMessages",
+      "recvDatagrams",
+      "recvBytes",
+      "sendSyscalls",
+      "sendMessages",
+      "sendDatagrams",
+      "sendBytes",
+      "sendWouldBlock",
+      "sendErrors",
+      "recvEcnEct0",
+      "recvEcnEct1",
+      "recvEcnCe",
+      "sendEcnMarked",
+      "droppedNoRoute",
+      "queued",
+      "peers",
+    ],
+    first_field: 8,
+    gso: 144,
+    gro: 145,
+    ecn: 146,
+  },
   /** Extension `coquic_x_result_summary_t` (48 bytes). */
   ResultSummary: {
     size: 48,
@@ -651,3 +714,24 @@ export const CloseSource = {
  * ```
  */
 export const NO_ROUTE = 1n << 63n;
+
+/**
+ * `coquic_x_io_wait` results (extension, native I/O).
+ *
+ * @example
+ * ```ts
+ * declare const result: number; // a coquic_x_io_wait result
+ * if (result === IoWait.CLOSED) console.log("closed");
+ * ```
+ */
+export const IoWait = { TIMEOUT: 0, READY: 1, INTERRUPTED: 2, CLOSED: 3 } as const;
+
+/**
+ * `coquic_x_io_bind` flags: turn one offload off (measurements, tests).
+ *
+ * @example
+ * ```ts
+ * const flags = IoFlags.NO_GSO | IoFlags.NO_GRO;
+ * ```
+ */
+export const IoFlags = { NO_GSO: 1, NO_GRO: 2, NO_ECN: 4 } as const;

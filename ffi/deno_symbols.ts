@@ -30,6 +30,8 @@ export type DenoType = string | { struct: DenoType[] };
 export interface DenoDefinition {
   parameters: DenoType[];
   result: DenoType;
+  /** Runs on a worker thread and returns a promise (blocking waits). */
+  nonblocking?: boolean;
 }
 
 /**
@@ -51,7 +53,7 @@ export function denoType(t: AbiType): DenoType {
     case "optional_u64_by_value":
       return { struct: ["u8", "u64"] };
     default:
-      return t; // void, u8, u32, u64, usize, i32 share their names
+      return t; // void, u8, u16, u32, u64, i64, usize, i32 share their names
   }
 }
 
@@ -66,5 +68,7 @@ export function denoType(t: AbiType): DenoType {
  * ```
  */
 export function denoDefinition(spec: SymbolSpec): DenoDefinition {
-  return { parameters: spec.parameters.map(denoType), result: denoType(spec.result) };
+  const def: DenoDefinition = { parameters: spec.parameters.map(denoType), result: denoType(spec.result) };
+  if (spec.nonblocking) def.nonblocking = true;
+  return def;
 }

@@ -101,6 +101,8 @@ export interface Extensions {
   batchIdentities: boolean;
   /** Messages for non-OK statuses (`coquic_x_last_error_message`). */
   lastError: boolean;
+  /** The engine owns the UDP socket (`coquic_x_io_*`: batched recv/send with GRO/GSO, waits off-thread). */
+  nativeIo: boolean;
 }
 
 /**
@@ -256,6 +258,7 @@ const NO_EXTENSIONS: Extensions = {
   batchIo: false,
   batchIdentities: false,
   lastError: false,
+  nativeIo: false,
 };
 
 function detectExtensions(s: Readonly<Record<string, NativeFunction>>): Extensions {
@@ -274,6 +277,7 @@ function detectExtensions(s: Readonly<Record<string, NativeFunction>>): Extensio
     batchIo: has("coquic_x_endpoint_input_datagrams", "coquic_x_result_summary", "coquic_x_result_copy_datagrams"),
     batchIdentities: has("coquic_x_endpoint_input_datagrams_identified"),
     lastError: has("coquic_x_last_error_message"),
+    nativeIo: has(...Object.keys(EXTENSION_SYMBOLS).filter((n) => n.startsWith("coquic_x_io_"))),
   };
 }
 

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { connect, type Lookup, type QuicStream } from "../mod.ts";
+import { connect, type IoMode, type Lookup, type QuicStream } from "../mod.ts";
 import { H3Connection, type H3Options, MessageReader, writeBody } from "./connection.ts";
 import { H3ErrorCode } from "./errors.ts";
 import { headerFields, messageError, setResponseTrailers, splitFields, trailerHeaders } from "./message.ts";
@@ -20,6 +20,8 @@ export interface H3RequestInit extends RequestInit {
   lookup?: Lookup;
   /** QUIC versions, most preferred first (default `[QUIC_V1]`; see `TransportOptions.versions`). */
   versions?: number[];
+  /** Which socket moves the datagrams: see `io` of `connect()` (default: COQUIC_IO, else automatic). */
+  io?: IoMode;
 }
 
 /** A pool-key id per injected resolver: connections made through different resolvers are not shared. */
@@ -55,7 +57,7 @@ async function connection(
   const hostname = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
   const key = `${hostname}|${port}|${init.insecure === true}|${
     JSON.stringify([init.ca ?? null, init.versions ?? null])
-  }|${lookupId(init.lookup)}`;
+  }|${lookupId(init.lookup)}|${init.io ?? ""}`;
   const existing = pool.get(key);
   if (existing) {
     const h3 = await existing.catch(() => undefined);
@@ -72,6 +74,7 @@ async function connection(
       lookup: init.lookup,
       versions: init.versions,
       serverName: hostname,
+      io: init.io,
       signal,
       session,
       earlyData: session !== undefined && early,

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { listen, type QuicConnection, type QuicListener, type QuicStream } from "../mod.ts";
+import { type IoMode, listen, type QuicConnection, type QuicListener, type QuicStream } from "../mod.ts";
 import { H3Connection, type H3Options, MessageReader, writeBody } from "./connection.ts";
 import { FieldSectionTooLargeError, H3Error, H3ErrorCode } from "./errors.ts";
 import {
@@ -53,6 +53,8 @@ export interface ServeOptions extends H3Options {
   maxConnections?: number;
   /** QUIC versions, most preferred first (default `[QUIC_V1]`; see `TransportOptions.versions`). */
   versions?: number[];
+  /** Which socket moves the datagrams: see `io` of `listen()` (default: COQUIC_IO, else automatic). */
+  io?: IoMode;
 }
 
 /** A running HTTP/3 server. */
@@ -97,6 +99,7 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<H3
     retry: options.retry ?? false,
     versions: options.versions,
     earlyData: options.earlyData ?? false,
+    io: options.io,
   });
   const connections = new Set<
     { conn: QuicConnection; h3: H3Connection; inflight: Set<Promise<void>>; highest: number }

@@ -5,7 +5,6 @@
  */
 import { Role } from "../ffi/abi.ts";
 import { type CoquicLibrary, defaultLibrary } from "../ffi/loader.ts";
-import { bindUdp } from "../runtimes/udp_factory.ts";
 import { withTrustFile } from "../runtimes/trust_file.ts";
 import { canonicalIp, parseIpv4, parseIpv6, type Route } from "../runtimes/address.ts";
 import { type Lookup, type ResolvedAddress, systemLookup } from "../runtimes/resolve.ts";
@@ -13,6 +12,9 @@ import type { SocketAddress } from "../runtimes/udp.ts";
 import { defaultEndpointConfig, type EndpointConfig } from "./config.ts";
 import { ClientConfig, Endpoint } from "./endpoint.ts";
 import { Driver } from "./driver.ts";
+import { createDriver, type IoMode } from "./driver_factory.ts";
+import type { IoSnapshot } from "./io_stats.ts";
+import type { QuicDriver } from "./quic_driver.ts";
 import { QuicConnection } from "./connection.ts";
 import { generateDevCertificate } from "./devcert.ts";
 import { bindError, checkBoolean, checkChoice, checkInteger, checkName, checkPort, engineCall } from "./options.ts";
@@ -59,6 +61,12 @@ export interface TransportOptions {
   versions?: number[];
   /** Use this libcoquic instead of the default search. */
   library?: CoquicLibrary;
+  /**
+   * Which socket moves the datagrams: "native" (the engine's own: batched syscalls with
+   * GSO/GRO, no datagram enters JavaScript) or "runtime" (the runtime's UDP socket). Default:
+   * the `COQUIC_IO` environment variable, else native when the library and runtime support it.
+   */
+  io?: IoMode;
   /** Advanced: adjust the endpoint config last. */
   configure?: (config: EndpointConfig) => void;
 }
@@ -224,6 +232,8 @@ export interface ListenerSnapshot {
   datagramsReceived: number;
   /** QUIC DATAGRAM frames sent. */
   datagramsSent: number;
+  /** The socket path and, on the native path, the socket's counters. */
+  io: IoSnapshot;
 }
 
 /**
@@ -293,19 +303,19 @@ export class QuicListener {
   readonly certificateFingerprint?: string;
   /** The PEM certificate the listener presents. */
   readonly certificatePem: string;
-  #driver: Driver;
+  #driver: QuicDriver;
   #incoming = new AsyncQueue<QuicIncoming>();
   #connections = new Set<QuicConnection>();
   #counts = { accepted: 0, refused: 0 };
   #closing = false;
 
   /** @internal */
-  constructor(driver: Driver, certPem: string, fingerprint: string | undefined) {
+  constructor(driver: QuicDriver, certPem: string, fingerprint: string | undefined) {
     this.#driver = driver;
     this.certificatePem = certPem;
     this.certificateFingerprint = fingerprint;
     driver.onAccepted = (handle, routeHandle) => {
-      const route = routeHandle === undefined ? undefined : driver.routes.byHandle(routeHandle);
+      const route = routeHandle === undefined ? undefined : driver.routeByHandle(routeHandle);
       const conn = new QuicConnection(driver, handle, true, route?.address ?? { hostname: "", port: 0 });
       driver.connections.set(handle, conn);
       this.#connections.add(conn);
@@ -320,16 +330,20 @@ export class QuicListener {
       else if (route && this.#manual) this.#incoming.push(new QuicIncoming(route.address, this, route, conn));
       else this.#offer(conn);
     };
-    driver.onNewPeer = (route) => {
-      if (this.#closing) return driver.ignore(route);
-      if (this.#manual) {
-        this.#incoming.push(new QuicIncoming(route.address, this, route));
-        return;
-      }
-      // Automatic mode: admit at once; a connection is handed to accept() when its handshake
-      // completes, so one slow or silent client never holds up the others.
-      const conn = this._admit(route);
-      if (conn) this.#offer(conn);
+  }
+
+  /**
+   * Manual admission: from now on the driver holds back a new peer's datagrams until its
+   * QuicIncoming is decided. Automatic mode sets no gate, so datagrams reach the engine in
+   * arrival order (a gate admitting at once would reorder a batch on the native path: a new
+   * peer's held datagrams would follow those of known peers received after them).
+   */
+  #gate(): void {
+    if (this.#manual) return;
+    this.#manual = true;
+    this.#driver.onNewPeer = (route) => {
+      if (this.#closing) return this.#driver.ignore(route);
+      this.#incoming.push(new QuicIncoming(route.address, this, route));
     };
   }
 
@@ -371,7 +385,7 @@ export class QuicListener {
 
   /** The bound address. */
   get addr(): SocketAddress {
-    const a = this.#driver.socket.localAddress;
+    const a = this.#driver.localAddress;
     return { hostname: a.hostname, port: a.port };
   }
 
@@ -381,7 +395,7 @@ export class QuicListener {
    * or ignore() on its QuicIncoming.
    */
   incoming(options: { signal?: AbortSignal } = {}): Promise<QuicIncoming> {
-    this.#manual = true;
+    this.#gate();
     return this.#incoming.next(options.signal);
   }
 
@@ -429,6 +443,7 @@ export class QuicListener {
       closed: this.#driver.closed,
       datagramsReceived: this.#driver.counters.datagramsReceived,
       datagramsSent: this.#driver.counters.datagramsSent,
+      io: this.#driver.io(),
     };
   }
 
@@ -484,14 +499,13 @@ export async function listen(options: ListenOptions): Promise<QuicListener> {
   endpoint.setManualCredit(true);
   endpoint.setLossAccounting(options.lossAccounting ?? true);
   applyQlogDir(endpoint, options.qlogDir);
-  let socket;
+  let driver;
   try {
-    socket = await bindUdp({ hostname, port: options.port ?? 0 });
+    driver = await createDriver(endpoint, { hostname, port: options.port ?? 0, io: options.io }); // closes the endpoint on failure
   } catch (e) {
-    endpoint.close();
     throw bindError(e, hostname, options.port ?? 0);
   }
-  return new QuicListener(new Driver(endpoint, socket), certPem, fingerprint);
+  return new QuicListener(driver, certPem, fingerprint);
 }
 
 /**
@@ -633,17 +647,17 @@ async function resolveHost(hostname: string, lookup: Lookup): Promise<ResolvedAd
  */
 export class QuicClient {
   #options: ClientOptions;
-  #primary: Driver;
-  #drivers = new Map<Family, Promise<Driver>>();
-  #pending = new Map<Driver, Set<PendingHandshake>>();
+  #primary: QuicDriver;
+  #drivers = new Map<Family, Promise<QuicDriver>>();
+  #pending = new Map<QuicDriver, Set<PendingHandshake>>();
   #fixedFamily: Family | undefined;
   #closed = false;
   /** Every driver made so far. */
-  #made = new Set<Driver>();
+  #made = new Set<QuicDriver>();
   /** Made by {@link connect} for one connection. */
   #singleUse = false;
 
-  private constructor(options: ClientOptions, primary: Driver, family: Family, fixed: boolean) {
+  private constructor(options: ClientOptions, primary: QuicDriver, family: Family, fixed: boolean) {
     this.#options = options;
     this.#primary = primary;
     this.#fixedFamily = fixed ? family : undefined;
@@ -660,7 +674,7 @@ export class QuicClient {
   }
 
   /** One engine endpoint and socket for `family`. */
-  static async #makeDriver(options: ClientOptions, family: Family): Promise<Driver> {
+  static async #makeDriver(options: ClientOptions, family: Family): Promise<QuicDriver> {
     const lib = options.library ?? defaultLibrary(); // loaded once: a load probes every symbol
     const config = transportConfig(lib, Role.CLIENT, options.alpn, options, family === "IPv6");
     config.verifyPeer = options.insecure !== true;
@@ -677,18 +691,15 @@ export class QuicClient {
     applyQlogDir(endpoint, options.qlogDir);
     for (const ca of cas) endpoint.addTrustedCa(ca);
     const local = options.localHostname ?? (family === "IPv6" ? "::" : "0.0.0.0");
-    let socket;
     try {
-      socket = await bindUdp({ hostname: local, port: 0 });
+      return await createDriver(endpoint, { hostname: local, port: 0, io: options.io }); // closes the endpoint on failure
     } catch (e) {
-      endpoint.close();
       throw bindError(e, local, 0);
     }
-    return new Driver(endpoint, socket);
   }
 
   /** The driver of `family`, made on first use. */
-  #driverFor(family: Family): Promise<Driver> {
+  #driverFor(family: Family): Promise<QuicDriver> {
     let d = this.#drivers.get(family);
     if (!d) {
       d = QuicClient.#makeDriver(this.#options, family).then((driver) => {
@@ -707,10 +718,12 @@ export class QuicClient {
 
   /**
    * An ICMP unreachable reported on the socket ends the handshakes in flight on it when they
-   * all go to one server address (the runtime does not say which peer refused).
+   * all go to one server address (the runtime does not say which peer refused). Runtime
+   * sockets only: the engine's own socket does not report ICMP errors yet.
    */
-  #watchSocket(driver: Driver): void {
+  #watchSocket(driver: QuicDriver): void {
     this.#made.add(driver);
+    if (!(driver instanceof Driver)) return;
     driver.socket.onError?.((error) => {
       if (!error.code || !UNREACHABLE_CODES.has(error.code)) return;
       const pending = this.#pending.get(driver);
@@ -726,7 +739,7 @@ export class QuicClient {
 
   /** The bound local address of the first endpoint. */
   get localAddress(): SocketAddress {
-    const a = this.#primary.socket.localAddress;
+    const a = this.#primary.localAddress;
     return { hostname: a.hostname, port: a.port };
   }
 
@@ -813,7 +826,7 @@ export class QuicClient {
     if (this.#closed || driver.closed) throw new QuicError("closed", "this client endpoint is closed");
     this.#throwIfAborted(signal);
     if (cancel.aborted) throw new QuicError("aborted", "another address answered first");
-    const route = driver.routes.forPeer(address.hostname, address.port);
+    const route = driver.routeFor(address);
     if (this.#singleUse) driver.defaultRoute ??= route.address; // its only server
     const lib = driver.endpoint.library;
     const cfg = ClientConfig.new(

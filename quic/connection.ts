@@ -5,7 +5,9 @@
  * @module
  */
 import type { SocketAddress } from "../runtimes/udp.ts";
-import type { Driver, DriverConnection } from "./driver.ts";
+import type { DriverConnection } from "./driver.ts";
+import type { QuicDriver } from "./quic_driver.ts";
+import type { IoSnapshot } from "./io_stats.ts";
 import type { Effect } from "./effects.ts";
 import type { ConnectionStats } from "./endpoint.ts";
 import { Connection } from "./endpoint.ts";
@@ -109,6 +111,8 @@ export interface ConnectionSnapshot {
   lastError?: QuicError;
   /** Transport statistics; undefined when the loaded libcoquic does not report them. */
   transport?: ConnectionStats;
+  /** The socket path; on the native path with the counters of the endpoint's socket. */
+  io: IoSnapshot;
 }
 
 /**
@@ -187,7 +191,7 @@ export class QuicConnection implements DriverConnection {
   readonly ready: Promise<void>;
   /** Resolves (never rejects) when the connection has ended, with the close code and reason. */
   readonly closed: Promise<CloseResult>;
-  #driver: Driver;
+  #driver: QuicDriver;
   #conn: Connection;
   #streams = new Map<bigint, QuicStream>();
   #incoming = new AsyncQueue<QuicStream>();
@@ -223,7 +227,7 @@ export class QuicConnection implements DriverConnection {
 
   /** Made by the driver for connection `handle`; get one from `connect()`, `QuicClient` or a listener. */
   constructor(
-    driver: Driver,
+    driver: QuicDriver,
     readonly handle: bigint,
     readonly isServer: boolean,
     readonly remoteAddress: SocketAddress,
@@ -570,10 +574,7 @@ export class QuicConnection implements DriverConnection {
       if (!(o.readClosed && o.writeClosed)) active++;
     }
     return {
-      localAddress: {
-        hostname: this.#driver.socket.localAddress.hostname,
-        port: this.#driver.socket.localAddress.port,
-      },
+      localAddress: { hostname: this.#driver.localAddress.hostname, port: this.#driver.localAddress.port },
       remoteAddress: this.remoteAddress,
       state: this.#state,
       bytesSent: this.#bytesSent,
@@ -586,6 +587,7 @@ export class QuicConnection implements DriverConnection {
       closed: this.#closeResult !== undefined,
       lastError: this.#lastError,
       transport,
+      io: this.#driver.io(),
     };
   }
 }

@@ -12,6 +12,8 @@ import type { DatagramBatch, SocketAddress, UdpSocket } from "../runtimes/udp.ts
 import type { Endpoint } from "./endpoint.ts";
 import type { Effect } from "./effects.ts";
 import type { CloseInfo, QueryResult } from "./result.ts";
+import type { IoSnapshot } from "./io_stats.ts";
+import type { QuicDriver } from "./quic_driver.ts";
 
 /** Datagrams kept per undecided peer, and undecided peers kept at most. */
 const HELD_PER_PEER = 32;
@@ -34,8 +36,8 @@ export interface DriverConnection {
   _dropped(): void;
 }
 
-/** Drives one endpoint over one socket. */
-export class Driver {
+/** Drives one endpoint over one runtime socket (the `QuicDriver` of the runtime path). */
+export class Driver implements QuicDriver {
   readonly routes: RouteTable = new RouteTable();
   readonly clock: MonotonicClock = new MonotonicClock();
   readonly connections: Map<bigint, DriverConnection> = new Map();
@@ -203,6 +205,26 @@ export class Driver {
   /** Whether close() ran. */
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** The bound local address. */
+  get localAddress(): SocketAddress {
+    return this.socket.localAddress;
+  }
+
+  /** The route of a peer address (created on first use). */
+  routeFor(address: SocketAddress): Route {
+    return this.routes.forPeer(address.hostname, address.port);
+  }
+
+  /** The route with a handle, if known. */
+  routeByHandle(handle: bigint): Route | undefined {
+    return this.routes.byHandle(handle);
+  }
+
+  /** The runtime path. */
+  io(): IoSnapshot {
+    return { path: "runtime" };
   }
 
   /** Stops the timer, closes the socket and the endpoint. */

@@ -70,12 +70,13 @@ export function engineCall<T>(create: () => T): T {
  * the runtime's error is the cause.
  */
 export function bindError(e: unknown, hostname: string, port: number): QuicError {
-  if (e instanceof QuicError) return e;
   const err = e as { name?: string; code?: string; message?: string };
   const where = `${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
-  const why = String(err?.message ?? e).split("\n")[0];
+  const why = e instanceof QuicError ? e.reason : String(err?.message ?? e).split("\n")[0];
+  // Deno's AddrInUse, Node's and Bun's EADDRINUSE, the engine's own socket ("Address already in use").
   if (err?.name === "AddrInUse" || err?.code === "EADDRINUSE" || /address already in use/i.test(why)) {
     return new QuicError("address_in_use", `${where} is already in use`, undefined, { cause: e });
   }
+  if (e instanceof QuicError) return e;
   return new QuicError("invalid_argument", `cannot bind ${where}: ${why}`, undefined, { cause: e });
 }

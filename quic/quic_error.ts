@@ -27,6 +27,7 @@ export type QuicErrorKind =
   | "name_not_resolved" // a host name has no address (DNS or /etc/hosts), or its lookup failed
   | "unreachable" // the peer's host or port answered with ICMP unreachable (where the runtime reports it)
   | "local" // the engine rejected an operation (reason names the local error)
+  | "unsupported" // not available here (e.g. a forced native socket without the engine extension)
   | "invalid_argument"
   | "address_in_use"; // the local address to bind is taken
 

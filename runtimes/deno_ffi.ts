@@ -14,6 +14,7 @@ const D = (globalThis as any).Deno;
 /** Wraps a raw Deno function so its result follows the neutral calling convention. */
 // deno-lint-ignore no-explicit-any
 function adapt(fn: (...a: any[]) => any, spec: SymbolSpec): NativeFunction {
+  if (spec.nonblocking) return fn; // returns a promise of the result
   switch (spec.result) {
     case "optional_u64_by_value":
       // deno-lint-ignore no-explicit-any

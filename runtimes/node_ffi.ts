@@ -40,8 +40,12 @@ export function koffiType(t: AbiType): any {
       return "void";
     case "u8":
       return "uint8_t";
+    case "u16":
+      return "uint16_t";
     case "u32":
       return "uint32_t";
+    case "i64":
+      return "int64_t";
     case "i32":
       return "int32_t";
     case "u64":

@@ -14,6 +14,7 @@ import {
   PerfProtocolError,
 } from "../scripts/perf/protocol.ts";
 import { parsePerfArgs, PerfUsageError, USAGE } from "../scripts/perf/cli.ts";
+import { defaultIo, unavailableIoReason } from "../scripts/perf/io.ts";
 import { buildSummary, percentile, summarizeLatency } from "../scripts/perf/metrics.ts";
 import { summaryTable } from "../scripts/perf/report.ts";
 import { serverArgs, startServerProcess } from "../scripts/perf/server_process.ts";
@@ -145,12 +146,14 @@ test("perf cli: --runtime, --io and --processes", () => {
   const c = parsePerfArgs([]);
   assert.equal(c.role, "loopback");
   assert.equal(c.processes, 2);
-  assert.equal(c.io, "runtime");
+  assert.equal(c.io, defaultIo() ?? "runtime");
   assert.equal(c.runtime, undefined);
   assert.equal(parsePerfArgs(["--processes", "1"]).processes, 1);
   assert.equal(parsePerfArgs(["--runtime", "bun"]).runtime, "bun");
   assert.equal(parsePerfArgs(["client", "--io", "runtime"]).io, "runtime");
-  assert.throws(() => parsePerfArgs(["--io", "native"]), /--io native is not available yet.*use --io runtime/);
+  if (unavailableIoReason("native")) {
+    assert.throws(() => parsePerfArgs(["--io", "native"]), /--io native is not available here.*use --io runtime/);
+  } else assert.equal(parsePerfArgs(["--io", "native"]).io, "native");
   assert.throws(() => parsePerfArgs(["--runtime", "node"]), PerfUsageError);
   assert.throws(() => parsePerfArgs(["client", "--processes", "1"]), /--processes is for loopback runs/);
   assert.throws(() => parsePerfArgs(["--processes", "3"]), PerfUsageError);
@@ -241,10 +244,10 @@ const JSON_KEYS = [
   "latency",
 ];
 
-async function run(args: string[]) {
-  const server = await startPerfServer(parsePerfArgs(["server", "--port", "0"]));
+async function run(args: string[], io: string[] = []) {
+  const server = await startPerfServer(parsePerfArgs(["server", "--port", "0", ...io]));
   try {
-    const config = parsePerfArgs(["client", "--port", String(server.listener.addr.port), ...args]);
+    const config = parsePerfArgs(["client", "--port", String(server.listener.addr.port), ...io, ...args]);
     const summary = await runPerfClient(config);
     const json = JSON.parse(JSON.stringify(summary));
     assert.deepEqual(Object.keys(json), JSON_KEYS);
@@ -268,6 +271,15 @@ test("perf run: bounded bulk download and upload", async () => {
   assert.equal(up.bytes_sent, 3_000_000);
   assert.equal(up.server_counters.bytes_received, 3_000_000);
 });
+
+for (const io of ["runtime", "native"] as const) {
+  test(`perf run: --io ${io} bounded bulk download, both ends on that path`, async () => {
+    const down = await run(["--mode", "bulk", "--total-bytes", "8000000", "--streams", "2"], ["--io", io]);
+    assert.equal(down.status, "ok", down.failure_reason);
+    assert.equal(down.bytes_received, 8_000_000);
+    assert.equal(down.server_counters.bytes_sent, 8_000_000);
+  }, { ignore: unavailableIoReason(io) !== undefined });
+}
 
 test("perf run: rr, persistent-rr and crr with request counts", async () => {
   const rr = await run([

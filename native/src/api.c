@@ -9,7 +9,7 @@
 static bool bytes_ok(coquic_bytes_t b) { return b.length == 0 || b.data != NULL; }
 
 /* Every result-returning call: clear outputs, validate, run, then seal the result. */
-static coquic_status_t begin(coquic_endpoint_t *ep, coquic_time_us_t now, coquic_result_t **out) {
+coquic_status_t cq_call_begin(coquic_endpoint_t *ep, coquic_time_us_t now, coquic_result_t **out) {
     if (out) *out = NULL;
     cq_clear_error();
     if (!ep || !out) return cq_fail(COQUIC_STATUS_INVALID_ARGUMENT, "NULL endpoint or out_result");
@@ -20,8 +20,9 @@ static coquic_status_t begin(coquic_endpoint_t *ep, coquic_time_us_t now, coquic
     return COQUIC_STATUS_OK;
 }
 
-static coquic_status_t finish(coquic_endpoint_t *ep, coquic_status_t st, coquic_result_t **out) {
+coquic_status_t cq_call_finish(coquic_endpoint_t *ep, coquic_status_t st, coquic_result_t **out) {
     coquic_result_t *r = ep->result;
+    if (ep->io) cq_io_after_call(ep->io, r); /* a native socket sends the datagrams itself */
     cq_endpoint_sweep(ep);
     bool continuation;
     uint64_t expiry = cq_endpoint_expiry_ns(ep, &continuation);
@@ -29,7 +30,8 @@ static coquic_status_t finish(coquic_endpoint_t *ep, coquic_status_t st, coquic_
         r->has_next_wakeup = 1;
         r->next_wakeup = cq_ns_to_us_ceil(expiry);
     }
-    if (continuation) {
+    /* A native socket that is full resumes on writability (its wait polls for it), not now. */
+    if (continuation && !(ep->io && cq_io_blocked(ep->io))) {
         r->send_continuation_pending = 1;
         r->has_next_wakeup = 1;
         if (r->next_wakeup > ep->now) r->next_wakeup = ep->now;
@@ -74,7 +76,7 @@ COQUIC_FFI_API void coquic_endpoint_destroy(coquic_endpoint_t *endpoint) { cq_en
 static coquic_status_t do_open(coquic_endpoint_t *ep, const coquic_open_connection_t *in, coquic_time_us_t now,
                                coquic_connection_handle_t *out_connection, coquic_result_t **out) {
     if (out_connection) *out_connection = 0;
-    coquic_status_t st = begin(ep, now, out);
+    coquic_status_t st = cq_call_begin(ep, now, out);
     if (st != COQUIC_STATUS_OK) return st;
     if (!in) st = cq_fail(COQUIC_STATUS_INVALID_ARGUMENT, "open_connection input is NULL");
     else if ((st = size_check(in->size, sizeof *in, "open_connection")) == COQUIC_STATUS_OK &&
@@ -89,7 +91,7 @@ static coquic_status_t do_open(coquic_endpoint_t *ep, const coquic_open_connecti
         else
             st = cq_endpoint_open(ep, in, out_connection);
     }
-    return finish(ep, st, out);
+    return cq_call_finish(ep, st, out);
 }
 
 COQUIC_FFI_API coquic_status_t coquic_endpoint_open_connection(coquic_endpoint_t *endpoint,
@@ -101,7 +103,7 @@ COQUIC_FFI_API coquic_status_t coquic_endpoint_open_connection(coquic_endpoint_t
 COQUIC_FFI_API coquic_status_t coquic_endpoint_input_datagram(coquic_endpoint_t *endpoint,
                                                               const coquic_inbound_datagram_t *input,
                                                               coquic_time_us_t now, coquic_result_t **out_result) {
-    coquic_status_t st = begin(endpoint, now, out_result);
+    coquic_status_t st = cq_call_begin(endpoint, now, out_result);
     if (st != COQUIC_STATUS_OK) return st;
     if (!input) st = cq_fail(COQUIC_STATUS_INVALID_ARGUMENT, "inbound datagram is NULL");
     else if ((st = size_check(input->size, END_OF(coquic_inbound_datagram_t, ecn), "inbound_datagram")) ==
@@ -116,28 +118,28 @@ COQUIC_FFI_API coquic_status_t coquic_endpoint_input_datagram(coquic_endpoint_t 
                               input->ecn, input->address_validation_identity.data,
                               input->address_validation_identity.length);
     }
-    return finish(endpoint, st, out_result);
+    return cq_call_finish(endpoint, st, out_result);
 }
 
 COQUIC_FFI_API coquic_status_t coquic_endpoint_update_path_mtu(coquic_endpoint_t *endpoint,
                                                                const coquic_path_mtu_update_t *input,
                                                                coquic_time_us_t now, coquic_result_t **out_result) {
-    coquic_status_t st = begin(endpoint, now, out_result);
+    coquic_status_t st = cq_call_begin(endpoint, now, out_result);
     if (st != COQUIC_STATUS_OK) return st;
     if (!input) st = cq_fail(COQUIC_STATUS_INVALID_ARGUMENT, "path MTU update is NULL");
     else if ((st = size_check(input->size, END_OF(coquic_path_mtu_update_t, max_udp_payload_size),
                               "path_mtu_update")) == COQUIC_STATUS_OK)
         /* ngtcp2 runs its own DPLPMTUD and takes no external PMTU signals: not supported. */
         cq_result_set_local_error(endpoint->result, COQUIC_LOCAL_ERROR_UNSUPPORTED_OPERATION, false, 0, false, 0);
-    return finish(endpoint, st, out_result);
+    return cq_call_finish(endpoint, st, out_result);
 }
 
 COQUIC_FFI_API coquic_status_t coquic_endpoint_timer_expired(coquic_endpoint_t *endpoint, coquic_time_us_t now,
                                                              coquic_result_t **out_result) {
-    coquic_status_t st = begin(endpoint, now, out_result);
+    coquic_status_t st = cq_call_begin(endpoint, now, out_result);
     if (st != COQUIC_STATUS_OK) return st;
     cq_endpoint_on_timer(endpoint);
-    return finish(endpoint, st, out_result);
+    return cq_call_finish(endpoint, st, out_result);
 }
 
 /* ---- connection commands ------------------------------------------------------------------------------ */
@@ -209,14 +211,14 @@ COQUIC_FFI_API coquic_status_t coquic_connection_advance(coquic_endpoint_t *endp
                                                          coquic_connection_handle_t connection,
                                                          const coquic_connection_input_t *input,
                                                          coquic_time_us_t now, coquic_result_t **out_result) {
-    coquic_status_t st = begin(endpoint, now, out_result);
+    coquic_status_t st = cq_call_begin(endpoint, now, out_result);
     if (st != COQUIC_STATUS_OK) return st;
     if (!input) st = cq_fail(COQUIC_STATUS_INVALID_ARGUMENT, "connection input is NULL");
     else if ((st = check_input(input)) == COQUIC_STATUS_OK) {
         cq_conn *c = conn_or_local_error(endpoint, connection);
         if (c) apply_input(c, input);
     }
-    return finish(endpoint, st, out_result);
+    return cq_call_finish(endpoint, st, out_result);
 }
 
 /* Typed commands wrap their input in a tagged input; a NULL input stays a NULL input. */
@@ -390,31 +392,31 @@ COQUIC_FFI_API coquic_status_t coquic_x_connection_consume(coquic_endpoint_t *en
                                                            coquic_connection_handle_t connection,
                                                            coquic_stream_id_t stream_id, uint64_t bytes,
                                                            coquic_time_us_t now, coquic_result_t **out_result) {
-    coquic_status_t st = begin(endpoint, now, out_result);
+    coquic_status_t st = cq_call_begin(endpoint, now, out_result);
     if (st != COQUIC_STATUS_OK) return st;
     cq_conn *c = conn_or_local_error(endpoint, connection);
     if (c) cq_conn_consume(c, stream_id, bytes);
-    return finish(endpoint, st, out_result);
+    return cq_call_finish(endpoint, st, out_result);
 }
 
 COQUIC_FFI_API coquic_status_t coquic_x_endpoint_input_datagrams(coquic_endpoint_t *endpoint, const uint8_t *data,
                                                                  const uint32_t *lengths, const uint64_t *routes,
                                                                  size_t count, coquic_time_us_t now,
                                                                  coquic_result_t **out_result) {
-    coquic_status_t st = begin(endpoint, now, out_result);
+    coquic_status_t st = cq_call_begin(endpoint, now, out_result);
     if (st != COQUIC_STATUS_OK) return st;
     if (count > 0 && (!data || !lengths || !routes))
         st = cq_fail(COQUIC_STATUS_INVALID_ARGUMENT, "input_datagrams: NULL array with a non-zero count");
     else
         cq_endpoint_input_batch(endpoint, data, lengths, routes, NULL, NULL, count);
-    return finish(endpoint, st, out_result);
+    return cq_call_finish(endpoint, st, out_result);
 }
 
 COQUIC_FFI_API coquic_status_t coquic_x_endpoint_input_datagrams_identified(
     coquic_endpoint_t *endpoint, const uint8_t *data, const uint32_t *lengths, const uint64_t *routes,
     const uint8_t *identities, const uint8_t *identity_lengths, size_t count, coquic_time_us_t now,
     coquic_result_t **out_result) {
-    coquic_status_t st = begin(endpoint, now, out_result);
+    coquic_status_t st = cq_call_begin(endpoint, now, out_result);
     if (st != COQUIC_STATUS_OK) return st;
     bool any_identity = false;
     for (size_t i = 0; identity_lengths && i < count; i++) any_identity |= identity_lengths[i] != 0;
@@ -424,5 +426,5 @@ COQUIC_FFI_API coquic_status_t coquic_x_endpoint_input_datagrams_identified(
         st = cq_fail(COQUIC_STATUS_INVALID_ARGUMENT, "input_datagrams_identified: identity lengths without identities");
     else
         cq_endpoint_input_batch(endpoint, data, lengths, routes, identities, identity_lengths, count);
-    return finish(endpoint, st, out_result);
+    return cq_call_finish(endpoint, st, out_result);
 }

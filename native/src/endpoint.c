@@ -57,6 +57,7 @@ coquic_status_t cq_endpoint_create(const coquic_endpoint_config_t *config, coqui
 
 void cq_endpoint_destroy(coquic_endpoint_t *ep) {
     if (!ep) return;
+    if (ep->io) cq_io_endpoint_gone(ep->io);
     while (ep->conn_head) cq_endpoint_remove_conn(ep, ep->conn_head);
     cq_map_free(&ep->connections_by_handle);
     cq_map_free(&ep->connections_by_cid);

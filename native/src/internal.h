@@ -269,10 +269,22 @@ struct coquic_endpoint {
     struct cq_ticketing *ticketing; /* server: session ticket key and anti-replay (resumption.c) */
     cq_map tokens;                 /* client: server identity -> last NEW_TOKEN (tokens.c) */
     coquic_time_us_t now;
+    struct coquic_x_io *io;        /* native socket (io.c): calls send their datagrams themselves */
 };
 
 /* config.c: is version one of the endpoint's supported versions? */
 bool cq_config_has_version(const cq_config *cfg, uint32_t version);
+
+/* api.c: the frame of every result-returning call (io.c runs its own calls in it). */
+coquic_status_t cq_call_begin(coquic_endpoint_t *ep, coquic_time_us_t now, coquic_result_t **out);
+coquic_status_t cq_call_finish(coquic_endpoint_t *ep, coquic_status_t st, coquic_result_t **out);
+
+/* io.c: sends the SEND_DATAGRAM effects of the result being built and removes them from it. */
+void cq_io_after_call(struct coquic_x_io *io, coquic_result_t *result);
+/* io.c: the socket would block: queued datagrams wait for writability. */
+bool cq_io_blocked(struct coquic_x_io *io);
+/* io.c: the endpoint is being destroyed. */
+void cq_io_endpoint_gone(struct coquic_x_io *io);
 
 /* conn.c */
 cq_conn *cq_conn_new_client(coquic_endpoint_t *ep, const coquic_open_connection_t *open,

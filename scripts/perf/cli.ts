@@ -6,7 +6,7 @@
  */
 import { parseArgs } from "node:util";
 import type { PerfDirection, PerfMode } from "./protocol.ts";
-import { IO_PATHS, type IoPath, unavailableIoReason } from "./io.ts";
+import { defaultIo, IO_PATHS, type IoPath, unavailableIoReason } from "./io.ts";
 import { type RuntimeName, SELECTABLE_RUNTIMES } from "./runtime.ts";
 
 /** Congestion controllers named on the command line. */
@@ -175,7 +175,8 @@ export function parsePerfArgs(args: string[]): PerfConfig {
     verifyPeer: v["verify-peer"] === true,
     jsonOut: s("json-out"),
     runtime: s("runtime") === undefined ? undefined : oneOf(s("runtime"), SELECTABLE_RUNTIMES, "deno", "runtime"),
-    io: oneOf(s("io"), IO_PATHS, "runtime", "io"),
+    // default: COQUIC_IO (as for the library), else runtime sockets
+    io: oneOf(s("io") ?? defaultIo(), IO_PATHS, "runtime", "io"),
     processes: oneOf(s("processes"), ["2", "1"] as const, "2", "processes") === "1" ? 1 : 2,
   };
   const ioProblem = unavailableIoReason(config.io);

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { readFileSync } from "node:fs";
 import { spawn } from "node:child_process";
 import process from "node:process";
 import type { PerfConfig } from "./cli.ts";
@@ -22,6 +23,20 @@ export interface ServerProcess {
   output(): string;
   /** Ends the server and waits for it to exit. */
   stop(): Promise<void>;
+  /** User + system CPU seconds the server has used so far (Linux `/proc`), if readable. */
+  cpuSeconds(): number | undefined;
+}
+
+/** User + system CPU seconds of process `pid` from `/proc/<pid>/stat` (clock ticks of 1/100 s). */
+function processCpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // after "pid (comm) "
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime (fields 14, 15)
+  } catch {
+    return undefined;
+  }
 }
 
 /** The server-side options of a loopback config, as `perf server` arguments. */
@@ -89,7 +104,13 @@ export function startServerProcess(
       const m = LISTENING.exec(stderr);
       if (!m) return;
       clearTimeout(timer);
-      resolve({ host: m[1], port: Number(m[2]), output: () => stderr, stop });
+      resolve({
+        host: m[1],
+        port: Number(m[2]),
+        output: () => stderr,
+        stop,
+        cpuSeconds: () => processCpuSeconds(child.pid),
+      });
     });
   });
 }

@@ -5,11 +5,11 @@
  *
  * @module
  */
-import type { TransportOptions } from "../../mod.ts";
+import type { IoMode, TransportOptions } from "../../mod.ts";
 import type { PerfConfig } from "./cli.ts";
 
 /** Transport options for a perf endpoint. */
-export function perfTransport(config: PerfConfig, server: boolean): TransportOptions {
+export function perfTransport(config: PerfConfig, server: boolean): TransportOptions & { io: IoMode } {
   const cc = config.congestionControl;
   if (cc !== "newreno" && cc !== "cubic" && cc !== "bbr") {
     throw new Error(`congestion control ${cc} is not available with the ngtcp2 engine (newreno, cubic, bbr)`);
@@ -22,5 +22,6 @@ export function perfTransport(config: PerfConfig, server: boolean): TransportOpt
     maxDatagramSize: config.maxOutboundDatagramSize,
     idleTimeoutMs: 30_000,
     lossAccounting: false, // measure the data path, not its bookkeeping
+    io: config.io, // the path asked for, never a silent fallback
   };
 }

@@ -126,33 +126,40 @@ await check("in-memory pair: handshake + 1 MiB stream transfer (low-level API)",
   ep.server.close();
 });
 
-await check("loopback echo over UDP (high-level API, node:dgram)", async () => {
-  const listener = await listen({ hostname: "127.0.0.1", port: 0, alpn: "echo" });
-  (async () => {
-    for await (const conn of listener) {
+for (const io of ["runtime", "native"]) {
+  await check(
+    `loopback echo over UDP (high-level API, ${io === "runtime" ? "node:dgram" : "the engine's own socket"})`,
+    async () => {
+      const listener = await listen({ hostname: "127.0.0.1", port: 0, alpn: "echo", io });
       (async () => {
-        for await (const s of conn) if (s.readable && s.writable) s.readable.pipeTo(s.writable).catch(() => {});
+        for await (const conn of listener) {
+          (async () => {
+            for await (const s of conn) if (s.readable && s.writable) s.readable.pipeTo(s.writable).catch(() => {});
+          })();
+        }
       })();
-    }
-  })();
-  const conn = await connect(listener.addr, {
-    alpn: "echo",
-    ca: listener.certificatePem,
-    signal: AbortSignal.timeout(5000),
-  });
-  for (const size of [10, 256 << 10]) {
-    const s = conn.openStream();
-    const reading = s.bytes({ signal: AbortSignal.timeout(20_000) });
-    const w = s.writable.getWriter();
-    const data = pattern(size);
-    await w.write(data);
-    await w.close();
-    const got = await reading;
-    assert.ok(Buffer.from(got).equals(Buffer.from(data)), `echo of ${size} bytes differs`);
-  }
-  await conn.close();
-  await listener.close();
-});
+      const conn = await connect(listener.addr, {
+        alpn: "echo",
+        ca: listener.certificatePem,
+        io,
+        signal: AbortSignal.timeout(5000),
+      });
+      assert.equal(conn.observe().io.path, io);
+      for (const size of [10, 256 << 10]) {
+        const s = conn.openStream();
+        const reading = s.bytes({ signal: AbortSignal.timeout(20_000) });
+        const w = s.writable.getWriter();
+        const data = pattern(size);
+        await w.write(data);
+        await w.close();
+        const got = await reading;
+        assert.ok(Buffer.from(got).equals(Buffer.from(data)), `echo of ${size} bytes differs`);
+      }
+      await conn.close();
+      await listener.close();
+    },
+  );
+}
 
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);

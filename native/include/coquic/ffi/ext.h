@@ -218,6 +218,161 @@ COQUIC_FFI_API size_t coquic_x_result_copy_datagrams(const coquic_result_t *resu
                                                      size_t capacity, uint32_t *lengths, uint64_t *routes,
                                                      uint64_t *connections, uint8_t *ecns, size_t max_datagrams);
 
+
+/* ---- native I/O: the engine owns a UDP socket -------------------------------------------
+ * An io object binds one UDP socket for one endpoint. From then on every call on that
+ * endpoint (pump, open, stream send, close, timer, ...) transmits its datagrams itself
+ * (sendmmsg, same-destination same-size runs coalesced into UDP_SEGMENT/GSO sends, ECN
+ * written from each packet's codepoint) and the results it returns hold no SEND_DATAGRAM
+ * effects: only application effects, close infos and the next wakeup. Routes name peer
+ * addresses, kept in the io (coquic_x_io_route / coquic_x_io_route_address).
+ *
+ * Threads: everything runs on the caller's (JavaScript) thread except waiting:
+ * coquic_x_io_wait and the waiter thread only poll the socket and an eventfd; they never
+ * read the socket and never touch the endpoint (see native/src/io_wait.c). */
+
+typedef struct coquic_x_io coquic_x_io_t;
+
+/* coquic_x_io_bind flags: turn an offload off (for measurements and tests). */
+#define COQUIC_X_IO_NO_GSO 1u
+#define COQUIC_X_IO_NO_GRO 2u
+#define COQUIC_X_IO_NO_ECN 4u
+
+/* Counters of one io (monotonic). Segments per syscall = datagrams / syscalls. */
+typedef struct coquic_x_io_stats {
+    size_t size;                /* set to sizeof(coquic_x_io_stats_t) */
+    uint64_t recv_syscalls;     /* recvmmsg calls that returned datagrams */
+    uint64_t recv_messages;     /* messages received (one GRO message holds several datagrams) */
+    uint64_t recv_datagrams;    /* datagrams after splitting GRO messages */
+    uint64_t recv_bytes;
+    uint64_t send_syscalls;     /* sendmmsg calls that sent something */
+    uint64_t send_messages;     /* messages sent (one GSO message holds several datagrams) */
+    uint64_t send_datagrams;
+    uint64_t send_bytes;
+    uint64_t send_would_block;  /* EAGAIN: datagrams kept queued until writable */
+    uint64_t send_errors;       /* datagrams dropped on other send errors */
+    uint64_t recv_ecn_ect0;     /* datagrams received with each ECN mark */
+    uint64_t recv_ecn_ect1;
+    uint64_t recv_ecn_ce;
+    uint64_t send_ecn_marked;   /* datagrams sent with ECT(0), ECT(1) or CE */
+    uint64_t dropped_no_route;  /* outbound datagrams whose route names no peer */
+    uint64_t queued;            /* datagrams waiting for the socket to become writable */
+    uint64_t peers;             /* peer addresses known (idle ones are pruned as the table grows) */
+    uint8_t gso;                /* offloads in use */
+    uint8_t gro;
+    uint8_t ecn;
+} coquic_x_io_stats_t;          /* 152 bytes */
+
+/*
+ * Binds a UDP socket on `address` (4 or 16 bytes, network order; 0.0.0.0 / :: for any)
+ * and `port` (0: any) for `endpoint`, with large buffers, UDP_GRO, GSO and ECN where the
+ * platform has them (minus `flags`). One io per endpoint. Failures (address in use, ...)
+ * return INVALID_ARGUMENT with the reason in coquic_x_last_error_message.
+ */
+COQUIC_FFI_API coquic_status_t coquic_x_io_bind(coquic_endpoint_t *endpoint, const uint8_t *address,
+                                                size_t address_length, uint16_t port, uint32_t flags,
+                                                coquic_x_io_t **out_io);
+
+/* The bound address: returns 4 or 6 and writes 4 or 16 address bytes and the port. */
+COQUIC_FFI_API uint8_t coquic_x_io_local_address(const coquic_x_io_t *io, uint8_t *out_address,
+                                                 uint16_t *out_port);
+
+/* The route handle of a peer address (created on first use, and never pruned: the caller
+ * may keep it), or COQUIC_X_NO_ROUTE. Routes the io made itself for peers it met are pruned
+ * once the table has grown well past the live connections and no connection uses them. */
+COQUIC_FFI_API uint64_t coquic_x_io_route(coquic_x_io_t *io, const uint8_t *address, size_t address_length,
+                                          uint16_t port);
+
+/* The peer address of a route: returns 4 or 6 (0 for an unknown route). */
+COQUIC_FFI_API uint8_t coquic_x_io_route_address(const coquic_x_io_t *io, uint64_t route, uint8_t *out_address,
+                                                 uint16_t *out_port);
+
+/* The route a connection currently uses, or COQUIC_X_NO_ROUTE. */
+COQUIC_FFI_API uint64_t coquic_x_io_connection_route(const coquic_x_io_t *io,
+                                                     coquic_connection_handle_t connection);
+
+/*
+ * Receives everything waiting (recvmmsg, GRO messages split, bounded per call), feeds it
+ * to the endpoint as one batch (peer address = route and address-validation identity,
+ * ECN marks from control messages), runs due timers, drains the connections and sends
+ * every datagram. Datagrams the socket cannot take now stay queued (the next wait also
+ * waits for writability). The result holds only application effects.
+ */
+COQUIC_FFI_API coquic_status_t coquic_x_io_pump(coquic_x_io_t *io, coquic_time_us_t now,
+                                                coquic_result_t **out_result);
+
+/*
+ * Servers: with the gate on, datagrams from a peer address never seen are held (32 per
+ * peer, 1024 peers) until coquic_x_io_admit feeds them or coquic_x_io_ignore drops them.
+ * coquic_x_io_take_new_peers returns the routes of peers first seen since the last call.
+ */
+COQUIC_FFI_API void coquic_x_io_set_gate(coquic_x_io_t *io, uint8_t enabled);
+COQUIC_FFI_API size_t coquic_x_io_take_new_peers(coquic_x_io_t *io, uint64_t *out_routes, size_t capacity);
+COQUIC_FFI_API coquic_status_t coquic_x_io_admit(coquic_x_io_t *io, uint64_t route, coquic_time_us_t now,
+                                                 coquic_result_t **out_result);
+COQUIC_FFI_API void coquic_x_io_ignore(coquic_x_io_t *io, uint64_t route);
+
+COQUIC_FFI_API coquic_status_t coquic_x_io_stats(const coquic_x_io_t *io, coquic_x_io_stats_t *out_stats);
+
+/* Wait results. */
+#define COQUIC_X_IO_WAIT_TIMEOUT 0
+#define COQUIC_X_IO_WAIT_READY 1       /* readable, or writable while datagrams are queued */
+#define COQUIC_X_IO_WAIT_INTERRUPTED 2 /* coquic_x_io_interrupt */
+#define COQUIC_X_IO_WAIT_CLOSED 3      /* coquic_x_io_close: every wait returns this at once */
+
+/*
+ * Blocks until the socket is ready, the timeout passes (microseconds, < 0: none), or the io
+ * is interrupted or closed. Meant for a worker thread (Deno's nonblocking FFI); it only
+ * polls file descriptors. At most one wait at a time; coquic_x_io_destroy only after it
+ * returned.
+ */
+COQUIC_FFI_API int32_t coquic_x_io_wait(coquic_x_io_t *io, int64_t timeout_us);
+
+/* Makes the current or next wait return INTERRUPTED (any thread). */
+COQUIC_FFI_API void coquic_x_io_interrupt(coquic_x_io_t *io);
+
+/*
+ * A waiter thread owned by the io (for runtimes with thread-safe callbacks, e.g. Bun):
+ * after each coquic_x_io_waiter_arm(io, timeout_us) it waits once as coquic_x_io_wait
+ * would and calls fn(token, result) from that thread.
+ */
+typedef void (*coquic_x_io_ready_fn)(uint32_t token, int32_t result);
+COQUIC_FFI_API coquic_status_t coquic_x_io_waiter_start(coquic_x_io_t *io, coquic_x_io_ready_fn fn, uint32_t token);
+COQUIC_FFI_API void coquic_x_io_waiter_arm(coquic_x_io_t *io, int64_t timeout_us);
+
+/*
+ * Ends the io's service: every wait returns CLOSED promptly, the waiter thread is stopped
+ * and joined (no callback after this returns), the endpoint is detached (its calls return
+ * SEND_DATAGRAM effects again). The socket stays open until coquic_x_io_destroy.
+ */
+COQUIC_FFI_API void coquic_x_io_close(coquic_x_io_t *io);
+
+/* Closes (if needed) and frees the io and its socket. Not while a coquic_x_io_wait runs. */
+COQUIC_FFI_API void coquic_x_io_destroy(coquic_x_io_t *io);
+
+/*
+ * A hub waits for many ios at once (one epoll set), so a process with a thousand endpoints
+ * needs one waiting thread, not a thousand. Add ios with a token; coquic_x_io_hub_wait (on a
+ * worker thread) or the hub's own thread (coquic_x_io_hub_start/arm, calling fn(token,
+ * count)) reports how many are ready, and coquic_x_io_hub_ready (on the caller's thread,
+ * after the wait returned) lists their tokens. The hub never dereferences an io while
+ * waiting: it polls file descriptors and returns tokens, so an io may be removed and
+ * destroyed while a wait runs (remove first).
+ */
+typedef struct coquic_x_io_hub coquic_x_io_hub_t;
+COQUIC_FFI_API coquic_status_t coquic_x_io_hub_create(coquic_x_io_hub_t **out_hub);
+COQUIC_FFI_API coquic_status_t coquic_x_io_hub_add(coquic_x_io_hub_t *hub, coquic_x_io_t *io, uint32_t token);
+COQUIC_FFI_API void coquic_x_io_hub_remove(coquic_x_io_hub_t *hub, coquic_x_io_t *io);
+/* Returns the number of ready ios (0: timeout), or -1 when interrupted. */
+COQUIC_FFI_API int32_t coquic_x_io_hub_wait(coquic_x_io_hub_t *hub, int64_t timeout_us);
+COQUIC_FFI_API size_t coquic_x_io_hub_ready(coquic_x_io_hub_t *hub, uint32_t *out_tokens, size_t capacity);
+COQUIC_FFI_API void coquic_x_io_hub_interrupt(coquic_x_io_hub_t *hub);
+COQUIC_FFI_API coquic_status_t coquic_x_io_hub_start(coquic_x_io_hub_t *hub, coquic_x_io_ready_fn fn, uint32_t token);
+COQUIC_FFI_API void coquic_x_io_hub_arm(coquic_x_io_hub_t *hub, int64_t timeout_us);
+/* Stops and joins the hub's thread (promptly: the wait is interrupted). It may be started again. */
+COQUIC_FFI_API void coquic_x_io_hub_stop(coquic_x_io_hub_t *hub);
+COQUIC_FFI_API void coquic_x_io_hub_destroy(coquic_x_io_hub_t *hub);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,126 @@
+/* The native I/O extension's private state (io.c, io_tx.c, io_wait.c). Nothing here is ABI. */
+#ifndef COQUIC_IO_H
+#define COQUIC_IO_H
+
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
+
+#include "internal.h"
+
+#define CQ_IO_RX_SLOTS_GRO 16     /* recvmmsg messages per call with GRO (64 KiB each) */
+#define CQ_IO_RX_SLOTS_PLAIN 64   /* ... without GRO (one datagram each) */
+#define CQ_IO_RX_SLOT_GRO 65536
+#define CQ_IO_RX_SLOT_PLAIN 2048
+#define CQ_IO_RX_BUDGET 4096      /* datagrams per pump: the event loop gets a turn after that */
+#define CQ_IO_TX_MSGS 64          /* messages per sendmmsg */
+#define CQ_IO_GSO_SEGMENTS 64     /* datagrams per GSO message (the kernel's UDP_MAX_SEGMENTS) */
+#define CQ_IO_GSO_BYTES 65000     /* payload bytes per GSO message (an IP packet is at most 64 KiB) */
+#define CQ_IO_HELD_PER_PEER 32    /* gate: datagrams held per undecided peer */
+#define CQ_IO_HELD_PEERS 1024     /* gate: undecided peers held at most */
+#define CQ_IO_PRUNE_MIN 4096      /* peers kept before idle ones are pruned */
+
+typedef enum cq_peer_state { CQ_PEER_ADMITTED = 0, CQ_PEER_UNDECIDED, CQ_PEER_IGNORED } cq_peer_state;
+
+typedef struct cq_held {
+    struct cq_held *next;
+    size_t len;
+    uint8_t ecn;
+    uint8_t data[];
+} cq_held;
+
+/* One peer address = one route handle, for the life of the io. */
+typedef struct cq_peer {
+    uint64_t route;
+    struct sockaddr_storage addr;
+    socklen_t addrlen;
+    uint8_t identity[19]; /* address-validation identity: 0x04 a b c d port / 0x06 addr16 port */
+    uint8_t identity_len;
+    cq_peer_state state;
+    bool pinned; /* handed out by coquic_x_io_route: never pruned */
+    cq_held *held, *held_tail;
+    size_t held_count;
+} cq_peer;
+
+/* An outbound datagram waiting for sendmmsg: bytes in a result's arena, or in an owned block. */
+typedef struct cq_tx_item {
+    const uint8_t *data;
+    uint32_t len;
+    uint8_t tos;   /* ECN bits for the IP header */
+    uint8_t owned; /* copied out of the arena (the socket was not writable at the end of a call) */
+    cq_peer *peer;
+} cq_tx_item;
+
+typedef struct cq_tx_block {
+    struct cq_tx_block *next;
+    uint8_t data[];
+} cq_tx_block;
+
+struct coquic_x_io {
+    coquic_endpoint_t *ep; /* NULL once closed or the endpoint is gone */
+    int fd;                /* the UDP socket */
+    int efd;               /* eventfd: interrupts and close */
+    int family;            /* AF_INET or AF_INET6 */
+    struct sockaddr_storage local;
+    socklen_t local_len;
+    bool gso, gro, ecn;
+    bool gate;
+
+    cq_map peers_by_addr;  /* family + address + port -> cq_peer */
+    cq_map peers_by_route; /* route -> cq_peer */
+    uint64_t next_route;
+    size_t prune_at;       /* prune idle peers once the table holds this many */
+    uint64_t *new_peers;   /* gate: routes first seen since take_new_peers */
+    size_t new_peer_count, new_peer_cap, undecided;
+
+    /* receive */
+    uint8_t *rx_buf;
+    size_t rx_buf_len, rx_slots, rx_slot_len;
+    struct mmsghdr *rx_msgs;
+    struct iovec *rx_iov;
+    struct sockaddr_storage *rx_addr;
+    uint8_t *rx_ctrl;
+
+    /* send */
+    cq_tx_item *tx;
+    size_t tx_head, tx_count, tx_cap;
+    cq_tx_block *tx_blocks;
+    struct mmsghdr tx_msgs[CQ_IO_TX_MSGS];
+    struct iovec tx_iov[CQ_IO_TX_MSGS * CQ_IO_GSO_SEGMENTS];
+    uint8_t tx_ctrl[CQ_IO_TX_MSGS][64];
+    size_t scan_from; /* effects of the result being built already looked at */
+
+    /* waiting (io_wait.c); these are all another thread ever touches */
+    atomic_bool want_write; /* datagrams are queued: waits also wait for POLLOUT */
+    atomic_bool closed;
+    pthread_t thread;
+    bool thread_started;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool armed, stop;
+    int64_t armed_timeout_us;
+    coquic_x_io_ready_fn ready_fn;
+    uint32_t ready_token;
+
+    coquic_x_io_stats_t stats;
+
+    struct coquic_x_io_hub *hub; /* io_hub.c: the hub polling this io, if any */
+    bool hub_out;                /* registered there with EPOLLOUT too */
+    uint32_t hub_token;
+};
+
+/* io_hub.c: keeps the hub's interest in POLLOUT in step with want_write (JS thread). */
+void cq_io_hub_sync(coquic_x_io_t *io);
+
+/* io_tx.c */
+void cq_io_tx_collect(coquic_x_io_t *io, coquic_result_t *r); /* SEND_DATAGRAM effects -> queue */
+void cq_io_tx_flush(coquic_x_io_t *io);                        /* sendmmsg until empty or EAGAIN */
+void cq_io_tx_detach(coquic_x_io_t *io);                       /* copy queued arena bytes out */
+void cq_io_tx_free(coquic_x_io_t *io);
+
+/* io_wait.c */
+int cq_io_wait_init(coquic_x_io_t *io);
+void cq_io_wait_stop(coquic_x_io_t *io); /* close: wake every wait, join the thread */
+
+#endif

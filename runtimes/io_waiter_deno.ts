@@ -1,0 +1,28 @@
+/**
+ * The Deno hub waiter: `coquic_x_io_hub_wait` is bound `nonblocking`, so Deno runs it on one
+ * of its worker threads and resolves a promise on the JavaScript thread. That thread only
+ * runs `epoll_wait` on the hub's descriptors (see `native/src/io_hub.c`). A pending call
+ * keeps the process alive, which is what an open socket should do; the hub interrupts it
+ * when its last io leaves.
+ *
+ * @module
+ */
+import type { NativeFunction } from "./ffi_types.ts";
+import type { HubWaiter } from "./io_waiter.ts";
+
+/**
+ * The waiter of hub `hub` (a `coquic_x_io_hub_t*`) on Deno.
+ *
+ * @example
+ * ```ts
+ * declare const symbols: Record<string, (...args: any[]) => any>, hub: bigint;
+ * const waiter = denoHubWaiter(symbols, hub);
+ * const ready = await waiter.wait();
+ * ```
+ */
+export function denoHubWaiter(symbols: Readonly<Record<string, NativeFunction>>, hub: bigint): HubWaiter {
+  return {
+    wait: () => symbols.coquic_x_io_hub_wait(hub, -1n) as Promise<number>,
+    idle: () => {},
+  };
+}
