@@ -93,6 +93,8 @@ export interface Extensions {
   qlog: boolean;
   /** Unacknowledged bytes per stream (writer backpressure). */
   sendBuffered: boolean;
+  /** Stream-closed and stream-acknowledged effects (`coquic_x_endpoint_set_stream_effects`). */
+  streamEffects: boolean;
   /** Batched datagram input and output. */
   batchIo: boolean;
   /** Batched input that carries each datagram's address-validation identity (Retry tokens bound to the address). */
@@ -240,6 +242,7 @@ const NO_EXTENSIONS: Extensions = {
   lossAccounting: false,
   qlog: false,
   sendBuffered: false,
+  streamEffects: false,
   batchIo: false,
   batchIdentities: false,
   lastError: false,
@@ -257,6 +260,7 @@ function detectExtensions(s: Readonly<Record<string, NativeFunction>>): Extensio
     lossAccounting: has("coquic_x_endpoint_set_loss_accounting"),
     qlog: has("coquic_x_endpoint_set_qlog_dir"),
     sendBuffered: has("coquic_x_stream_send_buffered"),
+    streamEffects: has("coquic_x_endpoint_set_stream_effects"),
     batchIo: has("coquic_x_endpoint_input_datagrams", "coquic_x_result_summary", "coquic_x_result_copy_datagrams"),
     batchIdentities: has("coquic_x_endpoint_input_datagrams_identified"),
     lastError: has("coquic_x_last_error_message"),

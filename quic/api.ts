@@ -424,6 +424,7 @@ export async function listen(options: ListenOptions): Promise<QuicListener> {
   options.configure?.(config);
   const endpoint = Endpoint.create(lib, config);
   endpoint.setManualCredit(true);
+  endpoint.setStreamEffects({ closed: true, acked: true });
   endpoint.setLossAccounting(options.lossAccounting ?? true);
   applyQlogDir(endpoint, options.qlogDir);
   let socket;
@@ -520,6 +521,7 @@ export class QuicClient {
     }
     const endpoint = Endpoint.create(lib, config);
     endpoint.setManualCredit(true);
+    endpoint.setStreamEffects({ closed: true, acked: true });
     endpoint.setLossAccounting(options.lossAccounting ?? true);
     applyQlogDir(endpoint, options.qlogDir);
     for (const ca of cas) endpoint.addTrustedCa(ca);

@@ -12,6 +12,7 @@ import { Connection } from "./endpoint.ts";
 import type { CloseInfo } from "./result.ts";
 import { AsyncQueue, QuicError, type QuicErrorKind } from "./quic_error.ts";
 import { QuicStream } from "./stream.ts";
+import { ClosedStreams } from "./closed_streams.ts";
 
 /**
  * How a connection ended.
@@ -122,7 +123,12 @@ function closeKind(source: CloseResult["source"]): QuicErrorKind {
   }
 }
 
+/** Events queued for a listener that lags; stream events beyond it are dropped. */
 const EVENT_BUFFER = 1024;
+/** Stream events kept for a connection nobody listens to (a late listener sees the first ones). */
+const UNHEARD_EVENTS = 64;
+/** Read bytes of one stream whose credit goes back at once rather than at the end of the turn. */
+const CREDIT_BATCH = 16 * 1024;
 
 const TLS_ALERTS: Record<number, string> = {
   40: "handshake_failure",
@@ -167,10 +173,18 @@ export class QuicConnection implements DriverConnection {
   readonly closed: Promise<CloseResult>;
   #driver: Driver;
   #conn: Connection;
+  /** Streams the engine may still report on: dropped once it closed them (or, without the
+   * stream-closed extension, once both halves ended here). */
   #streams = new Map<bigint, QuicStream>();
+  #closedPeerStreams = new ClosedStreams();
+  #activeStreams = 0;
+  #engineClosesStreams: boolean;
+  #ackSignals: boolean;
+  #credit = new Map<bigint, number>();
+  #creditTimer: ReturnType<typeof setTimeout> | undefined;
   #incoming = new AsyncQueue<QuicStream>();
   #events = new AsyncQueue<ConnectionEvent>();
-  #eventCount = 0;
+  #listeners = 0;
   #datagramController!: ReadableStreamDefaultController<Uint8Array>;
   #resolveReady!: () => void;
   #rejectReady!: (e: unknown) => void;
@@ -200,6 +214,8 @@ export class QuicConnection implements DriverConnection {
     this.#nextBidi = isServer ? 1n : 0n;
     this.#nextUni = isServer ? 3n : 2n;
     this.#manualCredit = driver.endpoint.library.extensions.manualCredit;
+    this.#engineClosesStreams = driver.endpoint.streamEffects.closed;
+    this.#ackSignals = driver.endpoint.streamEffects.acked;
     this.ready = new Promise((resolve, reject) => {
       this.#resolveReady = resolve;
       this.#rejectReady = reject;
@@ -245,6 +261,12 @@ export class QuicConnection implements DriverConnection {
         this.#streamFor(e.streamId)?._writeFailed(
           new QuicError("stop_sending", "the peer stopped reading", e.applicationErrorCode),
         );
+        break;
+      case "stream_closed":
+        this.#engineClosed(e.streamId);
+        break;
+      case "stream_acked":
+        this.#streams.get(e.streamId)?._acked(e.unacknowledged);
         break;
       case "receive_datagram_data":
         this.#datagramsReceived++;
@@ -294,6 +316,7 @@ export class QuicConnection implements DriverConnection {
     } catch {
       // already closed
     }
+    this.#flushCredit();
     this.#emit({ type: "disconnected", close });
     if (close.source !== "local") this.#emit({ type: "error", error });
     this.#events.fail(new QuicError("closed", "connection ended"));
@@ -305,18 +328,40 @@ export class QuicConnection implements DriverConnection {
     return this.#state === "connected" || this.#readyDone;
   }
 
+  /**
+   * Queues an event. Lifecycle events (connected, disconnected, error: at most three) are
+   * always kept; stream events up to UNHEARD_EVENTS while nobody listens (the first ones,
+   * for a listener that comes later), up to EVENT_BUFFER while a listener lags.
+   */
   #emit(e: ConnectionEvent): void {
-    if (this.#eventCount++ < EVENT_BUFFER || this.#events.size < EVENT_BUFFER) this.#events.push(e);
+    const lifecycle = e.type !== "stream_opened" && e.type !== "stream_closed";
+    const room = this.#listeners > 0 ? EVENT_BUFFER : UNHEARD_EVENTS;
+    if (lifecycle || this.#events.size < room) this.#events.push(e);
+  }
+
+  /** The engine closed stream `id`: nothing more will come for it. */
+  #engineClosed(id: bigint): void {
+    const s = this.#streams.get(id);
+    if (!this.#isLocal(id)) this.#closedPeerStreams.add(id);
+    if (!s) return;
+    this.#streams.delete(id);
+    s._engineClosed();
+    this.#emit({ type: "stream_closed", streamId: id });
+  }
+
+  #isLocal(id: bigint): boolean {
+    return ((id & 1n) === 1n) === this.isServer;
   }
 
   #streamFor(id: bigint): QuicStream | undefined {
     let s = this.#streams.get(id);
     if (s) return s;
-    const local = ((id & 1n) === 1n) === this.isServer;
-    if (local) return undefined; // a local stream we already dropped
+    if (this.#isLocal(id)) return undefined; // a local stream we already dropped
+    if (this.#closedPeerStreams.has(id)) return undefined; // a late report on a dropped stream
     s = new QuicStream(this, id, false);
     this.#streams.set(id, s);
     this.#opened.peer++;
+    this.#activeStreams++;
     this.#incoming.push(s);
     this.#emit({ type: "stream_opened", streamId: id, locallyInitiated: false });
     return s;
@@ -337,9 +382,56 @@ export class QuicConnection implements DriverConnection {
     this.#bytesSent += bytes.length;
   }
 
-  /** @internal */
+  /**
+   * @internal Both halves of stream `s` ended here. Without the stream-closed extension this
+   * is when it is dropped (the engine may still hold it until its data is acknowledged).
+   */
+  _streamEnded(s: QuicStream): void {
+    this.#activeStreams--;
+    if (this.#engineClosesStreams || this.#streams.get(s.id) !== s) return;
+    this.#streams.delete(s.id);
+    if (!this.#isLocal(s.id)) this.#closedPeerStreams.add(s.id);
+    this.#emit({ type: "stream_closed", streamId: s.id });
+  }
+
+  /** @internal Whether the driver (and so the engine) is closed: nothing more will be reported. */
+  get _driverClosed(): boolean {
+    return this.#driver.closed;
+  }
+
+  /** @internal Whether writers are woken by the engine's acknowledgement effects. */
+  get _ackSignals(): boolean {
+    return this.#ackSignals;
+  }
+
+  /**
+   * @internal `bytes` of stream `id` were read: their credit goes back once CREDIT_BATCH of
+   * the stream is waiting, else at the end of this event-loop turn (one engine call per
+   * stream per turn, not one per chunk).
+   */
   _consume(id: bigint, bytes: number): void {
-    if (!this.#manualCredit || this.#state === "closed") return;
+    if (!this.#manualCredit || this.#state === "closed" || this.#closeResult) return;
+    const pending = (this.#credit.get(id) ?? 0) + bytes;
+    if (pending >= CREDIT_BATCH) {
+      this.#credit.delete(id);
+      this.#returnCredit(id, pending);
+      return;
+    }
+    this.#credit.set(id, pending);
+    this.#creditTimer ??= setTimeout(() => this.#flushCredit(), 0);
+  }
+
+  #flushCredit(): void {
+    if (this.#creditTimer !== undefined) clearTimeout(this.#creditTimer);
+    this.#creditTimer = undefined;
+    if (this.#credit.size === 0) return;
+    const batch = [...this.#credit];
+    this.#credit.clear();
+    if (this.#closeResult) return;
+    for (const [id, bytes] of batch) this.#returnCredit(id, bytes);
+  }
+
+  #returnCredit(id: bigint, bytes: number): void {
     this.#driver.run((now) => this.#driver.endpoint.consume(this.handle, id, bytes, now));
   }
 
@@ -384,6 +476,7 @@ export class QuicConnection implements DriverConnection {
     const s = new QuicStream(this, id, true, sendOrder);
     this.#streams.set(id, s);
     this.#opened.local++;
+    this.#activeStreams++;
     this.#emit({ type: "stream_opened", streamId: id, locallyInitiated: true });
     return s;
   }
@@ -421,14 +514,23 @@ export class QuicConnection implements DriverConnection {
     return this.closed;
   }
 
-  /** Connection events (connected, stream opened, disconnected, error), buffered from the start. */
+  /**
+   * Connection events. `connected`, `disconnected` and `error` are kept from the start;
+   * of the stream events (`stream_opened`, `stream_closed`) a connection nobody listens to
+   * keeps only the first 64, and at most 1024 wait for a listener that lags.
+   */
   async *events(): AsyncIterableIterator<ConnectionEvent> {
-    for (;;) {
-      try {
-        yield await this.#events.next();
-      } catch {
-        return;
+    this.#listeners++;
+    try {
+      for (;;) {
+        try {
+          yield await this.#events.next();
+        } catch {
+          return;
+        }
       }
+    } finally {
+      this.#listeners--;
     }
   }
 
@@ -437,11 +539,6 @@ export class QuicConnection implements DriverConnection {
     const transport = this.#driver.closed || this.#state === "closed"
       ? undefined
       : this.#driver.endpoint.connectionStats(this.handle);
-    let active = 0;
-    for (const s of this.#streams.values()) {
-      const o = s.observe();
-      if (!(o.readClosed && o.writeClosed)) active++;
-    }
     return {
       localAddress: {
         hostname: this.#driver.socket.localAddress.hostname,
@@ -455,7 +552,7 @@ export class QuicConnection implements DriverConnection {
       datagramsReceived: this.#datagramsReceived,
       streamsOpenedLocally: this.#opened.local,
       streamsOpenedByPeer: this.#opened.peer,
-      streamsActive: active,
+      streamsActive: this.#activeStreams,
       closed: this.#closeResult !== undefined,
       lastError: this.#lastError,
       transport,

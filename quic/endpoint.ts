@@ -8,7 +8,7 @@
  * @module
  */
 import { BatchInput } from "../ffi/batch_input.ts";
-import { Layout as L, Status } from "../ffi/abi.ts";
+import { Layout as L, Status, StreamEffectFlag } from "../ffi/abi.ts";
 import { type CoquicLibrary, defaultLibrary } from "../ffi/loader.ts";
 import {
   decodeConnectionStats,
@@ -134,6 +134,7 @@ function isLibrary(v: unknown): v is CoquicLibrary {
  */
 export class Endpoint {
   #lib: CoquicLibrary;
+  #streamEffects = { closed: false, acked: false };
   #handle: bigint;
   #closed = false;
   #token = {};
@@ -376,6 +377,31 @@ export class Endpoint {
     if (!this.#lib.extensions.manualCredit) return false;
     this.#lib.symbols.coquic_x_endpoint_set_manual_credit(handle, on ? 1 : 0);
     return true;
+  }
+
+  /**
+   * Asks for `stream_closed` (`closed`) and `stream_acked` (`acked`) effects (extension);
+   * false, and no such effects, when the library cannot.
+   *
+   * @example
+   * ```ts
+   * declare const ep: Endpoint;
+   * if (!ep.setStreamEffects({ closed: true, acked: true })) console.log("polling instead");
+   * ```
+   */
+  setStreamEffects(which: { closed?: boolean; acked?: boolean }): boolean {
+    const handle = this.#live();
+    if (!this.#lib.extensions.streamEffects) return false;
+    const flags = (which.closed ? StreamEffectFlag.CLOSED : 0) | (which.acked ? StreamEffectFlag.ACKED : 0);
+    const status = this.#lib.symbols.coquic_x_endpoint_set_stream_effects(handle, flags) as number;
+    if (status !== Status.OK) return false;
+    this.#streamEffects = { closed: which.closed === true, acked: which.acked === true };
+    return true;
+  }
+
+  /** Which stream effects this endpoint emits (see `setStreamEffects`). */
+  get streamEffects(): Readonly<{ closed: boolean; acked: boolean }> {
+    return this.#streamEffects;
   }
 
   /**

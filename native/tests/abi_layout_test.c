@@ -21,8 +21,8 @@
 TEST(abi_version) {
     CHECK_EQ(COQUIC_FFI_ABI_VERSION, 12);
     CHECK_EQ(coquic_ffi_abi_version(), 12);
-    CHECK_EQ(COQUIC_X_VERSION, 1);
-    CHECK_EQ(coquic_x_version(), 1);
+    CHECK_EQ(COQUIC_X_VERSION, 2);
+    CHECK_EQ(coquic_x_version(), 2);
     CHECK(coquic_x_engine_name() != NULL);
 }
 
