@@ -127,8 +127,8 @@ function closeKind(source: CloseResult["source"]): QuicErrorKind {
 const EVENT_BUFFER = 1024;
 /** Stream events kept for a connection nobody listens to (a late listener sees the first ones). */
 const UNHEARD_EVENTS = 64;
-/** Read bytes of one stream whose credit goes back at once rather than at the end of the turn. */
-const CREDIT_BATCH = 16 * 1024;
+/** Credit goes back once this fraction of a receive window has been read (1/8). */
+const CREDIT_FRACTION = 8;
 
 const TLS_ALERTS: Record<number, string> = {
   40: "handshake_failure",
@@ -180,8 +180,13 @@ export class QuicConnection implements DriverConnection {
   #activeStreams = 0;
   #engineClosesStreams: boolean;
   #ackSignals: boolean;
+  /** Read bytes whose credit has not gone back yet: per open stream, and their total. */
   #credit = new Map<bigint, number>();
-  #creditTimer: ReturnType<typeof setTimeout> | undefined;
+  #creditTotal = 0;
+  /** Of the total, bytes of streams whose reading is over (only connection credit is owed). */
+  #finishedCredit = { bytes: 0, streamId: 0n };
+  #streamCreditBatch: number;
+  #connectionCreditBatch: number;
   #incoming = new AsyncQueue<QuicStream>();
   #events = new AsyncQueue<ConnectionEvent>();
   #listeners = 0;
@@ -216,6 +221,9 @@ export class QuicConnection implements DriverConnection {
     this.#manualCredit = driver.endpoint.library.extensions.manualCredit;
     this.#engineClosesStreams = driver.endpoint.streamEffects.closed;
     this.#ackSignals = driver.endpoint.streamEffects.acked;
+    const windows = driver.endpoint.receiveWindows;
+    this.#streamCreditBatch = Math.max(1, Math.floor(windows.stream / CREDIT_FRACTION));
+    this.#connectionCreditBatch = Math.max(1, Math.floor(windows.connection / CREDIT_FRACTION));
     this.ready = new Promise((resolve, reject) => {
       this.#resolveReady = resolve;
       this.#rejectReady = reject;
@@ -316,7 +324,6 @@ export class QuicConnection implements DriverConnection {
     } catch {
       // already closed
     }
-    this.#flushCredit();
     this.#emit({ type: "disconnected", close });
     if (close.source !== "local") this.#emit({ type: "error", error });
     this.#events.fail(new QuicError("closed", "connection ended"));
@@ -343,6 +350,7 @@ export class QuicConnection implements DriverConnection {
   #engineClosed(id: bigint): void {
     const s = this.#streams.get(id);
     if (!this.#isLocal(id)) this.#closedPeerStreams.add(id);
+    this.#retireCredit(id);
     if (!s) return;
     this.#streams.delete(id);
     s._engineClosed();
@@ -388,6 +396,7 @@ export class QuicConnection implements DriverConnection {
    */
   _streamEnded(s: QuicStream): void {
     this.#activeStreams--;
+    this.#retireCredit(s.id);
     if (this.#engineClosesStreams || this.#streams.get(s.id) !== s) return;
     this.#streams.delete(s.id);
     if (!this.#isLocal(s.id)) this.#closedPeerStreams.add(s.id);
@@ -405,30 +414,48 @@ export class QuicConnection implements DriverConnection {
   }
 
   /**
-   * @internal `bytes` of stream `id` were read: their credit goes back once CREDIT_BATCH of
-   * the stream is waiting, else at the end of this event-loop turn (one engine call per
-   * stream per turn, not one per chunk).
+   * @internal `bytes` of stream `id` were read (`finished`: its last bytes). Their credit goes
+   * back once an eighth of the stream's window is owed on it, or an eighth of the
+   * connection's window in all (one engine call per batch, not one per chunk). A peer held
+   * by either window has been owed a whole window once everything was read, so it never
+   * waits on a batch.
    */
-  _consume(id: bigint, bytes: number): void {
+  _consume(id: bigint, bytes: number, finished: boolean): void {
     if (!this.#manualCredit || this.#state === "closed" || this.#closeResult) return;
+    this.#creditTotal += bytes;
     const pending = (this.#credit.get(id) ?? 0) + bytes;
-    if (pending >= CREDIT_BATCH) {
+    if (finished) { // no stream credit is needed any more: owed to the connection only
       this.#credit.delete(id);
+      this.#finishedCredit.bytes += pending;
+      this.#finishedCredit.streamId = id;
+    } else if (pending >= this.#streamCreditBatch) {
+      this.#credit.delete(id);
+      this.#creditTotal -= pending;
       this.#returnCredit(id, pending);
-      return;
-    }
-    this.#credit.set(id, pending);
-    this.#creditTimer ??= setTimeout(() => this.#flushCredit(), 0);
+    } else this.#credit.set(id, pending);
+    if (this.#creditTotal >= this.#connectionCreditBatch) this.#flushCredit();
   }
 
+  /** Stream `id` needs no more stream credit: what it is owed goes to the connection's pool. */
+  #retireCredit(id: bigint): void {
+    const pending = this.#credit.get(id);
+    if (pending === undefined) return;
+    this.#credit.delete(id);
+    this.#finishedCredit.bytes += pending;
+    this.#finishedCredit.streamId = id;
+  }
+
+  /** Returns all owed credit: per open stream, and the finished streams' in one call. */
   #flushCredit(): void {
-    if (this.#creditTimer !== undefined) clearTimeout(this.#creditTimer);
-    this.#creditTimer = undefined;
-    if (this.#credit.size === 0) return;
     const batch = [...this.#credit];
+    const finished = this.#finishedCredit;
     this.#credit.clear();
+    this.#creditTotal = 0;
+    this.#finishedCredit = { bytes: 0, streamId: 0n };
     if (this.#closeResult) return;
     for (const [id, bytes] of batch) this.#returnCredit(id, bytes);
+    // a finished stream's id: the engine adds connection credit (its stream is done or gone)
+    if (finished.bytes > 0) this.#returnCredit(finished.streamId, finished.bytes);
   }
 
   #returnCredit(id: bigint, bytes: number): void {

@@ -140,11 +140,19 @@ export class Endpoint {
   #token = {};
   #s: ReturnType<typeof makeScratch>;
   #errBuf = new Uint8Array(512);
+  /** The receive windows this endpoint offers peers (its transport config), in bytes. */
+  readonly receiveWindows: Readonly<{ stream: number; connection: number }>;
 
-  private constructor(lib: CoquicLibrary, handle: bigint, scratch: ReturnType<typeof makeScratch>) {
+  private constructor(
+    lib: CoquicLibrary,
+    handle: bigint,
+    scratch: ReturnType<typeof makeScratch>,
+    windows: { stream: number; connection: number },
+  ) {
     this.#lib = lib;
     this.#handle = handle;
     this.#s = scratch;
+    this.receiveWindows = Object.freeze(windows);
     registry.register(this, { lib, handle }, this.#token);
   }
 
@@ -164,7 +172,13 @@ export class Endpoint {
       encodeEndpointConfig(s.config, config, s.identity);
       const status = lib.symbols.coquic_endpoint_create(s.config.bytes, s.out.bytes) as number;
       if (status !== Status.OK) throw new CoquicStatusError(status, "coquic_endpoint_create", lastError(lib));
-      return new Endpoint(lib, s.out.view.getBigUint64(0, true), s);
+      const t = config.transport;
+      const stream = Math.min(
+        Number(t.initialMaxStreamDataBidiLocal),
+        Number(t.initialMaxStreamDataBidiRemote),
+        Number(t.initialMaxStreamDataUni),
+      );
+      return new Endpoint(lib, s.out.view.getBigUint64(0, true), s, { stream, connection: Number(t.initialMaxData) });
     } finally {
       s.config.reset();
       s.identity.reset();

@@ -138,8 +138,9 @@ export class QuicStream {
     const chunk = this.#chunks.shift();
     if (chunk) {
       this.#bytesRead += chunk.length;
-      this.#conn._consume(this.id, chunk.length);
-      if (this.#fin && this.#chunks.length === 0) this.#checkEnded();
+      const last = this.#fin && this.#chunks.length === 0;
+      this.#conn._consume(this.id, chunk.length, last);
+      if (last) this.#checkEnded();
       return chunk;
     }
     if (!this.#readError) this.#readClosed = true;

@@ -8,6 +8,9 @@ import { fileURLToPath } from "node:url";
 import { test } from "./_harness.ts";
 import { Pair } from "./_pair.ts";
 import { Connection } from "../quic/endpoint.ts";
+import { type CoquicLibrary, defaultLibrary } from "../ffi/loader.ts";
+import type { NativeFunction } from "../runtimes/ffi_types.ts";
+import { connect, listen, type QuicConnection } from "../mod.ts";
 
 // deno-lint-ignore no-explicit-any
 const g = globalThis as any;
@@ -123,3 +126,101 @@ test("longlived: 10,000 idle connections do not slow a call on a busy one", asyn
   assert.ok(ratio < 1.5, `a call is ${ratio.toFixed(2)}x slower with ${IDLE} idle connections`);
   p.close();
 }, { timeout: 240_000 });
+
+/** The default library with calls to some symbols counted. */
+function countingLibrary(names: string[]): { library: CoquicLibrary; calls: Record<string, number> } {
+  const lib = defaultLibrary();
+  const calls: Record<string, number> = {};
+  const symbols: Record<string, NativeFunction> = { ...lib.symbols };
+  for (const n of names) {
+    calls[n] = 0;
+    const f = lib.symbols[n];
+    symbols[n] = (...args: unknown[]) => {
+      calls[n]++;
+      return f(...args);
+    };
+  }
+  return { library: { ...lib, symbols }, calls };
+}
+
+test("longlived: a bulk transfer returns credit in batches and wakes the writer on acknowledgements", async () => {
+  const { library, calls } = countingLibrary(["coquic_x_connection_consume", "coquic_x_stream_send_buffered"]);
+  const listener = await listen({ hostname: "127.0.0.1", port: 0, alpn: "bulk", library });
+  const TOTAL = 24 << 20, CHUNK = 64 << 10;
+  let chunksRead = 0;
+  const received = (async () => {
+    for await (const conn of listener) {
+      const s = await conn.acceptStream();
+      let got = 0;
+      for (let c; (c = await s.read()) !== undefined;) {
+        got += c.length;
+        chunksRead++;
+      }
+      return got;
+    }
+  })();
+  const conn = await connect(listener.addr, { alpn: "bulk", ca: listener.certificatePem, library });
+  const s = conn.openStream();
+  const chunk = new Uint8Array(CHUNK);
+  let writes = 0;
+  for (let sent = 0; sent < TOTAL; sent += CHUNK) {
+    await s.write(chunk);
+    writes++;
+  }
+  await s.write(new Uint8Array(0), { fin: true });
+  assert.equal(await received, TOTAL);
+  const consume = calls.coquic_x_connection_consume, buffered = calls.coquic_x_stream_send_buffered;
+  console.log(
+    `  [figure] ${TOTAL >> 20} MiB: ${chunksRead} chunks read, ${consume} credit calls; ` +
+      `${writes} writes, ${buffered} backlog queries`,
+  );
+  // one backlog query per write (the acknowledgements wake the writer), not one per engine call
+  assert.ok(buffered <= writes + 2, `${buffered} backlog queries for ${writes} writes`);
+  // credit goes back each time an eighth of the 16 MiB stream window was read, not per chunk
+  assert.ok(consume <= TOTAL / (2 << 20) + 4, `${consume} credit calls for ${chunksRead} chunks`);
+  await conn.close();
+  await listener.close();
+}, { timeout: 120_000 });
+
+test("longlived: stream events are bounded without a listener; a listener sees stream_closed", async () => {
+  const listener = await listen({ hostname: "127.0.0.1", port: 0, alpn: "ev" });
+  (async () => {
+    for await (const conn of listener) {
+      (async () => {
+        for await (const s of conn) s.bytes().then((b) => s.write(b, { fin: true })).catch(() => {});
+      })();
+    }
+  })();
+  const exchange = async (conn: QuicConnection, n: number) => {
+    for (let i = 0; i < n; i++) {
+      const s = conn.openStream();
+      await s.write(new Uint8Array([i & 0xff]), { fin: true });
+      await s.bytes();
+    }
+  };
+  // nobody listens: only the first 64 stream events are kept, and the lifecycle ones
+  const quiet = await connect(listener.addr, { alpn: "ev", ca: listener.certificatePem });
+  await exchange(quiet, 300);
+  await quiet.close();
+  const kept: string[] = [];
+  for await (const e of quiet.events()) kept.push(e.type);
+  assert.ok(kept.length <= 64 + 3, `${kept.length} events kept for nobody`);
+  assert.equal(kept[0], "connected");
+  assert.ok(kept.includes("disconnected"));
+  // a listener sees every stream open and close
+  const heard = await connect(listener.addr, { alpn: "ev", ca: listener.certificatePem });
+  const seen = { opened: 0, closed: 0 };
+  const listening = (async () => {
+    for await (const e of heard.events()) {
+      if (e.type === "stream_opened") seen.opened++;
+      if (e.type === "stream_closed") seen.closed++;
+    }
+  })();
+  await exchange(heard, 100);
+  for (let i = 0; i < 100 && seen.closed < 100; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(seen, { opened: 100, closed: 100 });
+  assert.equal(heard.observe().streamsActive, 0);
+  await heard.close();
+  await listening;
+  await listener.close();
+});
