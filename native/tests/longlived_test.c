@@ -62,7 +62,7 @@ TEST(ext_stream_effects_refuse_unknown_flags) {
 TEST(datagram_queue_before_handshake_is_capped) {
     pair *p = pair_new(NULL);
     coquic_connection_handle_t c = pair_connect(p);
-    uint8_t b[100];
+    uint8_t b[100] = {0};
     for (uint32_t i = 0; i < 2000; i++) {
         memcpy(b, &i, sizeof i);
         coquic_send_datagram_data_t d = {sizeof d, {b, sizeof b}, 0};
