@@ -61,8 +61,8 @@ export class QuicStream {
   #readError: QuicError | undefined;
   #writeError: QuicError | undefined;
   #wake: (() => void) | undefined;
-  /** A writer waiting for acknowledgements: called with the unacknowledged byte count. */
-  #ackWake: ((unacknowledged: bigint) => void) | undefined;
+  /** Writers waiting for acknowledgements: called with the unacknowledged byte count. */
+  #ackWaiters = new Set<(unacknowledged: bigint) => void>();
   #ended = false;
   #readClosed = false;
   #writeClosed = false;
@@ -240,9 +240,10 @@ export class QuicStream {
   }
 
   #wakeWriter(unacknowledged: bigint): void {
-    const w = this.#ackWake;
-    this.#ackWake = undefined;
-    w?.(unacknowledged);
+    if (this.#ackWaiters.size === 0) return;
+    const waiters = [...this.#ackWaiters];
+    this.#ackWaiters.clear();
+    for (const w of waiters) w(unacknowledged);
   }
 
   /** Tells the connection, once, that both halves have ended here (its active-stream count). */
@@ -299,12 +300,13 @@ export class QuicStream {
   /** The next acknowledgement's unacknowledged count (0n when the connection's driver closed). */
   #ackSignal(): Promise<bigint> {
     return new Promise<bigint>((resolve) => {
-      this.#ackWake = resolve;
+      this.#ackWaiters.add(resolve);
       // an endpoint closed under us reports nothing more: notice it without asking the engine
       const poll = (): void => {
-        if (this.#ackWake !== resolve) return;
-        if (this.#conn._driverClosed) this.#wakeWriter(0n);
-        else void this.#conn._progress().then(poll);
+        if (!this.#ackWaiters.has(resolve)) return;
+        if (!this.#conn._driverClosed) return void this.#conn._progress().then(poll);
+        this.#ackWaiters.delete(resolve);
+        resolve(0n);
       };
       void this.#conn._progress().then(poll);
     });
