@@ -365,10 +365,7 @@ COQUIC_FFI_API uint8_t coquic_endpoint_has_send_continuation_pending(const coqui
 }
 
 COQUIC_FFI_API uint8_t coquic_endpoint_has_pending_stream_send(const coquic_endpoint_t *endpoint) {
-    if (!endpoint) return 0;
-    for (const cq_conn *c = endpoint->conn_head; c; c = c->next)
-        if (c->state == CQ_CONN_ACTIVE && cq_conn_has_pending_send(c)) return 1;
-    return 0;
+    return endpoint && endpoint->pending_send_count > 0;
 }
 
 COQUIC_FFI_API uint8_t coquic_x_endpoint_next_wakeup(const coquic_endpoint_t *endpoint, coquic_time_us_t *out_time) {

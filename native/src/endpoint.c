@@ -69,6 +69,7 @@ void cq_endpoint_remove_conn(coquic_endpoint_t *ep, cq_conn *c) {
     cq_timer_heap_remove(&ep->timers, &c->timer);
     untouch(ep, c);
     if (c->counted_wants_now) ep->wants_now_count--;
+    if (c->counted_pending) ep->pending_send_count--;
     cq_endpoint_state_changed(ep, c->state, CQ_CONN_DEAD);
     ep->conn_count--;
     cq_conn_free(c);
@@ -430,6 +431,12 @@ static void settle_conn(coquic_endpoint_t *ep, cq_conn *c) {
         c->counted_wants_now = wants_now;
         if (wants_now) ep->wants_now_count++;
         else ep->wants_now_count--;
+    }
+    bool pending = c->state == CQ_CONN_ACTIVE && cq_conn_has_pending_send(c);
+    if (pending != c->counted_pending) {
+        c->counted_pending = pending;
+        if (pending) ep->pending_send_count++;
+        else ep->pending_send_count--;
     }
     cq_timer_heap_update(&ep->timers, &c->timer, cq_conn_expiry_ns(c));
 }

@@ -254,6 +254,7 @@ typedef struct cq_conn {
     cq_timer timer;        /* in the endpoint's expiry heap while the connection exists */
     size_t touched_index;  /* slot in the endpoint's touched list, CQ_TIMER_NONE when not in it */
     bool counted_wants_now; /* counted in the endpoint's wants_now_count */
+    bool counted_pending;   /* counted in the endpoint's pending_send_count */
     coquic_x_connection_stats_t stats;
 } cq_conn;
 
@@ -281,6 +282,7 @@ struct coquic_endpoint {
     size_t live_count;             /* connections not DEAD (coquic_endpoint_connection_count) */
     size_t active_count;           /* connections ACTIVE (max_server_connections) */
     size_t wants_now_count;        /* ACTIVE connections that want a call now (continuation) */
+    size_t pending_send_count;     /* ACTIVE connections with stream data or DATAGRAMs queued */
     cq_timer_heap timers;          /* every connection, keyed by its expiry as of its last settle */
     cq_conn **touched;             /* connections the current call acted on: re-keyed, or swept if DEAD */
     size_t touched_count, touched_capacity;

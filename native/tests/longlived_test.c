@@ -81,3 +81,32 @@ TEST(datagram_queue_before_handshake_is_capped) {
     CHECK_EQ(last, 1999);
     pair_free(p);
 }
+
+static void tiny_windows(coquic_endpoint_config_t *c) {
+    c->transport.initial_max_stream_data_bidi_remote = 1000;
+    c->transport.initial_max_data = 2000;
+}
+
+/* The endpoint's counts (connections, queued sends) are kept as connections change, not
+ * counted per query: they follow a flow-control-blocked send and a close. */
+TEST(endpoint_counters_follow_connections) {
+    pair_options o = {.server_config = tiny_windows};
+    pair *p = pair_new(&o);
+    coquic_connection_handle_t c = pair_connect(p);
+    CHECK(pair_run_until(p, pred_confirmed, &c, 10000000));
+    CHECK_EQ(coquic_endpoint_connection_count(p->client.ep), 1);
+    CHECK_EQ(coquic_endpoint_connection_count(p->server.ep), 1);
+    CHECK_EQ(coquic_endpoint_has_pending_stream_send(p->client.ep), 0);
+    pair_send_pattern(p, &p->client, c, 0, 100000, true); /* far more than the peer lets us send */
+    for (int i = 0; i < 200; i++) pair_step(p);
+    CHECK_EQ(coquic_endpoint_has_pending_stream_send(p->client.ep), 1);
+    coquic_close_connection_t cl = {sizeof cl, 0, "bye", 3};
+    coquic_result_t *r = NULL;
+    CHECK_EQ(coquic_connection_close(p->client.ep, c, &cl, p->now, &r), COQUIC_STATUS_OK);
+    pair_absorb(p, &p->client, r);
+    CHECK_EQ(coquic_endpoint_has_pending_stream_send(p->client.ep), 0); /* closing: nothing more to send */
+    CHECK(pair_run_until(p, pred_no_connections, NULL, 60000000));
+    CHECK_EQ(coquic_endpoint_connection_count(p->client.ep), 0);
+    CHECK_EQ(coquic_endpoint_connection_count(p->server.ep), 0);
+    pair_free(p);
+}
