@@ -164,6 +164,7 @@ export const EXTENSION_SYMBOLS = {
   coquic_x_connection_consume: { parameters: ["pointer", "u64", "u64", "u64", ...R], result: "u8" },
   coquic_x_stream_send_buffered: { parameters: ["pointer", "u64", "u64"], result: "u64" },
   coquic_x_connection_stream_id_limit: { parameters: ["pointer", "u64", "u8"], result: "u64" },
+  coquic_x_endpoint_set_stream_effects: { parameters: ["pointer", "u32"], result: "u8" },
   coquic_x_endpoint_input_datagrams: {
     parameters: ["pointer", "buffer", "buffer", "buffer", "usize", ...R],
     result: "u8",
@@ -390,6 +391,8 @@ export const Layout = {
     receive_datagram_data: { bytes: 16 },
     peer_reset_stream: { stream_id: 16, application_error_code: 24, final_size: 32 },
     peer_stop_sending: { stream_id: 16, application_error_code: 24 },
+    /** Extension `coquic_x_stream_effect_t` (STREAM_CLOSED / STREAM_ACKED). */
+    x_stream: { stream_id: 16, value: 24 },
     state_event: { change: 16 },
     connection_lifecycle_event: { event: 16 },
     peer_preferred_address_available: {
@@ -704,6 +707,26 @@ export const CloseSource = {
   PROTOCOL_ERROR: 4,
   HANDSHAKE_TIMEOUT: 5,
 } as const;
+/**
+ * Extension effect kinds (outside the core range; emitted only when switched on with
+ * `coquic_x_endpoint_set_stream_effects`).
+ *
+ * @example
+ * ```ts
+ * declare const view: DataView;
+ * if (view.getUint8(Layout.Effect.kind) === XEffectKind.STREAM_CLOSED) console.log("stream closed");
+ * ```
+ */
+export const XEffectKind = { STREAM_CLOSED: 0x80, STREAM_ACKED: 0x81 } as const;
+/**
+ * `coquic_x_endpoint_set_stream_effects` flags.
+ *
+ * @example
+ * ```ts
+ * const flags = StreamEffectFlag.CLOSED | StreamEffectFlag.ACKED;
+ * ```
+ */
+export const StreamEffectFlag = { CLOSED: 1, ACKED: 2 } as const;
 /**
  * Route value meaning "no route" in the batch extension arrays.
  *

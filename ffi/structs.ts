@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { CloseSource, ConnectionInputKind, EffectKind, Layout as L } from "./abi.ts";
+import { CloseSource, ConnectionInputKind, EffectKind, Layout as L, XEffectKind } from "./abi.ts";
 import type { CoquicLibrary } from "./loader.ts";
 import type { FfiRuntime } from "../runtimes/ffi_types.ts";
 import { bool, bytes, errorCode, intIn, streamId, text, u64, usize } from "../quic/args.ts";
@@ -659,6 +659,20 @@ export function decodeEffect(ffi: FfiRuntime, view: DataView, base: number, skip
     }
     case EffectKind.NEW_TOKEN_AVAILABLE:
       return { kind: "new_token_available", connection, token: bytesAt(F.new_token_available.token) };
+    case XEffectKind.STREAM_CLOSED:
+      return {
+        kind: "stream_closed",
+        connection,
+        streamId: u64At(F.x_stream.stream_id),
+        applicationErrorCode: u64At(F.x_stream.value),
+      };
+    case XEffectKind.STREAM_ACKED:
+      return {
+        kind: "stream_acked",
+        connection,
+        streamId: u64At(F.x_stream.stream_id),
+        unacknowledged: u64At(F.x_stream.value),
+      };
     default:
       return { kind: "unknown", code: kind, connection };
   }

@@ -116,7 +116,13 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<H3
       const h3 = new H3Connection(conn, true, options);
       const entry = { conn, h3, inflight: new Set<Promise<void>>(), highest: -4 };
       connections.add(entry);
-      void conn.closed.then(() => connections.delete(entry));
+      // one reaction on the long-lived `closed` per connection, not one per request (each
+      // would be kept until the connection ends: memory growing with every request served)
+      const requestAborts = new Set<AbortController>();
+      void conn.closed.then(() => {
+        connections.delete(entry);
+        for (const a of requestAborts) a.abort(new Error("connection closed"));
+      });
       (async () => {
         try {
           await h3.start();
@@ -134,7 +140,8 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<H3
             continue;
           }
           entry.highest = Math.max(entry.highest, Number(stream.id));
-          const task = handleRequest(h3, conn, stream, handler, onError, headersTimeoutMs).catch(() => {});
+          const task = handleRequest(h3, conn, stream, handler, onError, headersTimeoutMs, requestAborts)
+            .catch(() => {});
           entry.inflight.add(task);
           void task.then(() => entry.inflight.delete(task));
         }
@@ -197,6 +204,25 @@ async function handleRequest(
   handler: Handler,
   onError: (error: unknown, request: Request) => void,
   headersTimeoutMs: number,
+  requestAborts: Set<AbortController>,
+): Promise<void> {
+  const abort = new AbortController();
+  requestAborts.add(abort);
+  try {
+    await serveRequest(h3, conn, stream, handler, onError, headersTimeoutMs, abort);
+  } finally {
+    requestAborts.delete(abort);
+  }
+}
+
+async function serveRequest(
+  h3: H3Connection,
+  conn: QuicConnection,
+  stream: QuicStream,
+  handler: Handler,
+  onError: (error: unknown, request: Request) => void,
+  headersTimeoutMs: number,
+  abort: AbortController,
 ): Promise<void> {
   const reader = new MessageReader(h3, stream, "request");
   let request: Request;
@@ -215,8 +241,6 @@ async function handleRequest(
     if (scheme !== "https" && scheme !== "http") throw messageError(`unsupported :scheme ${scheme}`);
     const hasBody = method !== "GET" && method !== "HEAD";
     if (hasBody) reader.expectContentLength(headers);
-    const abort = new AbortController();
-    void conn.closed.then(() => abort.abort(new Error("connection closed")));
     request = new Request(`${scheme}://${authority}${path}`, {
       method,
       headers,

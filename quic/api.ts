@@ -497,6 +497,7 @@ export async function listen(options: ListenOptions): Promise<QuicListener> {
   options.configure?.(config);
   const endpoint = engineCall(() => Endpoint.create(lib, config));
   endpoint.setManualCredit(true);
+  endpoint.setStreamEffects({ closed: true, acked: true });
   endpoint.setLossAccounting(options.lossAccounting ?? true);
   applyQlogDir(endpoint, options.qlogDir);
   let driver;
@@ -687,6 +688,7 @@ export class QuicClient {
         : Endpoint.create(lib, config)
     );
     endpoint.setManualCredit(true);
+    endpoint.setStreamEffects({ closed: true, acked: true });
     endpoint.setLossAccounting(options.lossAccounting ?? true);
     applyQlogDir(endpoint, options.qlogDir);
     for (const ca of cas) endpoint.addTrustedCa(ca);

@@ -14,6 +14,7 @@ import { Connection } from "./endpoint.ts";
 import type { CloseInfo } from "./result.ts";
 import { abortError, AsyncQueue, QuicError, type QuicErrorKind, withSignal } from "./quic_error.ts";
 import { QuicStream } from "./stream.ts";
+import { ClosedStreams } from "./closed_streams.ts";
 
 /**
  * How a connection ended.
@@ -148,7 +149,12 @@ function closeKind(source: CloseResult["source"]): QuicErrorKind {
   }
 }
 
+/** Events queued for a listener that lags; stream events beyond it are dropped. */
 const EVENT_BUFFER = 1024;
+/** Stream events kept for a connection nobody listens to (a late listener sees the first ones). */
+const UNHEARD_EVENTS = 64;
+/** Credit goes back once this fraction of a receive window has been read (1/8). */
+const CREDIT_FRACTION = 8;
 
 const TLS_ALERTS: Record<number, string> = {
   40: "handshake_failure",
@@ -193,10 +199,23 @@ export class QuicConnection implements DriverConnection {
   readonly closed: Promise<CloseResult>;
   #driver: QuicDriver;
   #conn: Connection;
+  /** Streams the engine may still report on: dropped once it closed them (or, without the
+   * stream-closed extension, once both halves ended here). */
   #streams = new Map<bigint, QuicStream>();
+  #closedPeerStreams = new ClosedStreams();
+  #activeStreams = 0;
+  #engineClosesStreams: boolean;
+  #ackSignals: boolean;
+  /** Read bytes whose credit has not gone back yet: per open stream, and their total. */
+  #credit = new Map<bigint, number>();
+  #creditTotal = 0;
+  /** Of the total, bytes of streams whose reading is over (only connection credit is owed). */
+  #finishedCredit = { bytes: 0, streamId: 0n };
+  #streamCreditBatch: number;
+  #connectionCreditBatch: number;
   #incoming = new AsyncQueue<QuicStream>();
   #events = new AsyncQueue<ConnectionEvent>();
-  #eventCount = 0;
+  #listeners = 0;
   #datagramController!: ReadableStreamDefaultController<Uint8Array>;
   #resolveReady!: () => void;
   #rejectReady!: (e: unknown) => void;
@@ -237,6 +256,11 @@ export class QuicConnection implements DriverConnection {
     this.#nextBidi = isServer ? 1n : 0n;
     this.#nextUni = isServer ? 3n : 2n;
     this.#manualCredit = driver.endpoint.library.extensions.manualCredit;
+    this.#engineClosesStreams = driver.endpoint.streamEffects.closed;
+    this.#ackSignals = driver.endpoint.streamEffects.acked;
+    const windows = driver.endpoint.receiveWindows;
+    this.#streamCreditBatch = Math.max(1, Math.floor(windows.stream / CREDIT_FRACTION));
+    this.#connectionCreditBatch = Math.max(1, Math.floor(windows.connection / CREDIT_FRACTION));
     this.ready = new Promise((resolve, reject) => {
       this.#resolveReady = resolve;
       this.#rejectReady = reject;
@@ -284,6 +308,12 @@ export class QuicConnection implements DriverConnection {
         this.#streamFor(e.streamId)?._writeFailed(
           new QuicError("stop_sending", "the peer stopped reading", e.applicationErrorCode),
         );
+        break;
+      case "stream_closed":
+        this.#engineClosed(e.streamId);
+        break;
+      case "stream_acked":
+        this.#streams.get(e.streamId)?._acked(e.unacknowledged);
         break;
       case "receive_datagram_data":
         this.#datagramsReceived++;
@@ -360,18 +390,41 @@ export class QuicConnection implements DriverConnection {
     return this.#state === "connected" || this.#readyDone;
   }
 
+  /**
+   * Queues an event. Lifecycle events (connected, disconnected, error: at most three) are
+   * always kept; stream events up to UNHEARD_EVENTS while nobody listens (the first ones,
+   * for a listener that comes later), up to EVENT_BUFFER while a listener lags.
+   */
   #emit(e: ConnectionEvent): void {
-    if (this.#eventCount++ < EVENT_BUFFER || this.#events.size < EVENT_BUFFER) this.#events.push(e);
+    const lifecycle = e.type !== "stream_opened" && e.type !== "stream_closed";
+    const room = this.#listeners > 0 ? EVENT_BUFFER : UNHEARD_EVENTS;
+    if (lifecycle || this.#events.size < room) this.#events.push(e);
+  }
+
+  /** The engine closed stream `id`: nothing more will come for it. */
+  #engineClosed(id: bigint): void {
+    const s = this.#streams.get(id);
+    if (!this.#isLocal(id)) this.#closedPeerStreams.add(id);
+    this.#retireCredit(id);
+    if (!s) return;
+    this.#streams.delete(id);
+    s._engineClosed();
+    this.#emit({ type: "stream_closed", streamId: id });
+  }
+
+  #isLocal(id: bigint): boolean {
+    return ((id & 1n) === 1n) === this.isServer;
   }
 
   #streamFor(id: bigint): QuicStream | undefined {
     let s = this.#streams.get(id);
     if (s) return s;
-    const local = ((id & 1n) === 1n) === this.isServer;
-    if (local) return undefined; // a local stream we already dropped
+    if (this.#isLocal(id)) return undefined; // a local stream we already dropped
+    if (this.#closedPeerStreams.has(id)) return undefined; // a late report on a dropped stream
     s = new QuicStream(this, id, false);
     this.#streams.set(id, s);
     this.#opened.peer++;
+    this.#activeStreams++;
     this.#incoming.push(s);
     this.#emit({ type: "stream_opened", streamId: id, locallyInitiated: false });
     return s;
@@ -392,9 +445,75 @@ export class QuicConnection implements DriverConnection {
     this.#bytesSent += bytes.length;
   }
 
-  /** @internal */
-  _consume(id: bigint, bytes: number): void {
-    if (!this.#manualCredit || this.#state === "closed") return;
+  /**
+   * @internal Both halves of stream `s` ended here. Without the stream-closed extension this
+   * is when it is dropped (the engine may still hold it until its data is acknowledged).
+   */
+  _streamEnded(s: QuicStream): void {
+    this.#activeStreams--;
+    this.#retireCredit(s.id);
+    if (this.#engineClosesStreams || this.#streams.get(s.id) !== s) return;
+    this.#streams.delete(s.id);
+    if (!this.#isLocal(s.id)) this.#closedPeerStreams.add(s.id);
+    this.#emit({ type: "stream_closed", streamId: s.id });
+  }
+
+  /** @internal Whether the driver (and so the engine) is closed: nothing more will be reported. */
+  get _driverClosed(): boolean {
+    return this.#driver.closed;
+  }
+
+  /** @internal Whether writers are woken by the engine's acknowledgement effects. */
+  get _ackSignals(): boolean {
+    return this.#ackSignals;
+  }
+
+  /**
+   * @internal `bytes` of stream `id` were read (`finished`: its last bytes). Their credit goes
+   * back once an eighth of the stream's window is owed on it, or an eighth of the
+   * connection's window in all (one engine call per batch, not one per chunk). A peer held
+   * by either window has been owed a whole window once everything was read, so it never
+   * waits on a batch.
+   */
+  _consume(id: bigint, bytes: number, finished: boolean): void {
+    if (!this.#manualCredit || this.#state === "closed" || this.#closeResult) return;
+    this.#creditTotal += bytes;
+    const pending = (this.#credit.get(id) ?? 0) + bytes;
+    if (finished) { // no stream credit is needed any more: owed to the connection only
+      this.#credit.delete(id);
+      this.#finishedCredit.bytes += pending;
+      this.#finishedCredit.streamId = id;
+    } else if (pending >= this.#streamCreditBatch) {
+      this.#credit.delete(id);
+      this.#creditTotal -= pending;
+      this.#returnCredit(id, pending);
+    } else this.#credit.set(id, pending);
+    if (this.#creditTotal >= this.#connectionCreditBatch) this.#flushCredit();
+  }
+
+  /** Stream `id` needs no more stream credit: what it is owed goes to the connection's pool. */
+  #retireCredit(id: bigint): void {
+    const pending = this.#credit.get(id);
+    if (pending === undefined) return;
+    this.#credit.delete(id);
+    this.#finishedCredit.bytes += pending;
+    this.#finishedCredit.streamId = id;
+  }
+
+  /** Returns all owed credit: per open stream, and the finished streams' in one call. */
+  #flushCredit(): void {
+    const batch = [...this.#credit];
+    const finished = this.#finishedCredit;
+    this.#credit.clear();
+    this.#creditTotal = 0;
+    this.#finishedCredit = { bytes: 0, streamId: 0n };
+    if (this.#closeResult) return;
+    for (const [id, bytes] of batch) this.#returnCredit(id, bytes);
+    // a finished stream's id: the engine adds connection credit (its stream is done or gone)
+    if (finished.bytes > 0) this.#returnCredit(finished.streamId, finished.bytes);
+  }
+
+  #returnCredit(id: bigint, bytes: number): void {
     this.#driver.run((now) => this.#driver.endpoint.consume(this.handle, id, bytes, now));
   }
 
@@ -475,6 +594,7 @@ export class QuicConnection implements DriverConnection {
     const s = new QuicStream(this, id, true, sendOrder);
     this.#streams.set(id, s);
     this.#opened.local++;
+    this.#activeStreams++;
     this.#emit({ type: "stream_opened", streamId: id, locallyInitiated: true });
     return s;
   }
@@ -552,14 +672,23 @@ export class QuicConnection implements DriverConnection {
     return this.closed;
   }
 
-  /** Connection events (connected, stream opened, disconnected, error), buffered from the start. */
+  /**
+   * Connection events. `connected`, `disconnected` and `error` are kept from the start;
+   * of the stream events (`stream_opened`, `stream_closed`) a connection nobody listens to
+   * keeps only the first 64, and at most 1024 wait for a listener that lags.
+   */
   async *events(): AsyncIterableIterator<ConnectionEvent> {
-    for (;;) {
-      try {
-        yield await this.#events.next();
-      } catch {
-        return;
+    this.#listeners++;
+    try {
+      for (;;) {
+        try {
+          yield await this.#events.next();
+        } catch {
+          return;
+        }
       }
+    } finally {
+      this.#listeners--;
     }
   }
 
@@ -568,11 +697,6 @@ export class QuicConnection implements DriverConnection {
     const transport = this.#driver.closed || this.#state === "closed"
       ? undefined
       : this.#driver.endpoint.connectionStats(this.handle);
-    let active = 0;
-    for (const s of this.#streams.values()) {
-      const o = s.observe();
-      if (!(o.readClosed && o.writeClosed)) active++;
-    }
     return {
       localAddress: { hostname: this.#driver.localAddress.hostname, port: this.#driver.localAddress.port },
       remoteAddress: this.remoteAddress,
@@ -583,7 +707,7 @@ export class QuicConnection implements DriverConnection {
       datagramsReceived: this.#datagramsReceived,
       streamsOpenedLocally: this.#opened.local,
       streamsOpenedByPeer: this.#opened.peer,
-      streamsActive: active,
+      streamsActive: this.#activeStreams,
       closed: this.#closeResult !== undefined,
       lastError: this.#lastError,
       transport,

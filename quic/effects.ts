@@ -303,6 +303,45 @@ export interface NewTokenAvailableEffect {
   token: Uint8Array;
 }
 /**
+ * The engine closed a stream: both directions are done (or reset) and no further effect names
+ * it (extension, only when the endpoint asked for stream effects).
+ *
+ * @example
+ * ```ts
+ * declare const e: Effect, streams: Map<bigint, unknown>;
+ * if (e.kind === "stream_closed") streams.delete(e.streamId);
+ * ```
+ */
+export interface StreamClosedEffect {
+  /** Discriminant. */
+  kind: "stream_closed";
+  /** Connection handle. */
+  connection: bigint;
+  /** Stream ID. */
+  streamId: bigint;
+  /** Application error code (0n when none). */
+  applicationErrorCode: bigint;
+}
+/**
+ * The peer acknowledged data of a stream (extension, at most one per stream per result).
+ *
+ * @example
+ * ```ts
+ * declare const e: Effect, wakeWriter: (stream: bigint) => void;
+ * if (e.kind === "stream_acked" && e.unacknowledged === 0n) wakeWriter(e.streamId);
+ * ```
+ */
+export interface StreamAckedEffect {
+  /** Discriminant. */
+  kind: "stream_acked";
+  /** Connection handle. */
+  connection: bigint;
+  /** Stream ID. */
+  streamId: bigint;
+  /** Bytes of the stream's send side still unacknowledged. */
+  unacknowledged: bigint;
+}
+/**
  * An effect kind this binding does not know (a newer library).
  *
  * @example
@@ -343,4 +382,6 @@ export type Effect =
   | ZeroRttStatusEventEffect
   | PacketInspectionEffect
   | NewTokenAvailableEffect
+  | StreamClosedEffect
+  | StreamAckedEffect
   | UnknownEffect;

@@ -8,7 +8,7 @@
  * @module
  */
 import { BatchInput } from "../ffi/batch_input.ts";
-import { Layout as L, Status } from "../ffi/abi.ts";
+import { Layout as L, Status, StreamEffectFlag } from "../ffi/abi.ts";
 import { type CoquicLibrary, defaultLibrary } from "../ffi/loader.ts";
 import {
   decodeConnectionStats,
@@ -134,16 +134,25 @@ function isLibrary(v: unknown): v is CoquicLibrary {
  */
 export class Endpoint {
   #lib: CoquicLibrary;
+  #streamEffects = { closed: false, acked: false };
   #handle: bigint;
   #closed = false;
   #token = {};
   #s: ReturnType<typeof makeScratch>;
   #errBuf = new Uint8Array(512);
+  /** The receive windows this endpoint offers peers (its transport config), in bytes. */
+  readonly receiveWindows: Readonly<{ stream: number; connection: number }>;
 
-  private constructor(lib: CoquicLibrary, handle: bigint, scratch: ReturnType<typeof makeScratch>) {
+  private constructor(
+    lib: CoquicLibrary,
+    handle: bigint,
+    scratch: ReturnType<typeof makeScratch>,
+    windows: { stream: number; connection: number },
+  ) {
     this.#lib = lib;
     this.#handle = handle;
     this.#s = scratch;
+    this.receiveWindows = Object.freeze(windows);
     registry.register(this, { lib, handle }, this.#token);
   }
 
@@ -163,7 +172,13 @@ export class Endpoint {
       encodeEndpointConfig(s.config, config, s.identity);
       const status = lib.symbols.coquic_endpoint_create(s.config.bytes, s.out.bytes) as number;
       if (status !== Status.OK) throw new CoquicStatusError(status, "coquic_endpoint_create", lastError(lib));
-      return new Endpoint(lib, s.out.view.getBigUint64(0, true), s);
+      const t = config.transport;
+      const stream = Math.min(
+        Number(t.initialMaxStreamDataBidiLocal),
+        Number(t.initialMaxStreamDataBidiRemote),
+        Number(t.initialMaxStreamDataUni),
+      );
+      return new Endpoint(lib, s.out.view.getBigUint64(0, true), s, { stream, connection: Number(t.initialMaxData) });
     } finally {
       s.config.reset();
       s.identity.reset();
@@ -376,6 +391,31 @@ export class Endpoint {
     if (!this.#lib.extensions.manualCredit) return false;
     this.#lib.symbols.coquic_x_endpoint_set_manual_credit(handle, on ? 1 : 0);
     return true;
+  }
+
+  /**
+   * Asks for `stream_closed` (`closed`) and `stream_acked` (`acked`) effects (extension);
+   * false, and no such effects, when the library cannot.
+   *
+   * @example
+   * ```ts
+   * declare const ep: Endpoint;
+   * if (!ep.setStreamEffects({ closed: true, acked: true })) console.log("polling instead");
+   * ```
+   */
+  setStreamEffects(which: { closed?: boolean; acked?: boolean }): boolean {
+    const handle = this.#live();
+    if (!this.#lib.extensions.streamEffects) return false;
+    const flags = (which.closed ? StreamEffectFlag.CLOSED : 0) | (which.acked ? StreamEffectFlag.ACKED : 0);
+    const status = this.#lib.symbols.coquic_x_endpoint_set_stream_effects(handle, flags) as number;
+    if (status !== Status.OK) return false;
+    this.#streamEffects = { closed: which.closed === true, acked: which.acked === true };
+    return true;
+  }
+
+  /** Which stream effects this endpoint emits (see `setStreamEffects`). */
+  get streamEffects(): Readonly<{ closed: boolean; acked: boolean }> {
+    return this.#streamEffects;
   }
 
   /**

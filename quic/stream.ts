@@ -62,6 +62,9 @@ export class QuicStream {
   #writeError: QuicError | undefined;
   #wake: (() => void) | undefined;
   #resetCode: bigint | undefined;
+  /** Writers waiting for acknowledgements: called with the unacknowledged byte count. */
+  #ackWaiters = new Set<(unacknowledged: bigint) => void>();
+  #ended = false;
   #readClosed = false;
   #writeClosed = false;
   #bytesRead = 0;
@@ -97,7 +100,6 @@ export class QuicStream {
           else c.close();
         },
         cancel: () => {
-          this.#readClosed = true;
           this.stopSending(0n);
         },
       },
@@ -137,10 +139,13 @@ export class QuicStream {
     const chunk = this.#chunks.shift();
     if (chunk) {
       this.#bytesRead += chunk.length;
-      this.#conn._consume(this.id, chunk.length);
+      const last = this.#fin && this.#chunks.length === 0;
+      this.#conn._consume(this.id, chunk.length, last);
+      if (last) this.#checkEnded();
       return chunk;
     }
     if (!this.#readError) this.#readClosed = true;
+    this.#checkEnded();
     return undefined;
   }
 
@@ -208,17 +213,49 @@ export class QuicStream {
     if (bytes.length > 0) this.#chunks.push(bytes);
     if (fin) this.#fin = true;
     this.#wakeReader();
+    if (fin) this.#checkEnded();
   }
 
   /** Internal: called by the driver or the connection; not for applications. */
   _readFailed(error: QuicError): void {
     this.#readError ??= error;
     this.#wakeReader();
+    this.#checkEnded();
   }
 
   /** Internal: called by the driver or the connection; not for applications. */
   _writeFailed(error: QuicError): void {
     this.#writeError ??= error;
+    this.#wakeWriter(0n);
+    this.#checkEnded();
+  }
+
+  /** Internal: the peer acknowledged data; `unacknowledged` bytes remain. */
+  _acked(unacknowledged: bigint): void {
+    this.#wakeWriter(unacknowledged);
+  }
+
+  /** Internal: the engine closed the stream (everything sent is acknowledged, or it was reset). */
+  _engineClosed(): void {
+    this.#wakeWriter(0n);
+  }
+
+  #wakeWriter(unacknowledged: bigint): void {
+    if (this.#ackWaiters.size === 0) return;
+    const waiters = [...this.#ackWaiters];
+    this.#ackWaiters.clear();
+    for (const w of waiters) w(unacknowledged);
+  }
+
+  /** Tells the connection, once, that both halves have ended here (its active-stream count). */
+  #checkEnded(): void {
+    if (this.#ended) return;
+    const readDone = !this.#canRead || this.#readClosed || this.#readError !== undefined ||
+      (this.#fin && this.#chunks.length === 0);
+    const writeDone = !this.#canWrite || this.#writeClosed || this.#writeError !== undefined;
+    if (!readDone || !writeDone) return;
+    this.#ended = true;
+    this.#conn._streamEnded(this);
   }
 
   #wakeReader(): void {
@@ -236,20 +273,47 @@ export class QuicStream {
     if (this.#writeClosed) throw new QuicError("invalid_argument", "the stream's send side is finished");
     this.#conn._send(this.id, chunk, options.fin === true, this.#priority);
     this.#bytesWritten += chunk.length;
-    if (options.fin) this.#writeClosed = true; // data and FIN left in one call; nothing more to wait for
-    else await withSignal(this.#drainBelow(WRITE_HIGH_WATER), options.signal);
+    if (options.fin) {
+      this.#writeClosed = true; // data and FIN left in one call; nothing more to wait for
+      this.#checkEnded();
+    } else await withSignal(this.#drainBelow(WRITE_HIGH_WATER), options.signal);
   }
 
+  /**
+   * Waits until at most `limit` bytes are unacknowledged: asks the engine once, then (with
+   * the acknowledgement extension) sleeps until an acknowledgement says so, else asks again
+   * after each engine call.
+   */
   async #drainBelow(limit: number): Promise<void> {
+    const max = BigInt(limit);
+    let buffered = this.#conn._sendBuffered(this.id);
     for (;;) {
       if (this.#writeError) throw this.#writeError;
       if (this.#resetCode !== undefined) {
         throw new QuicError("stream_reset", "the stream was reset locally", this.#resetCode);
       }
-      const buffered = this.#conn._sendBuffered(this.id);
-      if (buffered === undefined || buffered <= BigInt(limit)) return;
-      await this.#conn._progress();
+      if (buffered === undefined || buffered <= max) return;
+      if (this.#conn._ackSignals) buffered = await this.#ackSignal();
+      else {
+        await this.#conn._progress();
+        buffered = this.#conn._sendBuffered(this.id);
+      }
     }
+  }
+
+  /** The next acknowledgement's unacknowledged count (0n when the connection's driver closed). */
+  #ackSignal(): Promise<bigint> {
+    return new Promise<bigint>((resolve) => {
+      this.#ackWaiters.add(resolve);
+      // an endpoint closed under us reports nothing more: notice it without asking the engine
+      const poll = (): void => {
+        if (!this.#ackWaiters.has(resolve)) return;
+        if (!this.#conn._driverClosed) return void this.#conn._progress().then(poll);
+        this.#ackWaiters.delete(resolve);
+        resolve(0n);
+      };
+      void this.#conn._progress().then(poll);
+    });
   }
 
   /**
@@ -261,6 +325,7 @@ export class QuicStream {
     if (this.#writeError) throw this.#writeError;
     if (!this.#writeClosed) this.#conn._send(this.id, new Uint8Array(0), true, this.#priority);
     this.#writeClosed = true;
+    this.#checkEnded();
   }
 
   /**
@@ -288,12 +353,15 @@ export class QuicStream {
     this.#resetCode ??= BigInt(code);
     this.#writeClosed = true;
     this.#conn._resetStream(this.id, BigInt(code));
+    this.#wakeWriter(0n);
+    this.#checkEnded();
   }
 
   /** Asks the peer to stop sending, with an application error code. */
   stopSending(code: bigint | number = 0n): void {
     this.#readClosed = true;
     this.#conn._stopSending(this.id, BigInt(code));
+    this.#checkEnded();
   }
 
   /** A snapshot of this stream. */

@@ -69,6 +69,7 @@ test("binding: every offset in the ffi/abi.ts layouts matches the C header", () 
     zero_rtt_status_event: "coquic_zero_rtt_status_event_effect_t",
     packet_inspection: "coquic_packet_inspection_effect_t",
     new_token_available: "coquic_new_token_available_effect_t",
+    x_stream: "coquic_x_stream_effect_t",
   };
   for (const [member, ctype] of Object.entries(effectMembers)) {
     for (

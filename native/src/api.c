@@ -17,13 +17,14 @@ coquic_status_t cq_call_begin(coquic_endpoint_t *ep, coquic_time_us_t now, coqui
     ep->result = cq_result_new();
     if (!ep->result) return cq_fail(COQUIC_STATUS_OUT_OF_MEMORY, "allocating a result");
     if (now > ep->now) ep->now = now; /* the clock never runs backwards for ngtcp2 */
+    ep->call_seq++;
     return COQUIC_STATUS_OK;
 }
 
 coquic_status_t cq_call_finish(coquic_endpoint_t *ep, coquic_status_t st, coquic_result_t **out) {
     coquic_result_t *r = ep->result;
     if (ep->io) cq_io_after_call(ep->io, r); /* a native socket sends the datagrams itself */
-    cq_endpoint_sweep(ep);
+    cq_endpoint_settle(ep);
     bool continuation;
     uint64_t expiry = cq_endpoint_expiry_ns(ep, &continuation);
     if (expiry != UINT64_MAX) {
@@ -48,7 +49,10 @@ coquic_status_t cq_call_finish(coquic_endpoint_t *ep, coquic_status_t st, coquic
 
 static cq_conn *conn_or_local_error(coquic_endpoint_t *ep, coquic_connection_handle_t handle) {
     cq_conn *c = cq_endpoint_find_conn(ep, handle);
-    if (c && c->state != CQ_CONN_DEAD) return c;
+    if (c && c->state != CQ_CONN_DEAD) {
+        cq_endpoint_touch(ep, c);
+        return c;
+    }
     cq_result_set_local_error(ep->result, COQUIC_LOCAL_ERROR_UNSUPPORTED_OPERATION, true, handle, false, 0);
     return NULL;
 }
@@ -352,9 +356,7 @@ COQUIC_FFI_API coquic_status_t coquic_quic_stream_stop_sending(coquic_endpoint_t
 
 COQUIC_FFI_API size_t coquic_endpoint_connection_count(const coquic_endpoint_t *endpoint) {
     if (!endpoint) return 0;
-    size_t n = 0;
-    for (const cq_conn *c = endpoint->conn_head; c; c = c->next) n += c->state != CQ_CONN_DEAD;
-    return n;
+    return endpoint->live_count;
 }
 
 COQUIC_FFI_API uint8_t coquic_endpoint_has_send_continuation_pending(const coquic_endpoint_t *endpoint) {
@@ -365,10 +367,7 @@ COQUIC_FFI_API uint8_t coquic_endpoint_has_send_continuation_pending(const coqui
 }
 
 COQUIC_FFI_API uint8_t coquic_endpoint_has_pending_stream_send(const coquic_endpoint_t *endpoint) {
-    if (!endpoint) return 0;
-    for (const cq_conn *c = endpoint->conn_head; c; c = c->next)
-        if (c->state == CQ_CONN_ACTIVE && cq_conn_has_pending_send(c)) return 1;
-    return 0;
+    return endpoint && endpoint->pending_send_count > 0;
 }
 
 COQUIC_FFI_API uint8_t coquic_x_endpoint_next_wakeup(const coquic_endpoint_t *endpoint, coquic_time_us_t *out_time) {

@@ -41,14 +41,20 @@ static void emit_failed(cq_conn *c, coquic_x_close_source_t source, bool is_app,
 }
 
 /* State dropped: CLOSED now, removal at the end of the current call. */
+static void set_state(cq_conn *c, cq_conn_state state) {
+    cq_endpoint_state_changed(c->endpoint, c->state, state);
+    c->state = state;
+    cq_endpoint_touch(c->endpoint, c);
+}
+
 static void emit_closed(cq_conn *c) {
     if (c->state == CQ_CONN_DEAD) return;
-    c->state = CQ_CONN_DEAD;
+    set_state(c, CQ_CONN_DEAD);
     push_lifecycle(c, COQUIC_LIFECYCLE_CLOSED);
 }
 
 static void enter_period(cq_conn *c, cq_conn_state state) {
-    c->state = state;
+    set_state(c, state);
     c->close_deadline_ns = now_ns(c) + 3 * ngtcp2_conn_get_pto(c->conn);
     c->continuation = false;
 }
@@ -123,6 +129,35 @@ static int cb_handshake_confirmed(ngtcp2_conn *conn, void *user_data) {
         push_state(c, COQUIC_STATE_CHANGE_HANDSHAKE_CONFIRMED);
     }
     return 0;
+}
+
+/* ---- extension stream effects (coquic_x_endpoint_set_stream_effects) ---------------------- */
+
+static coquic_x_stream_effect_t *push_stream_effect(cq_conn *c, coquic_effect_kind_t kind, int64_t stream_id,
+                                                    uint64_t value) {
+    coquic_effect_t *e = cq_result_push(res(c), kind, c->handle);
+    if (!e) return NULL;
+    coquic_x_stream_effect_t *x = (coquic_x_stream_effect_t *)(void *)&e->as;
+    x->stream_id = (uint64_t)stream_id;
+    x->value = value;
+    return x;
+}
+
+/* One STREAM_ACKED per stream per result: later ACKs in the same call update its count. */
+static void report_acked(cq_conn *c, cq_stream *s) {
+    uint64_t unacked = s->write_shut ? 0 : s->write_offset - s->acked_offset;
+    coquic_result_t *r = res(c);
+    if (s->acked_call == c->endpoint->call_seq && s->acked_effect < r->effect_count &&
+        r->effects[s->acked_effect].kind == COQUIC_X_EFFECT_STREAM_ACKED) {
+        coquic_x_stream_effect_t *x = (coquic_x_stream_effect_t *)(void *)&r->effects[s->acked_effect].as;
+        if (x->stream_id == (uint64_t)s->id) {
+            x->value = unacked;
+            return;
+        }
+    }
+    if (!push_stream_effect(c, COQUIC_X_EFFECT_STREAM_ACKED, s->id, unacked)) return;
+    s->acked_call = c->endpoint->call_seq;
+    s->acked_effect = r->effect_count - 1;
 }
 
 static void set_fin(coquic_receive_stream_data_effect_t *d, uint64_t final_size) {
@@ -209,6 +244,9 @@ static int cb_stream_close(ngtcp2_conn *conn, uint32_t flags, int64_t stream_id,
         flush_stop_records_for(c, s); /* a STOP_SENDING in this packet may have closed it */
         cq_stream_destroy(c, s);
     }
+    if (c->endpoint->stream_effects & COQUIC_X_STREAM_EFFECT_CLOSED)
+        push_stream_effect(c, COQUIC_X_EFFECT_STREAM_CLOSED, stream_id,
+                           (flags & NGTCP2_STREAM_CLOSE_FLAG_APP_ERROR_CODE_SET) ? app_error_code : 0);
     /*
      * A finished peer stream frees a slot. The slots go back (MAX_STREAMS) once a tenth of the
      * initial limit has been freed, not one by one: a request/response peer would otherwise
@@ -241,8 +279,11 @@ static int cb_stream_reset(ngtcp2_conn *conn, int64_t stream_id, uint64_t final_
 
 static int cb_acked_stream_data_offset(ngtcp2_conn *conn, int64_t stream_id, uint64_t offset, uint64_t datalen,
                                        void *user_data, void *stream_user_data) {
-    cq_stream *s = cq_stream_get(user_data, stream_id);
-    if (s) cq_stream_on_acked(s, offset, datalen);
+    cq_conn *c = user_data;
+    cq_stream *s = cq_stream_get(c, stream_id);
+    if (!s) return 0;
+    cq_stream_on_acked(s, offset, datalen);
+    if (c->endpoint->stream_effects & COQUIC_X_STREAM_EFFECT_ACKED) report_acked(c, s);
     return 0;
 }
 
@@ -389,6 +430,8 @@ static cq_conn *conn_alloc(coquic_endpoint_t *ep, bool server, uint64_t route) {
     c->stats.size = sizeof c->stats;
     c->loss_accounting = ep->loss_accounting;
     c->original_dcid_release_ns = UINT64_MAX;
+    c->timer.expiry = UINT64_MAX;
+    c->timer.index = c->touched_index = CQ_TIMER_NONE;
     return c;
 }
 
@@ -835,6 +878,15 @@ static bool datagram_fits(cq_conn *c, size_t len) {
     return true;
 }
 
+static void pop_datagram(cq_conn *c) {
+    cq_pending_datagram *d = c->dgram_head;
+    c->dgram_head = d->next;
+    if (!c->dgram_head) c->dgram_tail = NULL;
+    c->dgram_queued--;
+    c->dgram_queued_bytes -= d->length;
+    free(d);
+}
+
 void cq_conn_send_datagram(cq_conn *c, const coquic_send_datagram_data_t *in) {
     if (!conn_usable(c)) return;
     size_t len = in->bytes.length;
@@ -843,6 +895,11 @@ void cq_conn_send_datagram(cq_conn *c, const coquic_send_datagram_data_t *in) {
         return;
     }
     if (ngtcp2_conn_get_handshake_completed(c->conn) && !datagram_fits(c, len)) return;
+    /* DATAGRAMs are unreliable: a queue that outgrows its cap (e.g. before the handshake,
+     * or while congestion control holds them) loses its oldest ones, not memory */
+    while (c->dgram_head && (c->dgram_queued >= CQ_MAX_QUEUED_DATAGRAMS ||
+                             c->dgram_queued_bytes + len > CQ_MAX_QUEUED_DATAGRAM_BYTES))
+        pop_datagram(c);
     cq_pending_datagram *d = malloc(sizeof *d + len);
     if (!d) {
         res(c)->out_of_memory = 1;
@@ -855,16 +912,10 @@ void cq_conn_send_datagram(cq_conn *c, const coquic_send_datagram_data_t *in) {
     else c->dgram_head = d;
     c->dgram_tail = d;
     c->dgram_queued++;
+    c->dgram_queued_bytes += len;
     cq_conn_drain(c);
 }
 
-static void pop_datagram(cq_conn *c) {
-    cq_pending_datagram *d = c->dgram_head;
-    c->dgram_head = d->next;
-    if (!c->dgram_head) c->dgram_tail = NULL;
-    c->dgram_queued--;
-    free(d);
-}
 
 /* ---- the send drain -------------------------------------------------------------------------------- */
 
@@ -889,6 +940,7 @@ static void advance_stream(cq_stream *s, ngtcp2_ssize ndatalen, bool fin_flag) {
 }
 
 void cq_conn_drain(cq_conn *c) {
+    cq_endpoint_touch(c->endpoint, c);
     c->drain_deferred = false;
     release_original_dcid_if_due(c);
     if (c->state != CQ_CONN_ACTIVE) return;
@@ -1002,6 +1054,7 @@ static void resend_close(cq_conn *c) {
 }
 
 void cq_conn_read(cq_conn *c, const uint8_t *data, size_t len, uint64_t route, uint8_t ecn) {
+    cq_endpoint_touch(c->endpoint, c);
     if (c->state == CQ_CONN_CLOSING) {
         if (c->close_packet) resend_close(c);
         return;

@@ -11,15 +11,54 @@ cq_conn *cq_endpoint_find_conn(const coquic_endpoint_t *ep, coquic_connection_ha
 }
 
 static coquic_status_t add_conn(coquic_endpoint_t *ep, cq_conn *c) {
+    c->timer.expiry = UINT64_MAX;
+    c->touched_index = CQ_TIMER_NONE;
     if (cq_map_put_u64(&ep->connections_by_handle, c->handle, c) != 0) {
         cq_conn_free(c);
         return cq_fail(COQUIC_STATUS_OUT_OF_MEMORY, "registering a connection");
+    }
+    if (cq_timer_heap_insert(&ep->timers, &c->timer) != 0) {
+        cq_map_remove_u64(&ep->connections_by_handle, c->handle);
+        cq_conn_free(c);
+        return cq_fail(COQUIC_STATUS_OUT_OF_MEMORY, "registering a connection's timer");
     }
     c->next = ep->conn_head;
     if (ep->conn_head) ep->conn_head->prev = c;
     ep->conn_head = c;
     ep->conn_count++;
+    cq_endpoint_state_changed(ep, CQ_CONN_DEAD, c->state);
+    cq_endpoint_touch(ep, c);
     return COQUIC_STATUS_OK;
+}
+
+void cq_endpoint_state_changed(coquic_endpoint_t *ep, cq_conn_state from, cq_conn_state to) {
+    if (from == to) return;
+    if (from == CQ_CONN_DEAD) ep->live_count++;
+    if (to == CQ_CONN_DEAD) ep->live_count--;
+    if (from == CQ_CONN_ACTIVE) ep->active_count--;
+    if (to == CQ_CONN_ACTIVE) ep->active_count++;
+}
+
+void cq_endpoint_touch(coquic_endpoint_t *ep, cq_conn *c) {
+    if (c->touched_index != CQ_TIMER_NONE) return;
+    if (ep->touched_count == ep->touched_capacity) {
+        size_t cap = ep->touched_capacity ? ep->touched_capacity * 2 : 16;
+        cq_conn **t = realloc(ep->touched, cap * sizeof *t);
+        if (!t) { /* settle then looks at every connection instead */
+            ep->touch_overflow = true;
+            return;
+        }
+        ep->touched = t;
+        ep->touched_capacity = cap;
+    }
+    c->touched_index = ep->touched_count;
+    ep->touched[ep->touched_count++] = c;
+}
+
+static void untouch(coquic_endpoint_t *ep, cq_conn *c) {
+    if (c->touched_index == CQ_TIMER_NONE) return;
+    ep->touched[c->touched_index] = NULL;
+    c->touched_index = CQ_TIMER_NONE;
 }
 
 void cq_endpoint_remove_conn(coquic_endpoint_t *ep, cq_conn *c) {
@@ -27,6 +66,11 @@ void cq_endpoint_remove_conn(coquic_endpoint_t *ep, cq_conn *c) {
     else ep->conn_head = c->next;
     if (c->next) c->next->prev = c->prev;
     cq_map_remove_u64(&ep->connections_by_handle, c->handle);
+    cq_timer_heap_remove(&ep->timers, &c->timer);
+    untouch(ep, c);
+    if (c->counted_wants_now) ep->wants_now_count--;
+    if (c->counted_pending) ep->pending_send_count--;
+    cq_endpoint_state_changed(ep, c->state, CQ_CONN_DEAD);
     ep->conn_count--;
     cq_conn_free(c);
 }
@@ -61,6 +105,9 @@ void cq_endpoint_destroy(coquic_endpoint_t *ep) {
     while (ep->conn_head) cq_endpoint_remove_conn(ep, ep->conn_head);
     cq_map_free(&ep->connections_by_handle);
     cq_map_free(&ep->connections_by_cid);
+    cq_timer_heap_free(&ep->timers);
+    free(ep->touched);
+    free(ep->due);
     cq_tls_context_free(&ep->tls);
     cq_ticketing_free(ep);
     cq_tokens_free(ep);
@@ -189,12 +236,6 @@ static cq_conn *stateless_reset_owner(coquic_endpoint_t *ep, const uint8_t *data
     return NULL;
 }
 
-static size_t live_connections(const coquic_endpoint_t *ep) {
-    size_t n = 0;
-    for (const cq_conn *c = ep->conn_head; c; c = c->next) n += c->state == CQ_CONN_ACTIVE;
-    return n;
-}
-
 /*
  * The address a Retry token is bound to: the peer's real transport address when the
  * runtime supplied its address-validation identity (0x04 a b c d port / 0x06 addr16 port),
@@ -265,7 +306,7 @@ static void accept_initial(coquic_endpoint_t *ep, const uint8_t *data, size_t le
             validated_odcid = &odcid;
         }
     }
-    if (ep->config.max_server_connections && live_connections(ep) >= ep->config.max_server_connections) {
+    if (ep->config.max_server_connections && ep->active_count >= ep->config.max_server_connections) {
         refuse_initial(ep, &hd, route);
         return;
     }
@@ -359,27 +400,72 @@ void cq_endpoint_input(coquic_endpoint_t *ep, const uint8_t *data, size_t len, u
 
 /* ---- timers and bookkeeping --------------------------------------------------------------------- */
 
+/* Runs the timers of the connections that are due, taken from the top of the expiry heap. */
 void cq_endpoint_on_timer(coquic_endpoint_t *ep) {
     uint64_t ts = cq_us_to_ns(ep->now);
-    for (cq_conn *c = ep->conn_head; c; c = c->next)
-        if (cq_conn_expiry_ns(c) <= ts) cq_conn_on_timer(c);
+    size_t n = 0;
+    for (cq_timer *t; (t = cq_timer_heap_min(&ep->timers)) && t->expiry <= ts;) {
+        if (n == ep->due_capacity) {
+            size_t cap = ep->due_capacity ? ep->due_capacity * 2 : 16;
+            cq_conn **d = realloc(ep->due, cap * sizeof *d);
+            if (!d) {
+                ep->result->out_of_memory = 1;
+                break;
+            }
+            ep->due = d;
+            ep->due_capacity = cap;
+        }
+        cq_conn *c = (cq_conn *)((char *)t - offsetof(cq_conn, timer));
+        ep->due[n++] = c;
+        cq_timer_heap_update(&ep->timers, t, UINT64_MAX); /* re-keyed when the call settles */
+        cq_endpoint_touch(ep, c);
+        if (ep->touch_overflow) break; /* settle cannot find it: leave the rest for the next call */
+    }
+    for (size_t i = 0; i < n; i++) cq_conn_on_timer(ep->due[i]);
 }
 
 uint64_t cq_endpoint_expiry_ns(const coquic_endpoint_t *ep, bool *continuation) {
-    uint64_t min = UINT64_MAX;
-    *continuation = false;
-    for (cq_conn *c = ep->conn_head; c; c = c->next) {
-        if (c->state == CQ_CONN_ACTIVE && cq_conn_wants_call_now(c)) *continuation = true;
-        uint64_t e = cq_conn_expiry_ns(c);
-        if (e < min) min = e;
-    }
-    return min;
+    *continuation = ep->wants_now_count > 0;
+    const cq_timer *t = cq_timer_heap_min(&ep->timers);
+    return t ? t->expiry : UINT64_MAX;
 }
 
-void cq_endpoint_sweep(coquic_endpoint_t *ep) {
-    for (cq_conn *c = ep->conn_head, *n; c; c = n) {
-        n = c->next;
-        if (c->state == CQ_CONN_DEAD) cq_endpoint_remove_conn(ep, c);
+/* Looks at one connection again after a call acted on it: removed when DEAD, else re-keyed. */
+static void settle_conn(coquic_endpoint_t *ep, cq_conn *c) {
+    if (c->state == CQ_CONN_DEAD) {
+        cq_endpoint_remove_conn(ep, c);
+        return;
+    }
+    bool wants_now = c->state == CQ_CONN_ACTIVE && cq_conn_wants_call_now(c);
+    if (wants_now != c->counted_wants_now) {
+        c->counted_wants_now = wants_now;
+        if (wants_now) ep->wants_now_count++;
+        else ep->wants_now_count--;
+    }
+    bool pending = c->state == CQ_CONN_ACTIVE && cq_conn_has_pending_send(c);
+    if (pending != c->counted_pending) {
+        c->counted_pending = pending;
+        if (pending) ep->pending_send_count++;
+        else ep->pending_send_count--;
+    }
+    cq_timer_heap_update(&ep->timers, &c->timer, cq_conn_expiry_ns(c));
+}
+
+void cq_endpoint_settle(coquic_endpoint_t *ep) {
+    for (size_t i = 0; i < ep->touched_count; i++) {
+        cq_conn *c = ep->touched[i];
+        if (!c) continue;
+        c->touched_index = CQ_TIMER_NONE;
+        ep->touched[i] = NULL;
+        settle_conn(ep, c);
+    }
+    ep->touched_count = 0;
+    if (ep->touch_overflow) { /* a touch was lost to an allocation failure: look at everyone */
+        ep->touch_overflow = false;
+        for (cq_conn *c = ep->conn_head, *n; c; c = n) {
+            n = c->next;
+            settle_conn(ep, c);
+        }
     }
 }
 

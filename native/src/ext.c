@@ -88,3 +88,12 @@ COQUIC_FFI_API coquic_status_t coquic_x_endpoint_set_loss_accounting(coquic_endp
     endpoint->loss_accounting = enabled != 0;
     return COQUIC_STATUS_OK;
 }
+
+COQUIC_FFI_API coquic_status_t coquic_x_endpoint_set_stream_effects(coquic_endpoint_t *endpoint, uint32_t flags) {
+    cq_clear_error();
+    if (!endpoint) return cq_fail(COQUIC_STATUS_INVALID_ARGUMENT, "set_stream_effects: NULL endpoint");
+    if (flags & ~(uint32_t)(COQUIC_X_STREAM_EFFECT_CLOSED | COQUIC_X_STREAM_EFFECT_ACKED))
+        return cq_fail(COQUIC_STATUS_INVALID_ARGUMENT, "set_stream_effects: unknown flags 0x%x", flags);
+    endpoint->stream_effects = flags;
+    return COQUIC_STATUS_OK;
+}

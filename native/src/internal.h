@@ -19,6 +19,8 @@
 #define CQ_MAX_DATAGRAMS_PER_DRAIN 256 /* send-continuation cap per connection drain */
 #define CQ_SERVER_CID_LEN 16
 #define CQ_MAX_UDP_PAYLOAD 1500 /* largest datagram we ask ngtcp2 to build */
+#define CQ_MAX_QUEUED_DATAGRAMS 128              /* DATAGRAM frames waiting to be sent, per connection */
+#define CQ_MAX_QUEUED_DATAGRAM_BYTES (256 * 1024) /* and their bytes */
 
 /* ---- errors (util.c) -------------------------------------------------------- */
 
@@ -57,6 +59,25 @@ void cq_map_remove(cq_map *map, const uint8_t *key, size_t keylen);
 void *cq_map_get_u64(const cq_map *map, uint64_t key);
 int cq_map_put_u64(cq_map *map, uint64_t key, void *value);
 void cq_map_remove_u64(cq_map *map, uint64_t key);
+
+/* ---- expiry heap (timer_heap.c) ---------------------------------------------------------- */
+
+#define CQ_TIMER_NONE SIZE_MAX
+typedef struct cq_timer {
+    uint64_t expiry; /* ns; UINT64_MAX: none */
+    size_t index;    /* slot in the heap, CQ_TIMER_NONE when out of it */
+} cq_timer;
+
+typedef struct cq_timer_heap {
+    cq_timer **items;
+    size_t count, capacity;
+} cq_timer_heap;
+
+int cq_timer_heap_insert(cq_timer_heap *h, cq_timer *t); /* 0 ok, -1 oom */
+void cq_timer_heap_remove(cq_timer_heap *h, cq_timer *t);
+void cq_timer_heap_update(cq_timer_heap *h, cq_timer *t, uint64_t expiry);
+cq_timer *cq_timer_heap_min(const cq_timer_heap *h);
+void cq_timer_heap_free(cq_timer_heap *h);
 
 /* ---- results (result.c) ------------------------------------------------------------ */
 
@@ -171,6 +192,8 @@ typedef struct cq_stream {
     uint64_t sent_offset;       /* bytes handed to ngtcp2 */
     uint64_t acked_offset;      /* contiguous prefix acknowledged */
     struct cq_stream *pending_next; /* round-robin list of streams with unsent data */
+    uint64_t acked_call;  /* endpoint call whose result holds this stream's STREAM_ACKED effect */
+    size_t acked_effect;  /* its index there */
 } cq_stream;
 
 /* ---- connections (conn.c) ------------------------------------------------------------- */
@@ -224,7 +247,7 @@ typedef struct cq_conn {
     int64_t max_remote_bidi_seen, max_remote_uni_seen;
     uint64_t freed_remote_bidi, freed_remote_uni; /* closed peer streams not yet credited back */
     cq_pending_datagram *dgram_head, *dgram_tail;
-    size_t dgram_queued;
+    size_t dgram_queued, dgram_queued_bytes; /* capped: see CQ_MAX_QUEUED_DATAGRAMS */
     cq_cid_table cids;  /* CIDs registered in the endpoint map for this connection */
     ngtcp2_cid original_dcid; /* server: the client's first DCID, registered until released */
     bool original_dcid_registered;
@@ -246,6 +269,10 @@ typedef struct cq_conn {
     bool early_attempted;         /* client: 0-RTT transport parameters set, early data offered */
     bool early_status_emitted;    /* the ACCEPTED/REJECTED outcome went out */
     struct cq_conn *next, *prev;
+    cq_timer timer;        /* in the endpoint's expiry heap while the connection exists */
+    size_t touched_index;  /* slot in the endpoint's touched list, CQ_TIMER_NONE when not in it */
+    bool counted_wants_now; /* counted in the endpoint's wants_now_count */
+    bool counted_pending;   /* counted in the endpoint's pending_send_count */
     coquic_x_connection_stats_t stats;
 } cq_conn;
 
@@ -268,8 +295,21 @@ struct coquic_endpoint {
     bool batching;                 /* inside coquic_x_endpoint_input_datagrams: drains wait */
     struct cq_ticketing *ticketing; /* server: session ticket key and anti-replay (resumption.c) */
     cq_map tokens;                 /* client: server identity -> last NEW_TOKEN (tokens.c) */
-    coquic_time_us_t now;
     struct coquic_x_io *io;        /* native socket (io.c): calls send their datagrams themselves */
+    uint32_t stream_effects;       /* coquic_x_endpoint_set_stream_effects flags */
+    uint64_t call_seq;             /* counts result-building calls */
+    coquic_time_us_t now;
+    /* Kept up to date so that no call walks every connection: */
+    size_t live_count;             /* connections not DEAD (coquic_endpoint_connection_count) */
+    size_t active_count;           /* connections ACTIVE (max_server_connections) */
+    size_t wants_now_count;        /* ACTIVE connections that want a call now (continuation) */
+    size_t pending_send_count;     /* ACTIVE connections with stream data or DATAGRAMs queued */
+    cq_timer_heap timers;          /* every connection, keyed by its expiry as of its last settle */
+    cq_conn **touched;             /* connections the current call acted on: re-keyed, or swept if DEAD */
+    size_t touched_count, touched_capacity;
+    bool touch_overflow;           /* a touch could not be recorded: settle walks every connection */
+    cq_conn **due;                 /* scratch for timer_expired */
+    size_t due_capacity;
 };
 
 /* config.c: is version one of the endpoint's supported versions? */
@@ -325,8 +365,13 @@ coquic_status_t cq_endpoint_open(coquic_endpoint_t *ep, const coquic_open_connec
 void cq_endpoint_input(coquic_endpoint_t *ep, const uint8_t *data, size_t len, uint64_t route, uint8_t ecn,
                        const uint8_t *identity, size_t identity_len);
 void cq_endpoint_on_timer(coquic_endpoint_t *ep);
-uint64_t cq_endpoint_expiry_ns(const coquic_endpoint_t *ep, bool *continuation);
-void cq_endpoint_sweep(coquic_endpoint_t *ep);
+uint64_t cq_endpoint_expiry_ns(const coquic_endpoint_t *ep, bool *continuation); /* O(1) */
+/* Marks c as acted on by the current call (its expiry and state are looked at again when it ends). */
+void cq_endpoint_touch(coquic_endpoint_t *ep, cq_conn *c);
+/* End of a call: re-keys the touched connections, removes the DEAD ones. */
+void cq_endpoint_settle(coquic_endpoint_t *ep);
+/* Keeps the endpoint's counters in step with a connection's state change. */
+void cq_endpoint_state_changed(coquic_endpoint_t *ep, cq_conn_state from, cq_conn_state to);
 /* Feeds a batch of datagrams; each connection that read one is drained once, later (its next
  * call or timer), so its ACKs and replies cover the whole batch and can ride on the
  * application's answer, and its received bytes stay contiguous. identities /

@@ -462,6 +462,7 @@ COQUIC_FFI_API coquic_status_t coquic_x_io_pump(coquic_x_io_t *io, coquic_time_u
         cq_endpoint_on_timer(ep);
         cq_io_tx_collect(io, ep->result);
         cq_io_tx_flush(io);
+        cq_endpoint_settle(ep); /* the expiry heap and counters see this round's drains */
         bool continuation;
         cq_endpoint_expiry_ns(ep, &continuation);
         if (!continuation || atomic_load(&io->want_write)) break;

@@ -21,8 +21,8 @@
 TEST(abi_version) {
     CHECK_EQ(COQUIC_FFI_ABI_VERSION, 12);
     CHECK_EQ(coquic_ffi_abi_version(), 12);
-    CHECK_EQ(COQUIC_X_VERSION, 1);
-    CHECK_EQ(coquic_x_version(), 1);
+    CHECK_EQ(COQUIC_X_VERSION, 2);
+    CHECK_EQ(coquic_x_version(), 2);
     CHECK(coquic_x_engine_name() != NULL);
 }
 
@@ -360,6 +360,15 @@ TEST(abi_effect_union) {
 }
 
 TEST(abi_extension_structs) {
+    /* stream effects ride in coquic_effect_t's union (offset 8), laid out like peer_stop_sending */
+    typedef coquic_x_stream_effect_t X;
+    SIZE(X, 24);
+    FIELD(X, connection, 0, 8);
+    FIELD(X, stream_id, 8, 8);
+    FIELD(X, value, 16, 8);
+    CHECK(sizeof(X) <= sizeof(((coquic_effect_t *)0)->as));
+    CHECK(COQUIC_X_EFFECT_STREAM_CLOSED > COQUIC_EFFECT_NEW_TOKEN_AVAILABLE);
+
     typedef coquic_x_close_info_t C; /* 40 bytes: 0 connection, 8 source, 9 is_app, 16 code, 24 reason */
     SIZE(C, 40);
     FIELD(C, connection, 0, 8);

@@ -234,6 +234,12 @@ static void record_effect(pair *p, side *s, const coquic_effect_t *e) {
         record_event(s, e->kind, e->as.new_token_available.connection, 0, 0, 0);
         break;
     }
+    case COQUIC_X_EFFECT_STREAM_CLOSED:
+    case COQUIC_X_EFFECT_STREAM_ACKED: {
+        const coquic_x_stream_effect_t *x = (const coquic_x_stream_effect_t *)(const void *)&e->as;
+        record_event(s, e->kind, x->connection, x->stream_id, x->value, 0);
+        break;
+    }
     default:
         record_event(s, e->kind, e->as.send_datagram.connection, 0, 0, 0);
         break;

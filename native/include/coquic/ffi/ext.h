@@ -14,7 +14,7 @@
 extern "C" {
 #endif
 
-#define COQUIC_X_VERSION 1u
+#define COQUIC_X_VERSION 2u
 
 /* Version of this extension set (bumped when a coquic_x_ function or struct changes). */
 COQUIC_FFI_API uint32_t coquic_x_version(void);
@@ -157,6 +157,30 @@ COQUIC_FFI_API uint64_t coquic_x_stream_send_buffered(const coquic_endpoint_t *e
 COQUIC_FFI_API uint64_t coquic_x_connection_stream_id_limit(const coquic_endpoint_t *endpoint,
                                                              coquic_connection_handle_t connection,
                                                              uint8_t unidirectional);
+
+/* ---- stream effects -----------------------------------------------------------------------
+ * Effect kinds outside the core coquic_effect_kind_t range, emitted only once switched on
+ * (a binding that did not ask never sees them). Their payload, at the union's offset, is
+ * coquic_x_stream_effect_t (the layout of coquic_peer_stop_sending_effect_t). */
+
+/* ngtcp2 closed the stream (both directions done, or reset): its engine state is freed and no
+ * further effect names it. value: the application error code (0 when none). */
+#define COQUIC_X_EFFECT_STREAM_CLOSED 0x80u
+/* The peer acknowledged stream data (at most one per stream per result). value: the bytes of
+ * the stream's send side still unacknowledged (as coquic_x_stream_send_buffered). */
+#define COQUIC_X_EFFECT_STREAM_ACKED 0x81u
+
+typedef struct coquic_x_stream_effect {
+    coquic_connection_handle_t connection;
+    coquic_stream_id_t stream_id;
+    uint64_t value;
+} coquic_x_stream_effect_t; /* 24 bytes: 0 connection, 8 stream_id, 16 value */
+
+#define COQUIC_X_STREAM_EFFECT_CLOSED 1u /* flag: emit COQUIC_X_EFFECT_STREAM_CLOSED */
+#define COQUIC_X_STREAM_EFFECT_ACKED 2u  /* flag: emit COQUIC_X_EFFECT_STREAM_ACKED */
+
+/* Chooses which stream effects the endpoint emits (flags above; 0, the default, none). */
+COQUIC_FFI_API coquic_status_t coquic_x_endpoint_set_stream_effects(coquic_endpoint_t *endpoint, uint32_t flags);
 
 /* ---- batched data path ------------------------------------------------------------------
  * A runtime that reads many datagrams per wakeup can feed them in one call and get one
