@@ -16,6 +16,8 @@ import {
   trailerHeaders,
   trailersOfResponse,
 } from "./message.ts";
+import { linkOf } from "./webtransport/link.ts";
+import { enableWebTransport, serveWebTransportConnect, type WebTransportServeOptions } from "./webtransport/server.ts";
 
 /** A request handler. */
 export type Handler = (
@@ -47,6 +49,12 @@ export interface ServeOptions extends H3Options {
   maxConnections?: number;
   /** QUIC versions, most preferred first (default `[QUIC_V1]`; see `TransportOptions.versions`). */
   versions?: number[];
+  /**
+   * Accept WebTransport sessions (`true` or limits): the server offers extended CONNECT, HTTP
+   * datagrams and WebTransport in its SETTINGS, and handlers accept sessions with
+   * `upgradeWebTransport(request)` (default off).
+   */
+  webTransport?: boolean | WebTransportServeOptions;
 }
 
 /** A running HTTP/3 server. */
@@ -97,6 +105,9 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<H3
   (async () => {
     for await (const conn of listener) {
       const h3 = new H3Connection(conn, true, options);
+      const wt = options.webTransport
+        ? enableWebTransport(h3, options.webTransport === true ? {} : options.webTransport)
+        : undefined;
       const entry = { conn, h3, inflight: new Set<Promise<void>>(), highest: -4 };
       connections.add(entry);
       void conn.closed.then(() => connections.delete(entry));
@@ -117,7 +128,11 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<H3
             continue;
           }
           entry.highest = Math.max(entry.highest, Number(stream.id));
-          const task = handleRequest(h3, conn, stream, handler, onError, headersTimeoutMs).catch(() => {});
+          const task = (async () => {
+            // With WebTransport, a bidirectional stream may be a session's rather than a request.
+            const first = wt ? await wt.claimBidi(stream, headersTimeoutMs) : undefined;
+            if (first !== null) await handleRequest(h3, conn, stream, handler, onError, headersTimeoutMs, first);
+          })().catch(() => {});
           entry.inflight.add(task);
           void task.then(() => entry.inflight.delete(task));
         }
@@ -166,8 +181,9 @@ async function handleRequest(
   handler: Handler,
   onError: (error: unknown, request: Request) => void,
   headersTimeoutMs: number,
+  first?: Uint8Array,
 ): Promise<void> {
-  const reader = new MessageReader(h3, stream, "request");
+  const reader = new MessageReader(h3, stream, "request", first);
   let request: Request;
   try {
     const fields = await headersWithin(reader, stream, headersTimeoutMs);
@@ -178,6 +194,12 @@ async function handleRequest(
     const path = pseudo.get(":path");
     const authority = pseudo.get(":authority") ?? headers.get("host") ?? undefined;
     if (!method) throw messageError("missing :method");
+    const wt = linkOf(h3);
+    if (method === "CONNECT" && wt && pseudo.get(":protocol") === "webtransport" && scheme && path && authority) {
+      const info = { remoteAddr: conn.remoteAddress };
+      const url = `${scheme}://${authority}${path}`;
+      return await serveWebTransportConnect(wt, conn, stream, reader, url, headers, (r) => handler(r, info), onError);
+    }
     if (method === "CONNECT") throw new H3Error(H3ErrorCode.H3_REQUEST_REJECTED, "CONNECT is not supported", false);
     if (!scheme || !path) throw messageError("missing :scheme or :path");
     if (!authority) throw messageError("missing :authority and host");

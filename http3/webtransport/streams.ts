@@ -1,0 +1,104 @@
+/**
+ * Session-bound streams as the W3C API shapes them: a `QuicStream`'s receive side as a
+ * `ReadableStream<Uint8Array>`, its send side as a `WritableStream<Uint8Array>`, with resets
+ * and stop-sending carried as WebTransport application error codes (mapped into the HTTP/3
+ * error space on the wire). Backpressure is the QUIC stream's: a write resolves once the
+ * unacknowledged backlog is below its high-water mark, and reading is what returns flow
+ * control credit to the peer.
+ *
+ * @module
+ */
+import { QuicError, type QuicStream } from "../../mod.ts";
+import { http3ToWtCode, WebTransportError, wtToHttp3Code } from "./protocol.ts";
+
+/** A bidirectional session stream, as the W3C `WebTransportBidirectionalStream`. */
+export interface WebTransportBidirectionalStream {
+  /** Bytes from the peer. */
+  readonly readable: ReadableStream<Uint8Array>;
+  /** Bytes to the peer. */
+  readonly writable: WritableStream<Uint8Array>;
+}
+
+/** The WebTransportError for a QuicError that ended a stream's side. */
+export function streamError(e: unknown): unknown {
+  if (!(e instanceof QuicError)) return e;
+  if ((e.kind === "stream_reset" || e.kind === "stop_sending") && e.code !== undefined) {
+    const what = e.kind === "stream_reset" ? "the peer reset the stream" : "the peer stopped reading the stream";
+    return new WebTransportError(what, { source: "stream", streamErrorCode: http3ToWtCode(e.code) });
+  }
+  return new WebTransportError(`the session's connection ended: ${e.message}`, { source: "session" });
+}
+
+/** The application code in an abort/cancel reason (a WebTransportError's streamErrorCode), default 0. */
+function codeOf(reason: unknown): number {
+  const code = (reason as { streamErrorCode?: unknown } | undefined)?.streamErrorCode;
+  return typeof code === "number" && Number.isInteger(code) && code >= 0 && code <= 0xffffffff ? code : 0;
+}
+
+/** Tracks a session's streams so that closing the session can end them. */
+export interface StreamSet {
+  add(stream: QuicStream): void;
+  delete(stream: QuicStream): void;
+}
+
+/**
+ * The receive side of `stream` as a ReadableStream, its chunks from `read`; `first` are bytes
+ * already read past the stream's header.
+ */
+export function receiveStream(
+  stream: QuicStream,
+  read: () => Promise<Uint8Array | undefined>,
+  first: Uint8Array,
+  set: StreamSet,
+): ReadableStream<Uint8Array> {
+  let pending: Uint8Array | undefined = first.length > 0 ? first : undefined;
+  return new ReadableStream<Uint8Array>({
+    pull: async (controller) => {
+      if (pending) {
+        controller.enqueue(pending);
+        pending = undefined;
+        return;
+      }
+      try {
+        const chunk = await read();
+        if (chunk === undefined) {
+          controller.close();
+          set.delete(stream);
+        } else controller.enqueue(chunk);
+      } catch (e) {
+        set.delete(stream);
+        controller.error(streamError(e));
+      }
+    },
+    cancel: (reason) => {
+      set.delete(stream);
+      stream.stopSending(wtToHttp3Code(codeOf(reason)));
+    },
+  }, { highWaterMark: 0 });
+}
+
+/** The send side of `stream` as a WritableStream. */
+export function sendStream(stream: QuicStream, set: StreamSet): WritableStream<Uint8Array> {
+  return new WritableStream<Uint8Array>({
+    write: async (chunk) => {
+      try {
+        await stream.write(chunk);
+      } catch (e) {
+        throw streamError(e);
+      }
+    },
+    close: async () => {
+      try {
+        await stream.write(new Uint8Array(0), { fin: true });
+      } catch (e) {
+        throw streamError(e);
+      } finally {
+        if (!stream.bidirectional) set.delete(stream);
+      }
+    },
+    abort: (reason) => {
+      set.delete(stream);
+      stream.reset(wtToHttp3Code(codeOf(reason)));
+    },
+  }, { highWaterMark: 1 });
+}
