@@ -25,3 +25,5 @@ export { WebTransportError } from "./protocol.ts";
 export type { WebTransportErrorOptions } from "./protocol.ts";
 export type { WebTransportBidirectionalStream } from "./streams.ts";
 export type { WebTransportDatagramDuplexStream } from "./datagrams.ts";
+export { closeWebTransportPool, WebTransport } from "./client.ts";
+export type { WebTransportHash, WebTransportOptions } from "./client.ts";
