@@ -11,8 +11,17 @@ import { testCert } from "./_cert.ts";
 
 /** A server that hands every session to `onSession` (accepting it unless `status` says otherwise). */
 export async function wtServer(
-  onSession: (wt: WebTransportSession, req: Request) => void | Promise<void>,
-  options: { maxSessions?: number; status?: (req: Request) => number; page?: string; cert?: { certPem: string; keyPem: string } } = {},
+  onSession: (
+    wt: WebTransportSession,
+    req: Request,
+    info: { remoteAddr: { hostname: string; port: number } },
+  ) => void | Promise<void>,
+  options: {
+    maxSessions?: number;
+    status?: (req: Request) => number;
+    page?: string;
+    cert?: { certPem: string; keyPem: string };
+  } = {},
 ): Promise<H3Server & { url: string; certPem: string }> {
   const { certPem, keyPem } = options.cert ?? await testCert();
   const server = await serve({
@@ -22,12 +31,12 @@ export async function wtServer(
     key: keyPem,
     webTransport: { maxSessions: options.maxSessions ?? 16 },
     maxConcurrentRequests: 300,
-  }, (req) => {
+  }, (req, info) => {
     if (!isWebTransportRequest(req)) {
       return new Response(options.page ?? "not a session", { headers: { "content-type": "text/html; charset=utf-8" } });
     }
     const wt = upgradeWebTransport(req);
-    void wt.ready.then(() => onSession(wt, req)).catch(() => {});
+    void wt.ready.then(() => onSession(wt, req, info)).catch(() => {});
     return new Response(null, { status: options.status?.(req) ?? 200 });
   });
   return Object.assign(server, { url: `https://127.0.0.1:${server.addr.port}`, certPem });
@@ -51,7 +60,11 @@ export async function readAll(readable: ReadableStream<Uint8Array>): Promise<Uin
 }
 
 /** Writes `bytes` (in chunks of at most `chunk`) and closes the writable. */
-export async function writeAll(writable: WritableStream<Uint8Array>, bytes: Uint8Array, chunk = 64 << 10): Promise<void> {
+export async function writeAll(
+  writable: WritableStream<Uint8Array>,
+  bytes: Uint8Array,
+  chunk = 64 << 10,
+): Promise<void> {
   const w = writable.getWriter();
   for (let at = 0; at < bytes.length; at += chunk) await w.write(bytes.subarray(at, at + chunk));
   await w.close();
