@@ -20,6 +20,8 @@ export async function wtServer(
     maxSessions?: number;
     status?: (req: Request) => number;
     page?: string;
+    /** Answers the ordinary requests (default: `page`). */
+    http?: (req: Request) => Response | Promise<Response>;
     cert?: { certPem: string; keyPem: string };
   } = {},
 ): Promise<H3Server & { url: string; certPem: string }> {
@@ -33,6 +35,7 @@ export async function wtServer(
     maxConcurrentRequests: 300,
   }, (req, info) => {
     if (!isWebTransportRequest(req)) {
+      if (options.http) return options.http(req);
       return new Response(options.page ?? "not a session", { headers: { "content-type": "text/html; charset=utf-8" } });
     }
     const wt = upgradeWebTransport(req);
