@@ -143,10 +143,17 @@ export class WebTransport extends WebTransportSession {
     const link = await linkFor(url, options, signal);
     const quic = link.h3.quic;
     if (!options.allowPooling) {
-      // a dedicated connection ends with its session (after a moment for the close capsule to leave)
-      this._ended = () => void setTimeout(() => void quic.close({ code: H3ErrorCode.H3_NO_ERROR, reason: "" }), 200);
+      // A dedicated connection ends with its session, after a moment for the close capsule to
+      // leave, with the session's close code (what a peer like Deno's, which reads the session's
+      // end from the connection's, needs).
+      this._ended = () =>
+        void setTimeout(() => {
+          const info = this._closeInfo;
+          const code = info && info.closeCode !== 0 ? info.closeCode : H3ErrorCode.H3_NO_ERROR;
+          void quic.close({ code, reason: info?.reason ?? "" });
+        }, 200);
     }
-    void quic.closed.then(() => this._fail(new WebTransportError("the connection closed", { source: "session" })));
+    void quic.closed.then((close) => this._connectionClosed(close));
     const settings = await Promise.race([
       link.h3.settings(),
       new Promise<never>((_, reject) =>

@@ -130,6 +130,6 @@ export async function serveWebTransportConnect(
     stream.reset(BigInt(H3ErrorCode.H3_REQUEST_CANCELLED));
     return;
   }
-  void conn.closed.then(() => session._fail(new WebTransportError("the connection closed", { source: "session" })));
+  void conn.closed.then((close) => session._connectionClosed(close));
   session._attach(link, stream, reader);
 }

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { QuicStream } from "../../mod.ts";
+import type { CloseResult, QuicStream } from "../../mod.ts";
 import { type MessageReader, writeFrame } from "../connection.ts";
 import { H3Error, H3ErrorCode } from "../errors.ts";
 import { ByteWriter } from "../bytes.ts";
@@ -66,6 +66,7 @@ export class WebTransportSession {
   #id = -1;
   #state: "connecting" | "connected" | "closed" = "connecting";
   readonly #streams = new Set<QuicStream>();
+  #closeInfo: WebTransportCloseInfo | undefined;
 
   /** Made by `upgradeWebTransport()` or the `WebTransport` constructor. */
   constructor() {
@@ -159,6 +160,26 @@ export class WebTransportSession {
     this.#teardown(error);
   }
 
+  /**
+   * Internal: the session's QUIC connection ended. A peer that closes the connection with an
+   * application code and no close capsule first (Deno's WebTransport closes a session that way,
+   * one session per connection) closed the session with that code; anything else broke it.
+   */
+  _connectionClosed(close: CloseResult): void {
+    if (this.#state === "connected" && close.source === "peer" && close.isApplicationError) {
+      const code = close.code === BigInt(H3ErrorCode.H3_NO_ERROR) ? 0 : Number(close.code & 0xffffffffn);
+      return this.#end({ closeCode: code, reason: close.reason });
+    }
+    this._fail(
+      new WebTransportError(`the connection closed${close.reason ? `: ${close.reason}` : ""}`, { source: "session" }),
+    );
+  }
+
+  /** The close code and reason of a clean end, once closed (a dedicated client connection closes with them). */
+  get _closeInfo(): WebTransportCloseInfo | undefined {
+    return this.#closeInfo;
+  }
+
   /** Internal: a datagram of this session arrived. */
   readonly _deliverDatagram = (payload: Uint8Array): void => this.#datagrams.deliver(payload);
 
@@ -212,6 +233,7 @@ export class WebTransportSession {
   #end(info: WebTransportCloseInfo, byPeer = false): void {
     if (this.#state === "closed") return;
     if (byPeer) void this.#connect!.write(new Uint8Array(0), { fin: true }).catch(() => {});
+    this.#closeInfo = info;
     this.#closed.resolve(info);
     this.#teardown(undefined);
   }
