@@ -45,7 +45,7 @@ test("deno webtransport client -> our server: bidi and uni echo, datagrams, deno
   const cert = await generateDevCertificate({ days: 10 });
   const hash = createHash("sha256").update(new X509Certificate(cert.certPem).raw).digest();
   let serverClosed: Promise<WebTransportCloseInfo> | undefined;
-  const server = await wtServer((wt, req) => {
+  const server = await wtServer((wt) => {
     serverClosed = wt.closed;
     void (async () => {
       for await (const bs of wt.incomingBidirectionalStreams) {

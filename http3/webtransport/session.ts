@@ -135,7 +135,10 @@ export class WebTransportSession {
 
   // ---- internal: driven by the server and client modules -------------------------------
 
-  /** Internal: the session is established on `link` as CONNECT stream `connect`; reads its capsules from `reader`. */
+  /**
+   * Internal: the session is established on `link` as CONNECT stream `connect`; reads its capsules from `reader`.
+   * @internal
+   */
   _attach(link: WebTransportLink, connect: QuicStream, reader: MessageReader): void {
     if (this.#state !== "connecting") {
       connect.reset(BigInt(H3ErrorCode.H3_REQUEST_CANCELLED));
@@ -183,7 +186,10 @@ export class WebTransportSession {
   /** Internal: a datagram of this session arrived. */
   readonly _deliverDatagram = (payload: Uint8Array): void => this.#datagrams.deliver(payload);
 
-  /** Internal: a peer's stream of this session. */
+  /**
+   * Internal: a peer's stream of this session.
+   * @internal
+   */
   _incoming(bidi: boolean, s: IncomingStream): void {
     if (this.#state !== "connected") {
       s.stream.stopSending(BigInt(WtErrorCode.SESSION_GONE));
