@@ -143,7 +143,10 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<H3
   const shutdown = async (opts: { timeoutMs?: number } = {}) => {
     if (shuttingDown) return finished;
     shuttingDown = true;
-    for (const c of connections) await c.h3.goaway(c.highest + 4);
+    for (const c of connections) {
+      await c.h3.goaway(c.highest + 4);
+      linkOf(c.h3)?.drainAll(); // WebTransport sessions are told to wind down too
+    }
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
       Promise.all([...connections].map((c) => Promise.all(c.inflight))),

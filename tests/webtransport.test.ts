@@ -309,6 +309,32 @@ test("webtransport: sessions beyond the server's maximum are refused, the others
   }
 });
 
+test("webtransport: a server without WebTransport is refused by our client; shutdown drains sessions", async () => {
+  const { serve } = await import("../http3/mod.ts");
+  const { certPem, keyPem } = await (await import("./_cert.ts")).testCert();
+  const plain = await serve({ hostname: "127.0.0.1", port: 0, cert: certPem, key: keyPem }, () => new Response("x"));
+  try {
+    const wt = new WebTransport(`https://127.0.0.1:${plain.addr.port}/`, { ca: certPem });
+    await assert.rejects(
+      wt.ready,
+      (e: unknown) => e instanceof WebTransportError && /does not support/.test(e.message),
+    );
+  } finally {
+    await plain.shutdown({ timeoutMs: 500 });
+  }
+  const server = await wtServer(echo);
+  const wt = new WebTransport(server.url, { ca: server.certPem });
+  await wt.ready;
+  let drained = false;
+  void wt.draining.then(() => (drained = true));
+  const stopping = server.shutdown({ timeoutMs: 300 });
+  for (let i = 0; i < 100 && !drained; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(drained, true, "DRAIN_WEBTRANSPORT_SESSION reached the client");
+  await stopping;
+  // then the server closes its connections with H3_NO_ERROR: a clean end, code 0
+  assert.deepEqual(await wt.closed, { closeCode: 0, reason: "shutdown" });
+});
+
 test("webtransport: serverCertificateHashes alone is refused clearly; a non-https URL throws", async () => {
   const server = await wtServer(() => {});
   try {
@@ -350,7 +376,7 @@ async function rawClient(server: { addr: { port: number }; certPem: string }, we
   return { quic, h3, open };
 }
 
-test("webtransport abuse: no WebTransport settings -> 400; over the session limit -> 429; the connection lives on", async () => {
+test("webtransport abuse: no WebTransport settings -> 400; over the session limit -> 429; requests beside sessions", async () => {
   const server = await wtServer(echo, { maxSessions: 2 });
   try {
     const plain = await rawClient(server, false);
@@ -361,6 +387,17 @@ test("webtransport abuse: no WebTransport settings -> 400; over the session limi
     assert.equal((await raw.open("/2")).status, 200);
     assert.equal((await raw.open("/3")).status, 429);
     assert.equal(raw.quic.observe().closed, false);
+    // an ordinary request on the same connection, beside the sessions
+    const get = raw.quic.openStream();
+    await raw.h3.writeHeaders(get, [
+      [":method", "GET"],
+      [":scheme", "https"],
+      [":authority", `127.0.0.1:${server.addr.port}`],
+      [":path", "/page"],
+    ], true);
+    const response = new MessageReader(raw.h3, get, "response");
+    assert.equal((await response.headers())?.find((f) => f.name === ":status")?.value, "200");
+    assert.equal(dec(await readAll(response.body())), "not a session");
     await raw.quic.close();
   } finally {
     await server.shutdown({ timeoutMs: 500 });

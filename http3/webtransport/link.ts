@@ -131,6 +131,11 @@ export class WebTransportLink {
     return this.sessions.size + this.#expected.size;
   }
 
+  /** Sends DRAIN_WEBTRANSPORT_SESSION on every live session (the server is going away). */
+  drainAll(): void {
+    for (const session of this.sessions.values()) session._drain();
+  }
+
   /** `session` is established as `sessionId`: streams that waited for it go to it. */
   add(sessionId: number, session: WebTransportSession): void {
     this.#expected.delete(sessionId);

@@ -11,7 +11,7 @@ import { type MessageReader, writeFrame } from "../connection.ts";
 import { H3Error, H3ErrorCode } from "../errors.ts";
 import { ByteWriter } from "../bytes.ts";
 import { encodeVarint } from "../varint.ts";
-import { CapsuleParser, encodeCloseCapsule } from "./capsules.ts";
+import { CapsuleParser, encodeCloseCapsule, encodeDrainCapsule } from "./capsules.ts";
 import { SessionDatagrams, type WebTransportDatagramDuplexStream } from "./datagrams.ts";
 import type { IncomingStream, WebTransportLink } from "./link.ts";
 import { WebTransportError, WT_BIDI_SIGNAL, WT_UNI_STREAM_TYPE, WtErrorCode } from "./protocol.ts";
@@ -134,6 +134,12 @@ export class WebTransportSession {
   }
 
   // ---- internal: driven by the server and client modules -------------------------------
+
+  /** Internal: asks the peer to wind the session down (DRAIN_WEBTRANSPORT_SESSION), e.g. on server shutdown. */
+  _drain(): void {
+    if (this.#state !== "connected") return;
+    void writeFrame(this.#connect!, { type: "data", payload: encodeDrainCapsule() }).catch(() => {});
+  }
 
   /**
    * Internal: the session is established on `link` as CONNECT stream `connect`; reads its capsules from `reader`.
