@@ -17,7 +17,12 @@ import {
   trailersOfResponse,
 } from "./message.ts";
 import { linkOf } from "./webtransport/link.ts";
-import { enableWebTransport, serveWebTransportConnect, type WebTransportServeOptions } from "./webtransport/server.ts";
+import {
+  enableWebTransport,
+  serveWebTransportConnect,
+  webTransportOptions,
+  type WebTransportServeOptions,
+} from "./webtransport/server.ts";
 
 /** A request handler. */
 export type Handler = (
@@ -81,6 +86,7 @@ const ALLOWED = [":method", ":scheme", ":authority", ":path", ":protocol"] as co
  * ```
  */
 export async function serve(options: ServeOptions, handler: Handler): Promise<H3Server> {
+  const wtOptions = options.webTransport ? webTransportOptions(options.webTransport) : undefined;
   const listener: QuicListener = await listen({
     hostname: options.hostname ?? "127.0.0.1",
     port: options.port ?? 0,
@@ -105,9 +111,7 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<H3
   (async () => {
     for await (const conn of listener) {
       const h3 = new H3Connection(conn, true, options);
-      const wt = options.webTransport
-        ? enableWebTransport(h3, options.webTransport === true ? {} : options.webTransport)
-        : undefined;
+      const wt = wtOptions ? enableWebTransport(h3, wtOptions) : undefined;
       const entry = { conn, h3, inflight: new Set<Promise<void>>(), highest: -4 };
       connections.add(entry);
       void conn.closed.then(() => connections.delete(entry));

@@ -335,6 +335,14 @@ test("webtransport: a server without WebTransport is refused by our client; shut
   assert.deepEqual(await wt.closed, { closeCode: 0, reason: "shutdown" });
 });
 
+test("webtransport: bad webTransport options are a RangeError from serve(), never a crash", async () => {
+  const { serve } = await import("../http3/mod.ts");
+  for (const maxSessions of [0, -1, 1.5, Number.NaN, 1 << 30]) {
+    await assert.rejects(serve({ port: 0, webTransport: { maxSessions } }, () => new Response()), RangeError);
+  }
+  await assert.rejects(serve({ port: 0, webTransport: { maxBufferedStreams: 0 } }, () => new Response()), RangeError);
+});
+
 test("webtransport: serverCertificateHashes alone is refused clearly; a non-https URL throws", async () => {
   const server = await wtServer(() => {});
   try {

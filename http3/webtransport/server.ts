@@ -65,9 +65,26 @@ export function upgradeWebTransport(request: Request): WebTransportSession {
   return pending.session ??= new WebTransportSession();
 }
 
+/** The `webTransport` option checked (a TypeError/RangeError for `serve()` to throw at once), with its defaults. */
+export function webTransportOptions(option: boolean | WebTransportServeOptions): Required<WebTransportServeOptions> {
+  const o = option === true ? {} : option;
+  if (typeof o !== "object" || o === null) throw new TypeError("webTransport must be true or an options object");
+  const count = (name: string, value: number | undefined, fallback: number) => {
+    if (value === undefined) return fallback;
+    if (!Number.isInteger(value) || value < 1 || value > 1 << 20) {
+      throw new RangeError(`webTransport.${name} must be an integer in 1..${1 << 20}, got ${value}`);
+    }
+    return value;
+  };
+  return {
+    maxSessions: count("maxSessions", o.maxSessions, 16),
+    maxBufferedStreams: count("maxBufferedStreams", o.maxBufferedStreams, 32),
+  };
+}
+
 /** Adds WebTransport to a server connection (before `h3.start()`). */
-export function enableWebTransport(h3: H3Connection, options: WebTransportServeOptions): WebTransportLink {
-  return new WebTransportLink(h3, options.maxSessions ?? 16, options.maxBufferedStreams ?? 32);
+export function enableWebTransport(h3: H3Connection, options: Required<WebTransportServeOptions>): WebTransportLink {
+  return new WebTransportLink(h3, options.maxSessions, options.maxBufferedStreams);
 }
 
 /**

@@ -15,7 +15,7 @@ import { CapsuleParser, encodeCloseCapsule, encodeDrainCapsule } from "./capsule
 import { SessionDatagrams, type WebTransportDatagramDuplexStream } from "./datagrams.ts";
 import type { IncomingStream, WebTransportLink } from "./link.ts";
 import { WebTransportError, WT_BIDI_SIGNAL, WT_UNI_STREAM_TYPE, WtErrorCode } from "./protocol.ts";
-import { receiveStream, sendStream, streamError, type WebTransportBidirectionalStream } from "./streams.ts";
+import { receiveStream, sendStream, streamError, StreamSet, type WebTransportBidirectionalStream } from "./streams.ts";
 
 /** How a session ended cleanly, as the W3C `WebTransportCloseInfo`. */
 export interface WebTransportCloseInfo {
@@ -65,7 +65,7 @@ export class WebTransportSession {
   #connect: QuicStream | undefined;
   #id = -1;
   #state: "connecting" | "connected" | "closed" = "connecting";
-  readonly #streams = new Set<QuicStream>();
+  readonly #streams = new StreamSet();
   #closeInfo: WebTransportCloseInfo | undefined;
 
   /** Made by `upgradeWebTransport()` or the `WebTransport` constructor. */
@@ -253,12 +253,11 @@ export class WebTransportSession {
   #teardown(error: unknown): void {
     this.#state = "closed";
     if (this.#id >= 0) this.#link?.remove(this.#id);
-    for (const s of this.#streams) {
+    for (const s of this.#streams.drain()) {
       const gone = BigInt(WtErrorCode.SESSION_GONE);
       if (s.bidirectional || !s.locallyInitiated) s.stopSending(gone);
       if (s.bidirectional || s.locallyInitiated) s.reset(gone);
     }
-    this.#streams.clear();
     const streamsError = error ?? new WebTransportError("the session closed", { source: "session" });
     for (const c of [this.#bidiIn, this.#uniIn]) {
       try {

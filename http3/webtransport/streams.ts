@@ -35,10 +35,37 @@ function codeOf(reason: unknown): number {
   return typeof code === "number" && Number.isInteger(code) && code >= 0 && code <= 0xffffffff ? code : 0;
 }
 
-/** Tracks a session's streams so that closing the session can end them. */
-export interface StreamSet {
-  add(stream: QuicStream): void;
-  delete(stream: QuicStream): void;
+/**
+ * A session's open streams, so that closing the session can end them: each side of a stream
+ * reports once when it is done, and a stream with no open side leaves the set.
+ */
+export class StreamSet {
+  readonly #open = new Map<QuicStream, number>();
+
+  /** A new stream of the session, with its sides open. */
+  add(stream: QuicStream): void {
+    const sides = stream.bidirectional ? 2 : 1;
+    this.#open.set(stream, sides);
+  }
+
+  /** A callback that marks one side of `stream` done (only its first call counts). */
+  sideDone(stream: QuicStream): () => void {
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      const left = (this.#open.get(stream) ?? 1) - 1;
+      if (left <= 0) this.#open.delete(stream);
+      else this.#open.set(stream, left);
+    };
+  }
+
+  /** Takes every stream still open out of the set. */
+  drain(): QuicStream[] {
+    const all = [...this.#open.keys()];
+    this.#open.clear();
+    return all;
+  }
 }
 
 /**
@@ -52,6 +79,7 @@ export function receiveStream(
   set: StreamSet,
 ): ReadableStream<Uint8Array> {
   let pending: Uint8Array | undefined = first.length > 0 ? first : undefined;
+  const done = set.sideDone(stream);
   return new ReadableStream<Uint8Array>({
     pull: async (controller) => {
       if (pending) {
@@ -63,15 +91,15 @@ export function receiveStream(
         const chunk = await read();
         if (chunk === undefined) {
           controller.close();
-          set.delete(stream);
+          done();
         } else controller.enqueue(chunk);
       } catch (e) {
-        set.delete(stream);
+        done();
         controller.error(streamError(e));
       }
     },
     cancel: (reason) => {
-      set.delete(stream);
+      done();
       stream.stopSending(wtToHttp3Code(codeOf(reason)));
     },
   }, { highWaterMark: 0 });
@@ -79,11 +107,13 @@ export function receiveStream(
 
 /** The send side of `stream` as a WritableStream. */
 export function sendStream(stream: QuicStream, set: StreamSet): WritableStream<Uint8Array> {
+  const done = set.sideDone(stream);
   return new WritableStream<Uint8Array>({
     write: async (chunk) => {
       try {
         await stream.write(chunk);
       } catch (e) {
+        done();
         throw streamError(e);
       }
     },
@@ -93,11 +123,11 @@ export function sendStream(stream: QuicStream, set: StreamSet): WritableStream<U
       } catch (e) {
         throw streamError(e);
       } finally {
-        if (!stream.bidirectional) set.delete(stream);
+        done();
       }
     },
     abort: (reason) => {
-      set.delete(stream);
+      done();
       stream.reset(wtToHttp3Code(codeOf(reason)));
     },
   }, { highWaterMark: 1 });
