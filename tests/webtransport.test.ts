@@ -67,7 +67,10 @@ test("webtransport: bidirectional and unidirectional echo, datagrams, then close
     const wt = new WebTransport(`${server.url}/echo`, { ca: server.certPem });
     await within(wt.ready, 10_000, "ready");
     const bs = await wt.createBidirectionalStream();
-    await writeAll(bs.writable, enc("hello bidi"));
+    const bw = bs.writable.getWriter();
+    await bw.write(enc("hello ").buffer as unknown as Uint8Array); // an ArrayBuffer, as the W3C API allows
+    await bw.write(enc("bidi"));
+    await bw.close();
     assert.equal(dec(await readAll(bs.readable)), "hello bidi");
     await writeAll(await wt.createUnidirectionalStream(), enc("hello uni"));
     const { value: incoming } = await wt.incomingUnidirectionalStreams.getReader().read();

@@ -10,6 +10,7 @@
 import type { QuicConnection } from "../../mod.ts";
 import { ByteWriter } from "../bytes.ts";
 import { decodeVarint, encodeVarint } from "../varint.ts";
+import { toBytes } from "./streams.ts";
 
 /**
  * Largest datagram payload we let a session send: the QUIC packet (1200 bytes is what every
@@ -51,7 +52,8 @@ export class SessionDatagrams implements WebTransportDatagramDuplexStream {
       highWaterMark: 0,
     });
     this.writable = new WritableStream<Uint8Array>({
-      write: (chunk) => {
+      write: (data) => {
+        const chunk = toBytes(data);
         const quic = this.#quic;
         // unreliable: before the session is up, after it ended and when too large, dropped (as the W3C API does)
         if (!quic || this.#closed || chunk.length > this.maxDatagramSize) return;

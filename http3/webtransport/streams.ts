@@ -19,6 +19,14 @@ export interface WebTransportBidirectionalStream {
   readonly writable: WritableStream<Uint8Array>;
 }
 
+/** The bytes of a chunk written by an application (the W3C API takes any BufferSource). */
+export function toBytes(chunk: unknown): Uint8Array {
+  if (chunk instanceof Uint8Array) return chunk;
+  if (ArrayBuffer.isView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk);
+  throw new TypeError("WebTransport writes take an ArrayBuffer or an ArrayBufferView");
+}
+
 /** The WebTransportError for a QuicError that ended a stream's side. */
 export function streamError(e: unknown): unknown {
   if (!(e instanceof QuicError)) return e;
@@ -110,8 +118,9 @@ export function sendStream(stream: QuicStream, set: StreamSet): WritableStream<U
   const done = set.sideDone(stream);
   return new WritableStream<Uint8Array>({
     write: async (chunk) => {
+      const bytes = toBytes(chunk);
       try {
-        await stream.write(chunk);
+        await stream.write(bytes);
       } catch (e) {
         done();
         throw streamError(e);
