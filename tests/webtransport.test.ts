@@ -15,7 +15,7 @@ import {
   type WebTransportSession,
 } from "../http3/webtransport/mod.ts";
 import { http3ToWtCode, wtToHttp3Code } from "../http3/webtransport/protocol.ts";
-import { CapsuleParser, encodeCloseCapsule } from "../http3/webtransport/capsules.ts";
+import { CapsuleParser, encodeCloseCapsule, truncateReason } from "../http3/webtransport/capsules.ts";
 import { H3Error, H3ErrorCode } from "../http3/errors.ts";
 import { H3Connection, MessageReader, writeFrame } from "../http3/connection.ts";
 import { WebTransportLink } from "../http3/webtransport/link.ts";
@@ -50,6 +50,8 @@ test("webtransport capsules: close capsule parsed across splits; malformed ones 
   p.push(bytes.subarray(0, 3));
   assert.throws(() => p.end(), H3Error); // the stream ended inside a capsule
   assert.equal(encodeCloseCapsule(1, "x".repeat(5000)).length, 4 + 4 + 1024); // reason cut to 1024 bytes
+  assert.equal(dec(truncateReason("é".repeat(600))), "é".repeat(512)); // on a character boundary
+  assert.equal(dec(truncateReason("a" + "é".repeat(600))), "a" + "é".repeat(511));
 });
 
 test("webtransport: bidirectional and unidirectional echo, datagrams, then close codes both ways", async () => {

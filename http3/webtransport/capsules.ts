@@ -74,11 +74,13 @@ function decodeCapsule(type: number, value: Uint8Array): Capsule {
 
 /** Truncates `reason` to at most 1024 UTF-8 bytes on a character boundary. */
 export function truncateReason(reason: string): Uint8Array {
-  let bytes = new TextEncoder().encode(reason);
+  const bytes = new TextEncoder().encode(reason);
   if (bytes.length <= MAX_CLOSE_REASON) return bytes;
-  bytes = bytes.subarray(0, MAX_CLOSE_REASON);
-  while (bytes.length > 0 && (bytes[bytes.length - 1] & 0xc0) === 0x80) bytes = bytes.subarray(0, bytes.length - 1);
-  return bytes.length > 0 && bytes[bytes.length - 1] >= 0xc0 ? bytes.subarray(0, bytes.length - 1) : bytes;
+  let lead = MAX_CLOSE_REASON - 1; // walk back to the first byte of the last character kept
+  while (lead > 0 && (bytes[lead] & 0xc0) === 0x80) lead--;
+  const b = bytes[lead];
+  const length = b < 0x80 ? 1 : b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2;
+  return bytes.subarray(0, lead + length > MAX_CLOSE_REASON ? lead : MAX_CLOSE_REASON);
 }
 
 /** Encodes a capsule (type, length, value). */

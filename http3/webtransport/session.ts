@@ -11,7 +11,7 @@ import { type MessageReader, writeFrame } from "../connection.ts";
 import { H3Error, H3ErrorCode } from "../errors.ts";
 import { ByteWriter } from "../bytes.ts";
 import { encodeVarint } from "../varint.ts";
-import { CapsuleParser, encodeCloseCapsule, encodeDrainCapsule } from "./capsules.ts";
+import { CapsuleParser, encodeCloseCapsule, encodeDrainCapsule, truncateReason } from "./capsules.ts";
 import { SessionDatagrams, type WebTransportDatagramDuplexStream } from "./datagrams.ts";
 import type { IncomingStream, WebTransportLink } from "./link.ts";
 import { WebTransportError, WT_BIDI_SIGNAL, WT_UNI_STREAM_TYPE, WtErrorCode } from "./protocol.ts";
@@ -129,7 +129,7 @@ export class WebTransportSession {
     void writeFrame(connect, { type: "data", payload: encodeCloseCapsule(code, reason) }, true).catch(() => {});
     this.#end({
       closeCode: code,
-      reason: new TextDecoder().decode(new TextEncoder().encode(reason).subarray(0, 1024)),
+      reason: new TextDecoder().decode(truncateReason(reason)), // what the peer gets
     });
   }
 
