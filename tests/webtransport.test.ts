@@ -12,7 +12,7 @@ import {
   closeWebTransportPool,
   WebTransport,
   WebTransportError,
-  type WebTransportSession,
+  WebTransportSession,
 } from "../http3/webtransport/mod.ts";
 import { http3ToWtCode, wtToHttp3Code } from "../http3/webtransport/protocol.ts";
 import { CapsuleParser, encodeCloseCapsule, truncateReason } from "../http3/webtransport/capsules.ts";
@@ -368,8 +368,8 @@ test("webtransport: serverCertificateHashes alone is refused clearly; a non-http
 async function rawClient(server: { addr: { port: number }; certPem: string }, webTransport = true) {
   const quic = await connect({ hostname: "127.0.0.1", port: server.addr.port }, { alpn: "h3", ca: server.certPem });
   const h3 = new H3Connection(quic, false);
-  if (webTransport) new WebTransportLink(h3, 16);
-  else h3.extraSettings = { h3Datagram: false };
+  const link = webTransport ? new WebTransportLink(h3, 16) : undefined;
+  if (!link) h3.extraSettings = { h3Datagram: false };
   await h3.start();
   void (async () => {
     for await (const s of quic) if (!s.bidirectional) void h3.acceptUniStream(s).catch(() => {});
@@ -389,7 +389,7 @@ async function rawClient(server: { addr: { port: number }; certPem: string }, we
     const status = Number(fields?.find((f) => f.name === ":status")?.value);
     return { stream, status, reader };
   };
-  return { quic, h3, open };
+  return { quic, h3, link, open };
 }
 
 test("webtransport abuse: no WebTransport settings -> 400; over the session limit -> 429; requests beside sessions", async () => {
@@ -442,6 +442,39 @@ test("webtransport abuse: streams of an unknown session are buffered to a bound,
     const { stream, status } = await raw.open("/after");
     assert.equal(status, 200);
     stream.reset(0n);
+    await raw.quic.close();
+  } finally {
+    await server.shutdown({ timeoutMs: 500 });
+  }
+});
+
+test("webtransport: a stream that overtakes its session's CONNECT waits for it; garbage datagrams are dropped", async () => {
+  const texts: string[] = [];
+  const server = await wtServer((wt) => {
+    echo(wt);
+    void (async () => {
+      for await (const r of wt.incomingUnidirectionalStreams) texts.push(dec(await readAll(r)));
+    })().catch(() => {});
+  });
+  try {
+    const raw = await rawClient(server);
+    // the next bidirectional stream is 0: our CONNECT, so session 0; this stream names it first
+    const early = raw.quic.openStream({ unidirectional: true });
+    await early.write(new Uint8Array([0x40, 0x54, 0x00, ...enc("I came first")]), { fin: true });
+    await new Promise((r) => setTimeout(r, 50));
+    raw.quic.sendDatagram(new Uint8Array([0xff])); // a truncated quarter-stream-ID varint
+    raw.quic.sendDatagram(new Uint8Array([0x10, 1, 2])); // session 64: none
+    const { stream, status, reader } = await raw.open("/late");
+    assert.equal(stream.id, 0n);
+    assert.equal(status, 200);
+    for (let i = 0; i < 100 && texts.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(texts, ["I came first"]);
+    // the session works on: a session object on our raw end sends a datagram, the echo comes back
+    const session = new WebTransportSession();
+    session._attach(raw.link!, stream, reader);
+    await session.datagrams.writable.getWriter().write(enc("dg"));
+    const back = await within(session.datagrams.readable.getReader().read(), 5000, "datagram echo");
+    assert.equal(dec(back.value!), "dg");
     await raw.quic.close();
   } finally {
     await server.shutdown({ timeoutMs: 500 });
