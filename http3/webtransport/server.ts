@@ -107,7 +107,9 @@ export async function serveWebTransportConnect(
   const respond = (status: number, extra: [string, string][] = []) =>
     h3.writeHeaders(stream, [[":status", String(status)], ...extra], true).catch(() => {});
   // The client's SETTINGS say whether it speaks WebTransport; it sends them first, so a short wait suffices.
-  const settings = await Promise.race([h3.settings(), new Promise<undefined>((r) => setTimeout(r, 2000))]);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const settings = await Promise.race([h3.settings(), new Promise<undefined>((r) => (timer = setTimeout(r, 2000)))]);
+  clearTimeout(timer);
   const lacks = settings ? missingWebTransportSupport(settings, false) : "SETTINGS";
   if (lacks) return await respond(400);
   if (link.sessionCount >= link.maxSessions) return await respond(429);
