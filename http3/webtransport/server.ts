@@ -107,8 +107,10 @@ export async function serveWebTransportConnect(
   const respond = (status: number, extra: [string, string][] = []) =>
     h3.writeHeaders(stream, [[":status", String(status)], ...extra], true).catch(() => {});
   // The client's SETTINGS say whether it speaks WebTransport; it sends them first, so a short wait suffices.
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const settings = await Promise.race([h3.settings(), new Promise<undefined>((r) => (timer = setTimeout(r, 2000)))]);
+  let expire!: () => void;
+  const expired = new Promise<undefined>((r) => (expire = () => r(undefined)));
+  const timer = setTimeout(expire, 2000);
+  const settings = await Promise.race([h3.settings(), expired]);
   clearTimeout(timer);
   const lacks = settings ? missingWebTransportSupport(settings, false) : "SETTINGS";
   if (lacks) return await respond(400);
