@@ -37,6 +37,22 @@ export type { IoSnapshot, NativeIoStats } from "./quic/io_stats.ts";
 export type { FfiRuntime, NativeFunction, NativeLibrary } from "./runtimes/ffi_types.ts";
 export type { CoquicLibrary, Extensions } from "./ffi/loader.ts";
 
+// WebTransport over our HTTP/3 (the rest of HTTP/3 is in ./http3/mod.ts): the W3C client and
+// the server's upgrade for serve() handlers.
+export {
+  isWebTransportRequest,
+  upgradeWebTransport,
+  WebTransport,
+  WebTransportError,
+  WebTransportSession,
+} from "./http3/webtransport/mod.ts";
+export type {
+  WebTransportBidirectionalStream,
+  WebTransportCloseInfo,
+  WebTransportDatagramDuplexStream,
+  WebTransportOptions,
+} from "./http3/webtransport/mod.ts";
+
 // The low-level, sans-I/O binding (the shape of the Rust/Python bindings): the caller moves
 // datagrams and supplies time; every call returns a QueryResult of effects.
 export { ClientConfig, Connection, Endpoint, lastError, Stream } from "./quic/endpoint.ts";

@@ -65,6 +65,19 @@ export class H3Connection {
   /** The peer's critical streams seen so far: each may exist once (RFC 9114 §6.2.1, RFC 9204 §4.2). */
   readonly #peerCritical = new Set<"control" | "qpack_encoder" | "qpack_decoder">();
 
+  /** Settings we send beyond QPACK's and the field section limit (extended CONNECT, datagrams, WebTransport); set before `start()`. */
+  extraSettings: Partial<Settings> = {};
+  /**
+   * Claims a peer's unidirectional stream of a type HTTP/3 does not know (an extension's, e.g.
+   * WebTransport's): returns true when it took the stream (and `reader`, after the type's `rest`).
+   */
+  uniStreamHandler?: (
+    type: number,
+    stream: QuicStream,
+    reader: ReadableStreamDefaultReader<Uint8Array>,
+    rest: Uint8Array,
+  ) => boolean;
+
   /** Wraps a QUIC connection (call `start()` to open the control and QPACK streams). */
   constructor(readonly quic: QuicConnection, readonly isServer: boolean, options: H3Options = {}) {
     this.maxFieldSectionSize = options.maxFieldSectionSize ?? 64 << 10;
@@ -89,6 +102,7 @@ export class H3Connection {
         qpackMaxTableCapacity: this.decoder.maxTableCapacity,
         qpackBlockedStreams: this.decoder.maxBlockedStreams,
         maxFieldSectionSize: this.maxFieldSectionSize,
+        ...this.extraSettings,
       },
     });
     await this.#control.write(w.toBytes());
@@ -150,6 +164,8 @@ export class H3Connection {
           ? new H3Error(H3ErrorCode.H3_STREAM_CREATION_ERROR, "a client-initiated push stream", true)
           : new H3Error(H3ErrorCode.H3_ID_ERROR, "a push stream although no MAX_PUSH_ID was sent", true),
       );
+    } else if (this.uniStreamHandler?.(type, stream, reader, rest)) {
+      // an extension's stream (WebTransport): it reads the rest
     } else {
       // reserved or unknown: not interested (RFC 9114 §6.2)
       reader.releaseLock();
@@ -307,8 +323,14 @@ export class MessageReader {
   #finish!: () => void;
   #fail!: (e: unknown) => void;
 
-  /** Reads one message's frames from `stream` (after its HEADERS frame) on `h3`. */
-  constructor(private h3: H3Connection, private stream: QuicStream, private kind: "request" | "response") {
+  /** Reads one message's frames from `stream` on `h3`; `first` are bytes of it already read. */
+  constructor(
+    private h3: H3Connection,
+    private stream: QuicStream,
+    private kind: "request" | "response",
+    first?: Uint8Array,
+  ) {
+    if (first && first.length > 0) this.#pending.push(first);
     // Only HEADERS frames are buffered on these streams: none may exceed our advertised field
     // section limit (the encoded size is below the decoded size that limit counts), and
     // incomplete ones share the connection's budget.

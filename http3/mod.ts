@@ -24,3 +24,21 @@ export { serve } from "./server.ts";
 export type { H3Server, Handler, ServeOptions } from "./server.ts";
 export { closeAll, fetch } from "./client.ts";
 export type { H3RequestInit } from "./client.ts";
+export {
+  closeWebTransportPool,
+  isWebTransportRequest,
+  upgradeWebTransport,
+  WebTransport,
+  WebTransportError,
+  WebTransportSession,
+} from "./webtransport/mod.ts";
+export type {
+  WebTransportBidirectionalStream,
+  WebTransportCloseInfo,
+  WebTransportDatagramDuplexStream,
+  WebTransportErrorOptions,
+  WebTransportHash,
+  WebTransportOptions,
+  WebTransportSendStreamOptions,
+  WebTransportServeOptions,
+} from "./webtransport/mod.ts";

@@ -16,6 +16,13 @@ import {
   trailerHeaders,
   trailersOfResponse,
 } from "./message.ts";
+import { linkOf } from "./webtransport/link.ts";
+import {
+  enableWebTransport,
+  serveWebTransportConnect,
+  webTransportOptions,
+  type WebTransportServeOptions,
+} from "./webtransport/server.ts";
 
 /** A request handler. */
 export type Handler = (
@@ -55,6 +62,12 @@ export interface ServeOptions extends H3Options {
   versions?: number[];
   /** Which socket moves the datagrams: see `io` of `listen()` (default: COQUIC_IO, else automatic). */
   io?: IoMode;
+  /**
+   * Accept WebTransport sessions (`true` or limits): the server offers extended CONNECT, HTTP
+   * datagrams and WebTransport in its SETTINGS, and handlers accept sessions with
+   * `upgradeWebTransport(request)` (default off).
+   */
+  webTransport?: boolean | WebTransportServeOptions;
 }
 
 /** A running HTTP/3 server. */
@@ -88,6 +101,7 @@ const ALLOWED = [":method", ":scheme", ":authority", ":path", ":protocol"] as co
  * ```
  */
 export async function serve(options: ServeOptions, handler: Handler): Promise<H3Server> {
+  const wtOptions = options.webTransport ? webTransportOptions(options.webTransport) : undefined;
   const listener: QuicListener = await listen({
     hostname: options.hostname ?? "127.0.0.1",
     port: options.port ?? 0,
@@ -114,6 +128,7 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<H3
   (async () => {
     for await (const conn of listener) {
       const h3 = new H3Connection(conn, true, options);
+      const wt = wtOptions ? enableWebTransport(h3, wtOptions) : undefined;
       const entry = { conn, h3, inflight: new Set<Promise<void>>(), highest: -4 };
       connections.add(entry);
       // one reaction on the long-lived `closed` per connection, not one per request (each
@@ -140,8 +155,13 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<H3
             continue;
           }
           entry.highest = Math.max(entry.highest, Number(stream.id));
-          const task = handleRequest(h3, conn, stream, handler, onError, headersTimeoutMs, requestAborts)
-            .catch(() => {});
+          const task = (async () => {
+            // With WebTransport, a bidirectional stream may be a session's rather than a request.
+            const first = wt ? await wt.claimBidi(stream, headersTimeoutMs) : undefined;
+            if (first !== null) {
+              await handleRequest(h3, conn, stream, handler, onError, headersTimeoutMs, requestAborts, first);
+            }
+          })().catch(() => {});
           entry.inflight.add(task);
           void task.then(() => entry.inflight.delete(task));
         }
@@ -159,7 +179,10 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<H3
   const shutdown = async (opts: { timeoutMs?: number } = {}) => {
     if (shuttingDown) return finished;
     shuttingDown = true;
-    for (const c of connections) await c.h3.goaway(c.highest + 4);
+    for (const c of connections) {
+      await c.h3.goaway(c.highest + 4);
+      linkOf(c.h3)?.drainAll(); // WebTransport sessions are told to wind down too
+    }
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
       Promise.all([...connections].map((c) => Promise.all(c.inflight))),
@@ -205,11 +228,12 @@ async function handleRequest(
   onError: (error: unknown, request: Request) => void,
   headersTimeoutMs: number,
   requestAborts: Set<AbortController>,
+  first?: Uint8Array,
 ): Promise<void> {
   const abort = new AbortController();
   requestAborts.add(abort);
   try {
-    await serveRequest(h3, conn, stream, handler, onError, headersTimeoutMs, abort);
+    await serveRequest(h3, conn, stream, handler, onError, headersTimeoutMs, abort, first);
   } finally {
     requestAborts.delete(abort);
   }
@@ -223,8 +247,9 @@ async function serveRequest(
   onError: (error: unknown, request: Request) => void,
   headersTimeoutMs: number,
   abort: AbortController,
+  first?: Uint8Array,
 ): Promise<void> {
-  const reader = new MessageReader(h3, stream, "request");
+  const reader = new MessageReader(h3, stream, "request", first);
   let request: Request;
   try {
     const fields = await headersWithin(reader, stream, headersTimeoutMs);
@@ -235,6 +260,12 @@ async function serveRequest(
     const path = pseudo.get(":path");
     const authority = pseudo.get(":authority") ?? headers.get("host") ?? undefined;
     if (!method) throw messageError("missing :method");
+    const wt = linkOf(h3);
+    if (method === "CONNECT" && wt && pseudo.get(":protocol") === "webtransport" && scheme && path && authority) {
+      const info = { remoteAddr: conn.remoteAddress };
+      const url = `${scheme}://${authority}${path}`;
+      return await serveWebTransportConnect(wt, conn, stream, reader, url, headers, (r) => handler(r, info), onError);
+    }
     if (method === "CONNECT") throw new H3Error(H3ErrorCode.H3_REQUEST_REJECTED, "CONNECT is not supported", false);
     if (!scheme || !path) throw messageError("missing :scheme or :path");
     if (!authority) throw messageError("missing :authority and host");

@@ -46,6 +46,7 @@ export async function loadInChromium(
   path: string,
   certPem: string,
   budgetMs = 10_000,
+  extraArgs: string[] = [],
 ): Promise<{ dom: string; log: string }> {
   if (!binary) throw new Error(chromiumMissing);
   const profile = mkdtempSync(join(tmpdir(), "coquic-chromium-"));
@@ -65,6 +66,7 @@ export async function loadInChromium(
         `--ignore-certificate-errors-spki-list=${spkiHash(certPem)}`,
         "--host-resolver-rules=MAP localhost 127.0.0.1, MAP * ~NOTFOUND",
         `--virtual-time-budget=${budgetMs}`,
+        ...extraArgs,
         "--dump-dom",
         `https://localhost:${port}${path}`,
       ], { stdio: ["ignore", "pipe", "pipe"] });

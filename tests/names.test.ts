@@ -197,14 +197,18 @@ test("names: one QuicClient reaches IPv4 and IPv6 servers (an endpoint per famil
 // for unconnected sockets, so there the attempt runs until its signal or the handshake timeout.
 // Only Bun's runtime socket reports ICMP errors; Deno's and Node's do not, nor does the
 // engine's own socket yet (it would need IP_RECVERR), so this runs on Bun's runtime path.
-test("names: an ICMP port unreachable ends the attempt at once (kind unreachable; Bun's runtime socket only)", async () => {
-  const port = await closedPort();
-  const r = await timed(
-    connect({ hostname: "127.0.0.1", port }, { alpn: "echo", io: "runtime", signal: AbortSignal.timeout(5000) }),
-  );
-  assert.ok(isKind("unreachable")(r.error), String(r.error));
-  assert.ok(r.ms < 2000, `took ${r.ms} ms`);
-}, { skip: g.Bun ? undefined : "only Bun's UDP socket reports ICMP errors" });
+test(
+  "names: an ICMP port unreachable ends the attempt at once (kind unreachable; Bun's runtime socket only)",
+  async () => {
+    const port = await closedPort();
+    const r = await timed(
+      connect({ hostname: "127.0.0.1", port }, { alpn: "echo", io: "runtime", signal: AbortSignal.timeout(5000) }),
+    );
+    assert.ok(isKind("unreachable")(r.error), String(r.error));
+    assert.ok(r.ms < 2000, `took ${r.ms} ms`);
+  },
+  { skip: g.Bun ? undefined : "only Bun's UDP socket reports ICMP errors" },
+);
 
 test("names: fetch() takes a lookup; the URL's name is what the certificate is checked against", async () => {
   const server = await serve({}, () => new Response("resolved"));

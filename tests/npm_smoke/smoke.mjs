@@ -161,5 +161,48 @@ for (const io of ["runtime", "native"]) {
   );
 }
 
+await check(
+  "WebTransport: our client and server (serve + upgradeWebTransport): 1 MiB bidi echo, a datagram, close code",
+  async () => {
+    const { serve } = await import("@coquic/coquic/http3");
+    const { WebTransport, isWebTransportRequest, upgradeWebTransport } = await import("@coquic/coquic");
+    let serverClosed;
+    const server = await serve({ hostname: "127.0.0.1", port: 0, webTransport: true }, (req) => {
+      if (!isWebTransportRequest(req)) return new Response("no", { status: 404 });
+      const wt = upgradeWebTransport(req);
+      serverClosed = wt.closed;
+      void wt.ready.then(async () => {
+        void wt.datagrams.readable.pipeTo(wt.datagrams.writable).catch(() => {});
+        for await (const bs of wt.incomingBidirectionalStreams) void bs.readable.pipeTo(bs.writable).catch(() => {});
+      }).catch(() => {});
+      return new Response(null, { status: 200 });
+    });
+    try {
+      const wt = new WebTransport(`https://127.0.0.1:${server.addr.port}/node`, { ca: server.certificatePem });
+      await wt.ready;
+      const bs = await wt.createBidirectionalStream();
+      const data = pattern(1 << 20);
+      const w = bs.writable.getWriter();
+      const sending = (async () => {
+        for (let at = 0; at < data.length; at += 65536) await w.write(data.subarray(at, at + 65536));
+        await w.close();
+      })();
+      const parts = [];
+      for await (const c of bs.readable) parts.push(c);
+      await sending;
+      assert.ok(Buffer.concat(parts).equals(Buffer.from(data)), "the WebTransport echo differs");
+      const dw = wt.datagrams.writable.getWriter();
+      const dr = wt.datagrams.readable.getReader();
+      await dw.write(new TextEncoder().encode("node datagram"));
+      assert.equal(new TextDecoder().decode((await dr.read()).value), "node datagram");
+      wt.close({ closeCode: 3, reason: "node is done" });
+      assert.deepEqual(await wt.closed, { closeCode: 3, reason: "node is done" });
+      assert.deepEqual(await serverClosed, { closeCode: 3, reason: "node is done" });
+    } finally {
+      await server.shutdown({ timeoutMs: 500 });
+    }
+  },
+);
+
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);
