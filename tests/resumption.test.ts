@@ -1,5 +1,6 @@
 // Session resumption, 0-RTT and NEW_TOKEN through listen()/connect() over loopback sockets.
 import assert from "node:assert/strict";
+import { needs } from "./_ext.ts";
 import { test } from "./_harness.ts";
 import { connect, listen, QuicClient, type QuicConnection, type QuicListener } from "../mod.ts";
 import { bindUdp } from "../runtimes/udp_factory.ts";
@@ -65,28 +66,32 @@ async function sendAndReadAnswer(conn: QuicConnection, data: Uint8Array): Promis
   return new TextDecoder().decode(await s.bytes());
 }
 
-test("resumption: the second connection resumes and its 0-RTT data reaches the server before the handshake ends", async () => {
-  const listener = await server({ earlyData: true });
-  try {
-    const session = await ticket(listener);
-    const data = payload(3000);
-    const conn = await connect(listener.addr, { alpn: ALPN, ca: listener.certificatePem, session, earlyData: true });
-    assert.equal(conn.earlyData, "attempted", "connect() returned before the handshake, 0-RTT on its way");
-    const [answer, got] = await Promise.all([sendAndReadAnswer(conn, data), receiveOne(listener)]);
-    await conn.ready;
-    assert.equal(answer, "ok");
-    assert.deepEqual(got.bytes, data);
-    assert.equal(got.earlyData, "accepted");
-    // the server saw the stream (0-RTT) before its handshake completed
-    assert.ok(got.order.indexOf("stream_opened") < got.order.indexOf("connected"), got.order.join(","));
-    assert.equal(conn.earlyData, "accepted");
-    assert.equal(conn.earlyDataAccepted, true);
-    assert.equal(conn.resumed, true, "no certificate: the session was resumed");
-    await conn.close();
-  } finally {
-    await listener.close();
-  }
-});
+test(
+  "resumption: the second connection resumes and its 0-RTT data reaches the server before the handshake ends",
+  async () => {
+    const listener = await server({ earlyData: true });
+    try {
+      const session = await ticket(listener);
+      const data = payload(3000);
+      const conn = await connect(listener.addr, { alpn: ALPN, ca: listener.certificatePem, session, earlyData: true });
+      assert.equal(conn.earlyData, "attempted", "connect() returned before the handshake, 0-RTT on its way");
+      const [answer, got] = await Promise.all([sendAndReadAnswer(conn, data), receiveOne(listener)]);
+      await conn.ready;
+      assert.equal(answer, "ok");
+      assert.deepEqual(got.bytes, data);
+      assert.equal(got.earlyData, "accepted");
+      // the server saw the stream (0-RTT) before its handshake completed
+      assert.ok(got.order.indexOf("stream_opened") < got.order.indexOf("connected"), got.order.join(","));
+      assert.equal(conn.earlyData, "accepted");
+      assert.equal(conn.earlyDataAccepted, true);
+      assert.equal(conn.resumed, true, "no certificate: the session was resumed");
+      await conn.close();
+    } finally {
+      await listener.close();
+    }
+  },
+  needs("stats"),
+);
 
 test("resumption: a server without earlyData rejects 0-RTT and the bytes still arrive exactly", async () => {
   const listener = await server();
@@ -105,33 +110,37 @@ test("resumption: a server without earlyData rejects 0-RTT and the bytes still a
   } finally {
     await listener.close();
   }
-});
+}, needs("stats"));
 
-test("resumption: another 0-RTT application context sends nothing early; the bytes arrive after the handshake", async () => {
-  const listener = await server({ earlyData: true });
-  try {
-    const context = (s: string) => (c: import("../mod.ts").EndpointConfig) => {
-      c.zeroRtt.applicationContext = new TextEncoder().encode(s);
-    };
-    const session = await ticket(listener, context("settings-v1"));
-    const data = payload(5000);
-    const conn = await connect(listener.addr, {
-      alpn: ALPN,
-      ca: listener.certificatePem,
-      session,
-      earlyData: true,
-      configure: context("settings-v2"),
-    });
-    assert.equal(conn.earlyData, "not_attempted");
-    const [answer, got] = await Promise.all([sendAndReadAnswer(conn, data), receiveOne(listener)]);
-    assert.equal(answer, "ok");
-    assert.deepEqual(got.bytes, data);
-    assert.equal(got.earlyData, "none");
-    await conn.close();
-  } finally {
-    await listener.close();
-  }
-});
+test(
+  "resumption: another 0-RTT application context sends nothing early; the bytes arrive after the handshake",
+  async () => {
+    const listener = await server({ earlyData: true });
+    try {
+      const context = (s: string) => (c: import("../mod.ts").EndpointConfig) => {
+        c.zeroRtt.applicationContext = new TextEncoder().encode(s);
+      };
+      const session = await ticket(listener, context("settings-v1"));
+      const data = payload(5000);
+      const conn = await connect(listener.addr, {
+        alpn: ALPN,
+        ca: listener.certificatePem,
+        session,
+        earlyData: true,
+        configure: context("settings-v2"),
+      });
+      assert.equal(conn.earlyData, "not_attempted");
+      const [answer, got] = await Promise.all([sendAndReadAnswer(conn, data), receiveOne(listener)]);
+      assert.equal(answer, "ok");
+      assert.deepEqual(got.bytes, data);
+      assert.equal(got.earlyData, "none");
+      await conn.close();
+    } finally {
+      await listener.close();
+    }
+  },
+  needs("stats"),
+);
 
 /** A UDP relay in front of a server that counts the Retry packets coming back. */
 class RetryCounter {

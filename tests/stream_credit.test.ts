@@ -1,6 +1,7 @@
 // Opening streams beyond the peer's stream limit (issue 17 item 4): `createStream()` waits
 // for credit (MAX_STREAMS) instead of queueing silently, and takes an AbortSignal.
 import assert from "node:assert/strict";
+import { needs } from "./_ext.ts";
 import { test } from "./_harness.ts";
 import { connect, listen, QuicError, type QuicStream } from "../mod.ts";
 import { closeAll, fetch, serve } from "../http3/mod.ts";
@@ -47,7 +48,7 @@ test("stream credit: createStream() waits for MAX_STREAMS beyond the peer's limi
   await finish(d, "fourth");
   await conn.close();
   await listener.close();
-});
+}, needs("streamLimit"));
 
 test("stream credit: fetches beyond serve()'s concurrent-request limit wait for credit; a waiting one aborts", async () => {
   let release!: () => void;
