@@ -14,6 +14,7 @@ import type { Effect } from "./effects.ts";
 import type { CloseInfo, QueryResult } from "./result.ts";
 import type { IoSnapshot } from "./io_stats.ts";
 import type { QuicDriver } from "./quic_driver.ts";
+import { RouteKeeper } from "./route_keeper.ts";
 
 /** Datagrams kept per undecided peer, and undecided peers kept at most. */
 const HELD_PER_PEER = 32;
@@ -60,6 +61,8 @@ export class Driver implements QuicDriver {
   #waiters: (() => void)[] = [];
   #closed = false;
   #lastRoute: bigint | undefined;
+  /** Which routes live connections use: the others are forgotten as the table grows. */
+  readonly keeper: RouteKeeper = new RouteKeeper();
   /** Datagrams and bytes moved, for observe(). */
   readonly counters = { datagramsSent: 0, datagramsReceived: 0, bytesSent: 0, bytesReceived: 0 };
 
@@ -164,6 +167,7 @@ export class Driver implements QuicDriver {
       if (e.kind === "send_datagram") {
         const addr = e.routeHandle !== undefined ? this.routes.byHandle(e.routeHandle)?.address : this.defaultRoute;
         if (!addr) continue; // a route we never saw: nowhere to send
+        if (e.routeHandle !== undefined) this.keeper.sent(e.connection, e.routeHandle);
         this.#outData.push(e.bytes);
         this.#outAddr.push(addr);
         continue;
@@ -173,16 +177,39 @@ export class Driver implements QuicDriver {
         else if (e.event === "closed") {
           this.connections.get(e.connection)?._dropped();
           this.connections.delete(e.connection);
+          this.keeper.closed(e.connection);
         }
         continue;
       }
       if (e.kind !== "unknown") this.connections.get(e.connection)?._effect(e);
     }
     this.#flush();
+    if (this.keeper.due(this.routes.size)) this.#prune();
     // A pending continuation is a wakeup that is already due: the timer fires it on the next
     // macrotask, so socket input and other work interleave with a long send burst.
     this.#timer.arm(r.sendContinuationPending ? this.clock.now() : r.nextWakeup);
     for (const w of this.#waiters.splice(0)) w();
+  }
+
+  /**
+   * Forgets the routes no live connection sends on and no held peer waits on, with their
+   * admission and ignore state: a peer seen again later is new again (a fresh route, offered
+   * again in manual admission).
+   */
+  #prune(): void {
+    const keep = this.keeper.inUse();
+    for (const handle of this.#held.keys()) keep.add(handle);
+    if (this.defaultRoute) {
+      const r = this.routes.lookup(this.defaultRoute.hostname, this.defaultRoute.port);
+      if (r) keep.add(r.handle);
+    }
+    for (const handle of this.routes.handles()) {
+      if (keep.has(handle)) continue;
+      this.routes.remove(handle);
+      this.#admitted.delete(handle);
+      this.ignoredRoutes.delete(handle);
+    }
+    this.keeper.pruned(this.routes.size);
   }
 
   #flush(): void {
@@ -224,7 +251,7 @@ export class Driver implements QuicDriver {
 
   /** The runtime path. */
   io(): IoSnapshot {
-    return { path: "runtime" };
+    return { path: "runtime", peers: this.routes.size };
   }
 
   /** Stops the timer, closes the socket and the endpoint. */

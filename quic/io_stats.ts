@@ -74,7 +74,9 @@ export interface NativeIoStats {
  * console.log(io.path);
  * ```
  */
-export type IoSnapshot = { path: "runtime" } | ({ path: "native" } & NativeIoStats);
+export type IoSnapshot =
+  | { path: "runtime"; /** Peer addresses (routes) the driver knows; forgotten as the table grows. */ peers: number }
+  | ({ path: "native" } & NativeIoStats);
 
 /**
  * Decodes a `coquic_x_io_stats_t`.

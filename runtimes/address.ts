@@ -177,6 +177,11 @@ export class RouteTable {
     return true;
   }
 
+  /** Every route's handle (a snapshot: the table may be changed while iterating it). */
+  handles(): bigint[] {
+    return [...this.#byHandle.keys()];
+  }
+
   /** How many routes exist. */
   get size(): number {
     return this.#byKey.size;
