@@ -15,10 +15,13 @@ import type { CloseInfo, QueryResult } from "./result.ts";
 import type { IoSnapshot } from "./io_stats.ts";
 import type { QuicDriver } from "./quic_driver.ts";
 import { RouteKeeper } from "./route_keeper.ts";
+import { opensConnection } from "./initial_check.ts";
 
-/** Datagrams kept per undecided peer, and undecided peers kept at most. */
+/** What undecided peers may make the driver hold: datagrams and bytes per peer, peers, bytes in all. */
 const HELD_PER_PEER = 32;
+const HELD_BYTES_PER_PEER = 64 << 10;
 const HELD_PEERS = 1024;
+const HELD_BYTES = 4 << 20;
 
 /**
  * What the driver tells a connection (implemented by `QuicConnection`; not for applications).
@@ -54,7 +57,8 @@ export class Driver implements QuicDriver {
    */
   onNewPeer?: (route: Route) => void;
   #admitted = new Set<bigint>();
-  #held = new Map<bigint, Uint8Array[]>();
+  #held = new Map<bigint, { data: Uint8Array[]; bytes: number }>();
+  #heldBytes = 0;
   #timer: Rearmable;
   #outData: Uint8Array[] = [];
   #outAddr: SocketAddress[] = [];
@@ -73,16 +77,26 @@ export class Driver implements QuicDriver {
   }
 
   #receive(data: Uint8Array, hostname: string, port: number): void {
+    // With manual admission, a datagram from a new address opens nothing unless it is an
+    // Initial: garbage makes no route and no offer (the engine would drop it anyway).
+    if (this.onNewPeer && !opensConnection(data) && !this.routes.lookup(hostname, port)) return;
     const route = this.routes.forPeer(hostname, port);
     if (this.ignoredRoutes.has(route.handle)) return;
     if (this.onNewPeer && !this.#admitted.has(route.handle)) {
       const held = this.#held.get(route.handle);
+      const fits = this.#heldBytes + data.length <= HELD_BYTES;
       if (held) {
-        if (held.length < HELD_PER_PEER) held.push(data.slice());
+        if (held.data.length < HELD_PER_PEER && held.bytes + data.length <= HELD_BYTES_PER_PEER && fits) {
+          held.data.push(data.slice());
+          held.bytes += data.length;
+          this.#heldBytes += data.length;
+        }
         return;
       }
-      if (this.#held.size >= HELD_PEERS) return; // too many undecided peers: drop, they retransmit
-      this.#held.set(route.handle, [data.slice()]);
+      // Too many undecided peers, or too many bytes held: drop, they retransmit.
+      if (!opensConnection(data) || this.#held.size >= HELD_PEERS || !fits) return;
+      this.#held.set(route.handle, { data: [data.slice()], bytes: data.length });
+      this.#heldBytes += data.length;
       this.onNewPeer(route);
       return;
     }
@@ -110,6 +124,10 @@ export class Driver implements QuicDriver {
   #receiveBatch(batch: DatagramBatch): void {
     let n = 0;
     for (let i = 0; i < batch.count; i++) {
+      if (this.onNewPeer && !this.routes.lookup(batch.hostnames[i], batch.ports[i])) {
+        this.#receive(batch.data[i], batch.hostnames[i], batch.ports[i]); // the gate decides
+        continue;
+      }
       const route = this.routes.forPeer(batch.hostnames[i], batch.ports[i]);
       if (this.ignoredRoutes.has(route.handle)) continue;
       if (this.onNewPeer && !this.#admitted.has(route.handle)) {
@@ -133,8 +151,7 @@ export class Driver implements QuicDriver {
   /** Lets a held peer through: its buffered datagrams reach the engine now, in order. */
   admit(route: Route): void {
     this.#admitted.add(route.handle);
-    const held = this.#held.get(route.handle) ?? [];
-    this.#held.delete(route.handle);
+    const held = this.#release(route.handle);
     for (const data of held) {
       this.#lastRoute = route.handle;
       this.run((now) =>
@@ -147,9 +164,18 @@ export class Driver implements QuicDriver {
     }
   }
 
+  /** Takes a peer's held datagrams out of the holding area (in arrival order). */
+  #release(handle: bigint): Uint8Array[] {
+    const held = this.#held.get(handle);
+    if (!held) return [];
+    this.#held.delete(handle);
+    this.#heldBytes -= held.bytes;
+    return held.data;
+  }
+
   /** Drops a peer's datagrams, held and future, unanswered. */
   ignore(route: Route): void {
-    this.#held.delete(route.handle);
+    this.#release(route.handle);
     this.ignoredRoutes.add(route.handle);
   }
 

@@ -51,9 +51,10 @@ static socklen_t make_sockaddr(struct sockaddr_storage *ss, const uint8_t *addre
     return sizeof *sa;
 }
 
-static void free_held(cq_peer *p) {
+static void free_held(coquic_x_io_t *io, cq_peer *p) {
     for (cq_held *h = p->held, *n; h; h = n) {
         n = h->next;
+        io->held_bytes -= h->len;
         free(h);
     }
     p->held = p->held_tail = NULL;
@@ -167,7 +168,7 @@ static void io_free(coquic_x_io_t *io) {
     for (size_t i = 0; i < io->peers_by_route.capacity; i++) {
         cq_map_slot *s = &io->peers_by_route.slots[i];
         if (!s->used) continue;
-        free_held(s->value);
+        free_held(io, s->value);
         free(s->value);
     }
     cq_map_free(&io->peers_by_route);
@@ -310,7 +311,8 @@ static coquic_ecn_codepoint_t ecn_of_tos(coquic_x_io_t *io, uint8_t tos) {
 }
 
 static void hold(coquic_x_io_t *io, cq_peer *p, const uint8_t *data, size_t len, uint8_t ecn) {
-    if (p->held_count >= CQ_IO_HELD_PER_PEER) return; /* the peer retransmits */
+    /* beyond the bounds the datagram is dropped: the peer retransmits */
+    if (p->held_count >= CQ_IO_HELD_PER_PEER || io->held_bytes + len > CQ_IO_HELD_BYTES) return;
     cq_held *h = malloc(sizeof *h + len);
     if (!h) return;
     h->next = NULL;
@@ -321,6 +323,23 @@ static void hold(coquic_x_io_t *io, cq_peer *p, const uint8_t *data, size_t len,
     else p->held = h;
     p->held_tail = h;
     p->held_count++;
+    io->held_bytes += len;
+}
+
+/* Whether a datagram from a new address can open a connection: an Initial (long header,
+ * fixed bit, a version the endpoint is configured for with that version's Initial type, IDs of
+ * at most 20 bytes) of at least 1,200 bytes. With the gate on, nothing else from a new address
+ * makes a peer or an offer (quic/initial_check.ts applies the same rule to runtime sockets). */
+static bool opens_connection(const coquic_endpoint_t *ep, const uint8_t *d, size_t len) {
+    if (len < 1200 || (d[0] & 0xc0) != 0xc0) return false;
+    uint32_t version = (uint32_t)d[1] << 24 | (uint32_t)d[2] << 16 | (uint32_t)d[3] << 8 | d[4];
+    unsigned type = (d[0] & 0x30) >> 4; /* Initial: 0 in v1, 1 in v2 (RFC 9369 §3.2) */
+    if (!((version == NGTCP2_PROTO_VER_V1 && type == 0) || (version == NGTCP2_PROTO_VER_V2 && type == 1))) return false;
+    if (!cq_config_has_version(&ep->config, version)) return false;
+    size_t dcid = d[5];
+    if (dcid > 20 || 6 + dcid >= len) return false;
+    size_t scid = d[6 + dcid];
+    return scid <= 20 && 7 + dcid + scid < len;
 }
 
 static void feed(coquic_x_io_t *io, const struct sockaddr_storage *from, socklen_t fromlen, const uint8_t *data,
@@ -332,6 +351,7 @@ static void feed(coquic_x_io_t *io, const struct sockaddr_storage *from, socklen
     size_t keylen = address_key(key, from);
     cq_peer *p = cq_map_get(&io->peers_by_addr, key, keylen);
     if (!p) {
+        if (io->gate && !opens_connection(io->ep, data, len)) return; /* garbage: no peer, no offer */
         if (io->gate && io->undecided >= CQ_IO_HELD_PEERS) return; /* too many undecided peers */
         p = peer_for(io, from, fromlen, io->gate ? CQ_PEER_UNDECIDED : CQ_PEER_ADMITTED);
         if (!p) return;
@@ -505,7 +525,7 @@ COQUIC_FFI_API coquic_status_t coquic_x_io_admit(coquic_x_io_t *io, uint64_t rou
         p->state = CQ_PEER_ADMITTED;
         for (cq_held *h = p->held; h; h = h->next)
             cq_endpoint_input(io->ep, h->data, h->len, p->route, h->ecn, p->identity, p->identity_len);
-        free_held(p);
+        free_held(io, p);
     }
     return cq_call_finish(io->ep, st, out_result);
 }
@@ -517,7 +537,7 @@ COQUIC_FFI_API void coquic_x_io_ignore(coquic_x_io_t *io, uint64_t route) {
         if (!p) return;
     }
     p->state = CQ_PEER_IGNORED;
-    free_held(p);
+    free_held(io, p);
 }
 
 COQUIC_FFI_API coquic_status_t coquic_x_io_stats(const coquic_x_io_t *io, coquic_x_io_stats_t *out_stats) {

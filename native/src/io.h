@@ -19,6 +19,7 @@
 #define CQ_IO_GSO_BYTES 65000     /* payload bytes per GSO message (an IP packet is at most 64 KiB) */
 #define CQ_IO_HELD_PER_PEER 32    /* gate: datagrams held per undecided peer */
 #define CQ_IO_HELD_PEERS 1024     /* gate: undecided peers held at most */
+#define CQ_IO_HELD_BYTES (4u << 20) /* gate: bytes held for all undecided peers together */
 #define CQ_IO_PRUNE_MIN 4096      /* peers kept before idle ones are pruned */
 
 typedef enum cq_peer_state { CQ_PEER_ADMITTED = 0, CQ_PEER_UNDECIDED, CQ_PEER_IGNORED } cq_peer_state;
@@ -73,6 +74,7 @@ struct coquic_x_io {
     size_t prune_at;       /* prune idle peers once the table holds this many */
     uint64_t *new_peers;   /* gate: routes first seen since take_new_peers */
     size_t new_peer_count, new_peer_cap, undecided;
+    size_t held_bytes; /* datagram bytes held for undecided peers (at most CQ_IO_HELD_BYTES) */
 
     /* receive */
     uint8_t *rx_buf;
