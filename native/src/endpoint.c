@@ -283,28 +283,50 @@ static void send_retry(coquic_endpoint_t *ep, const ngtcp2_pkt_hd *hd, const str
     if (n > 0) cq_emit_datagram(ep, 0, route, buf, (size_t)n, 0);
 }
 
+/*
+ * Handshakes from addresses not yet validated that may be open at once before every new
+ * client must prove its address with a Retry round trip, although Retry is not enabled: a
+ * flood of Initials from spoofed addresses then holds at most this many half-open connections
+ * (each for the 10 s handshake timeout) and can no longer fill max_server_connections and lock
+ * real clients out, who get in after one more round trip. With max_server_connections set,
+ * at most half of it.
+ */
+#define CQ_AUTO_RETRY_UNVALIDATED 64
+
+static size_t auto_retry_threshold(const coquic_endpoint_t *ep) {
+    size_t max = ep->config.max_server_connections;
+    size_t half = max ? (max / 2 ? max / 2 : 1) : CQ_AUTO_RETRY_UNVALIDATED;
+    return half < CQ_AUTO_RETRY_UNVALIDATED ? half : CQ_AUTO_RETRY_UNVALIDATED;
+}
+
 static void accept_initial(coquic_endpoint_t *ep, const uint8_t *data, size_t len, uint64_t route, uint8_t ecn,
                            const uint8_t *identity, size_t identity_len) {
     ngtcp2_pkt_hd hd;
     if (ngtcp2_accept(&hd, data, len) != 0) return; /* not an acceptable Initial: drop */
     ngtcp2_cid odcid, *validated_odcid = NULL;
-    if (ep->config.retry_enabled) {
+    bool validated = false;
+    bool must_validate = ep->config.retry_enabled || ep->unvalidated_count >= auto_retry_threshold(ep);
+    if (hd.tokenlen > 0 && hd.token[0] == NGTCP2_CRYPTO_TOKEN_MAGIC_RETRY2) {
+        /* a Retry token: ours (Retry enabled, or sent under an Initial flood), or forged */
         struct sockaddr_storage addr;
         socklen_t addrlen = cq_token_address(&addr, identity, identity_len, route);
-        if (hd.tokenlen == 0 || hd.token[0] != NGTCP2_CRYPTO_TOKEN_MAGIC_RETRY2) {
-            /* a NEW_TOKEN from an earlier connection proves the address as well as a Retry */
-            if (!cq_tokens_validate(ep, &hd, &addr, addrlen)) {
-                send_retry(ep, &hd, &addr, addrlen, route);
-                return;
-            }
-        } else if (ngtcp2_crypto_verify_retry_token2(&odcid, hd.token, hd.tokenlen, ep->static_secret,
+        if (ngtcp2_crypto_verify_retry_token2(&odcid, hd.token, hd.tokenlen, ep->static_secret,
                                               sizeof ep->static_secret, hd.version, (const ngtcp2_sockaddr *)&addr,
                                               addrlen, &hd.dcid, CQ_RETRY_TOKEN_LIFETIME, cq_us_to_ns(ep->now)) != 0) {
             refuse_initial(ep, &hd, route); /* forged, expired or for another address */
             return;
-        } else {
-            validated_odcid = &odcid;
         }
+        validated_odcid = &odcid;
+        validated = true;
+    } else if (must_validate) {
+        struct sockaddr_storage addr;
+        socklen_t addrlen = cq_token_address(&addr, identity, identity_len, route);
+        /* a NEW_TOKEN from an earlier connection proves the address as well as a Retry */
+        if (!cq_tokens_validate(ep, &hd, &addr, addrlen)) {
+            send_retry(ep, &hd, &addr, addrlen, route);
+            return;
+        }
+        validated = true;
     }
     if (ep->config.max_server_connections && ep->active_count >= ep->config.max_server_connections) {
         refuse_initial(ep, &hd, route);
@@ -315,6 +337,10 @@ static void accept_initial(coquic_endpoint_t *ep, const uint8_t *data, size_t le
     if (!c || add_conn(ep, c) != COQUIC_STATUS_OK) {
         if (st == COQUIC_STATUS_OUT_OF_MEMORY) ep->result->out_of_memory = 1;
         return;
+    }
+    if (!validated) { /* counted until its handshake completes or it is freed */
+        c->unvalidated = true;
+        ep->unvalidated_count++;
     }
     if (identity_len <= sizeof c->peer_identity) { /* NEW_TOKENs are bound to it */
         if (identity_len) memcpy(c->peer_identity, identity, identity_len);

@@ -257,6 +257,7 @@ typedef struct cq_conn {
     ngtcp2_cid client_scid;   /* client: our source CID, kept across a Version Negotiation restart */
     uint32_t vn_chosen_version; /* client: the version a received VN packet lets us restart in */
     bool vn_restarted;        /* client: the one restart after Version Negotiation happened */
+    bool unvalidated;         /* server: counted in unvalidated_count (handshake open, address not validated) */
     /* the peer's address-validation identity (server: the client's; client: the server's) */
     uint8_t peer_identity[19];
     size_t peer_identity_len;
@@ -302,6 +303,7 @@ struct coquic_endpoint {
     /* Kept up to date so that no call walks every connection: */
     size_t live_count;             /* connections not DEAD (coquic_endpoint_connection_count) */
     size_t active_count;           /* connections ACTIVE (max_server_connections) */
+    size_t unvalidated_count;      /* server: handshakes open from addresses not validated (auto Retry) */
     size_t wants_now_count;        /* ACTIVE connections that want a call now (continuation) */
     size_t pending_send_count;     /* ACTIVE connections with stream data or DATAGRAMs queued */
     cq_timer_heap timers;          /* every connection, keyed by its expiry as of its last settle */

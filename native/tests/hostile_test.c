@@ -270,19 +270,27 @@ TEST(abuse_initial_flood_bounded_by_max_server_connections) {
     free(lens);
     fprintf(stderr, "  [figure] flood of %zu Initials: max %zu connections, RSS +%ld KiB, %llu B answered\n", n,
             max_count, rss_growth, (unsigned long long)sent);
-    /* the half-open connections expire; then a normal client gets through */
+    /* While the spoofed handshakes are still open, a real client gets in: beyond 50 unvalidated
+     * handshakes (half of max_server_connections) the server answers new Initials with Retry,
+     * which a real client passes (it used to be locked out until they expired, 10 s). */
+    p->now = now;
+    coquic_connection_handle_t during = pair_connect(p);
+    bool during_ok = pair_run_until(p, pred_confirmed, &during, 2000000);
+    now = p->now;
+    /* the half-open connections expire; then another normal client gets through */
     run_timers(p->server.ep, &now, now + 120000000ull);
     size_t after = coquic_endpoint_connection_count(p->server.ep);
     p->now = now;
     coquic_connection_handle_t c = pair_connect(p);
     bool ok = pair_run_until(p, pred_confirmed, &c, 10000000);
     pair_free(p);
-    CHECK(max_count <= 100);
-    CHECK_EQ(max_count, 100); /* the limit was actually reached */
+    CHECK(during_ok);
+    CHECK(max_count <= 50);
+    CHECK_EQ(max_count, 50); /* the unvalidated-handshake bound was actually reached */
     /* 100 half-open connections: bounded well below 1 MiB each (not checked under
      * sanitizers or valgrind, whose allocators keep freed memory around) */
     if (!UNDER_ASAN && !g_quick) CHECK(rss_growth < 64 * 1024);
-    CHECK_EQ(after, 0);
+    CHECK(after <= 1); /* the client that got in during the flood may still be there */
     CHECK(ok);
 }
 
