@@ -159,7 +159,7 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<H3
             // With WebTransport, a bidirectional stream may be a session's rather than a request.
             const first = wt ? await wt.claimBidi(stream, headersTimeoutMs) : undefined;
             if (first !== null) {
-              await handleRequest(h3, conn, stream, handler, onError, headersTimeoutMs, requestAborts, first);
+              await handleRequest({ h3, conn, handler, onError, headersTimeoutMs }, stream, requestAborts, first);
             }
           })().catch(() => {});
           entry.inflight.add(task);
@@ -220,35 +220,38 @@ async function headersWithin(reader: MessageReader, stream: QuicStream, ms: numb
   }
 }
 
+/** What every request of one connection is served with. */
+interface ConnectionContext {
+  h3: H3Connection;
+  conn: QuicConnection;
+  handler: Handler;
+  onError: (error: unknown, request: Request) => void;
+  headersTimeoutMs: number;
+}
+
+/** Serves one request stream; its AbortController is in `requestAborts` while it runs. */
 async function handleRequest(
-  h3: H3Connection,
-  conn: QuicConnection,
+  ctx: ConnectionContext,
   stream: QuicStream,
-  handler: Handler,
-  onError: (error: unknown, request: Request) => void,
-  headersTimeoutMs: number,
   requestAborts: Set<AbortController>,
   first?: Uint8Array,
 ): Promise<void> {
   const abort = new AbortController();
   requestAborts.add(abort);
   try {
-    await serveRequest(h3, conn, stream, handler, onError, headersTimeoutMs, abort, first);
+    await serveRequest(ctx, stream, abort, first);
   } finally {
     requestAborts.delete(abort);
   }
 }
 
 async function serveRequest(
-  h3: H3Connection,
-  conn: QuicConnection,
+  ctx: ConnectionContext,
   stream: QuicStream,
-  handler: Handler,
-  onError: (error: unknown, request: Request) => void,
-  headersTimeoutMs: number,
   abort: AbortController,
   first?: Uint8Array,
 ): Promise<void> {
+  const { h3, conn, handler, onError, headersTimeoutMs } = ctx;
   const reader = new MessageReader(h3, stream, "request", first);
   let request: Request;
   try {

@@ -9,6 +9,7 @@
  */
 import type { NativeFunction } from "./ffi_types.ts";
 import type { HubWaiter } from "./io_waiter.ts";
+import { threadHubWaiter } from "./io_waiter_thread.ts";
 
 // deno-lint-ignore no-explicit-any
 const bunFfi: any = await import("bun:ffi" as string);
@@ -24,27 +25,12 @@ const bunFfi: any = await import("bun:ffi" as string);
  * ```
  */
 export function bunHubWaiter(symbols: Readonly<Record<string, NativeFunction>>, hub: bigint): HubWaiter {
-  let pending: ((n: number) => void) | undefined;
-  const callback = new bunFfi.JSCallback((_token: number, n: number) => {
-    const resolve = pending;
-    pending = undefined;
-    resolve?.(n);
-  }, { args: ["u32", "i32"], returns: "void", threadsafe: true });
-  if (symbols.coquic_x_io_hub_start(hub, BigInt(callback.ptr), 0) !== 0) {
-    throw new Error("coquic_x_io_hub_start failed");
-  }
-  let keepAlive: ReturnType<typeof setInterval> | undefined;
-  return {
-    wait() {
-      keepAlive ??= setInterval(() => {}, 1 << 30);
-      return new Promise((resolve) => {
-        pending = resolve;
-        symbols.coquic_x_io_hub_arm(hub, -1n);
-      });
-    },
-    idle() {
-      if (keepAlive !== undefined) clearInterval(keepAlive);
-      keepAlive = undefined;
-    },
-  };
+  return threadHubWaiter(symbols, hub, (onReady) => {
+    const callback = new bunFfi.JSCallback(onReady, { args: ["u32", "i32"], returns: "void", threadsafe: true });
+    callbacks.push(callback); // never closed nor collected: a call queued late still finds it alive
+    return BigInt(callback.ptr);
+  });
 }
+
+/** Every hub's callback, kept for the life of the process. */
+const callbacks: unknown[] = [];

@@ -11,6 +11,7 @@
  */
 import type { NativeFunction } from "./ffi_types.ts";
 import type { HubWaiter } from "./io_waiter.ts";
+import { threadHubWaiter } from "./io_waiter_thread.ts";
 
 // The specifier is hidden from static analysis: only Node loads this module.
 // deno-lint-ignore no-explicit-any
@@ -29,29 +30,13 @@ const koffi: any = koffiModule.default ?? koffiModule;
  * ```
  */
 export function nodeHubWaiter(symbols: Readonly<Record<string, NativeFunction>>, hub: bigint): HubWaiter {
-  let pending: ((n: number) => void) | undefined;
   const proto = koffi.proto("void coquic_ts_io_hub_ready(uint32_t token, int32_t ready)");
-  // Registered for the life of the process: a call queued late still finds it.
-  const callback = koffi.register((_token: number, n: number) => {
-    const resolve = pending;
-    pending = undefined;
-    resolve?.(n);
-  }, koffi.pointer(proto));
-  if (symbols.coquic_x_io_hub_start(hub, BigInt(koffi.address(callback)), 0) !== 0) {
-    throw new Error("coquic_x_io_hub_start failed");
-  }
-  let keepAlive: ReturnType<typeof setInterval> | undefined;
-  return {
-    wait() {
-      keepAlive ??= setInterval(() => {}, 1 << 30);
-      return new Promise((resolve) => {
-        pending = resolve;
-        symbols.coquic_x_io_hub_arm(hub, -1n);
-      });
-    },
-    idle() {
-      if (keepAlive !== undefined) clearInterval(keepAlive);
-      keepAlive = undefined;
-    },
-  };
+  return threadHubWaiter(symbols, hub, (onReady) => {
+    const callback = koffi.register(onReady, koffi.pointer(proto));
+    callbacks.push(callback); // registered for the life of the process: a call queued late still finds it
+    return BigInt(koffi.address(callback));
+  });
 }
+
+/** Every hub's callback, kept for the life of the process. */
+const callbacks: unknown[] = [];

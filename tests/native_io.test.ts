@@ -4,8 +4,9 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "./_harness.ts";
+import { echoServer as sharedEchoServer } from "./_echo.ts";
 import { closeAll, fetch, serve } from "../http3/mod.ts";
-import { connect, type IoMode, listen, QuicError, type QuicListener } from "../mod.ts";
+import { connect, type IoMode, listen, QuicError } from "../mod.ts";
 import { type CoquicLibrary, loadCoquicSync } from "../ffi/loader.ts";
 import { nativeIoUnavailable } from "../quic/driver_factory.ts";
 import { pattern } from "./_pair.ts";
@@ -13,17 +14,8 @@ import { pattern } from "./_pair.ts";
 const PATHS: IoMode[] = ["runtime", "native"];
 const nativeMissing = nativeIoUnavailable(loadCoquicSync());
 
-async function echoServer(io: IoMode, library?: CoquicLibrary): Promise<QuicListener> {
-  const listener = await listen({ hostname: "127.0.0.1", port: 0, alpn: "echo", io, library });
-  (async () => {
-    for await (const conn of listener) {
-      (async () => {
-        for await (const s of conn) if (s.readable && s.writable) s.readable.pipeTo(s.writable).catch(() => {});
-      })().catch(() => {});
-    }
-  })().catch(() => {});
-  return listener;
-}
+/** The shared echo server on the I/O path `io`. */
+const echoServer = (io: IoMode, library?: CoquicLibrary) => sharedEchoServer({ io, library });
 
 async function sha(b: Uint8Array): Promise<string> {
   return Array.from(

@@ -3,11 +3,12 @@
 // connections through the high-level API. Runs under Deno and Bun.
 import assert from "node:assert/strict";
 import { test } from "./_harness.ts";
+import { echoServer } from "./_echo.ts";
 import { Pair, pattern, Rng } from "./_pair.ts";
 import { ClientConfig, type Connection, type Endpoint } from "../quic/endpoint.ts";
 import { CoquicStatusError, InvalidArgumentError, UseAfterCloseError } from "../quic/errors.ts";
 import type { QueryResult } from "../quic/result.ts";
-import { connect, listen, type QuicConnection, type QuicListener } from "../mod.ts";
+import { connect, type QuicConnection } from "../mod.ts";
 
 // deno-lint-ignore no-explicit-any
 const g = globalThis as any;
@@ -223,19 +224,6 @@ test("reliability: 10,000 connect/close cycles leave no connections and do not g
   // 32 MiB bound leaves room for JS heap and allocator noise.
   assert.ok(growth < 32 * 2 ** 20, `RSS grew by ${growth} bytes`);
 }, { timeout: 120_000 });
-
-/** An echo server through the high-level API. */
-async function echoServer(): Promise<QuicListener> {
-  const listener = await listen({ hostname: "127.0.0.1", port: 0, alpn: "echo" });
-  (async () => {
-    for await (const conn of listener) {
-      (async () => {
-        for await (const s of conn) if (s.readable && s.writable) s.readable.pipeTo(s.writable).catch(() => {});
-      })().catch(() => {});
-    }
-  })().catch(() => {});
-  return listener;
-}
 
 async function echoOnce(conn: QuicConnection, data: Uint8Array): Promise<Uint8Array> {
   const s = conn.openStream();

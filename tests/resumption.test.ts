@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { needs } from "./_ext.ts";
 import { test } from "./_harness.ts";
+import { freshClientConfig } from "./_echo.ts";
 import { connect, listen, QuicClient, type QuicConnection, type QuicListener } from "../mod.ts";
 import { bindUdp } from "../runtimes/udp_factory.ts";
 import type { SocketAddress, UdpSocket } from "../runtimes/udp.ts";
@@ -9,7 +10,7 @@ import { testCert } from "./_cert.ts";
 import { loadCoquicSync } from "../ffi/loader.ts";
 import { Role } from "../ffi/abi.ts";
 import { EndpointConfig } from "../quic/config.ts";
-import { ClientConfig, Endpoint } from "../quic/endpoint.ts";
+import { Endpoint } from "../quic/endpoint.ts";
 import type { Effect } from "../quic/effects.ts";
 import type { QueryResult } from "../quic/result.ts";
 import { addressIdentity } from "../runtimes/address.ts";
@@ -234,13 +235,7 @@ test("anti-replay: the same 0-RTT first flight replayed to the server gets no ea
     return until();
   };
   const open = (session?: Uint8Array) => {
-    const cfg = ClientConfig.new(
-      crypto.getRandomValues(new Uint8Array(8)),
-      crypto.getRandomValues(new Uint8Array(8)),
-      lib,
-    );
-    cfg.initialRouteHandle = 1n;
-    cfg.addressValidationIdentity = addressIdentity("127.0.0.1", 4433);
+    const cfg = freshClientConfig(lib, addressIdentity("127.0.0.1", 4433));
     if (session) {
       cfg.core.resumptionState = session;
       cfg.core.zeroRtt.attempt = true;

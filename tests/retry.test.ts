@@ -9,14 +9,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ext } from "./_ext.ts";
 import { test } from "./_harness.ts";
-import { echo, echoServer as retryEchoServer } from "./_echo.ts";
+import { echo, echoServer as retryEchoServer, freshClientConfig } from "./_echo.ts";
 import { closeAll, fetch, serve } from "../http3/mod.ts";
 import { connect, QuicError } from "../mod.ts";
 import { type CoquicLibrary, loadCoquicSync } from "../ffi/loader.ts";
 import { Role } from "../ffi/abi.ts";
 import { BatchInput } from "../ffi/batch_input.ts";
 import { EndpointConfig } from "../quic/config.ts";
-import { ClientConfig, Endpoint } from "../quic/endpoint.ts";
+import { Endpoint } from "../quic/endpoint.ts";
 import type { Effect } from "../quic/effects.ts";
 import type { QueryResult } from "../quic/result.ts";
 import { addressIdentity } from "../runtimes/address.ts";
@@ -156,13 +156,7 @@ async function facadeRetry(lib: CoquicLibrary, move: boolean) {
   let from = addressIdentity("127.0.0.1", 50000);
   let now = 1_000n, fedToServer = 0, retries = 0;
   try {
-    const cfg = ClientConfig.new(
-      crypto.getRandomValues(new Uint8Array(8)),
-      crypto.getRandomValues(new Uint8Array(8)),
-      lib,
-    );
-    cfg.initialRouteHandle = 1n;
-    cfg.addressValidationIdentity = addressIdentity("127.0.0.1", 4433);
+    const cfg = freshClientConfig(lib, addressIdentity("127.0.0.1", 4433));
     collect(client.connect(cfg, now).result, toServer);
     const confirmed = () =>
       events.filter((e) => e.kind === "state_event" && e.change === "handshake_confirmed").length === 2;

@@ -5,10 +5,11 @@
 // that flood keeps its route and finishes, and its stream arrives.
 import assert from "node:assert/strict";
 import { test } from "./_harness.ts";
+import { freshClientConfig } from "./_echo.ts";
 import { loadCoquicSync } from "../ffi/loader.ts";
 import { Role } from "../ffi/abi.ts";
 import { EndpointConfig } from "../quic/config.ts";
-import { ClientConfig, Endpoint } from "../quic/endpoint.ts";
+import { Endpoint } from "../quic/endpoint.ts";
 import { Driver } from "../quic/driver.ts";
 import { PRUNE_FLOOR } from "../quic/route_keeper.ts";
 import type { QueryResult } from "../quic/result.ts";
@@ -103,12 +104,7 @@ test("route pruning: a client whose handshake runs through the flood keeps its r
   };
   let now = 1_000n;
   try {
-    const cfg = ClientConfig.new(
-      crypto.getRandomValues(new Uint8Array(8)),
-      crypto.getRandomValues(new Uint8Array(8)),
-      lib,
-    );
-    cfg.initialRouteHandle = 1n;
+    const cfg = freshClientConfig(lib);
     const { connection, result } = client.connect(cfg, now);
     fromClient(result);
     let flood = 0;
