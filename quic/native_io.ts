@@ -7,7 +7,7 @@
  */
 import { Status } from "../ffi/abi.ts";
 import type { CoquicLibrary } from "../ffi/loader.ts";
-import { addressIdentity, parseIpv4, parseIpv6, type Route, routeKey } from "../runtimes/address.ts";
+import { addressIdentity, ipBytesText, parseIpv4, parseIpv6, type Route, routeKey } from "../runtimes/address.ts";
 import type { SocketAddress } from "../runtimes/udp.ts";
 import { type Endpoint, lastError } from "./endpoint.ts";
 import { CoquicStatusError } from "./errors.ts";
@@ -29,34 +29,6 @@ export function ipBytes(hostname: string): Uint8Array | undefined {
   return parseIpv4(hostname) ?? parseIpv6(hostname);
 }
 
-/**
- * Text of 4 or 16 address bytes (IPv6 with the longest zero run compressed).
- *
- * @example
- * ```ts
- * ipText(new Uint8Array([127, 0, 0, 1])); // "127.0.0.1"
- * ```
- */
-export function ipText(b: Uint8Array): string {
-  if (b.length === 4) return b.join(".");
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push((b[i] << 8) | b[i + 1]);
-  let best = -1, bestLen = 0;
-  for (let i = 0; i < 8;) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen && j - i > 1) [best, bestLen] = [i, j - i];
-    i = j;
-  }
-  const hex = (g: number[]) => g.map((x) => x.toString(16)).join(":");
-  if (best < 0) return hex(groups);
-  return `${hex(groups.slice(0, best))}::${hex(groups.slice(best + bestLen))}`;
-}
-
 /** One endpoint's native socket. */
 export class NativeIo {
   #lib: CoquicLibrary;
@@ -76,7 +48,7 @@ export class NativeIo {
   private constructor(readonly endpoint: Endpoint, readonly address: bigint) {
     this.#lib = endpoint.library;
     const family = this.#lib.symbols.coquic_x_io_local_address(address, this.#addr, this.#port) as number;
-    this.localAddress = { hostname: ipText(this.#addr.subarray(0, family === 4 ? 4 : 16)), port: this.#port[0] };
+    this.localAddress = { hostname: ipBytesText(this.#addr.subarray(0, family === 4 ? 4 : 16)), port: this.#port[0] };
   }
 
   /** Binds a socket for `endpoint` on an IP literal (QuicError "invalid_argument" on failure). */
@@ -111,7 +83,7 @@ export class NativeIo {
     if (!ip) return undefined;
     const handle = this.#lib.symbols.coquic_x_io_route(this.address, ip, ip.length, address.port) as bigint;
     if (handle === NO_ROUTE) return undefined;
-    return this.#remember(handle, { hostname: ipText(ip), port: address.port });
+    return this.#remember(handle, { hostname: ipBytesText(ip), port: address.port });
   }
 
   /**
@@ -123,7 +95,7 @@ export class NativeIo {
     if (known) return known;
     const family = this.#lib.symbols.coquic_x_io_route_address(this.address, handle, this.#addr, this.#port) as number;
     if (family === 0) return undefined;
-    const address = { hostname: ipText(this.#addr.subarray(0, family === 4 ? 4 : 16)), port: this.#port[0] };
+    const address = { hostname: ipBytesText(this.#addr.subarray(0, family === 4 ? 4 : 16)), port: this.#port[0] };
     const key = routeKey(address.hostname, address.port);
     return { handle, address, identity: addressIdentity(address.hostname, address.port), key };
   }

@@ -72,9 +72,24 @@ export function canonicalIp(text: string): string | undefined {
   if (zoneAt >= 0) t = t.slice(0, zoneAt);
   const b = parseIpv6(t);
   if (!b) return undefined;
+  return ipBytesText(b) + zone;
+}
+
+/**
+ * The canonical text of 4 or 16 address bytes: dotted decimal, or RFC 5952 IPv6 (lowercase,
+ * no leading zeros, the longest run of two or more zero groups as `::`, `::ffff:a.b.c.d` for
+ * mapped IPv4). {@link canonicalIp} and the native socket's addresses both come from here.
+ *
+ * @example
+ * ```ts
+ * ipBytesText(new Uint8Array([127, 0, 0, 1])); // "127.0.0.1"
+ * ```
+ */
+export function ipBytesText(b: Uint8Array): string {
+  if (b.length === 4) return b.join(".");
   const groups = Array.from({ length: 8 }, (_, i) => (b[2 * i] << 8) | b[2 * i + 1]);
   if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
-    return `::ffff:${b[12]}.${b[13]}.${b[14]}.${b[15]}${zone}`;
+    return `::ffff:${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
   }
   let bestAt = -1, bestLen = 1; // runs of one zero group are not compressed (RFC 5952 §4.2.2)
   for (let i = 0; i < 8;) {
@@ -88,8 +103,7 @@ export function canonicalIp(text: string): string | undefined {
     i = j;
   }
   const hex = (gs: number[]) => gs.map((g) => g.toString(16)).join(":");
-  const out = bestAt < 0 ? hex(groups) : `${hex(groups.slice(0, bestAt))}::${hex(groups.slice(bestAt + bestLen))}`;
-  return out + zone;
+  return bestAt < 0 ? hex(groups) : `${hex(groups.slice(0, bestAt))}::${hex(groups.slice(bestAt + bestLen))}`;
 }
 
 /**
