@@ -250,7 +250,11 @@ test(`reliability: ${CONCURRENT} concurrent loopback connections each echo`, asy
   const results = await Promise.all(conns.map((c, i) => echoOnce(c, pattern(200 + (i % 300), i))));
   const ms = performance.now() - t0;
   results.forEach((r, i) => assert.deepEqual(r, pattern(200 + (i % 300), i)));
-  assert.equal(listener.observe().connections, CONCURRENT);
+  // Every client was accepted once. Beyond 64 handshakes at once the server answers with Retry;
+  // a client whose Initial was retransmitted while the Retry was on its way can leave one
+  // half-open orphan (never accepted; its handshake times out), so the open count may be higher.
+  assert.equal(listener.observe().accepted, CONCURRENT);
+  assert.ok(listener.observe().connections >= CONCURRENT);
   await Promise.all(conns.map((c) => c.close()));
   await listener.close();
   console.log(`  [figure] ${CONCURRENT} concurrent connections connected and echoed in ${(ms / 1000).toFixed(2)} s`);
