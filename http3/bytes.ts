@@ -291,3 +291,19 @@ export function latin1(bytes: Uint8Array): string {
   }
   return s;
 }
+
+/**
+ * `a` then `b` in one array (`b` itself when `a` is empty).
+ *
+ * @example
+ * ```ts
+ * concat(new Uint8Array([1]), new Uint8Array([2])); // Uint8Array [1, 2]
+ * ```
+ */
+export function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  if (a.length === 0) return b;
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}

@@ -6,7 +6,7 @@
  * @module
  */
 import { type QuicConnection, QuicError, type QuicStream } from "../mod.ts";
-import { ByteWriter } from "./bytes.ts";
+import { ByteWriter, concat } from "./bytes.ts";
 import { FieldSectionTooLargeError, H3Error, H3ErrorCode } from "./errors.ts";
 import { type FrameBudget, FrameReader } from "./frame_reader.ts";
 import { checkFrameAllowed, encodeFrameTo, FrameType } from "./frames.ts";
@@ -296,15 +296,6 @@ function frameTypeOf(t: string): number {
     default:
       return FrameType.MAX_PUSH_ID;
   }
-}
-
-/** Concatenates two byte arrays. */
-export function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (a.length === 0) return b;
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }
 
 /**

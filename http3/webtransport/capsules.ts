@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { ByteWriter } from "../bytes.ts";
+import { ByteWriter, concat } from "../bytes.ts";
 import { H3Error, H3ErrorCode } from "../errors.ts";
 import { decodeVarint, encodeVarint } from "../varint.ts";
 import { CAPSULE_CLOSE_SESSION, CAPSULE_DRAIN_SESSION, MAX_CLOSE_REASON } from "./protocol.ts";
@@ -104,13 +104,4 @@ export function encodeCloseCapsule(code: number, reason: string): Uint8Array {
 /** DRAIN_WEBTRANSPORT_SESSION. */
 export function encodeDrainCapsule(): Uint8Array {
   return encodeCapsule(CAPSULE_DRAIN_SESSION, new Uint8Array(0));
-}
-
-/** Concatenates two byte arrays. */
-export function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (a.length === 0) return b;
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }

@@ -7,6 +7,7 @@
  */
 import type { QuicStream } from "../../mod.ts";
 import type { H3Connection } from "../connection.ts";
+import { concat } from "../bytes.ts";
 import { decodeVarint } from "../varint.ts";
 import { demultiplexDatagrams } from "./datagrams.ts";
 import { webTransportSettings, WT_BIDI_SIGNAL, WT_UNI_STREAM_TYPE, WtErrorCode } from "./protocol.ts";
@@ -100,7 +101,7 @@ export class WebTransportLink {
       }
       const chunk = await stream.read({ signal }).catch(() => undefined);
       if (chunk === undefined) return head;
-      head = head.length === 0 ? chunk : concatBytes(head, chunk);
+      head = head.length === 0 ? chunk : concat(head, chunk);
     }
   }
 
@@ -162,11 +163,4 @@ export class WebTransportLink {
 export function refuse(stream: QuicStream, code: number): void {
   stream.stopSending(BigInt(code));
   if (stream.bidirectional) stream.reset(BigInt(code));
-}
-
-function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }
