@@ -205,6 +205,11 @@ typedef enum cq_conn_state {
     CQ_CONN_DEAD      /* waiting for removal (CLOSED emitted) */
 } cq_conn_state;
 
+/* A peer's STOP_SENDING frame, found in a packet before ngtcp2 has processed it. */
+typedef struct cq_stop_record {
+    uint64_t stream_id, code;
+} cq_stop_record;
+
 typedef struct cq_pending_datagram {
     struct cq_pending_datagram *next;
     size_t length;
@@ -241,6 +246,8 @@ typedef struct cq_conn {
     size_t close_packet_len;
     uint64_t current_route; /* route handle of the active path (bit 63 set = none) */
     cq_map streams;         /* stream id -> cq_stream */
+    cq_stop_record *stop_records; /* peer STOP_SENDING frames of the packet being read (ngtcp2_compat.c) */
+    size_t stop_record_count, stop_record_cap;
     cq_stream *pending_head, *pending_tail;
     int64_t next_local_bidi, next_local_uni;       /* next id to open in ngtcp2 */
     int64_t highest_local_bidi, highest_local_uni; /* highest id the app used, -1 none */
@@ -449,9 +456,5 @@ size_t cq_stream_unsent_vec(const cq_stream *s, ngtcp2_vec *vec, size_t max_vec)
 void cq_stream_mark_pending(cq_conn *c, cq_stream *s);
 void cq_stream_unlink_pending(cq_conn *c, cq_stream *s);
 bool cq_stream_has_unsent(const cq_stream *s);
-
-/* frames.c: finds STOP_SENDING frames in a decrypted packet payload */
-typedef void (*cq_stop_sending_fn)(void *ctx, uint64_t stream_id, uint64_t code);
-void cq_scan_stop_sending(const uint8_t *payload, size_t len, cq_stop_sending_fn fn, void *ctx);
 
 #endif

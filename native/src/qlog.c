@@ -4,7 +4,7 @@
  * QLOGDIR environment variable (the convention of ngtcp2's tools and quiche).
  *
  * The same ngtcp2 callback also feeds loss accounting (ngtcp2 1.11 counts no lost packets;
- * its qlog names each one), so the callback is installed when either is wanted.
+ * its qlog names each one: see ngtcp2_compat.c), so the callback is installed when either is wanted.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "conn_private.h"
 
 coquic_status_t cq_qlog_set_dir(coquic_endpoint_t *ep, const char *dir, size_t len) {
     free(ep->qlog_dir);
@@ -68,13 +68,10 @@ void cq_qlog_close(cq_conn *c) {
 }
 
 void cq_qlog_write(void *user_data, uint32_t flags, const void *data, size_t len) {
-    static const char lost[] = "recovery:packet_lost";
     cq_conn *c = user_data;
     if (c->qlog_file) {
         fwrite(data, 1, len, c->qlog_file);
         if (flags & NGTCP2_QLOG_WRITE_FLAG_FIN) cq_qlog_close(c);
     }
-    if (!c->loss_accounting || len < sizeof lost || len > 256) return; /* packet_lost events are short */
-    size_t scan = len < 80 ? len : 80;                                  /* the name follows the time */
-    if (memmem(data, scan, lost, sizeof lost - 1)) c->stats.packets_lost++;
+    if (c->loss_accounting) cq_compat_count_lost(c, data, len);
 }

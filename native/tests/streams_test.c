@@ -318,3 +318,55 @@ TEST(streams_reset_with_data_in_flight) {
     CHECK_EQ(p->client.close_count + p->server.close_count, 0);
     pair_free(p);
 }
+
+/* ngtcp2 1.11 has no callback for a peer's STOP_SENDING, so the engine re-scans decrypted
+ * packets for the frames (ngtcp2_compat.c). A packet can carry hundreds of them: here the
+ * server's first STOP_SENDING packets are lost, ngtcp2 retransmits the frames together, and
+ * every stream must still get its PEER_STOP_SENDING (an old fixed table kept 32 per packet). */
+typedef struct stops_wanted {
+    coquic_connection_handle_t conn;
+    size_t streams;
+} stops_wanted;
+
+static size_t stops_seen(const side *s) {
+    size_t n = 0;
+    while (side_find(s, COQUIC_EFFECT_PEER_STOP_SENDING, UINT64_MAX, n)) n++;
+    return n;
+}
+
+static bool client_saw_every_stop(pair *p, void *ctx) { return stops_seen(&p->client) >= ((stops_wanted *)ctx)->streams; }
+
+static bool server_has_every_stream(pair *p, void *ctx) {
+    stops_wanted *w = ctx;
+    coquic_connection_handle_t s = side_accepted(&p->server);
+    if (!s) return false;
+    for (size_t i = 0; i < w->streams; i++)
+        if (side_stream(&p->server, s, 4 * i)->next_offset < 10) return false;
+    return true;
+}
+
+TEST(many_stop_sending_frames_in_one_packet_all_reported) {
+    pair *p = pair_new(NULL);
+    coquic_connection_handle_t c = pair_connect(p);
+    CHECK(pair_run_until(p, pred_confirmed, &c, 10000000));
+    stops_wanted w = {c, 200};
+    for (size_t i = 0; i < w.streams; i++) pair_send_pattern(p, &p->client, c, 4 * i, 10, false);
+    CHECK(pair_run_until(p, server_has_every_stream, &w, 10000000));
+    coquic_connection_handle_t s = side_accepted(&p->server);
+    for (size_t i = 0; i < w.streams; i++) {
+        coquic_stop_sending_t ss = {sizeof ss, 4 * i, 1000 + i};
+        coquic_result_t *r;
+        CHECK_EQ(coquic_connection_stop_sending(p->server.ep, s, &ss, p->now, &r), COQUIC_STATUS_OK);
+        CHECK_EQ(coquic_result_has_local_error(r), 0);
+        coquic_result_destroy(r); /* its datagrams are lost: the frames come again, packed together */
+    }
+    CHECK(pair_run_until(p, client_saw_every_stop, &w, 30000000));
+    for (size_t i = 0; i < w.streams; i++) {
+        const event_record *e = side_event(&p->client, c, COQUIC_EFFECT_PEER_STOP_SENDING, 4 * i);
+        CHECK(e != NULL);
+        CHECK_EQ(e->b, 1000 + i);
+    }
+    CHECK_EQ(stops_seen(&p->client), w.streams); /* once each */
+    CHECK_EQ(p->client.close_count + p->server.close_count, 0);
+    pair_free(p);
+}
