@@ -77,6 +77,18 @@ test("deno task bench --quick: every perf-runner figure measured", () => {
   assert.match(r.stdout, /^targets$/m, show(r));
 }, { timeout: 110_000 });
 
+test("deno task bench_history --quick: rr, crr and idle memory, baseline beside this tree", () => {
+  const r = task(REPO_DENO, ["bench_history", "--quick"], 240_000);
+  assert.equal(r.status, 0, show(r));
+  assert.match(r.stdout, /coquic-ts before\/after — loopback, runtime I\/O, medians of 1 run/, show(r));
+  for (const rt of ["bun", "deno"]) {
+    for (const row of ["rr p50 \\(µs\\)", "crr \\(conn\\/s\\)", "memory per idle connection \\(KiB\\)"]) {
+      // both figures measured and a ratio printed (no "failed")
+      assert.match(r.stdout, new RegExp(`${rt} ${row}\\s+[\\d.]+\\s+[\\d.]+\\s+[\\d.]+×`), `${rt} ${row}\n${show(r)}`);
+    }
+  }
+}, { timeout: 250_000 });
+
 test("deno task bench_ffi --quick and deno task native (a Deno on PATH outside node_modules)", () => {
   const global = globalDenoPath();
   try {
