@@ -3,7 +3,7 @@
  * every symbol's signature in a neutral type vocabulary, every struct layout (size and
  * field offsets on x86-64 LP64, exactly as in the reference §1.3) and every enum constant.
  * `deno_symbols.ts` and `bun_symbols.ts` translate the signatures into each runtime's FFI
- * definitions; `structs.ts` encodes and decodes the layouts.
+ * definitions; `quic/codec.ts` encodes and decodes the layouts.
  *
  * @example
  * ```ts

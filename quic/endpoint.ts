@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { BatchInput } from "../ffi/batch_input.ts";
+import { BatchInput } from "./batch_input.ts";
 import { Layout as L, Status, StreamEffectFlag } from "../ffi/abi.ts";
 import { type CoquicLibrary, defaultLibrary } from "../ffi/loader.ts";
 import {
@@ -19,7 +19,7 @@ import {
   encodePathMtuUpdate,
   prepareConnectionStats,
   Scratch,
-} from "../ffi/structs.ts";
+} from "./codec.ts";
 import { bool, bytes, errorCode, streamId, text, type U64, u64 } from "./args.ts";
 import { type ClientConnectionConfig, defaultClientConnectionConfig, type EndpointConfig } from "./config.ts";
 import { CoquicStatusError, InvalidArgumentError, UseAfterCloseError } from "./errors.ts";

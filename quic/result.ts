@@ -8,7 +8,7 @@
  */
 import { Layout as L, NO_ROUTE } from "../ffi/abi.ts";
 import type { CoquicLibrary } from "../ffi/loader.ts";
-import { decodeCloseInfos, decodeEffect, decodeLocalError, decodeResultSummary } from "../ffi/structs.ts";
+import { decodeCloseInfos, decodeEffect, decodeLocalError, decodeResultSummary } from "./codec.ts";
 import type { Effect, SendDatagramEffect } from "./effects.ts";
 import type { LocalError } from "./errors.ts";
 import type { CloseInfo } from "./stats.ts";

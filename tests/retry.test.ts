@@ -14,7 +14,7 @@ import { closeAll, fetch, serve } from "../http3/mod.ts";
 import { connect, QuicError } from "../mod.ts";
 import { type CoquicLibrary, loadCoquicSync } from "../ffi/loader.ts";
 import { Role } from "../ffi/abi.ts";
-import { BatchInput } from "../ffi/batch_input.ts";
+import { BatchInput } from "../quic/batch_input.ts";
 import { EndpointConfig } from "../quic/config.ts";
 import { Endpoint } from "../quic/endpoint.ts";
 import type { Effect } from "../quic/effects.ts";

@@ -1,21 +1,21 @@
 /**
- * Every struct encode and decode of the binding, in one place, over the layouts of
- * `abi.ts`. Inputs are written into reusable scratch buffers through a DataView (no
+ * The quic layer's codec: every struct encode and decode of the binding, in one place, over
+ * the layouts of `ffi/abi.ts`. Inputs are written into reusable scratch buffers through a DataView (no
  * per-call allocation of struct memory); nested byte ranges are referenced by address and
  * kept alive by the scratch until its `reset()`, right after the native call. Outputs are
  * decoded into the value model of `quic/`, copying every byte view out of native memory.
  *
  * @module
  */
-import { CloseSource, ConnectionInputKind, EffectKind, Layout as L, XEffectKind } from "./abi.ts";
-import type { CoquicLibrary } from "./loader.ts";
+import { CloseSource, ConnectionInputKind, EffectKind, Layout as L, XEffectKind } from "../ffi/abi.ts";
+import type { CoquicLibrary } from "../ffi/loader.ts";
 import type { FfiRuntime } from "../runtimes/ffi_types.ts";
-import { bool, bytes, errorCode, intIn, streamId, text, u64, usize } from "../quic/args.ts";
-import type { ClientConnectionConfig, EndpointConfig, TransportConfig, ZeroRttConfig } from "../quic/config.ts";
-import type { Effect, LifecycleName, StateChangeName } from "../quic/effects.ts";
-import type { ConnectionInput, InboundDatagram, PathMtuUpdate } from "../quic/inputs.ts";
-import type { CloseInfo, ConnectionStats } from "../quic/stats.ts";
-import { LocalError } from "../quic/errors.ts";
+import { bool, bytes, errorCode, intIn, streamId, text, u64, usize } from "./args.ts";
+import type { ClientConnectionConfig, EndpointConfig, TransportConfig, ZeroRttConfig } from "./config.ts";
+import type { Effect, LifecycleName, StateChangeName } from "./effects.ts";
+import type { ConnectionInput, InboundDatagram, PathMtuUpdate } from "./inputs.ts";
+import type { CloseInfo, ConnectionStats } from "./stats.ts";
+import { LocalError } from "./errors.ts";
 
 // ---- scratch buffers ------------------------------------------------------------------
 
@@ -26,8 +26,8 @@ import { LocalError } from "../quic/errors.ts";
  *
  * @example
  * ```ts
- * import { Layout } from "./abi.ts";
- * import type { CoquicLibrary } from "./loader.ts";
+ * import { Layout } from "../ffi/abi.ts";
+ * import type { CoquicLibrary } from "../ffi/loader.ts";
  * declare const lib: CoquicLibrary, payload: Uint8Array, native: (struct: Uint8Array) => void;
  * const s = new Scratch(Layout.SendDatagramData.size, lib.ffi);
  * s.range(Layout.SendDatagramData.bytes, payload);
@@ -224,7 +224,7 @@ function writeZeroRtt(s: Scratch, at: number, z: ZeroRttConfig, where: string): 
  *
  * @example
  * ```ts
- * import type { CoquicLibrary } from "./loader.ts";
+ * import type { CoquicLibrary } from "../ffi/loader.ts";
  * declare const lib: CoquicLibrary;
  * readTransportConfigDefaults(lib).initialMaxStreamsBidi; // 16n
  * ```
@@ -238,7 +238,7 @@ export function readTransportConfigDefaults(lib: CoquicLibrary): TransportConfig
  *
  * @example
  * ```ts
- * import type { CoquicLibrary } from "./loader.ts";
+ * import type { CoquicLibrary } from "../ffi/loader.ts";
  * declare const lib: CoquicLibrary;
  * readEndpointConfigDefaults(lib).applicationProtocol; // "coquic"
  * ```
@@ -274,7 +274,7 @@ export function readEndpointConfigDefaults(lib: CoquicLibrary): EndpointConfig {
  *
  * @example
  * ```ts
- * import type { CoquicLibrary } from "./loader.ts";
+ * import type { CoquicLibrary } from "../ffi/loader.ts";
  * declare const lib: CoquicLibrary;
  * readClientConnectionConfigDefaults(lib).serverName; // "localhost"
  * ```
@@ -305,8 +305,8 @@ export function readClientConnectionConfigDefaults(lib: CoquicLibrary): ClientCo
  *
  * @example
  * ```ts
- * import type { CoquicLibrary } from "./loader.ts";
- * import type { EndpointConfig } from "../quic/config.ts";
+ * import type { CoquicLibrary } from "../ffi/loader.ts";
+ * import type { EndpointConfig } from "./config.ts";
  * declare const lib: CoquicLibrary, config: EndpointConfig, struct: Scratch, identity: Scratch, out: Uint8Array;
  * encodeEndpointConfig(struct, config, identity);
  * lib.symbols.coquic_endpoint_create(struct.bytes, out);
@@ -350,7 +350,7 @@ export function encodeEndpointConfig(s: Scratch, c: EndpointConfig, identity: Sc
  *
  * @example
  * ```ts
- * import type { ClientConnectionConfig } from "../quic/config.ts";
+ * import type { ClientConnectionConfig } from "./config.ts";
  * declare const open: Scratch, resumption: Scratch, cc: ClientConnectionConfig;
  * encodeOpenConnection(open, cc, 1n, new Uint8Array(0), resumption);
  * ```
@@ -523,8 +523,8 @@ export function encodeConnectionInput(s: Scratch, input: ConnectionInput): void 
  *
  * @example
  * ```ts
- * import { Layout } from "./abi.ts";
- * import type { CoquicLibrary } from "./loader.ts";
+ * import { Layout } from "../ffi/abi.ts";
+ * import type { CoquicLibrary } from "../ffi/loader.ts";
  * declare const lib: CoquicLibrary, view: DataView;
  * const reason = copyView(lib.ffi, view, Layout.CloseInfo.reason);
  * ```
@@ -545,7 +545,7 @@ const LIFECYCLE_NAMES: LifecycleName[] = ["created", "accepted", "closed"];
  *
  * @example
  * ```ts
- * import type { CoquicLibrary } from "./loader.ts";
+ * import type { CoquicLibrary } from "../ffi/loader.ts";
  * declare const lib: CoquicLibrary, view: DataView, socket: { send(bytes: Uint8Array): void };
  * const e = decodeEffect(lib.ffi, view, 0);
  * if (e.kind === "send_datagram") socket.send(e.bytes);
@@ -683,8 +683,8 @@ export function decodeEffect(ffi: FfiRuntime, view: DataView, base: number, skip
  *
  * @example
  * ```ts
- * import { Layout } from "./abi.ts";
- * import type { CoquicLibrary } from "./loader.ts";
+ * import { Layout } from "../ffi/abi.ts";
+ * import type { CoquicLibrary } from "../ffi/loader.ts";
  * declare const lib: CoquicLibrary, result: bigint;
  * const buf = new Uint8Array(Layout.LocalError.size);
  * lib.symbols.coquic_result_local_error(result, buf);
@@ -710,7 +710,7 @@ const SOURCE_NAMES = Object.fromEntries(Object.entries(CloseSource).map(([k, v])
  *
  * @example
  * ```ts
- * import type { CoquicLibrary } from "./loader.ts";
+ * import type { CoquicLibrary } from "../ffi/loader.ts";
  * declare const lib: CoquicLibrary, raw: Uint8Array, count: number;
  * const infos = decodeCloseInfos(lib.ffi, new DataView(raw.buffer), count);
  * ```
@@ -736,7 +736,7 @@ export function decodeCloseInfos(ffi: FfiRuntime, view: DataView, count: number)
  *
  * @example
  * ```ts
- * import type { CoquicLibrary } from "./loader.ts";
+ * import type { CoquicLibrary } from "../ffi/loader.ts";
  * declare const lib: CoquicLibrary, scratch: Scratch, ep: bigint, conn: bigint;
  * prepareConnectionStats(scratch);
  * lib.symbols.coquic_x_connection_stats(ep, conn, scratch.bytes);
@@ -775,7 +775,7 @@ export function decodeConnectionStats(view: DataView): ConnectionStats {
  *
  * @example
  * ```ts
- * import type { Endpoint } from "../quic/endpoint.ts";
+ * import type { Endpoint } from "./endpoint.ts";
  * declare const view: DataView, endpoint: Endpoint, now: bigint;
  * const s = decodeResultSummary(view);
  * if (s.sendContinuationPending) endpoint.timerExpired(now);
@@ -797,8 +797,8 @@ export interface ResultSummary {
  *
  * @example
  * ```ts
- * import { Layout } from "./abi.ts";
- * import type { CoquicLibrary } from "./loader.ts";
+ * import { Layout } from "../ffi/abi.ts";
+ * import type { CoquicLibrary } from "../ffi/loader.ts";
  * declare const lib: CoquicLibrary, result: bigint;
  * const buf = new Uint8Array(Layout.ResultSummary.size);
  * lib.symbols.coquic_x_result_summary(result, buf);
