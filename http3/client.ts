@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { connect, type IoMode, type Lookup, type QuicStream } from "../mod.ts";
+import { connect, type IoMode, type Lookup, type QuicStream } from "../quic/mod.ts";
 import { H3Connection, type H3Options, MessageReader, writeBody } from "./connection.ts";
 import { H3ErrorCode } from "./errors.ts";
 import { headerFields, messageError, setResponseTrailers, splitFields, trailerHeaders } from "./message.ts";

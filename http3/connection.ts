@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type QuicConnection, QuicError, type QuicStream } from "../mod.ts";
+import { type QuicConnection, QuicError, type QuicStream } from "../quic/mod.ts";
 import { ByteWriter, concat } from "./bytes.ts";
 import { FieldSectionTooLargeError, H3Error, H3ErrorCode } from "./errors.ts";
 import { type FrameBudget, FrameReader } from "./frame_reader.ts";

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type IoMode, listen, type QuicConnection, type QuicListener, type QuicStream } from "../mod.ts";
+import { type IoMode, listen, type QuicConnection, type QuicListener, type QuicStream } from "../quic/mod.ts";
 import { H3Connection, type H3Options, MessageReader, writeBody } from "./connection.ts";
 import { FieldSectionTooLargeError, H3Error, H3ErrorCode } from "./errors.ts";
 import {

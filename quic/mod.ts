@@ -29,4 +29,5 @@ export * from "./devcert.ts";
 export type { SocketAddress } from "../runtimes/udp.ts";
 export type { Lookup, ResolvedAddress } from "../runtimes/resolve.ts";
 export type { DriverConnection } from "./driver.ts";
+export type { IoMode } from "./driver_factory.ts";
 export type { FfiRuntime, NativeFunction, NativeLibrary } from "../runtimes/ffi_types.ts";

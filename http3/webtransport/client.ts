@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { connect, QuicError, type QuicStream } from "../../mod.ts";
+import { connect, QuicError, type QuicStream } from "../../quic/mod.ts";
 import { H3Connection, MessageReader } from "../connection.ts";
 import { H3ErrorCode } from "../errors.ts";
 import { splitFields } from "../message.ts";
