@@ -141,7 +141,7 @@ export async function fetch(input: string | URL | Request, init: H3RequestInit =
     if (signal?.aborted) throw abortReason(signal);
     throw e;
   }
-  const reader = new MessageReader(h3, stream, "request");
+  const reader = new MessageReader(h3, stream);
   // One abort listener for the whole exchange, removed when it ends either way.
   let rejectAborted!: (reason: unknown) => void;
   const aborted = new Promise<never>((_, reject) => (rejectAborted = reject));

@@ -318,7 +318,6 @@ export class MessageReader {
   constructor(
     private h3: H3Connection,
     private stream: QuicStream,
-    private kind: "request" | "response",
     first?: Uint8Array,
   ) {
     if (first && first.length > 0) this.#pending.push(first);

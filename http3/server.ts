@@ -252,7 +252,7 @@ async function serveRequest(
   first?: Uint8Array,
 ): Promise<void> {
   const { h3, conn, handler, onError, headersTimeoutMs } = ctx;
-  const reader = new MessageReader(h3, stream, "request", first);
+  const reader = new MessageReader(h3, stream, first);
   let request: Request;
   try {
     const fields = await headersWithin(reader, stream, headersTimeoutMs);

@@ -14,14 +14,7 @@
  *
  * @module
  */
-import {
-  familyOf,
-  type OutboundDatagram,
-  ReceiveDispatch,
-  type SocketAddress,
-  type UdpBindOptions,
-  type UdpSocket,
-} from "./udp.ts";
+import { familyOf, ReceiveDispatch, type SocketAddress, type UdpBindOptions, type UdpSocket } from "./udp.ts";
 import { bunFfiRuntime } from "./bun_ffi.ts";
 import { raiseReceiveBuffer } from "./socket_buffer.ts";
 
@@ -98,13 +91,6 @@ class BunUdpSocket implements UdpSocket {
     if (this.#socket.closed || datagrams.length === 0) return;
     const flat = this.#flat;
     for (let i = 0; i < datagrams.length; i++) flat.push(datagrams[i], addresses[i].port, addresses[i].hostname);
-    this.#sendFlat(flat);
-  }
-
-  send(batch: readonly OutboundDatagram[]): void {
-    if (this.#socket.closed || batch.length === 0) return;
-    const flat = this.#flat;
-    for (const d of batch) flat.push(d.data, d.port, d.hostname);
     this.#sendFlat(flat);
   }
 

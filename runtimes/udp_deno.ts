@@ -19,14 +19,7 @@
  *
  * @module
  */
-import {
-  familyOf,
-  type OutboundDatagram,
-  ReceiveDispatch,
-  type SocketAddress,
-  type UdpBindOptions,
-  type UdpSocket,
-} from "./udp.ts";
+import { familyOf, ReceiveDispatch, type SocketAddress, type UdpBindOptions, type UdpSocket } from "./udp.ts";
 import { denoFfi } from "./deno_ffi.ts";
 import { raiseReceiveBuffer } from "./socket_buffer.ts";
 
@@ -148,15 +141,6 @@ class DenoUdpSocket implements UdpSocket {
       }
       this.#qData.push(datagrams[i]);
       this.#qAddr.push(da);
-    }
-    if (!this.#pumping) this.#pump();
-  }
-
-  send(batch: readonly OutboundDatagram[]): void {
-    if (this.#closed) return;
-    for (const d of batch) {
-      this.#qData.push(d.data);
-      this.#qAddr.push({ transport: "udp", hostname: d.hostname, port: d.port });
     }
     if (!this.#pumping) this.#pump();
   }

@@ -12,14 +12,7 @@
  */
 import { createSocket } from "node:dgram";
 import { RECEIVE_BUFFER_BYTES } from "./socket_buffer.ts";
-import {
-  familyOf,
-  type OutboundDatagram,
-  ReceiveDispatch,
-  type SocketAddress,
-  type UdpBindOptions,
-  type UdpSocket,
-} from "./udp.ts";
+import { familyOf, ReceiveDispatch, type SocketAddress, type UdpBindOptions, type UdpSocket } from "./udp.ts";
 
 /**
  * Binds a UDP socket on Node.js.
@@ -97,11 +90,6 @@ class NodeUdpSocket implements UdpSocket {
   sendBatch(datagrams: readonly Uint8Array[], addresses: readonly SocketAddress[]): void {
     if (this.#closed) return;
     for (let i = 0; i < datagrams.length; i++) this.#send(datagrams[i], addresses[i].hostname, addresses[i].port);
-  }
-
-  send(batch: readonly OutboundDatagram[]): void {
-    if (this.#closed) return;
-    for (const d of batch) this.#send(d.data, d.hostname, d.port);
   }
 
   #send(data: Uint8Array, hostname: string, port: number): void {
