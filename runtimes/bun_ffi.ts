@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bunDefinition, returnsStructByValue } from "./bun_symbols.ts";
-import { neutralResult, openAll } from "./ffi_adapt.ts";
+import { neutralResult, openAll, withCopyOut } from "./ffi_adapt.ts";
 import type { FfiRuntime, NativeFunction, NativeLibrary, SymbolSpec } from "./ffi_types.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -88,7 +88,7 @@ function adapt(fn: any, spec: SymbolSpec): NativeFunction {
  * console.log(native.symbols.coquic_ffi_abi_version()); // 12
  * ```
  */
-export const bunFfiRuntime: FfiRuntime = {
+export const bunFfiRuntime: FfiRuntime = withCopyOut({
   name: "bun",
   open(path, required, optional): NativeLibrary {
     return openAll(path, required, optional, (p, defs) => bunFfi.dlopen(p, defs), bunDefinition, adapt);
@@ -104,15 +104,10 @@ export const bunFfiRuntime: FfiRuntime = {
     if (target.length === 0) return;
     target.set(new Uint8Array(bunFfi.toArrayBuffer(Number(address), 0, target.length)));
   },
-  copyOut(address, length) {
-    const out = new Uint8Array(length);
-    this.copyInto(address, out);
-    return out;
-  },
   readCString(address) {
     return new bunFfi.CString(Number(address)).toString();
   },
-};
+});
 
 // deno-lint-ignore no-explicit-any
 let libcEnv: any;

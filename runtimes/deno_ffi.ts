@@ -5,7 +5,7 @@
  * @module
  */
 import { denoDefinition } from "./deno_symbols.ts";
-import { neutralResult, openAll } from "./ffi_adapt.ts";
+import { neutralResult, openAll, withCopyOut } from "./ffi_adapt.ts";
 import type { FfiRuntime, NativeFunction, NativeLibrary, SymbolSpec } from "./ffi_types.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -35,7 +35,7 @@ function adapt(fn: (...a: any[]) => any, spec: SymbolSpec): NativeFunction {
  * console.log(native.symbols.coquic_ffi_abi_version()); // 12
  * ```
  */
-export const denoFfi: FfiRuntime = {
+export const denoFfi: FfiRuntime = withCopyOut({
   name: "deno",
   open(path, required, optional): NativeLibrary {
     return openAll(path, required, optional, (p, defs) => D.dlopen(p, defs), denoDefinition, adapt);
@@ -51,12 +51,7 @@ export const denoFfi: FfiRuntime = {
     if (target.length === 0) return;
     D.UnsafePointerView.copyInto(D.UnsafePointer.create(address), target);
   },
-  copyOut(address, length) {
-    const out = new Uint8Array(length);
-    this.copyInto(address, out);
-    return out;
-  },
   readCString(address) {
     return D.UnsafePointerView.getCString(D.UnsafePointer.create(address));
   },
-};
+});

@@ -1,11 +1,12 @@
 /**
  * What the runtime adapters share: the neutral result convention of `ffi_types.ts` applied
- * to a raw bound function, and opening a library whose FFI binds every symbol in one
- * `dlopen` (Deno, Bun), where an optional symbol the library lacks must be probed alone.
+ * to a raw bound function, opening a library whose FFI binds every symbol in one `dlopen`
+ * (Deno, Bun), where an optional symbol the library lacks must be probed alone, and
+ * `copyOut` made of the runtime's `copyInto`.
  *
  * @module
  */
-import type { AbiType, NativeFunction, NativeLibrary, SymbolSpec } from "./ffi_types.ts";
+import type { AbiType, FfiRuntime, NativeFunction, NativeLibrary, SymbolSpec } from "./ffi_types.ts";
 
 /**
  * Wraps a raw function so its plain result follows the neutral convention: `usize` becomes a
@@ -74,4 +75,27 @@ export function openAll<D>(
   const symbols: Record<string, NativeFunction> = {};
   for (const [name, spec] of Object.entries(specs)) symbols[name] = adapt(lib.symbols[name], spec);
   return { path, symbols, close: () => lib.close() };
+}
+
+/**
+ * A runtime from its own parts: `copyOut` is the same everywhere, `copyInto` a fresh array
+ * (`copyInto` must not rely on `this`).
+ *
+ * @example
+ * ```ts
+ * import type { FfiRuntime } from "./ffi_types.ts";
+ * declare const parts: Omit<FfiRuntime, "copyOut">;
+ * const ffi = withCopyOut(parts);
+ * ```
+ */
+export function withCopyOut(parts: Omit<FfiRuntime, "copyOut">): FfiRuntime {
+  const copyInto = parts.copyInto;
+  return {
+    ...parts,
+    copyOut(address, length) {
+      const out = new Uint8Array(length);
+      copyInto(address, out);
+      return out;
+    },
+  };
 }

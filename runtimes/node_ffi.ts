@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { neutralResult } from "./ffi_adapt.ts";
+import { neutralResult, withCopyOut } from "./ffi_adapt.ts";
 import type { AbiType, FfiRuntime, NativeFunction, NativeLibrary, SymbolSpec } from "./ffi_types.ts";
 
 // The specifier is hidden from static analysis: only Node loads this module, and Deno or JSR
@@ -109,7 +109,7 @@ function bind(lib: any, name: string, spec: SymbolSpec): NativeFunction | undefi
  * console.log(native.symbols.coquic_ffi_abi_version()); // 12
  * ```
  */
-export const nodeFfi: FfiRuntime = {
+export const nodeFfi: FfiRuntime = withCopyOut({
   name: "node",
   open(path, required, optional): NativeLibrary {
     const lib = koffi.load(path);
@@ -141,12 +141,7 @@ export const nodeFfi: FfiRuntime = {
     if (target.length === 0) return;
     target.set(new Uint8Array(koffi.view(address, target.length)));
   },
-  copyOut(address, length) {
-    const out = new Uint8Array(length);
-    this.copyInto(address, out);
-    return out;
-  },
   readCString(address) {
     return koffi.decode.string(address);
   },
-};
+});

@@ -147,3 +147,22 @@ export class ReceiveDispatch {
     }
   }
 }
+
+/** What every adapter's socket shares: the receive dispatch behind both handler styles. */
+export abstract class DispatchingSocket {
+  protected readonly dispatch: ReceiveDispatch;
+
+  constructor(maxBatch: number) {
+    this.dispatch = new ReceiveDispatch(maxBatch);
+  }
+
+  /** Installs the per-datagram receive handler (replaces any handler, batch or not). */
+  onDatagram(handler: DatagramHandler): void {
+    this.dispatch.setSingle(handler);
+  }
+
+  /** Installs the batch receive handler (replaces any handler, batch or not). */
+  onDatagrams(handler: DatagramBatchHandler): void {
+    this.dispatch.setBatched(handler);
+  }
+}
