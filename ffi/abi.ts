@@ -1,9 +1,9 @@
 /**
  * The one description of the CoQUIC C ABI v12 and of our optional `coquic_x_` extensions:
- * every symbol's signature in a neutral type vocabulary, every struct layout (size and
- * field offsets on x86-64 LP64, exactly as in the reference §1.3) and every enum constant.
- * `deno_symbols.ts` and `bun_symbols.ts` translate the signatures into each runtime's FFI
- * definitions; `structs.ts` encodes and decodes the layouts.
+ * every symbol's signature in the neutral type vocabulary of `runtimes/ffi_types.ts`, every
+ * struct layout (size and field offsets on x86-64 LP64, exactly as in the reference §1.3) and
+ * every enum constant. Each runtime adapter in `runtimes/` translates the signatures into its
+ * FFI definitions; `quic/codec.ts` encodes and decodes the layouts.
  *
  * @example
  * ```ts
@@ -14,6 +14,7 @@
  *
  * @module
  */
+import type { SymbolSpec } from "../runtimes/ffi_types.ts";
 
 /**
  * ABI version this binding is written against (`COQUIC_FFI_ABI_VERSION`).
@@ -26,60 +27,6 @@
  * ```
  */
 export const COQUIC_FFI_ABI_VERSION = 12;
-
-/**
- * The neutral type vocabulary, and how JavaScript values cross it (the same in every runtime):
- * - `void`, `u8`, `u16`, `u32`, `i32`: numbers;
- * - `i64`: a bigint (signed: timeouts where -1 means none);
- * - `u64`: a bigint (handles, stream ids, times, codes);
- * - `usize` (`size_t`): a number (counts and lengths, far below 2^53); bigints are accepted as arguments;
- * - `pointer`: a native address held as a bigint (`coquic_endpoint_t*`, `coquic_result_t*`, views);
- * - `buffer`: a pointer into JavaScript memory, passed as a typed array that only needs to
- *   live for the call (struct scratch buffers, input bytes, out-parameters);
- * - `bytes_by_value`: a 16-byte `coquic_bytes_t {ptr, len}` passed BY VALUE, given as a
- *   16-byte Uint8Array holding the two words (on SysV x86-64 and AAPCS64 it travels in two
- *   integer registers, so it is ABI-identical to two `u64` arguments: reference §1.4);
- * - `optional_u64_by_value`: a 16-byte `{u8 has_value; u64 value}` RETURNED by value,
- *   surfaced as `bigint | undefined`.
- *
- * @example
- * ```ts
- * const t: AbiType = "usize";
- * ```
- */
-export type AbiType =
-  | "void"
-  | "u8"
-  | "u16"
-  | "u32"
-  | "i64"
-  | "u64"
-  | "usize"
-  | "i32"
-  | "pointer"
-  | "buffer"
-  | "bytes_by_value"
-  | "optional_u64_by_value";
-
-/**
- * One exported function: parameter and result types.
- *
- * @example
- * ```ts
- * const spec: SymbolSpec = { parameters: ["pointer"], result: "usize" };
- * ```
- */
-export interface SymbolSpec {
-  /** Parameter types. */
-  readonly parameters: readonly AbiType[];
-  /** Result type. */
-  readonly result: AbiType;
-  /**
-   * The call blocks (it waits for I/O): runtimes that can run it on a worker thread do
-   * (Deno's `nonblocking`, returning a promise); others bind it as a plain call.
-   */
-  readonly nonblocking?: boolean;
-}
 
 // The tail shared by result-returning calls: ..., coquic_time_us_t now, coquic_result_t **out_result.
 const R = ["u64", "buffer"] as const;
@@ -503,9 +450,8 @@ export const Layout = {
  *
  * @example
  * ```ts
- * import { CoquicStatusError } from "../quic/errors.ts";
  * declare const status: number;
- * if (status !== Status.OK) throw new CoquicStatusError(status, "coquic_endpoint_create");
+ * if (status !== Status.OK) throw new Error(`coquic_endpoint_create: status ${status}`);
  * ```
  */
 export const Status = { OK: 0, INVALID_ARGUMENT: 1, OUT_OF_MEMORY: 2, INTERNAL_ERROR: 3 } as const;
@@ -514,9 +460,8 @@ export const Status = { OK: 0, INVALID_ARGUMENT: 1, OUT_OF_MEMORY: 2, INTERNAL_E
  *
  * @example
  * ```ts
- * import type { EndpointConfig } from "../quic/config.ts";
- * declare const config: EndpointConfig;
- * config.role = Role.SERVER;
+ * declare const view: DataView;
+ * view.setUint8(Layout.EndpointConfig.role, Role.SERVER);
  * ```
  */
 export const Role = { CLIENT: 0, SERVER: 1 } as const;
@@ -525,9 +470,8 @@ export const Role = { CLIENT: 0, SERVER: 1 } as const;
  *
  * @example
  * ```ts
- * import type { EndpointConfig } from "../quic/config.ts";
- * declare const config: EndpointConfig;
- * config.transport.congestionControl = CongestionControl.CUBIC;
+ * declare const view: DataView;
+ * view.setUint8(Layout.TransportConfig.congestion_control, CongestionControl.CUBIC);
  * ```
  */
 export const CongestionControl = { NEWRENO: 0, CUBIC: 1, BBR: 2, COPA: 3, PCC: 4, PCC_VIVACE: 5 } as const;
@@ -536,9 +480,8 @@ export const CongestionControl = { NEWRENO: 0, CUBIC: 1, BBR: 2, COPA: 3, PCC: 4
  *
  * @example
  * ```ts
- * import type { Endpoint } from "../quic/endpoint.ts";
- * declare const endpoint: Endpoint, bytes: Uint8Array, now: bigint;
- * endpoint.receiveDatagram({ bytes, ecn: Ecn.ECT0 }, now);
+ * declare const view: DataView;
+ * view.setUint8(Layout.InboundDatagram.ecn, Ecn.ECT0);
  * ```
  */
 export const Ecn = { UNAVAILABLE: 0, NOT_ECT: 1, ECT0: 2, ECT1: 3, CE: 4 } as const;
@@ -547,9 +490,8 @@ export const Ecn = { UNAVAILABLE: 0, NOT_ECT: 1, ECT0: 2, ECT1: 3, CE: 4 } as co
  *
  * @example
  * ```ts
- * import type { EndpointConfig } from "../quic/config.ts";
- * declare const config: EndpointConfig;
- * config.transport.ecnPolicy = EcnPolicy.RFC9000_ECT0;
+ * declare const view: DataView;
+ * view.setUint8(Layout.TransportConfig.ecn_policy, EcnPolicy.RFC9000_ECT0);
  * ```
  */
 export const EcnPolicy = { RFC9000_ECT0: 0, RFC8311_ECT1: 1 } as const;
@@ -558,9 +500,8 @@ export const EcnPolicy = { RFC9000_ECT0: 0, RFC8311_ECT1: 1 } as const;
  *
  * @example
  * ```ts
- * import type { EndpointConfig } from "../quic/config.ts";
- * declare const config: EndpointConfig;
- * config.retryHandshakeValidationPolicy = RetryHandshakeValidation.DISABLED;
+ * declare const view: DataView;
+ * view.setUint8(Layout.EndpointConfig.retry_handshake_validation_policy, RetryHandshakeValidation.DISABLED);
  * ```
  */
 export const RetryHandshakeValidation = { DISABLED: 0, DISCARD: 1, CONNECTION_ERROR: 2 } as const;
@@ -589,9 +530,8 @@ export const Lifecycle = { CREATED: 0, ACCEPTED: 1, CLOSED: 2 } as const;
  *
  * @example
  * ```ts
- * import type { QueryResult } from "../quic/result.ts";
- * declare const result: QueryResult;
- * if (result.localError?.code === LocalErrorCode.FLOW_CONTROL_VIOLATION) console.log("slow down");
+ * declare const view: DataView;
+ * if (view.getUint8(Layout.LocalError.code) === LocalErrorCode.FLOW_CONTROL_VIOLATION) console.log("slow down");
  * ```
  */
 export const LocalErrorCode = {
@@ -610,9 +550,8 @@ export const LocalErrorCode = {
  *
  * @example
  * ```ts
- * import type { Connection } from "../quic/endpoint.ts";
- * declare const conn: Connection, now: bigint;
- * conn.requestMigration({ routeHandle: 2n, reason: MigrationReason.ACTIVE }, now);
+ * declare const view: DataView;
+ * view.setUint8(Layout.RequestMigration.reason, MigrationReason.ACTIVE);
  * ```
  */
 export const MigrationReason = { ACTIVE: 0, PREFERRED_ADDRESS: 1 } as const;
@@ -621,9 +560,8 @@ export const MigrationReason = { ACTIVE: 0, PREFERRED_ADDRESS: 1 } as const;
  *
  * @example
  * ```ts
- * import type { Effect } from "../quic/effects.ts";
- * declare const e: Effect;
- * if (e.kind === "zero_rtt_status_event" && e.status === ZeroRttStatus.ACCEPTED) console.log("0-RTT");
+ * declare const view: DataView;
+ * if (view.getUint8(Layout.Effect.zero_rtt_status_event.status) === ZeroRttStatus.ACCEPTED) console.log("0-RTT");
  * ```
  */
 export const ZeroRttStatus = { UNAVAILABLE: 0, NOT_ATTEMPTED: 1, ATTEMPTED: 2, ACCEPTED: 3, REJECTED: 4 } as const;
@@ -673,9 +611,8 @@ export const EffectKind = {
  *
  * @example
  * ```ts
- * import type { Effect } from "../quic/effects.ts";
- * declare const e: Effect;
- * if (e.kind === "packet_inspection" && e.direction === PacketInspectionDirection.INBOUND) console.log("in");
+ * declare const view: DataView;
+ * if (view.getUint8(Layout.Effect.packet_inspection.direction) === PacketInspectionDirection.INBOUND) console.log("in");
  * ```
  */
 export const PacketInspectionDirection = { OUTBOUND: 0, INBOUND: 1 } as const;
@@ -684,9 +621,8 @@ export const PacketInspectionDirection = { OUTBOUND: 0, INBOUND: 1 } as const;
  *
  * @example
  * ```ts
- * import type { Effect } from "../quic/effects.ts";
- * declare const e: Effect;
- * if (e.kind === "packet_inspection" && e.packetType === PacketInspectionPacketType.ONE_RTT) console.log("1-RTT");
+ * declare const view: DataView;
+ * if (view.getUint8(Layout.Effect.packet_inspection.packet_type) === PacketInspectionPacketType.ONE_RTT) console.log("1-RTT");
  * ```
  */
 export const PacketInspectionPacketType = { INITIAL: 0, ZERO_RTT: 1, HANDSHAKE: 2, ONE_RTT: 3 } as const;

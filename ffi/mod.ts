@@ -13,4 +13,4 @@
 export * from "./abi.ts";
 export { Layout as layout } from "./abi.ts";
 export * from "./loader.ts";
-export type { FfiRuntime, NativeFunction, NativeLibrary } from "../runtimes/ffi_types.ts";
+export type { AbiType, FfiRuntime, NativeFunction, NativeLibrary, SymbolSpec } from "../runtimes/ffi_types.ts";

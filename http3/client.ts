@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { connect, type IoMode, type Lookup, type QuicStream } from "../mod.ts";
+import { connect, type IoMode, type Lookup, type QuicStream } from "../quic/mod.ts";
 import { H3Connection, type H3Options, MessageReader, writeBody } from "./connection.ts";
 import { H3ErrorCode } from "./errors.ts";
 import { headerFields, messageError, setResponseTrailers, splitFields, trailerHeaders } from "./message.ts";
@@ -141,7 +141,7 @@ export async function fetch(input: string | URL | Request, init: H3RequestInit =
     if (signal?.aborted) throw abortReason(signal);
     throw e;
   }
-  const reader = new MessageReader(h3, stream, "request");
+  const reader = new MessageReader(h3, stream);
   // One abort listener for the whole exchange, removed when it ends either way.
   let rejectAborted!: (reason: unknown) => void;
   const aborted = new Promise<never>((_, reject) => (rejectAborted = reject));

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type QuicConnection, QuicError, type QuicStream } from "../mod.ts";
+import { type QuicConnection, QuicError, type QuicStream } from "../quic/mod.ts";
 import { ByteWriter, concat } from "./bytes.ts";
 import { FieldSectionTooLargeError, H3Error, H3ErrorCode } from "./errors.ts";
 import { type FrameBudget, FrameReader } from "./frame_reader.ts";
@@ -318,7 +318,6 @@ export class MessageReader {
   constructor(
     private h3: H3Connection,
     private stream: QuicStream,
-    private kind: "request" | "response",
     first?: Uint8Array,
   ) {
     if (first && first.length > 0) this.#pending.push(first);

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type IoMode, listen, type QuicConnection, type QuicListener, type QuicStream } from "../mod.ts";
+import { type IoMode, listen, type QuicConnection, type QuicListener, type QuicStream } from "../quic/mod.ts";
 import { H3Connection, type H3Options, MessageReader, writeBody } from "./connection.ts";
 import { FieldSectionTooLargeError, H3Error, H3ErrorCode } from "./errors.ts";
 import {
@@ -252,7 +252,7 @@ async function serveRequest(
   first?: Uint8Array,
 ): Promise<void> {
   const { h3, conn, handler, onError, headersTimeoutMs } = ctx;
-  const reader = new MessageReader(h3, stream, "request", first);
+  const reader = new MessageReader(h3, stream, first);
   let request: Request;
   try {
     const fields = await headersWithin(reader, stream, headersTimeoutMs);

@@ -832,9 +832,9 @@ export class QuicClient {
     if (this.#singleUse) driver.defaultRoute ??= route.address; // its only server
     const lib = driver.endpoint.library;
     const cfg = ClientConfig.new(
-      lib,
       crypto.getRandomValues(new Uint8Array(8)),
       crypto.getRandomValues(new Uint8Array(16)),
+      lib,
     );
     cfg.core.serverName = serverName;
     // The engine starts in the first of the endpoint's versions and negotiates from there.

@@ -13,7 +13,7 @@ import {
   readClientConnectionConfigDefaults,
   readEndpointConfigDefaults,
   readTransportConfigDefaults,
-} from "../ffi/structs.ts";
+} from "./codec.ts";
 import type { U64 } from "./args.ts";
 
 /**

@@ -13,7 +13,7 @@ import type { ConnectionStats } from "./endpoint.ts";
 import { Connection } from "./endpoint.ts";
 import type { CloseInfo } from "./result.ts";
 import { abortError, AsyncQueue, QuicError, type QuicErrorKind, withSignal } from "./quic_error.ts";
-import { QuicStream } from "./stream.ts";
+import { QuicStream, type StreamHost, streamInbound as toStream } from "./stream.ts";
 import { ClosedStreams } from "./closed_streams.ts";
 
 /**
@@ -199,13 +199,14 @@ export class QuicConnection implements DriverConnection {
   readonly closed: Promise<CloseResult>;
   #driver: QuicDriver;
   #conn: Connection;
+  /** What this connection's streams may ask of it (one object for all of them). */
+  #host: StreamHost;
   /** Streams the engine may still report on: dropped once it closed them (or, without the
    * stream-closed extension, once both halves ended here). */
   #streams = new Map<bigint, QuicStream>();
   #closedPeerStreams = new ClosedStreams();
   #activeStreams = 0;
   #engineClosesStreams: boolean;
-  #ackSignals: boolean;
   /** Read bytes whose credit has not gone back yet: per open stream, and their total. */
   #credit = new Map<bigint, number>();
   #creditTotal = 0;
@@ -257,10 +258,10 @@ export class QuicConnection implements DriverConnection {
     this.#nextUni = isServer ? 3n : 2n;
     this.#manualCredit = driver.endpoint.library.extensions.manualCredit;
     this.#engineClosesStreams = driver.endpoint.streamEffects.closed;
-    this.#ackSignals = driver.endpoint.streamEffects.acked;
     const windows = driver.endpoint.receiveWindows;
     this.#streamCreditBatch = Math.max(1, Math.floor(windows.stream / CREDIT_FRACTION));
     this.#connectionCreditBatch = Math.max(1, Math.floor(windows.connection / CREDIT_FRACTION));
+    this.#host = this.#streamHost();
     this.ready = new Promise((resolve, reject) => {
       this.#resolveReady = resolve;
       this.#rejectReady = reject;
@@ -296,25 +297,29 @@ export class QuicConnection implements DriverConnection {
         const s = this.#streamFor(e.streamId);
         if (!s) break;
         this.#bytesReceived += e.bytes.length;
-        s._data(e.bytes, e.fin);
+        toStream.data(s, e.bytes, e.fin);
         break;
       }
       case "peer_reset_stream":
-        this.#streamFor(e.streamId)?._readFailed(
-          new QuicError("stream_reset", "the peer reset the stream", e.applicationErrorCode),
-        );
+      case "peer_stop_sending": {
+        const s = this.#streamFor(e.streamId);
+        if (!s) break;
+        if (e.kind === "peer_reset_stream") {
+          toStream.readFailed(s, new QuicError("stream_reset", "the peer reset the stream", e.applicationErrorCode));
+        } else {toStream.writeFailed(
+            s,
+            new QuicError("stop_sending", "the peer stopped reading", e.applicationErrorCode),
+          );}
         break;
-      case "peer_stop_sending":
-        this.#streamFor(e.streamId)?._writeFailed(
-          new QuicError("stop_sending", "the peer stopped reading", e.applicationErrorCode),
-        );
-        break;
+      }
       case "stream_closed":
         this.#engineClosed(e.streamId);
         break;
-      case "stream_acked":
-        this.#streams.get(e.streamId)?._acked(e.unacknowledged);
+      case "stream_acked": {
+        const s = this.#streams.get(e.streamId);
+        if (s) toStream.acked(s, e.unacknowledged);
         break;
+      }
       case "receive_datagram_data":
         this.#datagramsReceived++;
         if ((this.#datagramController.desiredSize ?? 0) > 0) this.#datagramController.enqueue(e.bytes);
@@ -371,8 +376,8 @@ export class QuicConnection implements DriverConnection {
     this.#rejectReady(error);
     this.#incoming.fail(error);
     for (const s of this.#streams.values()) {
-      s._readFailed(error);
-      s._writeFailed(error);
+      toStream.readFailed(s, error);
+      toStream.writeFailed(s, error);
     }
     try {
       this.#datagramController.close();
@@ -408,7 +413,7 @@ export class QuicConnection implements DriverConnection {
     this.#retireCredit(id);
     if (!s) return;
     this.#streams.delete(id);
-    s._engineClosed();
+    toStream.engineClosed(s);
     this.#emit({ type: "stream_closed", streamId: id });
   }
 
@@ -421,7 +426,7 @@ export class QuicConnection implements DriverConnection {
     if (s) return s;
     if (this.#isLocal(id)) return undefined; // a local stream we already dropped
     if (this.#closedPeerStreams.has(id)) return undefined; // a late report on a dropped stream
-    s = new QuicStream(this, id, false);
+    s = new QuicStream(this.#host, id, false);
     this.#streams.set(id, s);
     this.#opened.peer++;
     this.#activeStreams++;
@@ -432,8 +437,25 @@ export class QuicConnection implements DriverConnection {
 
   // ---- used by streams -----------------------------------------------------------------
 
-  /** @internal */
-  _send(id: bigint, bytes: Uint8Array, fin: boolean, priority: number): void {
+  /** The streams' way into this connection: the private methods below, and two flags. */
+  #streamHost(): StreamHost {
+    const driver = this.#driver;
+    return {
+      send: (id, bytes, fin, priority) => this.#send(id, bytes, fin, priority),
+      consume: (id, bytes, finished) => this.#consume(id, bytes, finished),
+      ended: (s) => this.#streamEnded(s),
+      sendBuffered: (id) => driver.closed ? 0n : driver.endpoint.streamSendBuffered(this.handle, id),
+      progress: () => driver.progress(),
+      resetStream: (id, code) => void driver.run((now) => this.#conn.resetStream(id, code, now)),
+      stopSending: (id, code) => void driver.run((now) => this.#conn.stopSending(id, code, now)),
+      get closed() {
+        return driver.closed;
+      },
+      ackSignals: driver.endpoint.streamEffects.acked,
+    };
+  }
+
+  #send(id: bigint, bytes: Uint8Array, fin: boolean, priority: number): void {
     const r = this.#driver.run((now) => this.#conn.sendStream(id, bytes, fin, now, priority));
     if (!r) throw new QuicError("closed", "the connection's endpoint is closed");
     if (r.localError) {
@@ -446,10 +468,10 @@ export class QuicConnection implements DriverConnection {
   }
 
   /**
-   * @internal Both halves of stream `s` ended here. Without the stream-closed extension this
+   * Both halves of stream `s` ended here. Without the stream-closed extension this
    * is when it is dropped (the engine may still hold it until its data is acknowledged).
    */
-  _streamEnded(s: QuicStream): void {
+  #streamEnded(s: QuicStream): void {
     this.#activeStreams--;
     this.#retireCredit(s.id);
     if (this.#engineClosesStreams || this.#streams.get(s.id) !== s) return;
@@ -458,24 +480,14 @@ export class QuicConnection implements DriverConnection {
     this.#emit({ type: "stream_closed", streamId: s.id });
   }
 
-  /** @internal Whether the driver (and so the engine) is closed: nothing more will be reported. */
-  get _driverClosed(): boolean {
-    return this.#driver.closed;
-  }
-
-  /** @internal Whether writers are woken by the engine's acknowledgement effects. */
-  get _ackSignals(): boolean {
-    return this.#ackSignals;
-  }
-
   /**
-   * @internal `bytes` of stream `id` were read (`finished`: its last bytes). Their credit goes
+   * `bytes` of stream `id` were read (`finished`: its last bytes). Their credit goes
    * back once an eighth of the stream's window is owed on it, or an eighth of the
    * connection's window in all (one engine call per batch, not one per chunk). A peer held
    * by either window has been owed a whole window once everything was read, so it never
    * waits on a batch.
    */
-  _consume(id: bigint, bytes: number, finished: boolean): void {
+  #consume(id: bigint, bytes: number, finished: boolean): void {
     if (!this.#manualCredit || this.#state === "closed" || this.#closeResult) return;
     this.#creditTotal += bytes;
     const pending = (this.#credit.get(id) ?? 0) + bytes;
@@ -515,27 +527,6 @@ export class QuicConnection implements DriverConnection {
 
   #returnCredit(id: bigint, bytes: number): void {
     this.#driver.run((now) => this.#driver.endpoint.consume(this.handle, id, bytes, now));
-  }
-
-  /** @internal */
-  _sendBuffered(id: bigint): bigint | undefined {
-    if (this.#driver.closed) return 0n;
-    return this.#driver.endpoint.streamSendBuffered(this.handle, id);
-  }
-
-  /** @internal */
-  _progress(): Promise<void> {
-    return this.#driver.progress();
-  }
-
-  /** @internal */
-  _resetStream(id: bigint, code: bigint): void {
-    this.#driver.run((now) => this.#conn.resetStream(id, code, now));
-  }
-
-  /** @internal */
-  _stopSending(id: bigint, code: bigint): void {
-    this.#driver.run((now) => this.#conn.stopSending(id, code, now));
   }
 
   // ---- public API ----------------------------------------------------------------------
@@ -591,7 +582,7 @@ export class QuicConnection implements DriverConnection {
       id = this.#nextBidi;
       this.#nextBidi += 4n;
     }
-    const s = new QuicStream(this, id, true, sendOrder);
+    const s = new QuicStream(this.#host, id, true, sendOrder);
     this.#streams.set(id, s);
     this.#opened.local++;
     this.#activeStreams++;

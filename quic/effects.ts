@@ -1,7 +1,7 @@
 /**
  * Effects: everything a call asks the caller to do or tells it happened, as a discriminated
  * union on `kind` (the Python binding's kind strings). Decoded from `coquic_effect_t`
- * records by `ffi/structs.ts`; byte payloads are copies, so effects outlive the native result.
+ * records by `quic/codec.ts`; byte payloads are copies, so effects outlive the native result.
  *
  * @example
  * ```ts

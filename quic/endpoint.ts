@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { BatchInput } from "../ffi/batch_input.ts";
+import { BatchInput } from "./batch_input.ts";
 import { Layout as L, Status, StreamEffectFlag } from "../ffi/abi.ts";
 import { type CoquicLibrary, defaultLibrary } from "../ffi/loader.ts";
 import {
@@ -19,7 +19,7 @@ import {
   encodePathMtuUpdate,
   prepareConnectionStats,
   Scratch,
-} from "../ffi/structs.ts";
+} from "./codec.ts";
 import { bool, bytes, errorCode, streamId, text, type U64, u64 } from "./args.ts";
 import { type ClientConnectionConfig, defaultClientConnectionConfig, type EndpointConfig } from "./config.ts";
 import { CoquicStatusError, InvalidArgumentError, UseAfterCloseError } from "./errors.ts";
@@ -50,28 +50,18 @@ export class ClientConfig {
     public addressValidationIdentity: Uint8Array = new Uint8Array(0),
   ) {}
 
-  /** Library defaults with the given source and initial destination connection IDs. */
+  /** Library defaults (of `lib`, default: the library found by the search order) with the given source and initial destination connection IDs. */
   // deno-lint-ignore no-misused-new -- named like Rust's `ClientConfig::new`; returns a ClientConfig
   static new(
     sourceConnectionId: Uint8Array,
     initialDestinationConnectionId: Uint8Array,
     lib?: CoquicLibrary,
-  ): ClientConfig;
-  /** The same, library first (older call shape). */
-  // deno-lint-ignore no-misused-new
-  static new(
-    lib: CoquicLibrary,
-    sourceConnectionId: Uint8Array,
-    initialDestinationConnectionId: Uint8Array,
-  ): ClientConfig;
-  // deno-lint-ignore no-misused-new
-  static new(a: Uint8Array | CoquicLibrary, b: Uint8Array, c?: Uint8Array | CoquicLibrary): ClientConfig {
-    const [lib, scid, dcid] = isLibrary(a) ? [a, b, c] : [c as CoquicLibrary | undefined, a, b];
+  ): ClientConfig {
     return new ClientConfig(
       defaultClientConnectionConfig(
         lib ?? defaultLibrary(),
-        bytes(scid, "sourceConnectionId"),
-        bytes(dcid, "initialDestinationConnectionId"),
+        bytes(sourceConnectionId, "sourceConnectionId"),
+        bytes(initialDestinationConnectionId, "initialDestinationConnectionId"),
       ),
     );
   }

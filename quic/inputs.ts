@@ -1,6 +1,6 @@
 /**
  * Inputs of the low-level API: what the caller feeds an endpoint or a connection. Encoded
- * into the ABI structs by `ffi/structs.ts`.
+ * into the ABI structs by `quic/codec.ts`.
  *
  * @module
  */

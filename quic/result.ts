@@ -8,7 +8,13 @@
  */
 import { Layout as L, NO_ROUTE } from "../ffi/abi.ts";
 import type { CoquicLibrary } from "../ffi/loader.ts";
-import { decodeCloseInfos, decodeEffect, decodeLocalError, decodeResultSummary } from "../ffi/structs.ts";
+import {
+  type CopiedDatagrams,
+  decodeCloseInfos,
+  decodeEffect,
+  decodeLocalError,
+  decodeResultSummary,
+} from "./codec.ts";
 import type { Effect, SendDatagramEffect } from "./effects.ts";
 import type { LocalError } from "./errors.ts";
 import type { CloseInfo } from "./stats.ts";
@@ -112,8 +118,8 @@ function copyDatagrams(rd: ResultReader, result: bigint, count: number, bytes: n
   return effects;
 }
 
-/** Decodes every effect record (send_datagram payloads skipped when `skipDatagramBytes`). */
-function decodeAll(rd: ResultReader, result: bigint, skipDatagramBytes: boolean): Effect[] {
+/** Decodes every effect record once (send_datagram ones taken from `copied` when given). */
+function decodeAll(rd: ResultReader, result: bigint, copied?: CopiedDatagrams): Effect[] {
   const { lib } = rd;
   const effects: Effect[] = [];
   if (lib.extensions.batchEffects) {
@@ -121,13 +127,13 @@ function decodeAll(rd: ResultReader, result: bigint, skipDatagramBytes: boolean)
     const count = rd.count();
     if (count === 0) return effects;
     const view = rd.copyRecords(base, count * L.Effect.size);
-    for (let i = 0; i < count; i++) effects.push(decodeEffect(lib.ffi, view, i * L.Effect.size, skipDatagramBytes));
+    for (let i = 0; i < count; i++) effects.push(decodeEffect(lib.ffi, view, i * L.Effect.size, copied));
     return effects;
   }
   const count = lib.symbols.coquic_result_effect_count(result) as number;
   for (let i = 0; i < count; i++) {
     lib.symbols.coquic_result_effect_at(result, i, rd.effect);
-    effects.push(decodeEffect(lib.ffi, rd.effectView, 0));
+    effects.push(decodeEffect(lib.ffi, rd.effectView, 0, copied));
   }
   return effects;
 }
@@ -140,17 +146,11 @@ function readEffects(
   datagramBytes: number,
   otherCount: number,
 ): Effect[] {
-  if (!rd.lib.extensions.batchIo || datagramCount === 0) return decodeAll(rd, result, false);
+  if (!rd.lib.extensions.batchIo || datagramCount === 0) return decodeAll(rd, result);
   const datagrams = copyDatagrams(rd, result, datagramCount, datagramBytes);
   if (otherCount === 0) return datagrams;
-  // Interleave with the other effects in their original order.
-  let k = 0;
-  return decodeAll(rd, result, true).map((e) => {
-    if (e.kind !== "send_datagram") return e;
-    const d = datagrams[k++];
-    d.isPmtuProbe = e.isPmtuProbe;
-    return d;
-  });
+  // The other effects, in their original order among the datagrams.
+  return decodeAll(rd, result, { list: datagrams, next: 0 });
 }
 
 function readCloseInfos(rd: ResultReader, result: bigint): CloseInfo[] {

@@ -5,11 +5,61 @@
  *
  * @module
  */
-import type { QuicConnection } from "./connection.ts";
 import { QuicError, withSignal } from "./quic_error.ts";
 
 /** Unacknowledged bytes above which `write()` waits. */
 const WRITE_HIGH_WATER = 4 << 20;
+
+/**
+ * What a stream needs of its connection: the only way a `QuicStream` reaches it. A
+ * `QuicConnection` makes one for all its streams.
+ *
+ * @example
+ * ```ts
+ * declare const host: StreamHost;
+ * host.send(0n, new TextEncoder().encode("hi"), true, 0);
+ * ```
+ */
+export interface StreamHost {
+  /** Queues `bytes` (and FIN) on stream `id`; throws a `QuicError` when the engine refuses. */
+  send(id: bigint, bytes: Uint8Array, fin: boolean, priority: number): void;
+  /** `bytes` of stream `id` were read (`finished`: its last ones): their credit is owed. */
+  consume(id: bigint, bytes: number, finished: boolean): void;
+  /** Both halves of `stream` ended here (once per stream). */
+  ended(stream: QuicStream): void;
+  /** Bytes of stream `id` not yet acknowledged (0n once the endpoint closed; undefined when unknown). */
+  sendBuffered(id: bigint): bigint | undefined;
+  /** Resolves after the next engine call. */
+  progress(): Promise<void>;
+  /** Resets our sending side of stream `id`. */
+  resetStream(id: bigint, code: bigint): void;
+  /** Asks the peer to stop sending on stream `id`. */
+  stopSending(id: bigint, code: bigint): void;
+  /** Whether the endpoint (and so the engine) is closed: nothing more will be reported. */
+  readonly closed: boolean;
+  /** Whether writers are woken by the engine's acknowledgement effects (else they poll). */
+  readonly ackSignals: boolean;
+}
+
+/**
+ * What the connection reports to a stream. Not re-exported by `quic/mod.ts`: the methods are
+ * the stream's private ones, reachable only through this object.
+ */
+export interface StreamInbound {
+  /** Bytes (and FIN) arrived. */
+  data(stream: QuicStream, bytes: Uint8Array, fin: boolean): void;
+  /** The receive side ended with `error`. */
+  readFailed(stream: QuicStream, error: QuicError): void;
+  /** The send side ended with `error`. */
+  writeFailed(stream: QuicStream, error: QuicError): void;
+  /** The peer acknowledged data; `unacknowledged` bytes remain. */
+  acked(stream: QuicStream, unacknowledged: bigint): void;
+  /** The engine closed the stream (everything sent is acknowledged, or it was reset). */
+  engineClosed(stream: QuicStream): void;
+}
+
+/** The connection's way into its streams (set when the class is defined). */
+export let streamInbound!: StreamInbound;
 
 /**
  * A snapshot of a stream.
@@ -55,7 +105,17 @@ export interface StreamSnapshot {
  * ```
  */
 export class QuicStream {
-  #conn: QuicConnection;
+  static {
+    streamInbound = {
+      data: (s, bytes, fin) => s.#data(bytes, fin),
+      readFailed: (s, error) => s.#readFailed(error),
+      writeFailed: (s, error) => s.#writeFailed(error),
+      acked: (s, unacknowledged) => s.#wakeWriter(unacknowledged),
+      engineClosed: (s) => s.#wakeWriter(0n),
+    };
+  }
+
+  #host: StreamHost;
   #chunks: Uint8Array[] = [];
   #fin = false;
   #readError: QuicError | undefined;
@@ -75,9 +135,9 @@ export class QuicStream {
   #readable: ReadableStream<Uint8Array> | undefined;
   #writable: WritableStream<Uint8Array> | undefined;
 
-  /** Made by its connection (`openStream()`, incoming streams): stream `id` of `conn`, and its send priority. */
-  constructor(conn: QuicConnection, readonly id: bigint, readonly locallyInitiated: boolean, priority = 0) {
-    this.#conn = conn;
+  /** Made by its connection (`openStream()`, incoming streams): stream `id` reached through `host`, and its send priority. */
+  constructor(host: StreamHost, readonly id: bigint, readonly locallyInitiated: boolean, priority = 0) {
+    this.#host = host;
     this.#priority = priority;
     const uni = (id & 2n) !== 0n;
     this.#canRead = !uni || !locallyInitiated;
@@ -140,7 +200,7 @@ export class QuicStream {
     if (chunk) {
       this.#bytesRead += chunk.length;
       const last = this.#fin && this.#chunks.length === 0;
-      this.#conn._consume(this.id, chunk.length, last);
+      this.#host.consume(this.id, chunk.length, last);
       if (last) this.#checkEnded();
       return chunk;
     }
@@ -208,36 +268,23 @@ export class QuicStream {
     return out;
   }
 
-  /** Internal: called by the driver or the connection; not for applications. */
-  _data(bytes: Uint8Array, fin: boolean): void {
+  #data(bytes: Uint8Array, fin: boolean): void {
     if (bytes.length > 0) this.#chunks.push(bytes);
     if (fin) this.#fin = true;
     this.#wakeReader();
     if (fin) this.#checkEnded();
   }
 
-  /** Internal: called by the driver or the connection; not for applications. */
-  _readFailed(error: QuicError): void {
+  #readFailed(error: QuicError): void {
     this.#readError ??= error;
     this.#wakeReader();
     this.#checkEnded();
   }
 
-  /** Internal: called by the driver or the connection; not for applications. */
-  _writeFailed(error: QuicError): void {
+  #writeFailed(error: QuicError): void {
     this.#writeError ??= error;
     this.#wakeWriter(0n);
     this.#checkEnded();
-  }
-
-  /** Internal: the peer acknowledged data; `unacknowledged` bytes remain. */
-  _acked(unacknowledged: bigint): void {
-    this.#wakeWriter(unacknowledged);
-  }
-
-  /** Internal: the engine closed the stream (everything sent is acknowledged, or it was reset). */
-  _engineClosed(): void {
-    this.#wakeWriter(0n);
   }
 
   #wakeWriter(unacknowledged: bigint): void {
@@ -255,7 +302,7 @@ export class QuicStream {
     const writeDone = !this.#canWrite || this.#writeClosed || this.#writeError !== undefined;
     if (!readDone || !writeDone) return;
     this.#ended = true;
-    this.#conn._streamEnded(this);
+    this.#host.ended(this);
   }
 
   #wakeReader(): void {
@@ -271,7 +318,7 @@ export class QuicStream {
     if (!(chunk instanceof Uint8Array)) throw new QuicError("invalid_argument", "stream data must be a Uint8Array");
     if (this.#writeError) throw this.#writeError;
     if (this.#writeClosed) throw new QuicError("invalid_argument", "the stream's send side is finished");
-    this.#conn._send(this.id, chunk, options.fin === true, this.#priority);
+    this.#host.send(this.id, chunk, options.fin === true, this.#priority);
     this.#bytesWritten += chunk.length;
     if (options.fin) {
       this.#writeClosed = true; // data and FIN left in one call; nothing more to wait for
@@ -286,17 +333,17 @@ export class QuicStream {
    */
   async #drainBelow(limit: number): Promise<void> {
     const max = BigInt(limit);
-    let buffered = this.#conn._sendBuffered(this.id);
+    let buffered = this.#host.sendBuffered(this.id);
     for (;;) {
       if (this.#writeError) throw this.#writeError;
       if (this.#resetCode !== undefined) {
         throw new QuicError("stream_reset", "the stream was reset locally", this.#resetCode);
       }
       if (buffered === undefined || buffered <= max) return;
-      if (this.#conn._ackSignals) buffered = await this.#ackSignal();
+      if (this.#host.ackSignals) buffered = await this.#ackSignal();
       else {
-        await this.#conn._progress();
-        buffered = this.#conn._sendBuffered(this.id);
+        await this.#host.progress();
+        buffered = this.#host.sendBuffered(this.id);
       }
     }
   }
@@ -308,11 +355,11 @@ export class QuicStream {
       // an endpoint closed under us reports nothing more: notice it without asking the engine
       const poll = (): void => {
         if (!this.#ackWaiters.has(resolve)) return;
-        if (!this.#conn._driverClosed) return void this.#conn._progress().then(poll);
+        if (!this.#host.closed) return void this.#host.progress().then(poll);
         this.#ackWaiters.delete(resolve);
         resolve(0n);
       };
-      void this.#conn._progress().then(poll);
+      void this.#host.progress().then(poll);
     });
   }
 
@@ -323,7 +370,7 @@ export class QuicStream {
    */
   #finish(): void {
     if (this.#writeError) throw this.#writeError;
-    if (!this.#writeClosed) this.#conn._send(this.id, new Uint8Array(0), true, this.#priority);
+    if (!this.#writeClosed) this.#host.send(this.id, new Uint8Array(0), true, this.#priority);
     this.#writeClosed = true;
     this.#checkEnded();
   }
@@ -352,7 +399,7 @@ export class QuicStream {
   reset(code: bigint | number = 0n): void {
     this.#resetCode ??= BigInt(code);
     this.#writeClosed = true;
-    this.#conn._resetStream(this.id, BigInt(code));
+    this.#host.resetStream(this.id, BigInt(code));
     this.#wakeWriter(0n);
     this.#checkEnded();
   }
@@ -360,7 +407,7 @@ export class QuicStream {
   /** Asks the peer to stop sending, with an application error code. */
   stopSending(code: bigint | number = 0n): void {
     this.#readClosed = true;
-    this.#conn._stopSending(this.id, BigInt(code));
+    this.#host.stopSending(this.id, BigInt(code));
     this.#checkEnded();
   }
 

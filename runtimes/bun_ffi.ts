@@ -1,5 +1,5 @@
 /**
- * FFI on Bun (`bun:ffi`). Symbol definitions come from `ffi/bun_symbols.ts`. Bun cannot pass
+ * FFI on Bun (`bun:ffi`). Symbol definitions come from `bun_symbols.ts`. Bun cannot pass
  * or return structs by value, so:
  * - a 16-byte `{ptr, len}` argument is passed as two u64 arguments (the same registers);
  * - a function returning a 16-byte optional is called through a tiny C adapter compiled
@@ -13,9 +13,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { SymbolSpec } from "../ffi/abi.ts";
-import { bunDefinition, returnsStructByValue } from "../ffi/bun_symbols.ts";
-import type { FfiRuntime, NativeFunction, NativeLibrary } from "./ffi_types.ts";
+import { bunDefinition, returnsStructByValue } from "./bun_symbols.ts";
+import { neutralResult, openAll, withCopyOut } from "./ffi_adapt.ts";
+import type { FfiRuntime, NativeFunction, NativeLibrary, SymbolSpec } from "./ffi_types.ts";
 
 // deno-lint-ignore no-explicit-any
 const bunFfi: any = await import("bun:ffi" as string);
@@ -67,34 +67,14 @@ function adapt(fn: any, spec: SymbolSpec): NativeFunction {
     };
   }
   const split = spec.parameters.indexOf("bytes_by_value");
-  if (split >= 0) {
-    // deno-lint-ignore no-explicit-any
-    return (...args: any[]) => {
-      const b: Uint8Array = args[split];
-      const v = new DataView(b.buffer, b.byteOffset, 16);
-      args.splice(split, 1, v.getBigUint64(0, true), v.getBigUint64(8, true));
-      return fn(...args);
-    };
-  }
-  if (spec.result === "usize") {
-    // deno-lint-ignore no-explicit-any
-    return (...args: any[]) => Number(fn(...args));
-  }
-  if (spec.result === "u64" || spec.result === "pointer") {
-    // deno-lint-ignore no-explicit-any
-    return (...args: any[]) => BigInt(fn(...args));
-  }
-  return fn;
-}
-
-/** Whether `path` exports `name` (a separate dlopen, so a missing symbol fails alone). */
-function exports(path: string, name: string, spec: SymbolSpec): boolean {
-  try {
-    bunFfi.dlopen(path, { [name]: bunDefinition(spec) }).close();
-    return true;
-  } catch {
-    return false;
-  }
+  if (split < 0) return neutralResult(fn, spec.result);
+  // deno-lint-ignore no-explicit-any
+  return neutralResult((...args: any[]) => {
+    const b: Uint8Array = args[split];
+    const v = new DataView(b.buffer, b.byteOffset, 16);
+    args.splice(split, 1, v.getBigUint64(0, true), v.getBigUint64(8, true));
+    return fn(...args);
+  }, spec.result);
 }
 
 /**
@@ -102,21 +82,16 @@ function exports(path: string, name: string, spec: SymbolSpec): boolean {
  *
  * @example
  * ```ts
- * import { CORE_SYMBOLS } from "../ffi/abi.ts";
- * const native = bunFfiRuntime.open("/path/libcoquic-ngtcp2.so", CORE_SYMBOLS, {});
+ * const native = bunFfiRuntime.open("/path/libcoquic-ngtcp2.so", {
+ *   coquic_ffi_abi_version: { parameters: [], result: "u32" },
+ * }, {});
  * console.log(native.symbols.coquic_ffi_abi_version()); // 12
  * ```
  */
-export const bunFfiRuntime: FfiRuntime = {
+export const bunFfiRuntime: FfiRuntime = withCopyOut({
   name: "bun",
   open(path, required, optional): NativeLibrary {
-    const specs: Record<string, SymbolSpec> = { ...required };
-    for (const [name, spec] of Object.entries(optional)) if (exports(path, name, spec)) specs[name] = spec;
-    const defs = Object.fromEntries(Object.entries(specs).map(([name, spec]) => [name, bunDefinition(spec)]));
-    const lib = bunFfi.dlopen(path, defs);
-    const symbols: Record<string, NativeFunction> = {};
-    for (const [name, spec] of Object.entries(specs)) symbols[name] = adapt(lib.symbols[name], spec);
-    return { path, symbols, close: () => lib.close() };
+    return openAll(path, required, optional, (p, defs) => bunFfi.dlopen(p, defs), bunDefinition, adapt);
   },
   prepareByValueReturns() {
     byValueAdapter();
@@ -129,15 +104,10 @@ export const bunFfiRuntime: FfiRuntime = {
     if (target.length === 0) return;
     target.set(new Uint8Array(bunFfi.toArrayBuffer(Number(address), 0, target.length)));
   },
-  copyOut(address, length) {
-    const out = new Uint8Array(length);
-    this.copyInto(address, out);
-    return out;
-  },
   readCString(address) {
     return new bunFfi.CString(Number(address)).toString();
   },
-};
+});
 
 // deno-lint-ignore no-explicit-any
 let libcEnv: any;

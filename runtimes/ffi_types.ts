@@ -1,17 +1,69 @@
 /**
- * The runtime-neutral FFI surface every runtime adapter provides. Everything above
- * `runtimes/` talks to native code through this interface only.
+ * The FFI vocabulary: the neutral types the ABI description (`ffi/abi.ts`) writes its
+ * signatures in, and the runtime-neutral surface every runtime adapter provides. Everything
+ * above `runtimes/` talks to native code through this interface only.
  *
- * Calling convention of bound functions (from the neutral types in `ffi/abi.ts`, identical
- * on every runtime): `u8`/`u32`/`i32` are numbers; `u64` and `pointer` results are bigints
- * (arguments accept bigints); `usize` results are numbers (arguments accept numbers or
- * bigints); `buffer` arguments are typed arrays alive for the call; `bytes_by_value`
- * arguments are 16-byte Uint8Arrays holding `{address, length}`; `optional_u64_by_value`
- * results are `bigint | undefined`.
+ * Calling convention of bound functions (identical on every runtime): `u8`/`u32`/`i32` are
+ * numbers; `u64` and `pointer` results are bigints (arguments accept bigints); `usize` results
+ * are numbers (arguments accept numbers or bigints); `buffer` arguments are typed arrays alive
+ * for the call; `bytes_by_value` arguments are 16-byte Uint8Arrays holding `{address, length}`;
+ * `optional_u64_by_value` results are `bigint | undefined`.
  *
  * @module
  */
-import type { SymbolSpec } from "../ffi/abi.ts";
+/**
+ * The neutral type vocabulary, and how JavaScript values cross it (the same in every runtime):
+ * - `void`, `u8`, `u16`, `u32`, `i32`: numbers;
+ * - `i64`: a bigint (signed: timeouts where -1 means none);
+ * - `u64`: a bigint (handles, stream ids, times, codes);
+ * - `usize` (`size_t`): a number (counts and lengths, far below 2^53); bigints are accepted as arguments;
+ * - `pointer`: a native address held as a bigint (`coquic_endpoint_t*`, `coquic_result_t*`, views);
+ * - `buffer`: a pointer into JavaScript memory, passed as a typed array that only needs to
+ *   live for the call (struct scratch buffers, input bytes, out-parameters);
+ * - `bytes_by_value`: a 16-byte `coquic_bytes_t {ptr, len}` passed BY VALUE, given as a
+ *   16-byte Uint8Array holding the two words (on SysV x86-64 and AAPCS64 it travels in two
+ *   integer registers, so it is ABI-identical to two `u64` arguments: reference §1.4);
+ * - `optional_u64_by_value`: a 16-byte `{u8 has_value; u64 value}` RETURNED by value,
+ *   surfaced as `bigint | undefined`.
+ *
+ * @example
+ * ```ts
+ * const t: AbiType = "usize";
+ * ```
+ */
+export type AbiType =
+  | "void"
+  | "u8"
+  | "u16"
+  | "u32"
+  | "i64"
+  | "u64"
+  | "usize"
+  | "i32"
+  | "pointer"
+  | "buffer"
+  | "bytes_by_value"
+  | "optional_u64_by_value";
+
+/**
+ * One exported function: parameter and result types.
+ *
+ * @example
+ * ```ts
+ * const spec: SymbolSpec = { parameters: ["pointer"], result: "usize" };
+ * ```
+ */
+export interface SymbolSpec {
+  /** Parameter types. */
+  readonly parameters: readonly AbiType[];
+  /** Result type. */
+  readonly result: AbiType;
+  /**
+   * The call blocks (it waits for I/O): runtimes that can run it on a worker thread do
+   * (Deno's `nonblocking`, returning a promise); others bind it as a plain call.
+   */
+  readonly nonblocking?: boolean;
+}
 
 /**
  * A bound native function.
@@ -31,9 +83,10 @@ export type NativeFunction = (...args: any[]) => any;
  *
  * @example
  * ```ts
- * import { CORE_SYMBOLS, EXTENSION_SYMBOLS } from "../ffi/abi.ts";
  * declare const ffi: FfiRuntime, path: string;
- * const native = ffi.open(path, CORE_SYMBOLS, EXTENSION_SYMBOLS);
+ * const native = ffi.open(path, { coquic_ffi_abi_version: { parameters: [], result: "u32" } }, {
+ *   coquic_x_engine_name: { parameters: [], result: "pointer" }, // bound only when exported
+ * });
  * console.log(native.symbols.coquic_ffi_abi_version());
  * native.close();
  * ```

@@ -12,8 +12,8 @@
  *
  * @module
  */
-import type { AbiType, SymbolSpec } from "../ffi/abi.ts";
-import type { FfiRuntime, NativeFunction, NativeLibrary } from "./ffi_types.ts";
+import { neutralResult, withCopyOut } from "./ffi_adapt.ts";
+import type { AbiType, FfiRuntime, NativeFunction, NativeLibrary, SymbolSpec } from "./ffi_types.ts";
 
 // The specifier is hidden from static analysis: only Node loads this module, and Deno or JSR
 // must not try to resolve "koffi".
@@ -77,23 +77,12 @@ function adapt(fn: (...a: any[]) => any, spec: SymbolSpec): NativeFunction {
       return fn(...args);
     };
   }
-  switch (spec.result) {
-    case "optional_u64_by_value":
-      // deno-lint-ignore no-explicit-any
-      return (...args: any[]) => {
-        const r = call(...args);
-        return r.has_value !== 0 ? BigInt(r.value) : undefined;
-      };
-    case "usize":
-      // deno-lint-ignore no-explicit-any
-      return (...args: any[]) => Number(call(...args));
-    case "u64":
-    case "pointer":
-      // deno-lint-ignore no-explicit-any
-      return (...args: any[]) => BigInt(call(...args));
-    default:
-      return call;
-  }
+  if (spec.result !== "optional_u64_by_value") return neutralResult(call, spec.result);
+  // deno-lint-ignore no-explicit-any
+  return (...args: any[]) => {
+    const r = call(...args);
+    return r.has_value !== 0 ? BigInt(r.value) : undefined;
+  };
 }
 
 /** Binds one symbol, or returns undefined when the library lacks it. */
@@ -114,12 +103,13 @@ function bind(lib: any, name: string, spec: SymbolSpec): NativeFunction | undefi
  *
  * @example
  * ```ts
- * import { CORE_SYMBOLS } from "../ffi/abi.ts";
- * const native = nodeFfi.open("/path/libcoquic-ngtcp2.so", CORE_SYMBOLS, {});
+ * const native = nodeFfi.open("/path/libcoquic-ngtcp2.so", {
+ *   coquic_ffi_abi_version: { parameters: [], result: "u32" },
+ * }, {});
  * console.log(native.symbols.coquic_ffi_abi_version()); // 12
  * ```
  */
-export const nodeFfi: FfiRuntime = {
+export const nodeFfi: FfiRuntime = withCopyOut({
   name: "node",
   open(path, required, optional): NativeLibrary {
     const lib = koffi.load(path);
@@ -151,12 +141,7 @@ export const nodeFfi: FfiRuntime = {
     if (target.length === 0) return;
     target.set(new Uint8Array(koffi.view(address, target.length)));
   },
-  copyOut(address, length) {
-    const out = new Uint8Array(length);
-    this.copyInto(address, out);
-    return out;
-  },
   readCString(address) {
     return koffi.decode.string(address);
   },
-};
+});

@@ -1,9 +1,9 @@
 /**
  * Runtime-neutral UDP sockets: what the QUIC driver needs from a runtime.
  *
- * Sending: `sendBatch` (parallel arrays, no per-datagram object) or `send` (objects); both
- * keep datagrams in order and go out in one runtime call where the runtime allows (Bun
- * `sendMany`; Deno sends one at a time, in order, from a queue).
+ * Sending: `sendBatch` (parallel arrays, no per-datagram object) keeps datagrams in order and
+ * sends them in one runtime call where the runtime allows (Bun `sendMany`; Deno sends one at
+ * a time, in order, from a queue).
  *
  * Receiving: `onDatagram` (one call per datagram) or `onDatagrams` (one call per batch with
  * reused arrays). The bytes handed to either are only valid during the call.
@@ -31,13 +31,6 @@ export interface LocalAddress extends SocketAddress {
   family: "IPv4" | "IPv6";
 }
 
-/** One datagram to send. */
-export interface OutboundDatagram {
-  data: Uint8Array;
-  hostname: string;
-  port: number;
-}
-
 /** Called for every received datagram; `data` is only valid during the call. */
 export type DatagramHandler = (data: Uint8Array, hostname: string, port: number) => void;
 
@@ -61,15 +54,13 @@ export interface UdpSocket {
   readonly localAddress: LocalAddress;
   /** Whether close() ran. */
   readonly closed: boolean;
-  /** Datagrams accepted by send/sendBatch but not yet handed to the kernel. */
+  /** Datagrams accepted by sendBatch but not yet handed to the kernel. */
   readonly queued: number;
   /**
    * Sends datagrams in order; batched into one runtime call where the runtime allows. The
    * socket may keep the byte arrays until they are sent: do not modify them afterwards.
    */
   sendBatch(datagrams: readonly Uint8Array[], addresses: readonly SocketAddress[]): void;
-  /** The same as sendBatch, with one object per datagram. */
-  send(batch: readonly OutboundDatagram[]): void;
   /** Installs the per-datagram receive handler (replaces any handler, batch or not). */
   onDatagram(handler: DatagramHandler): void;
   /** Installs the batch receive handler (replaces any handler, batch or not). */
@@ -154,5 +145,24 @@ export class ReceiveDispatch {
     } finally {
       b.count = 0;
     }
+  }
+}
+
+/** What every adapter's socket shares: the receive dispatch behind both handler styles. */
+export abstract class DispatchingSocket {
+  protected readonly dispatch: ReceiveDispatch;
+
+  constructor(maxBatch: number) {
+    this.dispatch = new ReceiveDispatch(maxBatch);
+  }
+
+  /** Installs the per-datagram receive handler (replaces any handler, batch or not). */
+  onDatagram(handler: DatagramHandler): void {
+    this.dispatch.setSingle(handler);
+  }
+
+  /** Installs the batch receive handler (replaces any handler, batch or not). */
+  onDatagrams(handler: DatagramBatchHandler): void {
+    this.dispatch.setBatched(handler);
   }
 }

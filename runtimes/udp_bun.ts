@@ -14,14 +14,7 @@
  *
  * @module
  */
-import {
-  familyOf,
-  type OutboundDatagram,
-  ReceiveDispatch,
-  type SocketAddress,
-  type UdpBindOptions,
-  type UdpSocket,
-} from "./udp.ts";
+import { DispatchingSocket, familyOf, type SocketAddress, type UdpBindOptions, type UdpSocket } from "./udp.ts";
 import { bunFfiRuntime } from "./bun_ffi.ts";
 import { raiseReceiveBuffer } from "./socket_buffer.ts";
 
@@ -38,23 +31,18 @@ export async function bunUdp(options: UdpBindOptions): Promise<UdpSocket> {
   return s;
 }
 
-class BunUdpSocket implements UdpSocket {
+class BunUdpSocket extends DispatchingSocket implements UdpSocket {
   localAddress!: UdpSocket["localAddress"];
   // deno-lint-ignore no-explicit-any
   #socket: any;
-  #dispatch: ReceiveDispatch;
   #flushScheduled = false;
   /** Flat [data, port, host, …] waiting for drain, from #head on. */
   #backlog: unknown[] = [];
   #head = 0;
   #flat: unknown[] = [];
 
-  constructor(maxBatch: number) {
-    this.#dispatch = new ReceiveDispatch(maxBatch);
-  }
-
   async bind(options: UdpBindOptions): Promise<void> {
-    const dispatch = this.#dispatch;
+    const dispatch = this.dispatch;
     const flushLater = () => {
       this.#flushScheduled = false;
       dispatch.flush();
@@ -101,13 +89,6 @@ class BunUdpSocket implements UdpSocket {
     this.#sendFlat(flat);
   }
 
-  send(batch: readonly OutboundDatagram[]): void {
-    if (this.#socket.closed || batch.length === 0) return;
-    const flat = this.#flat;
-    for (const d of batch) flat.push(d.data, d.port, d.hostname);
-    this.#sendFlat(flat);
-  }
-
   /** Sends `flat` (then empties it) or queues it behind the backlog. */
   #sendFlat(flat: unknown[]): void {
     try {
@@ -143,14 +124,6 @@ class BunUdpSocket implements UdpSocket {
     }
     this.#backlog.length = 0;
     this.#head = 0;
-  }
-
-  onDatagram(handler: (data: Uint8Array, hostname: string, port: number) => void): void {
-    this.#dispatch.setSingle(handler);
-  }
-
-  onDatagrams(handler: Parameters<UdpSocket["onDatagrams"]>[0]): void {
-    this.#dispatch.setBatched(handler);
   }
 
   #onError: ((error: { code?: string; message: string }) => void) | undefined;

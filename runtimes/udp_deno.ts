@@ -19,14 +19,7 @@
  *
  * @module
  */
-import {
-  familyOf,
-  type OutboundDatagram,
-  ReceiveDispatch,
-  type SocketAddress,
-  type UdpBindOptions,
-  type UdpSocket,
-} from "./udp.ts";
+import { DispatchingSocket, familyOf, type SocketAddress, type UdpBindOptions, type UdpSocket } from "./udp.ts";
 import { denoFfi } from "./deno_ffi.ts";
 import { raiseReceiveBuffer } from "./socket_buffer.ts";
 
@@ -58,12 +51,11 @@ export function denoUdp(options: UdpBindOptions): Promise<UdpSocket> {
   }
 }
 
-class DenoUdpSocket implements UdpSocket {
+class DenoUdpSocket extends DispatchingSocket implements UdpSocket {
   readonly localAddress: UdpSocket["localAddress"];
   // deno-lint-ignore no-explicit-any
   #conn: any;
   #closed = false;
-  #dispatch: ReceiveDispatch;
   #qData: (Uint8Array | undefined)[] = [];
   #qAddr: (DenoAddr | undefined)[] = [];
   #head = 0;
@@ -71,11 +63,11 @@ class DenoUdpSocket implements UdpSocket {
   #addrCache = new WeakMap<SocketAddress, DenoAddr>();
 
   constructor(options: UdpBindOptions) {
+    super(options.maxBatch ?? 64);
     this.#conn = D.listenDatagram({ transport: "udp", hostname: options.hostname, port: options.port });
     const local = this.#conn.addr as { hostname: string; port: number };
     this.localAddress = { hostname: local.hostname, port: local.port, family: familyOf(local.hostname) };
     raiseReceiveBuffer(denoFfi, this.localAddress.port, this.localAddress.family);
-    this.#dispatch = new ReceiveDispatch(options.maxBatch ?? 64);
     this.#receiveLoop();
   }
 
@@ -96,7 +88,7 @@ class DenoUdpSocket implements UdpSocket {
       const done = release;
       flushed = release = undefined;
       try {
-        this.#dispatch.flush();
+        this.dispatch.flush();
       } catch (e) {
         reportError(e); // a throwing handler must not end the receive loops
       } finally {
@@ -106,7 +98,7 @@ class DenoUdpSocket implements UdpSocket {
     // Each slot receives into its own buffer; the bytes handed on are a view of it, so a slot
     // receives again only once the batch holding its datagram was delivered.
     const slot = async () => {
-      const dispatch = this.#dispatch;
+      const dispatch = this.dispatch;
       const buffer = new Uint8Array(65536);
       while (!this.#closed) {
         let got: [Uint8Array, { hostname: string; port: number }];
@@ -152,15 +144,6 @@ class DenoUdpSocket implements UdpSocket {
     if (!this.#pumping) this.#pump();
   }
 
-  send(batch: readonly OutboundDatagram[]): void {
-    if (this.#closed) return;
-    for (const d of batch) {
-      this.#qData.push(d.data);
-      this.#qAddr.push({ transport: "udp", hostname: d.hostname, port: d.port });
-    }
-    if (!this.#pumping) this.#pump();
-  }
-
   async #pump(): Promise<void> {
     this.#pumping = true;
     try {
@@ -189,14 +172,6 @@ class DenoUdpSocket implements UdpSocket {
     this.#qData.splice(0, this.#head);
     this.#qAddr.splice(0, this.#head);
     this.#head = 0;
-  }
-
-  onDatagram(handler: (data: Uint8Array, hostname: string, port: number) => void): void {
-    this.#dispatch.setSingle(handler);
-  }
-
-  onDatagrams(handler: Parameters<UdpSocket["onDatagrams"]>[0]): void {
-    this.#dispatch.setBatched(handler);
   }
 
   close(): void {

@@ -12,14 +12,7 @@
  */
 import { createSocket } from "node:dgram";
 import { RECEIVE_BUFFER_BYTES } from "./socket_buffer.ts";
-import {
-  familyOf,
-  type OutboundDatagram,
-  ReceiveDispatch,
-  type SocketAddress,
-  type UdpBindOptions,
-  type UdpSocket,
-} from "./udp.ts";
+import { DispatchingSocket, familyOf, type SocketAddress, type UdpBindOptions, type UdpSocket } from "./udp.ts";
 
 /**
  * Binds a UDP socket on Node.js.
@@ -54,29 +47,28 @@ export function nodeUdp(options: UdpBindOptions): Promise<UdpSocket> {
   });
 }
 
-class NodeUdpSocket implements UdpSocket {
+class NodeUdpSocket extends DispatchingSocket implements UdpSocket {
   readonly localAddress: UdpSocket["localAddress"];
   #sock: ReturnType<typeof createSocket>;
   #closed = false;
   #queued = 0;
-  #dispatch: ReceiveDispatch;
   readonly #sent = (): void => {
     this.#queued--;
   };
 
   constructor(sock: ReturnType<typeof createSocket>, options: UdpBindOptions) {
+    super(options.maxBatch ?? 64);
     this.#sock = sock;
     const a = sock.address();
     this.localAddress = { hostname: a.address, port: a.port, family: familyOf(a.address) };
-    this.#dispatch = new ReceiveDispatch(options.maxBatch ?? 64);
     sock.on("error", () => {
       // UDP is best effort: send errors (unreachable peer, bad address) are dropped
     });
     sock.on("message", (msg: Uint8Array, rinfo: { address: string; port: number }) => {
       if (this.#closed) return;
       try {
-        this.#dispatch.push(msg, rinfo.address, rinfo.port);
-        this.#dispatch.flush();
+        this.dispatch.push(msg, rinfo.address, rinfo.port);
+        this.dispatch.flush();
       } catch (e) {
         // a throwing handler must not take the socket down
         queueMicrotask(() => {
@@ -99,11 +91,6 @@ class NodeUdpSocket implements UdpSocket {
     for (let i = 0; i < datagrams.length; i++) this.#send(datagrams[i], addresses[i].hostname, addresses[i].port);
   }
 
-  send(batch: readonly OutboundDatagram[]): void {
-    if (this.#closed) return;
-    for (const d of batch) this.#send(d.data, d.hostname, d.port);
-  }
-
   #send(data: Uint8Array, hostname: string, port: number): void {
     this.#queued++;
     try {
@@ -111,14 +98,6 @@ class NodeUdpSocket implements UdpSocket {
     } catch {
       this.#queued--; // bad address or closed: UDP is best effort
     }
-  }
-
-  onDatagram(handler: (data: Uint8Array, hostname: string, port: number) => void): void {
-    this.#dispatch.setSingle(handler);
-  }
-
-  onDatagrams(handler: Parameters<UdpSocket["onDatagrams"]>[0]): void {
-    this.#dispatch.setBatched(handler);
   }
 
   close(): void {

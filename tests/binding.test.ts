@@ -12,7 +12,7 @@ import { needs } from "./_ext.ts";
 import { test } from "./_harness.ts";
 import { Layout as L, Role, Status } from "../ffi/abi.ts";
 import { loadCoquicSync } from "../ffi/loader.ts";
-import { Scratch } from "../ffi/structs.ts";
+import { Scratch } from "../quic/codec.ts";
 import { ClientConnectionConfig, defaultEndpointConfig, EndpointConfig, TransportConfig } from "../quic/config.ts";
 import { ClientConfig, Endpoint } from "../quic/endpoint.ts";
 import { CoquicStatusError, InvalidArgumentError, UseAfterCloseError } from "../quic/errors.ts";

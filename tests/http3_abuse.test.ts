@@ -149,7 +149,7 @@ test("http3 abuse: Stream Cancellation on the decoder stream is valid; the conne
       [[":method", "GET"], [":scheme", "https"], [":authority", "x"], [":path", "/"]],
       true,
     );
-    const reader = new MessageReader(h3b, stream, "response");
+    const reader = new MessageReader(h3b, stream);
     const fields = await reader.headers();
     assert.equal(fields?.find((f) => f.name === ":status")?.value, "200");
     assert.equal(new TextDecoder().decode(await new Response(reader.body()).arrayBuffer()), "hello");
@@ -199,7 +199,7 @@ for (const [declared, sent] of [["10", 3], ["3", 10], ["3, 4", 3], ["-1", 0]] as
 test("http3: a request body matching its content-length reaches the handler", async () => {
   await withServer(async (req) => new Response(`got ${(await req.text()).length}`), async (s) => {
     const { quic, h3, stream } = await post(s, "5", 5);
-    const reader = new MessageReader(h3, stream, "response");
+    const reader = new MessageReader(h3, stream);
     assert.equal((await reader.headers())?.find((f) => f.name === ":status")?.value, "200");
     assert.equal(await new Response(reader.body()).text(), "got 5");
     await quic.close();
@@ -262,7 +262,7 @@ test("http3 slowloris: a HEADERS frame announced above the field-section limit g
     const { quic, h3 } = await rawClient(s);
     const stream = quic.openStream();
     await stream.write(headersFrameHeader(1 << 20)); // 1 MiB announced, nothing sent
-    const reply = await new MessageReader(h3, stream, "response").headers();
+    const reply = await new MessageReader(h3, stream).headers();
     assert.equal(reply?.find((f) => f.name === ":status")?.value, "431");
     await quic.close();
   });

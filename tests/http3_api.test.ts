@@ -191,7 +191,7 @@ test("http3: handler errors become 500; malformed requests are reset; oversized 
     "y".repeat(4000),
   ]]);
   await writeFrame(oversized, { type: "headers", fieldSection: section.toBytes() }, true);
-  const reply = await new MessageReader(h3, oversized, "response").headers();
+  const reply = await new MessageReader(h3, oversized).headers();
   assert.deepEqual(reply?.find((f) => f.name === ":status")?.value, "431");
   // ...and the server keeps serving
   const ok = await fetch(`https://127.0.0.1:${s.addr.port}/fine`, { ca });

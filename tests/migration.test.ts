@@ -181,11 +181,7 @@ class TwoSocketClient {
   #apply(r: QueryResult): void {
     for (const e of r.effects) {
       if (e.kind === "send_datagram") {
-        this.sockets.get(e.routeHandle ?? 1n)!.send([{
-          data: e.bytes,
-          hostname: this.server.hostname,
-          port: this.server.port,
-        }]);
+        this.sockets.get(e.routeHandle ?? 1n)!.sendBatch([e.bytes], [this.server]);
       } else if (e.kind === "receive_stream_data" && e.streamId === 0n) {
         assert.equal(BigInt(this.receivedBytes), e.offset, "stream bytes out of order");
         if (e.bytes.length) this.received.push(e.bytes.slice());

@@ -150,12 +150,12 @@ class RetryCounter {
   private constructor(readonly front: UdpSocket, readonly back: UdpSocket, readonly server: SocketAddress) {
     front.onDatagram((d, hostname, port) => {
       this.#client = { hostname, port };
-      back.send([{ data: d.slice(), ...server }]);
+      back.sendBatch([d.slice()], [server]);
     });
     back.onDatagram((d) => {
       // long header, v1 type bits 0b11: Retry
       if (d.length > 5 && (d[0] & 0xf0) === 0xf0) this.retries++;
-      if (this.#client) front.send([{ data: d.slice(), ...this.#client }]);
+      if (this.#client) front.sendBatch([d.slice()], [this.#client]);
     });
   }
   static async create(server: SocketAddress): Promise<RetryCounter> {

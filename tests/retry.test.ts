@@ -14,7 +14,7 @@ import { closeAll, fetch, serve } from "../http3/mod.ts";
 import { connect, QuicError } from "../mod.ts";
 import { type CoquicLibrary, loadCoquicSync } from "../ffi/loader.ts";
 import { Role } from "../ffi/abi.ts";
-import { BatchInput } from "../ffi/batch_input.ts";
+import { BatchInput } from "../quic/batch_input.ts";
 import { EndpointConfig } from "../quic/config.ts";
 import { Endpoint } from "../quic/endpoint.ts";
 import type { Effect } from "../quic/effects.ts";
@@ -112,15 +112,15 @@ class Relay {
     const h = longHeader(d);
     if (h?.type === "initial" && h.tokenLength > 0 && this.retries > 0) {
       if (this.mode === "move") this.#current = this.other;
-      if (this.mode === "replay") this.other.send([{ data: d, ...this.server }]);
+      if (this.mode === "replay") this.other.sendBatch([d], [this.server]);
     }
-    this.#current.send([{ data: d, ...this.server }]);
+    this.#current.sendBatch([d], [this.server]);
   }
 
   #fromServer(d: Uint8Array, stolen: boolean): void {
     if (longHeader(d)?.type === "retry") this.retries++;
     if (stolen) this.stolenReplies.push(d);
-    else if (this.#client) this.front.send([{ data: d, ...this.#client }]);
+    else if (this.#client) this.front.sendBatch([d], [this.#client]);
   }
 
   close(): void {

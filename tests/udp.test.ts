@@ -72,12 +72,8 @@ async function echo(host: string): Promise<void> {
     while (sent < N) {
       await waitFor(() => sent - seen.length < WINDOW, 5000, `echoes (${seen.length}/${sent})`);
       const n = Math.min(25, N - sent);
-      if ((sent / 25) % 2 === 0) {
-        const batch = Array.from({ length: n }, (_, i) => datagram(sent + i));
-        client.sendBatch(batch, batch.map(() => dest));
-      } else {
-        client.send(Array.from({ length: n }, (_, i) => ({ data: datagram(sent + i), ...dest })));
-      }
+      const batch = Array.from({ length: n }, (_, i) => datagram(sent + i));
+      client.sendBatch(batch, batch.map(() => dest));
       sent += n;
     }
     await waitFor(() => seen.length >= N, 10_000, `all ${N} echoes (${seen.length})`);

@@ -384,7 +384,7 @@ async function rawClient(server: { addr: { port: number }; certPem: string }, we
       [":authority", `127.0.0.1:${server.addr.port}`],
       [":path", path],
     ]);
-    const reader = new MessageReader(h3, stream, "response");
+    const reader = new MessageReader(h3, stream);
     const fields = await reader.headers();
     const status = Number(fields?.find((f) => f.name === ":status")?.value);
     return { stream, status, reader };
@@ -411,7 +411,7 @@ test("webtransport abuse: no WebTransport settings -> 400; over the session limi
       [":authority", `127.0.0.1:${server.addr.port}`],
       [":path", "/page"],
     ], true);
-    const response = new MessageReader(raw.h3, get, "response");
+    const response = new MessageReader(raw.h3, get);
     assert.equal((await response.headers())?.find((f) => f.name === ":status")?.value, "200");
     assert.equal(dec(await readAll(response.body())), "not a session");
     await raw.quic.close();

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { connect, QuicError, type QuicStream } from "../../mod.ts";
+import { connect, QuicError, type QuicStream } from "../../quic/mod.ts";
 import { H3Connection, MessageReader } from "../connection.ts";
 import { H3ErrorCode } from "../errors.ts";
 import { splitFields } from "../message.ts";
@@ -206,7 +206,7 @@ export class WebTransport extends WebTransportSession {
       [":path", `${url.pathname}${url.search}`],
       ["sec-webtransport-http3-draft02", "1"],
     ]);
-    const reader = new MessageReader(link.h3, stream, "response");
+    const reader = new MessageReader(link.h3, stream);
     const timeout = new Promise<never>((_, reject) =>
       signal.addEventListener(
         "abort",

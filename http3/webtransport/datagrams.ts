@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { QuicConnection } from "../../mod.ts";
+import type { QuicConnection } from "../../quic/mod.ts";
 import { ByteWriter } from "../bytes.ts";
 import { decodeVarint, encodeVarint } from "../varint.ts";
 import { toBytes } from "./streams.ts";

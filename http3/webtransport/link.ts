@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { QuicStream } from "../../mod.ts";
+import type { QuicStream } from "../../quic/mod.ts";
 import type { H3Connection } from "../connection.ts";
 import { concat } from "../bytes.ts";
 import { decodeVarint } from "../varint.ts";

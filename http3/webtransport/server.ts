@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { QuicConnection, QuicStream } from "../../mod.ts";
+import type { QuicConnection, QuicStream } from "../../quic/mod.ts";
 import type { H3Connection, MessageReader } from "../connection.ts";
 import { H3ErrorCode } from "../errors.ts";
 import { headerFields } from "../message.ts";

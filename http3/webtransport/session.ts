@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { CloseResult, QuicStream } from "../../mod.ts";
+import type { CloseResult, QuicStream } from "../../quic/mod.ts";
 import { type MessageReader, writeFrame } from "../connection.ts";
 import { H3Error, H3ErrorCode } from "../errors.ts";
 import { ByteWriter } from "../bytes.ts";

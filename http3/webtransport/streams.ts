@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { QuicError, type QuicStream } from "../../mod.ts";
+import { QuicError, type QuicStream } from "../../quic/mod.ts";
 import { http3ToWtCode, WebTransportError, wtToHttp3Code } from "./protocol.ts";
 
 /** A bidirectional session stream, as the W3C `WebTransportBidirectionalStream`. */

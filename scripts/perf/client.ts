@@ -138,6 +138,15 @@ export async function runPerfClient(config: PerfConfig, onProgress?: (p: PerfPro
     return s;
   }
 
+  /** Waits for the server's session_complete and adds its counters to the run's. */
+  async function addServerCounters(s: Session): Promise<ServerCounters> {
+    const c = await s.complete;
+    serverCounters.bytes_sent += c.bytes_sent;
+    serverCounters.bytes_received += c.bytes_received;
+    serverCounters.requests_completed += c.requests_completed;
+    return c;
+  }
+
   const closeSession = (s: Session, reason: string) => {
     if (s.closeRequested) return;
     s.closeRequested = true;
@@ -175,11 +184,7 @@ export async function runPerfClient(config: PerfConfig, onProgress?: (p: PerfPro
           tick();
         }
       }));
-      const c = await s.complete;
-      serverCounters.bytes_sent += c.bytes_sent;
-      serverCounters.bytes_received += c.bytes_received;
-      serverCounters.requests_completed += c.requests_completed;
-      requests += c.requests_completed;
+      requests += (await addServerCounters(s)).requests_completed;
       return;
     }
     await Promise.all(Array.from({ length: config.streams }, async () => {
@@ -224,12 +229,7 @@ export async function runPerfClient(config: PerfConfig, onProgress?: (p: PerfPro
       }
     }));
     if (timed) closeSession(s, "timed rr drain complete");
-    else {
-      const c = await s.complete;
-      serverCounters.bytes_sent += c.bytes_sent;
-      serverCounters.bytes_received += c.bytes_received;
-      serverCounters.requests_completed += c.requests_completed;
-    }
+    else await addServerCounters(s);
   }
 
   async function persistent(s: Session, limit: number | undefined): Promise<void> {
@@ -273,10 +273,7 @@ export async function runPerfClient(config: PerfConfig, onProgress?: (p: PerfPro
       closeSession(s, "persistent rr drain complete");
     } else {
       await reading;
-      const c = await s.complete;
-      serverCounters.bytes_sent += c.bytes_sent;
-      serverCounters.bytes_received += c.bytes_received;
-      serverCounters.requests_completed += c.requests_completed;
+      await addServerCounters(s);
     }
   }
 

@@ -1,5 +1,5 @@
 /**
- * Translates the neutral ABI description (`abi.ts`) into `bun:ffi` `dlopen` definitions.
+ * Translates the neutral ABI description (`ffi/abi.ts`) into `bun:ffi` `dlopen` definitions.
  * Pure data: no Bun API is touched here (`runtimes/bun_ffi.ts` does the loading).
  *
  * `bun:ffi` has no struct types, so:
@@ -12,7 +12,7 @@
  *
  * @module
  */
-import type { AbiType, SymbolSpec } from "./abi.ts";
+import type { AbiType, SymbolSpec } from "./ffi_types.ts";
 
 /**
  * A `bun:ffi` definition of one symbol.
@@ -55,8 +55,7 @@ export function bunArgTypes(t: AbiType): string[] {
  *
  * @example
  * ```ts
- * import { CORE_SYMBOLS } from "./abi.ts";
- * returnsStructByValue(CORE_SYMBOLS.coquic_result_next_wakeup); // true
+ * returnsStructByValue({ parameters: ["pointer"], result: "optional_u64_by_value" }); // true
  * ```
  */
 export function returnsStructByValue(spec: SymbolSpec): boolean {
@@ -68,8 +67,7 @@ export function returnsStructByValue(spec: SymbolSpec): boolean {
  *
  * @example
  * ```ts
- * import { CORE_SYMBOLS } from "./abi.ts";
- * bunDefinition(CORE_SYMBOLS.coquic_quic_stream_send).args.length; // 8: the bytes split in two
+ * bunDefinition({ parameters: ["pointer", "bytes_by_value"], result: "u8" }).args.length; // 3: the bytes split in two
  * ```
  */
 export function bunDefinition(spec: SymbolSpec): BunDefinition {

@@ -1,21 +1,21 @@
 /**
- * Every struct encode and decode of the binding, in one place, over the layouts of
- * `abi.ts`. Inputs are written into reusable scratch buffers through a DataView (no
+ * The quic layer's codec: every struct encode and decode of the binding, in one place, over
+ * the layouts of `ffi/abi.ts`. Inputs are written into reusable scratch buffers through a DataView (no
  * per-call allocation of struct memory); nested byte ranges are referenced by address and
  * kept alive by the scratch until its `reset()`, right after the native call. Outputs are
  * decoded into the value model of `quic/`, copying every byte view out of native memory.
  *
  * @module
  */
-import { CloseSource, ConnectionInputKind, EffectKind, Layout as L, XEffectKind } from "./abi.ts";
-import type { CoquicLibrary } from "./loader.ts";
+import { CloseSource, ConnectionInputKind, EffectKind, Layout as L, XEffectKind } from "../ffi/abi.ts";
+import type { CoquicLibrary } from "../ffi/loader.ts";
 import type { FfiRuntime } from "../runtimes/ffi_types.ts";
-import { bool, bytes, errorCode, intIn, streamId, text, u64, usize } from "../quic/args.ts";
-import type { ClientConnectionConfig, EndpointConfig, TransportConfig, ZeroRttConfig } from "../quic/config.ts";
-import type { Effect, LifecycleName, StateChangeName } from "../quic/effects.ts";
-import type { ConnectionInput, InboundDatagram, PathMtuUpdate } from "../quic/inputs.ts";
-import type { CloseInfo, ConnectionStats } from "../quic/stats.ts";
-import { LocalError } from "../quic/errors.ts";
+import { bool, bytes, errorCode, intIn, streamId, text, u64, usize } from "./args.ts";
+import type { ClientConnectionConfig, EndpointConfig, TransportConfig, ZeroRttConfig } from "./config.ts";
+import type { Effect, LifecycleName, SendDatagramEffect, StateChangeName } from "./effects.ts";
+import type { ConnectionInput, InboundDatagram, PathMtuUpdate } from "./inputs.ts";
+import type { CloseInfo, ConnectionStats } from "./stats.ts";
+import { LocalError } from "./errors.ts";
 
 // ---- scratch buffers ------------------------------------------------------------------
 
@@ -26,8 +26,8 @@ import { LocalError } from "../quic/errors.ts";
  *
  * @example
  * ```ts
- * import { Layout } from "./abi.ts";
- * import type { CoquicLibrary } from "./loader.ts";
+ * import { Layout } from "../ffi/abi.ts";
+ * import type { CoquicLibrary } from "../ffi/loader.ts";
  * declare const lib: CoquicLibrary, payload: Uint8Array, native: (struct: Uint8Array) => void;
  * const s = new Scratch(Layout.SendDatagramData.size, lib.ffi);
  * s.range(Layout.SendDatagramData.bytes, payload);
@@ -224,7 +224,7 @@ function writeZeroRtt(s: Scratch, at: number, z: ZeroRttConfig, where: string): 
  *
  * @example
  * ```ts
- * import type { CoquicLibrary } from "./loader.ts";
+ * import type { CoquicLibrary } from "../ffi/loader.ts";
  * declare const lib: CoquicLibrary;
  * readTransportConfigDefaults(lib).initialMaxStreamsBidi; // 16n
  * ```
@@ -238,7 +238,7 @@ export function readTransportConfigDefaults(lib: CoquicLibrary): TransportConfig
  *
  * @example
  * ```ts
- * import type { CoquicLibrary } from "./loader.ts";
+ * import type { CoquicLibrary } from "../ffi/loader.ts";
  * declare const lib: CoquicLibrary;
  * readEndpointConfigDefaults(lib).applicationProtocol; // "coquic"
  * ```
@@ -274,7 +274,7 @@ export function readEndpointConfigDefaults(lib: CoquicLibrary): EndpointConfig {
  *
  * @example
  * ```ts
- * import type { CoquicLibrary } from "./loader.ts";
+ * import type { CoquicLibrary } from "../ffi/loader.ts";
  * declare const lib: CoquicLibrary;
  * readClientConnectionConfigDefaults(lib).serverName; // "localhost"
  * ```
@@ -305,8 +305,8 @@ export function readClientConnectionConfigDefaults(lib: CoquicLibrary): ClientCo
  *
  * @example
  * ```ts
- * import type { CoquicLibrary } from "./loader.ts";
- * import type { EndpointConfig } from "../quic/config.ts";
+ * import type { CoquicLibrary } from "../ffi/loader.ts";
+ * import type { EndpointConfig } from "./config.ts";
  * declare const lib: CoquicLibrary, config: EndpointConfig, struct: Scratch, identity: Scratch, out: Uint8Array;
  * encodeEndpointConfig(struct, config, identity);
  * lib.symbols.coquic_endpoint_create(struct.bytes, out);
@@ -350,7 +350,7 @@ export function encodeEndpointConfig(s: Scratch, c: EndpointConfig, identity: Sc
  *
  * @example
  * ```ts
- * import type { ClientConnectionConfig } from "../quic/config.ts";
+ * import type { ClientConnectionConfig } from "./config.ts";
  * declare const open: Scratch, resumption: Scratch, cc: ClientConnectionConfig;
  * encodeOpenConnection(open, cc, 1n, new Uint8Array(0), resumption);
  * ```
@@ -523,8 +523,8 @@ export function encodeConnectionInput(s: Scratch, input: ConnectionInput): void 
  *
  * @example
  * ```ts
- * import { Layout } from "./abi.ts";
- * import type { CoquicLibrary } from "./loader.ts";
+ * import { Layout } from "../ffi/abi.ts";
+ * import type { CoquicLibrary } from "../ffi/loader.ts";
  * declare const lib: CoquicLibrary, view: DataView;
  * const reason = copyView(lib.ffi, view, Layout.CloseInfo.reason);
  * ```
@@ -534,42 +534,65 @@ export function copyView(ffi: FfiRuntime, view: DataView, at: number): Uint8Arra
   return length === 0 ? new Uint8Array(0) : ffi.copyOut(view.getBigUint64(at, true), length);
 }
 
-const EMPTY = new Uint8Array(0);
 const STATE_NAMES: StateChangeName[] = ["handshake_ready", "handshake_confirmed", "failed"];
 const LIFECYCLE_NAMES: LifecycleName[] = ["created", "accepted", "closed"];
 
+// Field readers at an absolute offset (module-level: decoding an effect allocates no closures).
+const u64At = (view: DataView, at: number): bigint => view.getBigUint64(at, true);
+const u8At = (view: DataView, at: number): number => view.getUint8(at);
+/** A copy of `n` bytes stored inline in the record (not behind a pointer). */
+const rawAt = (view: DataView, at: number, n: number): Uint8Array =>
+  new Uint8Array(view.buffer.slice(view.byteOffset + at, view.byteOffset + at + n));
+
 /**
- * Decodes the `coquic_effect_t` at byte `base` of `view` (payloads copied; with
- * `skipDatagramBytes` the payload of a send_datagram effect is left empty for the caller to
- * fill from a batch copy).
+ * The send_datagram effects of a result already read in one batch (payloads copied), in
+ * record order, and how many of them the records have claimed so far.
  *
  * @example
  * ```ts
- * import type { CoquicLibrary } from "./loader.ts";
+ * const copied: CopiedDatagrams = { list: [], next: 0 };
+ * ```
+ */
+export interface CopiedDatagrams {
+  /** The effects, in order. */
+  list: SendDatagramEffect[];
+  /** Index of the next one a send_datagram record takes. */
+  next: number;
+}
+
+/**
+ * Decodes the `coquic_effect_t` at byte `base` of `view`, payloads copied out of native
+ * memory. With `copied`, a send_datagram record is not decoded again: the next copied
+ * effect stands for it, completed with the record's PMTU-probe flag.
+ *
+ * @example
+ * ```ts
+ * import type { CoquicLibrary } from "../ffi/loader.ts";
  * declare const lib: CoquicLibrary, view: DataView, socket: { send(bytes: Uint8Array): void };
  * const e = decodeEffect(lib.ffi, view, 0);
  * if (e.kind === "send_datagram") socket.send(e.bytes);
  * ```
  */
-export function decodeEffect(ffi: FfiRuntime, view: DataView, base: number, skipDatagramBytes = false): Effect {
+export function decodeEffect(ffi: FfiRuntime, view: DataView, base: number, copied?: CopiedDatagrams): Effect {
   const F = L.Effect;
   const kind = view.getUint8(base + F.kind);
   const connection = view.getBigUint64(base + F.connection, true);
-  const u64At = (off: number) => view.getBigUint64(base + off, true);
-  const u8At = (off: number) => view.getUint8(base + off);
-  const bytesAt = (off: number) => copyView(ffi, view, base + off);
-  const rawAt = (off: number, n: number) =>
-    new Uint8Array(view.buffer.slice(view.byteOffset + base + off, view.byteOffset + base + off + n));
   switch (kind) {
     case EffectKind.SEND_DATAGRAM: {
       const d = F.send_datagram;
+      if (copied) {
+        const e = copied.list[copied.next++];
+        if (!e) throw new Error("a result has more send_datagram records than copied datagrams");
+        e.isPmtuProbe = u8At(view, base + d.is_pmtu_probe) !== 0;
+        return e;
+      }
       return {
         kind: "send_datagram",
         connection,
-        routeHandle: u8At(d.route_handle) ? u64At(d.route_handle + 8) : undefined,
-        bytes: skipDatagramBytes ? EMPTY : bytesAt(d.bytes),
-        ecn: u8At(d.ecn),
-        isPmtuProbe: u8At(d.is_pmtu_probe) !== 0,
+        routeHandle: u8At(view, base + d.route_handle) ? u64At(view, base + d.route_handle + 8) : undefined,
+        bytes: copyView(ffi, view, base + d.bytes),
+        ecn: u8At(view, base + d.ecn),
+        isPmtuProbe: u8At(view, base + d.is_pmtu_probe) !== 0,
       };
     }
     case EffectKind.RECEIVE_STREAM_DATA: {
@@ -577,23 +600,27 @@ export function decodeEffect(ffi: FfiRuntime, view: DataView, base: number, skip
       return {
         kind: "receive_stream_data",
         connection,
-        streamId: u64At(d.stream_id),
-        offset: u64At(d.offset),
-        bytes: bytesAt(d.bytes),
-        fin: u8At(d.fin) !== 0,
-        finalSize: u8At(d.final_size) ? u64At(d.final_size + 8) : undefined,
+        streamId: u64At(view, base + d.stream_id),
+        offset: u64At(view, base + d.offset),
+        bytes: copyView(ffi, view, base + d.bytes),
+        fin: u8At(view, base + d.fin) !== 0,
+        finalSize: u8At(view, base + d.final_size) ? u64At(view, base + d.final_size + 8) : undefined,
       };
     }
     case EffectKind.RECEIVE_DATAGRAM_DATA:
-      return { kind: "receive_datagram_data", connection, bytes: bytesAt(F.receive_datagram_data.bytes) };
+      return {
+        kind: "receive_datagram_data",
+        connection,
+        bytes: copyView(ffi, view, base + F.receive_datagram_data.bytes),
+      };
     case EffectKind.PEER_RESET_STREAM: {
       const d = F.peer_reset_stream;
       return {
         kind: "peer_reset_stream",
         connection,
-        streamId: u64At(d.stream_id),
-        applicationErrorCode: u64At(d.application_error_code),
-        finalSize: u64At(d.final_size),
+        streamId: u64At(view, base + d.stream_id),
+        applicationErrorCode: u64At(view, base + d.application_error_code),
+        finalSize: u64At(view, base + d.final_size),
       };
     }
     case EffectKind.PEER_STOP_SENDING: {
@@ -601,77 +628,85 @@ export function decodeEffect(ffi: FfiRuntime, view: DataView, base: number, skip
       return {
         kind: "peer_stop_sending",
         connection,
-        streamId: u64At(d.stream_id),
-        applicationErrorCode: u64At(d.application_error_code),
+        streamId: u64At(view, base + d.stream_id),
+        applicationErrorCode: u64At(view, base + d.application_error_code),
       };
     }
     case EffectKind.STATE_EVENT:
-      return { kind: "state_event", connection, change: STATE_NAMES[u8At(F.state_event.change)] ?? "failed" };
+      return {
+        kind: "state_event",
+        connection,
+        change: STATE_NAMES[u8At(view, base + F.state_event.change)] ?? "failed",
+      };
     case EffectKind.CONNECTION_LIFECYCLE_EVENT:
       return {
         kind: "connection_lifecycle_event",
         connection,
-        event: LIFECYCLE_NAMES[u8At(F.connection_lifecycle_event.event)] ?? "closed",
+        event: LIFECYCLE_NAMES[u8At(view, base + F.connection_lifecycle_event.event)] ?? "closed",
       };
     case EffectKind.PEER_PREFERRED_ADDRESS_AVAILABLE: {
       const d = F.peer_preferred_address_available;
       return {
         kind: "peer_preferred_address_available",
         connection,
-        ipv4Address: rawAt(d.ipv4_address, 4),
+        ipv4Address: rawAt(view, base + d.ipv4_address, 4),
         ipv4Port: view.getUint16(base + d.ipv4_port, true),
-        ipv6Address: rawAt(d.ipv6_address, 16),
+        ipv6Address: rawAt(view, base + d.ipv6_address, 16),
         ipv6Port: view.getUint16(base + d.ipv6_port, true),
-        connectionId: bytesAt(d.connection_id),
-        statelessResetToken: rawAt(d.stateless_reset_token, 16),
+        connectionId: copyView(ffi, view, base + d.connection_id),
+        statelessResetToken: rawAt(view, base + d.stateless_reset_token, 16),
       };
     }
     case EffectKind.RESUMPTION_STATE_AVAILABLE:
       return {
         kind: "resumption_state_available",
         connection,
-        serialized: bytesAt(F.resumption_state_available.serialized),
+        serialized: copyView(ffi, view, base + F.resumption_state_available.serialized),
       };
     case EffectKind.ZERO_RTT_STATUS_EVENT:
-      return { kind: "zero_rtt_status_event", connection, status: u8At(F.zero_rtt_status_event.status) };
+      return { kind: "zero_rtt_status_event", connection, status: u8At(view, base + F.zero_rtt_status_event.status) };
     case EffectKind.PACKET_INSPECTION: {
       const d = F.packet_inspection;
       return {
         kind: "packet_inspection",
         connection,
-        direction: u8At(d.direction),
-        packetType: u8At(d.packet_type),
-        datagramId: u64At(d.datagram_id),
-        datagramLength: Number(u64At(d.datagram_length)),
-        datagramOffset: Number(u64At(d.datagram_offset)),
-        packetLength: Number(u64At(d.packet_length)),
+        direction: u8At(view, base + d.direction),
+        packetType: u8At(view, base + d.packet_type),
+        datagramId: u64At(view, base + d.datagram_id),
+        datagramLength: Number(u64At(view, base + d.datagram_length)),
+        datagramOffset: Number(u64At(view, base + d.datagram_offset)),
+        packetLength: Number(u64At(view, base + d.packet_length)),
         version: view.getUint32(base + d.version, true),
-        destinationConnectionId: bytesAt(d.destination_connection_id),
-        sourceConnectionId: bytesAt(d.source_connection_id),
-        token: bytesAt(d.token),
-        spinBit: u8At(d.spin_bit) !== 0,
-        keyPhase: u8At(d.key_phase),
-        packetNumberLength: u8At(d.packet_number_length),
-        packetNumber: u64At(d.packet_number),
-        encryptedPacket: bytesAt(d.encrypted_packet),
-        plaintextPayload: bytesAt(d.plaintext_payload),
+        destinationConnectionId: copyView(ffi, view, base + d.destination_connection_id),
+        sourceConnectionId: copyView(ffi, view, base + d.source_connection_id),
+        token: copyView(ffi, view, base + d.token),
+        spinBit: u8At(view, base + d.spin_bit) !== 0,
+        keyPhase: u8At(view, base + d.key_phase),
+        packetNumberLength: u8At(view, base + d.packet_number_length),
+        packetNumber: u64At(view, base + d.packet_number),
+        encryptedPacket: copyView(ffi, view, base + d.encrypted_packet),
+        plaintextPayload: copyView(ffi, view, base + d.plaintext_payload),
       };
     }
     case EffectKind.NEW_TOKEN_AVAILABLE:
-      return { kind: "new_token_available", connection, token: bytesAt(F.new_token_available.token) };
+      return {
+        kind: "new_token_available",
+        connection,
+        token: copyView(ffi, view, base + F.new_token_available.token),
+      };
     case XEffectKind.STREAM_CLOSED:
       return {
         kind: "stream_closed",
         connection,
-        streamId: u64At(F.x_stream.stream_id),
-        applicationErrorCode: u64At(F.x_stream.value),
+        streamId: u64At(view, base + F.x_stream.stream_id),
+        applicationErrorCode: u64At(view, base + F.x_stream.value),
       };
     case XEffectKind.STREAM_ACKED:
       return {
         kind: "stream_acked",
         connection,
-        streamId: u64At(F.x_stream.stream_id),
-        unacknowledged: u64At(F.x_stream.value),
+        streamId: u64At(view, base + F.x_stream.stream_id),
+        unacknowledged: u64At(view, base + F.x_stream.value),
       };
     default:
       return { kind: "unknown", code: kind, connection };
@@ -683,8 +718,8 @@ export function decodeEffect(ffi: FfiRuntime, view: DataView, base: number, skip
  *
  * @example
  * ```ts
- * import { Layout } from "./abi.ts";
- * import type { CoquicLibrary } from "./loader.ts";
+ * import { Layout } from "../ffi/abi.ts";
+ * import type { CoquicLibrary } from "../ffi/loader.ts";
  * declare const lib: CoquicLibrary, result: bigint;
  * const buf = new Uint8Array(Layout.LocalError.size);
  * lib.symbols.coquic_result_local_error(result, buf);
@@ -710,7 +745,7 @@ const SOURCE_NAMES = Object.fromEntries(Object.entries(CloseSource).map(([k, v])
  *
  * @example
  * ```ts
- * import type { CoquicLibrary } from "./loader.ts";
+ * import type { CoquicLibrary } from "../ffi/loader.ts";
  * declare const lib: CoquicLibrary, raw: Uint8Array, count: number;
  * const infos = decodeCloseInfos(lib.ffi, new DataView(raw.buffer), count);
  * ```
@@ -736,7 +771,7 @@ export function decodeCloseInfos(ffi: FfiRuntime, view: DataView, count: number)
  *
  * @example
  * ```ts
- * import type { CoquicLibrary } from "./loader.ts";
+ * import type { CoquicLibrary } from "../ffi/loader.ts";
  * declare const lib: CoquicLibrary, scratch: Scratch, ep: bigint, conn: bigint;
  * prepareConnectionStats(scratch);
  * lib.symbols.coquic_x_connection_stats(ep, conn, scratch.bytes);
@@ -775,7 +810,7 @@ export function decodeConnectionStats(view: DataView): ConnectionStats {
  *
  * @example
  * ```ts
- * import type { Endpoint } from "../quic/endpoint.ts";
+ * import type { Endpoint } from "./endpoint.ts";
  * declare const view: DataView, endpoint: Endpoint, now: bigint;
  * const s = decodeResultSummary(view);
  * if (s.sendContinuationPending) endpoint.timerExpired(now);
@@ -797,8 +832,8 @@ export interface ResultSummary {
  *
  * @example
  * ```ts
- * import { Layout } from "./abi.ts";
- * import type { CoquicLibrary } from "./loader.ts";
+ * import { Layout } from "../ffi/abi.ts";
+ * import type { CoquicLibrary } from "../ffi/loader.ts";
  * declare const lib: CoquicLibrary, result: bigint;
  * const buf = new Uint8Array(Layout.ResultSummary.size);
  * lib.symbols.coquic_x_result_summary(result, buf);

@@ -1,5 +1,5 @@
 /**
- * Translates the neutral ABI description (`abi.ts`) into `Deno.dlopen` symbol definitions.
+ * Translates the neutral ABI description (`ffi/abi.ts`) into `Deno.dlopen` symbol definitions.
  * Pure data: no Deno API is touched here (`runtimes/deno_ffi.ts` does the loading).
  *
  * Mapping: `pointer` travels as `u64` (addresses stay bigints, no pointer objects), `buffer`
@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { AbiType, SymbolSpec } from "./abi.ts";
+import type { AbiType, SymbolSpec } from "./ffi_types.ts";
 
 /**
  * A Deno FFI type: a native type name or a struct.
@@ -62,8 +62,7 @@ export function denoType(t: AbiType): DenoType {
  *
  * @example
  * ```ts
- * import { CORE_SYMBOLS } from "./abi.ts";
- * denoDefinition(CORE_SYMBOLS.coquic_endpoint_next_wakeup);
+ * denoDefinition({ parameters: ["pointer"], result: "optional_u64_by_value" }); // coquic_endpoint_next_wakeup
  * // { parameters: ["u64"], result: { struct: ["u8", "u64"] } }
  * ```
  */

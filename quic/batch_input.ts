@@ -6,9 +6,9 @@
  *
  * @module
  */
-import { NO_ROUTE } from "./abi.ts";
-import { InvalidArgumentError } from "../quic/errors.ts";
-import { u64 } from "../quic/args.ts";
+import { NO_ROUTE } from "../ffi/abi.ts";
+import { InvalidArgumentError } from "./errors.ts";
+import { u64 } from "./args.ts";
 
 /** The longest identity (IPv6: 0x06, 16 address bytes, 2 port bytes). */
 const IDENTITY_MAX = 19;
