@@ -29,7 +29,7 @@ function derOf(pem: string): Uint8Array<ArrayBuffer> {
   return Uint8Array.from(atob(pem.replace(/-----[^-]+-----|\s/g, "")), (c) => c.charCodeAt(0));
 }
 
-async function sha256(der: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
+async function sha256(der: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>> {
   return new Uint8Array(await crypto.subtle.digest("SHA-256", der));
 }
 

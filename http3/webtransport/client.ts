@@ -12,7 +12,7 @@ import { splitFields } from "../message.ts";
 import { checkHashList, verifyPinnedConnection, type WebTransportHash } from "./cert_hashes.ts";
 import { refuse, WebTransportLink } from "./link.ts";
 import { missingWebTransportSupport, peerMaxSessions, WebTransportError } from "./protocol.ts";
-import { WebTransportSession } from "./session.ts";
+import { LONE_CLOSE_DELAY_MS, WebTransportSession } from "./session.ts";
 
 /** Options of {@link WebTransport}: the W3C ones we support, plus our TLS options. */
 export interface WebTransportOptions {
@@ -183,12 +183,7 @@ export class WebTransport extends WebTransportSession {
       // A dedicated connection ends with its session, after a moment for the close capsule to
       // leave, with the session's close code (what a peer like Deno's, which reads the session's
       // end from the connection's, needs).
-      this._ended = () =>
-        void setTimeout(() => {
-          const info = this._closeInfo;
-          const code = info && info.closeCode !== 0 ? info.closeCode : H3ErrorCode.H3_NO_ERROR;
-          void quic.close({ code, reason: info?.reason ?? "" });
-        }, 200);
+      this._ended = () => void setTimeout(() => this._closeConnectionWithSession(quic), LONE_CLOSE_DELAY_MS);
     }
     void quic.closed.then((close) => this._connectionClosed(close));
     const settings = await Promise.race([
