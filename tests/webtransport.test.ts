@@ -420,7 +420,7 @@ for (const io of ["native", "runtime"] as const) {
         assert.equal((await raw.open("/2")).status, 200);
         assert.equal((await raw.open("/3")).status, 429);
         assert.equal(raw.quic.observe().closed, false);
-      assert.equal(raw.quic.observe().io.path, io, "the client's connection uses the I/O path asked for");
+        assert.equal(raw.quic.observe().io.path, io, "the client's connection uses the I/O path asked for");
         // an ordinary request on the same connection, beside the sessions
         const get = raw.quic.openStream();
         await raw.h3.writeHeaders(get, [
