@@ -11,6 +11,12 @@
  *
  *   chromium --origin-to-force-quic-on=localhost:4433 https://localhost:4433/
  *     --ignore-certificate-errors-spki-list=<printed SPKI hash>
+ *
+ * Our own client (Deno, Bun, Node) pins it the same way, with the printed certificate hash:
+ *
+ *   new WebTransport("https://localhost:4433/echo", {
+ *     serverCertificateHashes: [{ algorithm: "sha-256", value: <the hash's bytes> }],
+ *   })
  */
 import { parseArgs } from "node:util";
 import { createHash, X509Certificate } from "node:crypto";
@@ -96,4 +102,6 @@ const server = await serve({
   void wt.ready.then(() => (path === "/echo" ? echoSession(wt) : chatSession(wt)));
   return new Response(null, { status: 200 });
 });
-console.log(`listening on https://localhost:${server.addr.port}/ (SPKI hash ${spki})`);
+console.log(
+  `listening on https://localhost:${server.addr.port}/ (certificate sha-256 ${certHash}, SPKI hash ${spki}, base64)`,
+);

@@ -105,6 +105,7 @@ export const EXTENSION_SYMBOLS = {
   coquic_x_result_close_infos: { parameters: ["pointer", "buffer"], result: "pointer" },
   coquic_x_connection_stats: { parameters: ["pointer", "u64", "buffer"], result: "u8" },
   coquic_x_endpoint_add_trusted_ca: { parameters: ["pointer", "buffer", "usize"], result: "u8" },
+  coquic_x_connection_peer_certificate: { parameters: ["pointer", "u64", "buffer", "usize", "buffer"], result: "u8" },
   coquic_x_endpoint_set_manual_credit: { parameters: ["pointer", "u8"], result: "u8" },
   coquic_x_endpoint_set_loss_accounting: { parameters: ["pointer", "u8"], result: "u8" },
   coquic_x_endpoint_set_qlog_dir: { parameters: ["pointer", "buffer", "usize"], result: "u8" },

@@ -85,6 +85,8 @@ export interface Extensions {
   stats: boolean;
   /** Trust an extra CA on a client endpoint. */
   trustedCa: boolean;
+  /** The peer's leaf certificate DER (`coquic_x_connection_peer_certificate`): pinning by hash. */
+  peerCertificate: boolean;
   /** Application-driven receive credit (backpressure). */
   manualCredit: boolean;
   /** Lost-packet counting in the stats (off by default in the engine: it costs CPU). */
@@ -252,6 +254,7 @@ const NO_EXTENSIONS: Extensions = {
   closeInfos: false,
   stats: false,
   trustedCa: false,
+  peerCertificate: false,
   manualCredit: false,
   lossAccounting: false,
   qlog: false,
@@ -272,6 +275,7 @@ function detectExtensions(s: Readonly<Record<string, NativeFunction>>): Extensio
     closeInfos: has("coquic_x_result_close_infos"),
     stats: has("coquic_x_connection_stats"),
     trustedCa: has("coquic_x_endpoint_add_trusted_ca"),
+    peerCertificate: has("coquic_x_connection_peer_certificate"),
     manualCredit: has("coquic_x_endpoint_set_manual_credit", "coquic_x_connection_consume"),
     lossAccounting: has("coquic_x_endpoint_set_loss_accounting"),
     qlog: has("coquic_x_endpoint_set_qlog_dir"),

@@ -18,6 +18,7 @@ import {
 } from "./message.ts";
 import { linkOf } from "./webtransport/link.ts";
 import {
+  type ConnectionActivity,
   enableWebTransport,
   serveWebTransportConnect,
   webTransportOptions,
@@ -131,6 +132,7 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<H3
       const wt = wtOptions ? enableWebTransport(h3, wtOptions) : undefined;
       const entry = { conn, h3, inflight: new Set<Promise<void>>(), highest: -4 };
       connections.add(entry);
+      const activity = { inFlight: () => entry.inflight.size, streamsOpened: () => entry.highest };
       // one reaction on the long-lived `closed` per connection, not one per request (each
       // would be kept until the connection ends: memory growing with every request served)
       const requestAborts = new Set<AbortController>();
@@ -159,7 +161,12 @@ export async function serve(options: ServeOptions, handler: Handler): Promise<H3
             // With WebTransport, a bidirectional stream may be a session's rather than a request.
             const first = wt ? await wt.claimBidi(stream, headersTimeoutMs) : undefined;
             if (first !== null) {
-              await handleRequest({ h3, conn, handler, onError, headersTimeoutMs }, stream, requestAborts, first);
+              await handleRequest(
+                { h3, conn, handler, onError, headersTimeoutMs, activity },
+                stream,
+                requestAborts,
+                first,
+              );
             }
           })().catch(() => {});
           entry.inflight.add(task);
@@ -227,6 +234,8 @@ interface ConnectionContext {
   handler: Handler;
   onError: (error: unknown, request: Request) => void;
   headersTimeoutMs: number;
+  /** The connection's other traffic (a WebTransport session closed by us closes a connection left without any). */
+  activity: ConnectionActivity;
 }
 
 /** Serves one request stream; its AbortController is in `requestAborts` while it runs. */
@@ -267,7 +276,18 @@ async function serveRequest(
     if (method === "CONNECT" && wt && pseudo.get(":protocol") === "webtransport" && scheme && path && authority) {
       const info = { remoteAddr: conn.remoteAddress };
       const url = `${scheme}://${authority}${path}`;
-      return await serveWebTransportConnect(wt, conn, stream, reader, url, headers, (r) => handler(r, info), onError);
+      const serveSession = (r: Request) => handler(r, info);
+      return await serveWebTransportConnect(
+        wt,
+        conn,
+        stream,
+        reader,
+        url,
+        headers,
+        serveSession,
+        onError,
+        ctx.activity,
+      );
     }
     if (method === "CONNECT") throw new H3Error(H3ErrorCode.H3_REQUEST_REJECTED, "CONNECT is not supported", false);
     if (!scheme || !path) throw messageError("missing :scheme or :path");

@@ -558,6 +558,29 @@ export class QuicConnection implements DriverConnection {
     return this.#driver.endpoint.connectionStats(this.handle)?.resumed;
   }
 
+  /**
+   * The DER of the peer's leaf certificate as its TLS handshake sent it, whether or not it was
+   * verified (a client pinning a certificate by hash checks it with this): undefined when the
+   * peer sent none (a server's clients do not) or the connection has ended. Throws a
+   * QuicError `unsupported` with a libcoquic lacking the `coquic_x_connection_peer_certificate`
+   * extension (an upstream build, or `COQUIC_CORE_ABI_ONLY=1`).
+   *
+   * @example
+   * ```ts
+   * declare const conn: QuicConnection;
+   * const der = conn.peerCertificate();
+   * if (der) console.log(new Uint8Array(await crypto.subtle.digest("SHA-256", der)));
+   * ```
+   */
+  peerCertificate(): Uint8Array<ArrayBuffer> | undefined {
+    const endpoint = this.#driver.endpoint;
+    if (!endpoint.library.extensions.peerCertificate) {
+      throw new QuicError("unsupported", "this libcoquic does not expose the peer's certificate");
+    }
+    if (this.#driver.closed || this.#state === "closed") return undefined;
+    return endpoint.peerCertificate(this.handle);
+  }
+
   /** The last NEW_TOKEN the server gave (address-validation proof for a later connection). */
   get newToken(): Uint8Array | undefined {
     return this.#newToken;

@@ -1,10 +1,11 @@
 /**
  * Self-signed development certificates made in TypeScript with WebCrypto (ECDSA P-256,
- * SHA-256): no openssl, no shelling out. For `listen()` without a certificate.
+ * or RSA for tests; SHA-256): no openssl, no shelling out. For `listen()` without a certificate.
  *
  * @module
  */
 import { parseIpv4, parseIpv6 } from "../runtimes/address.ts";
+import { QuicError } from "./quic_error.ts";
 import { bits, bool, explicit, octets, oid, pem, seq, set, time, tlv, uint, utf8 } from "./der.ts";
 
 /**
@@ -39,8 +40,15 @@ export interface DevCertificateOptions {
   commonName?: string;
   /** DNS names and IP addresses for subjectAltName (default localhost, 127.0.0.1, ::1). */
   subjectAltNames?: string[];
-  /** Validity in days from now (default 14). */
+  /** Validity in days, from `notBefore` when given, else from now (default 14). */
   days?: number;
+  /** Start of validity (default an hour ago, for clocks slightly behind). */
+  notBefore?: Date;
+  /**
+   * Key type (default "ECDSA", P-256). "RSA" (2048 bits, PKCS#1 v1.5 signature) is for tests
+   * of peers that refuse RSA, e.g. WebTransport's `serverCertificateHashes`.
+   */
+  keyType?: "ECDSA" | "RSA";
 }
 
 /** Converts WebCrypto's raw r||s ECDSA signature to DER. */
@@ -65,19 +73,33 @@ function hex(bytes: Uint8Array): string {
 export async function generateDevCertificate(options: DevCertificateOptions = {}): Promise<DevCertificate> {
   const cn = options.commonName ?? "localhost";
   const names = options.subjectAltNames ?? ["localhost", "127.0.0.1", "::1"];
-  const keys = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, [
-    "sign",
-    "verify",
-  ])) as CryptoKeyPair;
+  const rsa = options.keyType === "RSA";
+  if (options.keyType !== undefined && options.keyType !== "ECDSA" && !rsa) {
+    throw new QuicError("invalid_argument", `keyType must be "ECDSA" or "RSA", got ${options.keyType}`);
+  }
+  const days = options.days ?? 14;
+  if (typeof days !== "number" || !Number.isFinite(days) || days <= 0) {
+    throw new QuicError("invalid_argument", `days must be a positive number, got ${days}`);
+  }
+  if (options.notBefore !== undefined && !(options.notBefore instanceof Date && Number.isFinite(+options.notBefore))) {
+    throw new QuicError("invalid_argument", "notBefore must be a valid Date");
+  }
+  const algorithm = rsa
+    ? { name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" }
+    : { name: "ECDSA", namedCurve: "P-256" };
+  const keys = (await crypto.subtle.generateKey(algorithm, true, ["sign", "verify"])) as CryptoKeyPair;
   const spki = new Uint8Array(await crypto.subtle.exportKey("spki", keys.publicKey));
   const pkcs8 = new Uint8Array(await crypto.subtle.exportKey("pkcs8", keys.privateKey));
   const serial = crypto.getRandomValues(new Uint8Array(16));
   serial[0] &= 0x7f;
   serial[0] |= 0x01; // positive and never zero
   const now = Date.now();
-  const notBefore = new Date(now - 3600_000);
-  const notAfter = new Date(now + (options.days ?? 14) * 86400_000);
-  const ecdsaSha256 = seq(oid("1.2.840.10045.4.3.2"));
+  const notBefore = options.notBefore ?? new Date(now - 3600_000);
+  const notAfter = new Date((options.notBefore ? +options.notBefore : now) + days * 86400_000);
+  // ecdsa-with-SHA256, or sha256WithRSAEncryption (whose parameters are an explicit NULL)
+  const signatureAlgorithm = rsa
+    ? seq(oid("1.2.840.113549.1.1.11"), tlv(0x05, new Uint8Array(0)))
+    : seq(oid("1.2.840.10045.4.3.2"));
   const name = seq(set(seq(oid("2.5.4.3"), utf8(cn))));
   const altNames = names.map((n) => {
     const ip = parseIpv4(n) ?? (n.includes(":") ? parseIpv6(n) : undefined);
@@ -97,7 +119,7 @@ export async function generateDevCertificate(options: DevCertificateOptions = {}
   const tbs = seq(
     explicit(0, uint(new Uint8Array([2]))), // v3
     uint(serial),
-    ecdsaSha256,
+    signatureAlgorithm,
     name,
     seq(time(notBefore), time(notAfter)),
     name,
@@ -105,9 +127,13 @@ export async function generateDevCertificate(options: DevCertificateOptions = {}
     explicit(3, extensions),
   );
   const signature = new Uint8Array(
-    await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, keys.privateKey, tbs as Uint8Array<ArrayBuffer>),
+    await crypto.subtle.sign(
+      rsa ? { name: "RSASSA-PKCS1-v1_5" } : { name: "ECDSA", hash: "SHA-256" },
+      keys.privateKey,
+      tbs as Uint8Array<ArrayBuffer>,
+    ),
   );
-  const der = seq(tbs, ecdsaSha256, bits(ecdsaDer(signature)));
+  const der = seq(tbs, signatureAlgorithm, bits(rsa ? signature : ecdsaDer(signature)));
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", der as Uint8Array<ArrayBuffer>));
   return {
     certPem: pem("CERTIFICATE", der),

@@ -362,6 +362,29 @@ export class Endpoint {
     return decodeConnectionStats(s.view);
   }
 
+  /**
+   * The DER of the peer's leaf certificate as its handshake sent it, verified or not
+   * (extension `coquic_x_connection_peer_certificate`): undefined when the peer sent none (yet)
+   * or the connection is unknown; throws a TypeError when the library lacks the extension.
+   */
+  peerCertificate(connection: U64): Uint8Array<ArrayBuffer> | undefined {
+    const handle = this.#live();
+    const c = u64(connection, "connection");
+    if (!this.#lib.extensions.peerCertificate) throw new TypeError("this libcoquic has no peer certificate extension");
+    const length = new Uint8Array(8);
+    const lengthView = new DataView(length.buffer);
+    let buf = new Uint8Array(4096);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const status = this.#lib.symbols.coquic_x_connection_peer_certificate(handle, c, buf, buf.length, length);
+      if (status !== Status.OK) return undefined;
+      const n = Number(lengthView.getBigUint64(0, true));
+      if (n === 0) return undefined;
+      if (n <= buf.length) return buf.slice(0, n);
+      buf = new Uint8Array(n); // a larger certificate: once more with room for it
+    }
+    return undefined;
+  }
+
   /** Trusts an extra PEM CA for server verification (extension); false if unsupported. */
   addTrustedCa(pem: string | Uint8Array): boolean {
     const handle = this.#live();

@@ -8,6 +8,9 @@ import { serve } from "../http3/mod.ts";
 import type { H3Server } from "../http3/mod.ts";
 import { isWebTransportRequest, upgradeWebTransport, type WebTransportSession } from "../http3/webtransport/mod.ts";
 import { testCert } from "./_cert.ts";
+import { connect, type IoMode } from "../mod.ts";
+import { H3Connection, MessageReader } from "../http3/connection.ts";
+import { WebTransportLink } from "../http3/webtransport/link.ts";
 
 /** A server that hands every session to `onSession` (accepting it unless `status` says otherwise). */
 export async function wtServer(
@@ -23,6 +26,8 @@ export async function wtServer(
     /** Answers the ordinary requests (default: `page`). */
     http?: (req: Request) => Response | Promise<Response>;
     cert?: { certPem: string; keyPem: string };
+    /** The server's socket (default: COQUIC_IO, else automatic). */
+    io?: IoMode;
   } = {},
 ): Promise<H3Server & { url: string; certPem: string }> {
   const { certPem, keyPem } = options.cert ?? await testCert();
@@ -33,6 +38,7 @@ export async function wtServer(
     key: keyPem,
     webTransport: { maxSessions: options.maxSessions ?? 16 },
     maxConcurrentRequests: 300,
+    io: options.io,
   }, (req, info) => {
     if (!isWebTransportRequest(req)) {
       if (options.http) return options.http(req);
@@ -79,4 +85,40 @@ export function echo(wt: WebTransportSession): void {
     for await (const bs of wt.incomingBidirectionalStreams) void bs.readable.pipeTo(bs.writable).catch(() => {});
   })().catch(() => {});
   void wt.datagrams.readable.pipeTo(wt.datagrams.writable).catch(() => {});
+}
+
+/** A hand-driven HTTP/3 client that can break the rules our WebTransport client keeps. */
+export async function rawClient(
+  server: { addr: { port: number }; certPem: string },
+  webTransport = true,
+  io?: IoMode,
+) {
+  const quic = await connect({ hostname: "127.0.0.1", port: server.addr.port }, {
+    alpn: "h3",
+    ca: server.certPem,
+    io,
+  });
+  const h3 = new H3Connection(quic, false);
+  const link = webTransport ? new WebTransportLink(h3, 16) : undefined;
+  if (!link) h3.extraSettings = { h3Datagram: false };
+  await h3.start();
+  void (async () => {
+    for await (const s of quic) if (!s.bidirectional) void h3.acceptUniStream(s).catch(() => {});
+  })();
+  await h3.settings();
+  const open = async (path: string) => {
+    const stream = quic.openStream();
+    await h3.writeHeaders(stream, [
+      [":method", "CONNECT"],
+      [":protocol", "webtransport"],
+      [":scheme", "https"],
+      [":authority", `127.0.0.1:${server.addr.port}`],
+      [":path", path],
+    ]);
+    const reader = new MessageReader(h3, stream);
+    const fields = await reader.headers();
+    const status = Number(fields?.find((f) => f.name === ":status")?.value);
+    return { stream, status, reader };
+  };
+  return { quic, h3, link, open };
 }

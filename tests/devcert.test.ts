@@ -116,6 +116,30 @@ test("devcert: options (name, alternative names, days), fresh keys and serials",
   });
 });
 
+test("devcert: notBefore and keyType RSA (openssl verifies the RSA self-signature); bad options rejected", async () => {
+  const start = new Date(Date.now() - 10 * 86400_000);
+  const rsa = await generateDevCertificate({ notBefore: start, days: 20, keyType: "RSA" });
+  assert.equal(rsa.notAfter.getTime(), start.getTime() + 20 * 86400_000); // days count from notBefore
+  withDir((dir) => {
+    const cert = join(dir, "cert.pem"), key = join(dir, "key.pem");
+    writeFileSync(cert, rsa.certPem);
+    writeFileSync(key, rsa.keyPem);
+    const text = openssl(["x509", "-in", cert, "-noout", "-text"]);
+    assert.ok(text.ok, text.out);
+    assert.match(text.out, /Public Key Algorithm: rsaEncryption/);
+    assert.match(text.out, /Signature Algorithm: sha256WithRSAEncryption/);
+    assert.ok(openssl(["verify", "-CAfile", cert, cert]).ok, "self-signature verifies");
+    const mod = (args: string[]) => openssl(args).out.trim();
+    assert.equal(mod(["x509", "-in", cert, "-noout", "-modulus"]), mod(["rsa", "-in", key, "-noout", "-modulus"]));
+  });
+  const { QuicError } = await import("../quic/quic_error.ts");
+  const invalid = (e: unknown) => e instanceof QuicError && e.kind === "invalid_argument";
+  await assert.rejects(generateDevCertificate({ days: 0 }), invalid);
+  await assert.rejects(generateDevCertificate({ days: Number.NaN }), invalid);
+  await assert.rejects(generateDevCertificate({ notBefore: new Date(Number.NaN) }), invalid);
+  await assert.rejects(generateDevCertificate({ keyType: "DSA" as "RSA" }), invalid);
+});
+
 // GnuTLS, as the native engine uses it: the certificate as the only trusted CA, verified for
 // a TLS server with a host name (what gnutls_session_set_verify_cert checks), plus its IPs.
 // GnuTLS trusts a certificate found in its trust list without checking its signature, so the

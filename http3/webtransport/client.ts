@@ -5,41 +5,43 @@
  *
  * @module
  */
-import { connect, QuicError, type QuicStream } from "../../quic/mod.ts";
+import { connect, type IoMode, QuicError, type QuicStream } from "../../quic/mod.ts";
 import { H3Connection, MessageReader } from "../connection.ts";
 import { H3ErrorCode } from "../errors.ts";
 import { splitFields } from "../message.ts";
+import { checkHashList, verifyPinnedConnection, type WebTransportHash } from "./cert_hashes.ts";
 import { refuse, WebTransportLink } from "./link.ts";
 import { missingWebTransportSupport, peerMaxSessions, WebTransportError } from "./protocol.ts";
-import { WebTransportSession } from "./session.ts";
-
-/** A pinned certificate hash, as in the W3C `WebTransportHash`. */
-export interface WebTransportHash {
-  /** "sha-256". */
-  algorithm: string;
-  /** The hash of the DER certificate. */
-  value: BufferSource;
-}
+import { LONE_CLOSE_DELAY_MS, WebTransportSession } from "./session.ts";
 
 /** Options of {@link WebTransport}: the W3C ones we support, plus our TLS options. */
 export interface WebTransportOptions {
   /** Share a QUIC connection with other pooling sessions to the same origin (default false). */
   allowPooling?: boolean;
   /**
-   * Trust the server by certificate hash (W3C). Our engine does not expose the peer's
-   * certificate, so a session given only hashes fails with a WebTransportError saying so:
-   * pass `ca` (the certificate's PEM) instead.
+   * Trust the server by certificate hash instead of a CA (W3C): the SHA-256 of its leaf
+   * certificate must equal one of these ("sha-256" hashes; others are ignored), and the
+   * certificate must be X.509 v3, valid now, valid at most 14 days in all and have an ECDSA or
+   * EdDSA key. When non-empty, verification is by hash alone (`ca` is not consulted and
+   * `insecure` does not skip it); it fails `ready` with a WebTransportError whose cause is a
+   * QuicError `handshake_failed`, or `unsupported` with a libcoquic that does not expose the
+   * peer's certificate (`coquic_x_connection_peer_certificate`). Not with `allowPooling`
+   * (NotSupportedError, as in the W3C constructor).
    */
   serverCertificateHashes?: WebTransportHash[];
   /** Extra trusted CA certificates (PEM). */
   ca?: string | string[];
   /** Skip certificate verification (tests against throwaway servers only). */
   insecure?: boolean;
+  /** Which socket moves the datagrams: see `io` of `connect()` (default: COQUIC_IO, else automatic). */
+  io?: IoMode;
   /** QUIC versions, most preferred first (see `TransportOptions.versions`). */
   versions?: number[];
   /** Time to connect and get the server's answer, in ms (default 10 000). */
   timeoutMs?: number;
 }
+
+export type { WebTransportHash } from "./cert_hashes.ts";
 
 const pool = new Map<string, Promise<WebTransportLink>>();
 
@@ -48,14 +50,29 @@ const CLIENT_MAX_SESSIONS = 100;
 
 async function openLink(url: URL, options: WebTransportOptions, signal: AbortSignal): Promise<WebTransportLink> {
   const hostname = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
+  const pinned = checkHashList(options.serverCertificateHashes);
+  // Pinned by hash: no CA verification in the handshake (the certificate is self-signed);
+  // the hash check below runs before anything is sent on the connection.
   const quic = await connect({ hostname, port: Number(url.port || 443) }, {
     alpn: "h3",
-    ca: options.ca,
-    insecure: options.insecure,
+    ca: pinned ? undefined : options.ca,
+    insecure: pinned ? true : options.insecure,
     versions: options.versions,
     serverName: hostname,
+    io: options.io,
     signal,
   });
+  if (pinned) {
+    try {
+      await verifyPinnedConnection(quic, pinned);
+    } catch (e) {
+      await quic.close({ code: H3ErrorCode.H3_NO_ERROR, reason: "server certificate refused" }).catch(() => {});
+      throw new WebTransportError(`the server's certificate was refused: ${(e as Error)?.message ?? e}`, {
+        source: "session",
+        cause: e,
+      });
+    }
+  }
   const h3 = new H3Connection(quic, false);
   const link = new WebTransportLink(h3, CLIENT_MAX_SESSIONS);
   await h3.start();
@@ -75,7 +92,13 @@ async function openLink(url: URL, options: WebTransportOptions, signal: AbortSig
 
 function linkFor(url: URL, options: WebTransportOptions, signal: AbortSignal): Promise<WebTransportLink> {
   if (!options.allowPooling) return openLink(url, options, signal);
-  const key = JSON.stringify([url.host, options.ca ?? null, options.insecure === true, options.versions ?? null]);
+  const key = JSON.stringify([
+    url.host,
+    options.ca ?? null,
+    options.insecure === true,
+    options.versions ?? null,
+    options.io ?? null,
+  ]);
   const existing = pool.get(key);
   if (existing) return existing;
   const created = openLink(url, options, signal);
@@ -99,7 +122,7 @@ export async function closeWebTransportPool(): Promise<void> {
 function sessionError(e: unknown): unknown {
   if (e instanceof WebTransportError) return e;
   const message = e instanceof QuicError ? e.message : String((e as Error)?.message ?? e);
-  return new WebTransportError(`opening the session failed: ${message}`, { source: "session" });
+  return new WebTransportError(`opening the session failed: ${message}`, { source: "session", cause: e });
 }
 
 /**
@@ -116,9 +139,16 @@ function sessionError(e: unknown): unknown {
  * ```
  */
 export class WebTransport extends WebTransportSession {
-  /** Starts opening a session to `url` (an https URL); see `ready`. */
+  /**
+   * Starts opening a session to `url` (an https URL); see `ready`. Throws a SyntaxError for a
+   * bad URL, a TypeError for malformed `serverCertificateHashes`, and a NotSupportedError
+   * DOMException for `serverCertificateHashes` with `allowPooling`.
+   */
   constructor(url: string | URL, options: WebTransportOptions = {}) {
     super();
+    if (checkHashList(options.serverCertificateHashes) && options.allowPooling) {
+      throw new DOMException("serverCertificateHashes cannot be used with allowPooling", "NotSupportedError");
+    }
     let target: URL;
     try {
       target = new URL(url);
@@ -132,13 +162,6 @@ export class WebTransport extends WebTransportSession {
   }
 
   async #open(url: URL, options: WebTransportOptions): Promise<void> {
-    if (options.serverCertificateHashes?.length && options.ca === undefined && !options.insecure) {
-      throw new WebTransportError(
-        "serverCertificateHashes: this engine does not expose the server's certificate to check a hash against; " +
-          "pass ca (the certificate's PEM) instead",
-        { source: "session" },
-      );
-    }
     // A timer cleared once the session is up, not AbortSignal.timeout(): on Deno a pending
     // timeout signal keeps the process alive until it fires, long after the session ended.
     const deadline = new AbortController();
@@ -160,12 +183,7 @@ export class WebTransport extends WebTransportSession {
       // A dedicated connection ends with its session, after a moment for the close capsule to
       // leave, with the session's close code (what a peer like Deno's, which reads the session's
       // end from the connection's, needs).
-      this._ended = () =>
-        void setTimeout(() => {
-          const info = this._closeInfo;
-          const code = info && info.closeCode !== 0 ? info.closeCode : H3ErrorCode.H3_NO_ERROR;
-          void quic.close({ code, reason: info?.reason ?? "" });
-        }, 200);
+      this._ended = () => void setTimeout(() => this._closeConnectionWithSession(quic), LONE_CLOSE_DELAY_MS);
     }
     void quic.closed.then((close) => this._connectionClosed(close));
     const settings = await Promise.race([

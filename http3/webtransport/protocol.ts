@@ -92,6 +92,8 @@ export interface WebTransportErrorOptions {
   source?: "stream" | "session";
   /** The peer's (or our) application error code of a stream reset or stop-sending, if any. */
   streamErrorCode?: number | null;
+  /** What caused it (ours, beyond the W3C options: e.g. the QuicError of a refused certificate). */
+  cause?: unknown;
 }
 
 /**
@@ -113,7 +115,7 @@ export class WebTransportError extends Error {
   readonly streamErrorCode: number | null;
   /** Creates an error with `message`, its source and stream error code. */
   constructor(message = "", options: WebTransportErrorOptions = {}) {
-    super(message);
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "WebTransportError";
     this.source = options.source ?? "stream";
     this.streamErrorCode = options.streamErrorCode ?? null;

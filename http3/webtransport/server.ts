@@ -12,7 +12,7 @@ import { H3ErrorCode } from "../errors.ts";
 import { headerFields } from "../message.ts";
 import { WebTransportLink } from "./link.ts";
 import { missingWebTransportSupport, WebTransportError } from "./protocol.ts";
-import { WebTransportSession } from "./session.ts";
+import { LONE_CLOSE_DELAY_MS, WebTransportSession } from "./session.ts";
 
 /** The `webTransport` option of `serve()`. */
 export interface WebTransportServeOptions {
@@ -87,6 +87,35 @@ export function enableWebTransport(h3: H3Connection, options: Required<WebTransp
   return new WebTransportLink(h3, options.maxSessions, options.maxBufferedStreams);
 }
 
+/** What `serve()` knows of a connection's other traffic. */
+export interface ConnectionActivity {
+  /** Requests being served (and peer streams not yet told apart from session streams). */
+  inFlight(): number;
+  /** A count that grows whenever the peer opens a request stream. */
+  streamsOpened(): number;
+}
+
+/**
+ * After we close `session`, closes `conn` too if it is then left with nothing: no other session
+ * (or one being decided) and no request in flight or begun since. Deno 2.9's WebTransport
+ * client resolves `closed` only when the QUIC connection closes, never on the close capsule, so
+ * without this it would not see our close until the idle timeout. A connection carrying
+ * anything else stays open.
+ */
+function closeWhenLeftAlone(
+  link: WebTransportLink,
+  conn: QuicConnection,
+  session: WebTransportSession,
+  activity: ConnectionActivity,
+): void {
+  const opened = activity.streamsOpened();
+  setTimeout(() => {
+    if (link.sessionCount > 0 || activity.inFlight() > 0 || activity.streamsOpened() !== opened) return;
+    if (conn.observe().closed) return;
+    session._closeConnectionWithSession(conn);
+  }, LONE_CLOSE_DELAY_MS);
+}
+
 /**
  * Serves one WebTransport CONNECT: refuses it when the client's SETTINGS lack WebTransport or
  * too many sessions are open, else runs the handler and establishes or refuses the session by
@@ -101,6 +130,7 @@ export async function serveWebTransportConnect(
   headers: Headers,
   handler: (request: Request) => Response | Promise<Response>,
   onError: (error: unknown, request: Request) => void,
+  activity: ConnectionActivity,
 ): Promise<void> {
   const h3 = link.h3;
   const id = Number(stream.id);
@@ -152,5 +182,6 @@ export async function serveWebTransportConnect(
     return;
   }
   void conn.closed.then((close) => session._connectionClosed(close));
+  session._ended = (by) => by === "local" && closeWhenLeftAlone(link, conn, session, activity);
   session._attach(link, stream, reader);
 }

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { CloseResult, QuicStream } from "../../quic/mod.ts";
+import type { CloseResult, QuicConnection, QuicStream } from "../../quic/mod.ts";
 import { type MessageReader, writeFrame } from "../connection.ts";
 import { H3Error, H3ErrorCode } from "../errors.ts";
 import { ByteWriter } from "../bytes.ts";
@@ -30,6 +30,12 @@ export interface WebTransportSendStreamOptions {
   /** Send priority among this connection's streams (higher goes first; an int32). */
   sendOrder?: number;
 }
+
+/**
+ * How long a connection that carried only one session stays open after that session's close
+ * capsule left, before it is closed with the session's code (time for the capsule to arrive).
+ */
+export const LONE_CLOSE_DELAY_MS = 200;
 
 function deferred<T>() {
   let resolve!: (v: T) => void, reject!: (e: unknown) => void;
@@ -166,7 +172,7 @@ export class WebTransportSession {
     const wasConnecting = this.#state === "connecting";
     if (wasConnecting) this.#ready.reject(error);
     this.#closed.reject(error);
-    this.#teardown(error);
+    this.#teardown(error, "error");
   }
 
   /**
@@ -187,6 +193,16 @@ export class WebTransportSession {
   /** The close code and reason of a clean end, once closed (a dedicated client connection closes with them). */
   get _closeInfo(): WebTransportCloseInfo | undefined {
     return this.#closeInfo;
+  }
+
+  /**
+   * Internal: closes `conn`, the connection this session had to itself, with the session's close
+   * code and reason as the application error (Deno's WebTransport reads a session's end from its
+   * connection's; the code 0 stays 0, which HTTP/3 reads as no error, as any unknown code).
+   */
+  _closeConnectionWithSession(conn: QuicConnection): void {
+    const info = this.#closeInfo;
+    void conn.close({ code: info?.closeCode ?? 0, reason: info?.reason ?? "" }).catch(() => {});
   }
 
   /** Internal: a datagram of this session arrived. */
@@ -247,10 +263,10 @@ export class WebTransportSession {
     if (byPeer) void this.#connect!.write(new Uint8Array(0), { fin: true }).catch(() => {});
     this.#closeInfo = info;
     this.#closed.resolve(info);
-    this.#teardown(undefined);
+    this.#teardown(undefined, byPeer ? "peer" : "local");
   }
 
-  #teardown(error: unknown): void {
+  #teardown(error: unknown, by: "local" | "peer" | "error"): void {
     this.#state = "closed";
     if (this.#id >= 0) this.#link?.remove(this.#id);
     for (const s of this.#streams.drain()) {
@@ -268,9 +284,13 @@ export class WebTransportSession {
       }
     }
     this.#datagrams.close(error);
-    this._ended?.();
+    this._ended?.(by);
   }
 
-  /** Internal: called once the session has ended (the client closes a dedicated connection). */
-  _ended?: () => void;
+  /**
+   * Internal: called once the session has ended, closed by us (`close()`, its capsule sent),
+   * by the peer, or broken: the client closes a dedicated connection, the server a connection
+   * left with nothing else.
+   */
+  _ended?: (by: "local" | "peer" | "error") => void;
 }

@@ -162,12 +162,16 @@ for (const io of ["runtime", "native"]) {
 }
 
 await check(
-  "WebTransport: our client and server (serve + upgradeWebTransport): 1 MiB bidi echo, a datagram, close code",
+  "WebTransport: our client and server (serve + upgradeWebTransport), pinned by certificate hash: 1 MiB bidi echo, a datagram, close code",
   async () => {
     const { serve } = await import("@coquic/coquic/http3");
     const { WebTransport, isWebTransportRequest, upgradeWebTransport } = await import("@coquic/coquic");
+    const { createHash, X509Certificate } = await import("node:crypto");
+    const cert = await generateDevCertificate({ days: 10 }); // pinnable: valid at most 14 days
+    const hash = createHash("sha256").update(new X509Certificate(cert.certPem).raw).digest();
     let serverClosed;
-    const server = await serve({ hostname: "127.0.0.1", port: 0, webTransport: true }, (req) => {
+    const options = { hostname: "127.0.0.1", port: 0, cert: cert.certPem, key: cert.keyPem, webTransport: true };
+    const server = await serve(options, (req) => {
       if (!isWebTransportRequest(req)) return new Response("no", { status: 404 });
       const wt = upgradeWebTransport(req);
       serverClosed = wt.closed;
@@ -178,7 +182,9 @@ await check(
       return new Response(null, { status: 200 });
     });
     try {
-      const wt = new WebTransport(`https://127.0.0.1:${server.addr.port}/node`, { ca: server.certificatePem });
+      const wt = new WebTransport(`https://127.0.0.1:${server.addr.port}/node`, {
+        serverCertificateHashes: [{ algorithm: "sha-256", value: hash }],
+      });
       await wt.ready;
       const bs = await wt.createBidirectionalStream();
       const data = pattern(1 << 20);

@@ -123,6 +123,19 @@ COQUIC_FFI_API coquic_status_t coquic_x_endpoint_add_trusted_ca(coquic_endpoint_
                                                                 size_t pem_length);
 
 /*
+ * The DER of the peer's leaf certificate as its TLS handshake sent it, verified or not (a
+ * client without verify_peer checks it itself, e.g. by hash). *out_length receives its
+ * length, 0 when the peer sent none (a server's client, or before the handshake got that
+ * far); the bytes are copied into buffer only when capacity >= that length (call again with
+ * a larger buffer otherwise). INVALID_ARGUMENT for a NULL endpoint or out_length, or an
+ * unknown connection.
+ */
+COQUIC_FFI_API coquic_status_t coquic_x_connection_peer_certificate(const coquic_endpoint_t *endpoint,
+                                                                    coquic_connection_handle_t connection,
+                                                                    uint8_t *buffer, size_t capacity,
+                                                                    size_t *out_length);
+
+/*
  * Receive flow control driven by the application (real backpressure).
  * By default (as in ABI v12) flow-control credit is returned as soon as stream data is
  * delivered in a RECEIVE_STREAM_DATA effect, so a peer can send as fast as the endpoint
