@@ -15,11 +15,13 @@ import { Driver } from "./driver.ts";
 import { createDriver, type IoMode } from "./driver_factory.ts";
 import type { IoSnapshot } from "./io_stats.ts";
 import type { QuicDriver } from "./quic_driver.ts";
-import { QuicConnection } from "./connection.ts";
+import { CONNECTION_REFUSED, QuicConnection } from "./connection.ts";
 import { generateDevCertificate } from "./devcert.ts";
 import { bindError, checkBoolean, checkChoice, checkInteger, checkName, checkPort, engineCall } from "./options.ts";
 import { ATTEMPT_DELAY_MS, interleave, race } from "./happy_eyeballs.ts";
-import { abortError, AsyncQueue, QuicError, withSignal } from "./quic_error.ts";
+import { QuicError } from "./quic_error.ts";
+import { abortError, withSignal } from "./with_signal.ts";
+import { AsyncQueue } from "./async_queue.ts";
 
 /**
  * Transport tuning shared by listen and connect (defaults suit bulk transfer and many streams).
@@ -264,11 +266,11 @@ export class QuicIncoming {
     this.listener._counted("accepted");
     return conn;
   }
-  /** Refuses: the client gets CONNECTION_CLOSE (application code 0x2, "refused"). */
+  /** Refuses: the client gets CONNECTION_CLOSE (application code `CONNECTION_REFUSED`, 0x2, "refused"). */
   refuse(): void {
     const conn = this.#admit();
     this.listener._counted("refused");
-    void conn.close({ code: 0x2, reason: "refused" });
+    void conn.close({ code: CONNECTION_REFUSED, reason: "refused" });
   }
   /** Ignores: nothing is ever answered to this peer address. */
   ignore(): void {
@@ -276,7 +278,7 @@ export class QuicIncoming {
     this.#decided = true;
     this.listener._counted("refused");
     this.listener._ignore(this.route);
-    if (this.admitted) void this.admitted.close({ code: 0x2, reason: "ignored" }); // it was answered already
+    if (this.admitted) void this.admitted.close({ code: CONNECTION_REFUSED, reason: "ignored" }); // it was answered already
   }
   #admit(): QuicConnection {
     if (this.#decided) throw new QuicError("invalid_argument", "this incoming connection was already decided");

@@ -12,7 +12,10 @@ import type { Effect } from "./effects.ts";
 import type { ConnectionStats } from "./endpoint.ts";
 import { Connection } from "./endpoint.ts";
 import type { CloseInfo } from "./result.ts";
-import { abortError, AsyncQueue, QuicError, type QuicErrorKind, withSignal } from "./quic_error.ts";
+import type { LocalError } from "./errors.ts";
+import { QuicError, type QuicErrorKind } from "./quic_error.ts";
+import { abortError, withSignal } from "./with_signal.ts";
+import { AsyncQueue } from "./async_queue.ts";
 import { QuicStream } from "./stream.ts";
 import { ClosedStreams } from "./closed_streams.ts";
 
@@ -130,6 +133,24 @@ export interface OpenStreamOptions {
   unidirectional?: boolean;
   /** Send priority (the ABI's int32 priority; larger goes first where the engine honours it). */
   sendOrder?: number;
+}
+
+/**
+ * The application error code a refused connection attempt closes with (`QuicIncoming.refuse()`);
+ * a client sees it during the handshake as a QuicError of kind "refused".
+ *
+ * @example
+ * ```ts
+ * declare const conn: QuicConnection;
+ * await conn.close({ code: CONNECTION_REFUSED, reason: "refused" });
+ * ```
+ */
+export const CONNECTION_REFUSED = 0x2n;
+
+/** The QuicError of an engine refusal (its local error named in `localCode`); `what` says what was refused. */
+function localFailure(e: LocalError, what: string, kind: QuicErrorKind = "local"): QuicError {
+  if (e.name === "DATAGRAM_NOT_SUPPORTED") kind = "unsupported";
+  return new QuicError(kind, `${what}: ${e.toString()}`, undefined, { localCode: e.name });
 }
 
 function closeKind(source: CloseResult["source"]): QuicErrorKind {
@@ -363,7 +384,9 @@ export class QuicConnection implements DriverConnection {
       : closeKind(close.source);
     const reason = close.reason || (peerTransport ? transportErrorText(close.code) : "");
     const error = new QuicError(
-      close.source === "peer" && close.isApplicationError && close.code === 0x2n && handshaking ? "refused" : kind,
+      close.source === "peer" && close.isApplicationError && close.code === CONNECTION_REFUSED && handshaking
+        ? "refused"
+        : kind,
       reason,
       close.code,
     );
@@ -437,10 +460,8 @@ export class QuicConnection implements DriverConnection {
     const r = this.#driver.run((now) => this.#conn.sendStream(id, bytes, fin, now, priority));
     if (!r) throw new QuicError("closed", "the connection's endpoint is closed");
     if (r.localError) {
-      throw new QuicError(
-        r.localError.name === "SEND_SIDE_CLOSED" && this.#closeResult ? closeKind(this.#closeResult.source) : "local",
-        r.localError.toString(),
-      );
+      const closed = r.localError.name === "SEND_SIDE_CLOSED" && this.#closeResult;
+      throw localFailure(r.localError, "stream send refused", closed ? closeKind(this.#closeResult!.source) : "local");
     }
     this.#bytesSent += bytes.length;
   }
@@ -643,12 +664,52 @@ export class QuicConnection implements DriverConnection {
     }
   }
 
-  /** Sends a DATAGRAM frame (unreliable); throws QuicError "local" when unsupported or too large. */
+  /**
+   * The largest DATAGRAM payload {@link QuicConnection.sendDatagram} takes now, in bytes (as
+   * Deno's `QuicConn.maxDatagramSize` and WebTransport's `datagrams.maxDatagramSize`): the
+   * peer's `max_datagram_frame_size` transport parameter and the path's packet size, less
+   * frame and packet overhead. 0 when the peer takes no DATAGRAMs or the connection has
+   * ended; undefined with a libcoquic that cannot tell (no
+   * `coquic_x_connection_max_datagram_size`), where the engine still refuses what is too large.
+   *
+   * @example
+   * ```ts
+   * declare const conn: QuicConnection;
+   * const size = conn.maxDatagramSize ?? 1100;
+   * conn.sendDatagram(new Uint8Array(Math.min(size, 1000)));
+   * ```
+   */
+  get maxDatagramSize(): number | undefined {
+    if (this.#driver.closed || this.#closeResult) {
+      return this.#driver.endpoint.library.extensions.maxDatagramSize ? 0 : undefined;
+    }
+    return this.#driver.endpoint.maxDatagramSize(this.handle);
+  }
+
+  /**
+   * Sends a DATAGRAM frame (unreliable). DATAGRAMs the network cannot take yet (congestion
+   * control, before the handshake) wait in the engine's queue of at most 128 datagrams /
+   * 256 KiB per connection; beyond it the oldest are dropped (DATAGRAMs are unreliable:
+   * a sender that outruns the path loses datagrams, not memory). Throws QuicError
+   * `datagram_too_large` above {@link QuicConnection.maxDatagramSize}, `unsupported` when the
+   * peer takes no DATAGRAMs, `closed` (or how it ended) after the connection ended.
+   */
   sendDatagram(bytes: Uint8Array): void {
     if (!(bytes instanceof Uint8Array)) throw new QuicError("invalid_argument", "datagram must be a Uint8Array");
+    if (this.#closeResult) throw new QuicError(closeKind(this.#closeResult.source), "the connection is closed");
     const r = this.#driver.run((now) => this.#conn.sendDatagram(bytes, now));
     if (!r) throw new QuicError("closed", "the connection's endpoint is closed");
-    if (r.localError) throw new QuicError("local", r.localError.toString());
+    if (r.localError) {
+      const tooLarge = r.localError.name === "DATAGRAM_TOO_LARGE";
+      const max = tooLarge ? this.maxDatagramSize : undefined;
+      throw localFailure(
+        r.localError,
+        tooLarge
+          ? `${bytes.length} bytes${max !== undefined ? ` above maxDatagramSize ${max}` : ""}`
+          : "datagram refused",
+        tooLarge ? "datagram_too_large" : "local",
+      );
+    }
     this.#datagramsSent++;
   }
 
@@ -660,7 +721,7 @@ export class QuicConnection implements DriverConnection {
   requestKeyUpdate(): void {
     const r = this.#driver.run((now) => this.#conn.requestKeyUpdate(now));
     if (!r) throw new QuicError("closed", "the connection's endpoint is closed");
-    if (r.localError) throw new QuicError("local", `key update refused: ${r.localError.toString()}`);
+    if (r.localError) throw localFailure(r.localError, "key update refused");
   }
 
   /** Closes the connection with an application code and reason; resolves when it has ended. */

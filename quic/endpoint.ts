@@ -466,6 +466,17 @@ export class Endpoint {
     return BigInt(this.#lib.symbols.coquic_x_connection_stream_id_limit(handle, c, unidirectional ? 1 : 0) as bigint);
   }
 
+  /**
+   * The largest DATAGRAM payload a connection can send now (extension), or undefined without
+   * it; 0 when the peer takes no DATAGRAMs and for unknown connections.
+   */
+  maxDatagramSize(connection: U64): number | undefined {
+    const handle = this.#live();
+    const c = u64(connection, "connection");
+    if (!this.#lib.extensions.maxDatagramSize) return undefined;
+    return Number(this.#lib.symbols.coquic_x_connection_max_datagram_size(handle, c) as bigint);
+  }
+
   /** Unacknowledged bytes on a stream's send side (extension), or undefined without it. */
   streamSendBuffered(connection: U64, stream: U64): bigint | undefined {
     const handle = this.#live();

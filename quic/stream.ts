@@ -6,7 +6,8 @@
  * @module
  */
 import type { QuicConnection } from "./connection.ts";
-import { QuicError, withSignal } from "./quic_error.ts";
+import { QuicError } from "./quic_error.ts";
+import { withSignal } from "./with_signal.ts";
 
 /** Unacknowledged bytes above which `write()` waits. */
 const WRITE_HIGH_WATER = 4 << 20;

@@ -158,6 +158,15 @@ COQUIC_FFI_API uint64_t coquic_x_connection_stream_id_limit(const coquic_endpoin
                                                              coquic_connection_handle_t connection,
                                                              uint8_t unidirectional);
 
+/*
+ * The largest DATAGRAM payload connection `connection` can send now (the peer's
+ * max_datagram_frame_size transport parameter and the path's UDP payload size, less frame
+ * and packet overhead); before the peer's transport parameters arrive, the path's limit.
+ * 0 when the peer takes no DATAGRAMs, and for unknown or closed connections.
+ */
+COQUIC_FFI_API uint64_t coquic_x_connection_max_datagram_size(const coquic_endpoint_t *endpoint,
+                                                              coquic_connection_handle_t connection);
+
 /* ---- stream effects -----------------------------------------------------------------------
  * Effect kinds outside the core coquic_effect_kind_t range, emitted only once switched on
  * (a binding that did not ask never sees them). Their payload, at the union's offset, is
