@@ -408,6 +408,12 @@ export class QuicConnection implements DriverConnection {
     this.#resolveClosed(close);
   }
 
+  /** How the connection's end reads in errors of later calls: "closed" after our own close(). */
+  #endedKind(): QuicErrorKind {
+    return this.#closedLocally ? "closed" : closeKind(this.#closeResult?.source ?? "unknown");
+  }
+
+  #closedLocally = false;
   #readyDone = false;
   #readyResolved(): boolean {
     return this.#state === "connected" || this.#readyDone;
@@ -461,7 +467,7 @@ export class QuicConnection implements DriverConnection {
     if (!r) throw new QuicError("closed", "the connection's endpoint is closed");
     if (r.localError) {
       const closed = r.localError.name === "SEND_SIDE_CLOSED" && this.#closeResult;
-      throw localFailure(r.localError, "stream send refused", closed ? closeKind(this.#closeResult!.source) : "local");
+      throw localFailure(r.localError, "stream send refused", closed ? this.#endedKind() : "local");
     }
     this.#bytesSent += bytes.length;
   }
@@ -599,7 +605,7 @@ export class QuicConnection implements DriverConnection {
    * {@link QuicConnection.createStream} to wait for that credit instead.
    */
   openStream(options: OpenStreamOptions = {}): QuicStream {
-    if (this.#closeResult) throw new QuicError(closeKind(this.#closeResult.source), "the connection is closed");
+    if (this.#closeResult) throw new QuicError(this.#endedKind(), "the connection is closed");
     const sendOrder = options.sendOrder ?? 0;
     if (!Number.isInteger(sendOrder) || sendOrder < -(2 ** 31) || sendOrder >= 2 ** 31) {
       throw new QuicError("invalid_argument", "sendOrder must be an int32");
@@ -638,7 +644,7 @@ export class QuicConnection implements DriverConnection {
   async createStream(options: OpenStreamOptions & { signal?: AbortSignal } = {}): Promise<QuicStream> {
     const uni = options.unidirectional === true;
     for (;;) {
-      if (this.#closeResult) throw new QuicError(closeKind(this.#closeResult.source), "the connection is closed");
+      if (this.#closeResult) throw new QuicError(this.#endedKind(), "the connection is closed");
       if (options.signal?.aborted) throw abortError(options.signal);
       if (this.#driver.closed) throw new QuicError("closed", "the connection's endpoint is closed");
       const limit = this.#driver.endpoint.streamIdLimit(this.handle, uni);
@@ -696,7 +702,7 @@ export class QuicConnection implements DriverConnection {
    */
   sendDatagram(bytes: Uint8Array): void {
     if (!(bytes instanceof Uint8Array)) throw new QuicError("invalid_argument", "datagram must be a Uint8Array");
-    if (this.#closeResult) throw new QuicError(closeKind(this.#closeResult.source), "the connection is closed");
+    if (this.#closeResult) throw new QuicError(this.#endedKind(), "the connection is closed");
     const r = this.#driver.run((now) => this.#conn.sendDatagram(bytes, now));
     if (!r) throw new QuicError("closed", "the connection's endpoint is closed");
     if (r.localError) {
@@ -727,6 +733,7 @@ export class QuicConnection implements DriverConnection {
   /** Closes the connection with an application code and reason; resolves when it has ended. */
   close(options: { code?: number | bigint; reason?: string } = {}): Promise<CloseResult> {
     if (!this.#closeResult) {
+      this.#closedLocally = true;
       this.#state = "closing";
       this.#driver.run((now) => this.#conn.close(BigInt(options.code ?? 0), options.reason ?? "", now));
     }
