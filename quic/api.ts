@@ -46,6 +46,13 @@ export interface TransportOptions {
   congestionControl?: "newreno" | "cubic" | "bbr";
   /** Largest UDP payload to send (default 1472 on IPv4, 1452 on IPv6). */
   maxDatagramSize?: number;
+  /**
+   * Unacknowledged bytes all streams of a connection may buffer before writers wait (default
+   * 16 MiB; each stream also stops at 4 MiB). A write that would go beyond it waits, in
+   * order, until the peer acknowledges enough: backpressure, not an error. One chunk larger
+   * than the bound is let through alone.
+   */
+  maxConnectionSendBuffer?: number;
   /** Count lost packets for observe() (default true; costs some CPU, so the perf runner turns it off). */
   lossAccounting?: boolean;
   /**
@@ -182,6 +189,7 @@ function checkTransportOptions(o: TransportOptions): void {
   checkChoice("congestionControl", o.congestionControl, Object.keys(CC));
   // 1200 is QUIC's floor (RFC 9000 §14); our engine sends at most Ethernet-sized datagrams.
   checkInteger("maxDatagramSize", o.maxDatagramSize, 1200, 1500);
+  checkInteger("maxConnectionSendBuffer", o.maxConnectionSendBuffer, 1, Number.MAX_SAFE_INTEGER);
   checkBoolean("lossAccounting", o.lossAccounting);
   checkName("qlogDir", o.qlogDir);
 }
@@ -312,13 +320,14 @@ export class QuicListener {
   #closing = false;
 
   /** @internal */
-  constructor(driver: QuicDriver, certPem: string, fingerprint: string | undefined) {
+  constructor(driver: QuicDriver, certPem: string, fingerprint: string | undefined, maxSendBuffer?: number) {
     this.#driver = driver;
     this.certificatePem = certPem;
     this.certificateFingerprint = fingerprint;
     driver.onAccepted = (handle, routeHandle) => {
       const route = routeHandle === undefined ? undefined : driver.routeByHandle(routeHandle);
-      const conn = new QuicConnection(driver, handle, true, route?.address ?? { hostname: "", port: 0 });
+      const address = route?.address ?? { hostname: "", port: 0 };
+      const conn = new QuicConnection(driver, handle, true, address, maxSendBuffer);
       driver.connections.set(handle, conn);
       this.#connections.add(conn);
       void conn.closed.then(() => this.#connections.delete(conn));
@@ -508,7 +517,7 @@ export async function listen(options: ListenOptions): Promise<QuicListener> {
   } catch (e) {
     throw bindError(e, hostname, options.port ?? 0);
   }
-  return new QuicListener(driver, certPem, fingerprint);
+  return new QuicListener(driver, certPem, fingerprint, options.maxConnectionSendBuffer);
 }
 
 /**
@@ -849,7 +858,7 @@ export class QuicClient {
     let conn: QuicConnection | undefined;
     driver.run((now) => {
       const { connection, result } = driver.endpoint.connect(cfg, now);
-      conn = new QuicConnection(driver, connection.handle, false, address);
+      conn = new QuicConnection(driver, connection.handle, false, address, this.#options.maxConnectionSendBuffer);
       driver.connections.set(connection.handle, conn);
       return result;
     });

@@ -109,6 +109,12 @@ export interface ConnectionSnapshot {
   streamsOpenedByPeer: number;
   /** Streams currently open. */
   streamsActive: number;
+  /**
+   * Bytes written on all streams and not yet acknowledged by the peer, as far as the engine
+   * reported (0 without its acknowledgement effects); writers wait while this is at
+   * `maxConnectionSendBuffer`.
+   */
+  sendBuffered: number;
   /** Whether the connection is closed. */
   closed: boolean;
   /** The error that ended it, if any. */
@@ -174,6 +180,8 @@ function closeKind(source: CloseResult["source"]): QuicErrorKind {
 const EVENT_BUFFER = 1024;
 /** Stream events kept for a connection nobody listens to (a late listener sees the first ones). */
 const UNHEARD_EVENTS = 64;
+/** Default of `maxConnectionSendBuffer`: unacknowledged bytes of all streams of a connection. */
+export const DEFAULT_CONNECTION_SEND_BUFFER = 16 << 20;
 /** Credit goes back once this fraction of a receive window has been read (1/8). */
 const CREDIT_FRACTION = 8;
 
@@ -235,6 +243,7 @@ export class QuicConnection implements DriverConnection {
   #streamCreditBatch: number;
   #connectionCreditBatch: number;
   #incoming = new AsyncQueue<QuicStream>();
+  #sendBuffer: SendBuffer;
   #events = new AsyncQueue<ConnectionEvent>();
   #listeners = 0;
   #datagramController!: ReadableStreamDefaultController<Uint8Array>;
@@ -265,12 +274,16 @@ export class QuicConnection implements DriverConnection {
    */
   readonly sessionAvailable: Promise<Uint8Array | undefined>;
 
-  /** Made by the driver for connection `handle`; get one from `connect()`, `QuicClient` or a listener. */
+  /**
+   * Made by the driver for connection `handle`; get one from `connect()`, `QuicClient` or a
+   * listener. `maxSendBuffer`: the connection's `maxConnectionSendBuffer` option.
+   */
   constructor(
     driver: QuicDriver,
     readonly handle: bigint,
     readonly isServer: boolean,
     readonly remoteAddress: SocketAddress,
+    maxSendBuffer: number = DEFAULT_CONNECTION_SEND_BUFFER,
   ) {
     this.#driver = driver;
     this.#conn = new Connection(driver.endpoint, handle);
@@ -279,6 +292,8 @@ export class QuicConnection implements DriverConnection {
     this.#manualCredit = driver.endpoint.library.extensions.manualCredit;
     this.#engineClosesStreams = driver.endpoint.streamEffects.closed;
     this.#ackSignals = driver.endpoint.streamEffects.acked;
+    // without acknowledgement effects the engine's backlog is not followed: no bound (as per stream)
+    this.#sendBuffer = new SendBuffer(this.#ackSignals ? maxSendBuffer : Infinity);
     const windows = driver.endpoint.receiveWindows;
     this.#streamCreditBatch = Math.max(1, Math.floor(windows.stream / CREDIT_FRACTION));
     this.#connectionCreditBatch = Math.max(1, Math.floor(windows.connection / CREDIT_FRACTION));
@@ -326,6 +341,7 @@ export class QuicConnection implements DriverConnection {
         );
         break;
       case "peer_stop_sending":
+        this.#sendBuffer.set(e.streamId, 0); // the engine resets the stream: its backlog is gone
         this.#streamFor(e.streamId)?._writeFailed(
           new QuicError("stop_sending", "the peer stopped reading", e.applicationErrorCode),
         );
@@ -334,6 +350,7 @@ export class QuicConnection implements DriverConnection {
         this.#engineClosed(e.streamId);
         break;
       case "stream_acked":
+        this.#sendBuffer.set(e.streamId, Number(e.unacknowledged));
         this.#streams.get(e.streamId)?._acked(e.unacknowledged);
         break;
       case "receive_datagram_data":
@@ -393,6 +410,7 @@ export class QuicConnection implements DriverConnection {
     if (close.source !== "local") this.#lastError = error;
     this.#rejectReady(error);
     this.#incoming.fail(error);
+    this.#sendBuffer.clear(); // waiting writers go on to fail with the connection's error
     for (const s of this.#streams.values()) {
       s._readFailed(error);
       s._writeFailed(error);
@@ -432,6 +450,7 @@ export class QuicConnection implements DriverConnection {
 
   /** The engine closed stream `id`: nothing more will come for it. */
   #engineClosed(id: bigint): void {
+    this.#sendBuffer.set(id, 0);
     const s = this.#streams.get(id);
     if (!this.#isLocal(id)) this.#closedPeerStreams.add(id);
     this.#retireCredit(id);
@@ -461,8 +480,23 @@ export class QuicConnection implements DriverConnection {
 
   // ---- used by streams -----------------------------------------------------------------
 
-  /** @internal */
-  _send(id: bigint, bytes: Uint8Array, fin: boolean, priority: number): void {
+  /**
+   * @internal Resolves when the connection's unacknowledged bytes leave room for `bytes` more
+   * (at once, without a promise, when they do and nobody waits before us). `granted` is
+   * then passed to `_send`.
+   */
+  _sendRoom(bytes: number, signal?: AbortSignal): Promise<number> | number {
+    return this.#sendBuffer.room(bytes, signal);
+  }
+
+  /** @internal A granted room that will not be used (the write failed before sending). */
+  _releaseRoom(granted: number): void {
+    this.#sendBuffer.release(granted);
+  }
+
+  /** @internal Sends on stream `id`; `granted`: the room `_sendRoom` gave for these bytes. */
+  _send(id: bigint, bytes: Uint8Array, fin: boolean, priority: number, granted = 0): void {
+    this.#sendBuffer.release(granted);
     const r = this.#driver.run((now) => this.#conn.sendStream(id, bytes, fin, now, priority));
     if (!r) throw new QuicError("closed", "the connection's endpoint is closed");
     if (r.localError) {
@@ -470,6 +504,7 @@ export class QuicConnection implements DriverConnection {
       throw localFailure(r.localError, "stream send refused", closed ? this.#endedKind() : "local");
     }
     this.#bytesSent += bytes.length;
+    if (bytes.length > 0) this.#sendBuffer.add(id, bytes.length);
   }
 
   /**
@@ -557,6 +592,7 @@ export class QuicConnection implements DriverConnection {
 
   /** @internal */
   _resetStream(id: bigint, code: bigint): void {
+    this.#sendBuffer.set(id, 0); // a reset stream's data is dropped, never sent
     this.#driver.run((now) => this.#conn.resetStream(id, code, now));
   }
 
@@ -776,10 +812,89 @@ export class QuicConnection implements DriverConnection {
       streamsOpenedLocally: this.#opened.local,
       streamsOpenedByPeer: this.#opened.peer,
       streamsActive: this.#activeStreams,
+      sendBuffered: this.#sendBuffer.total,
       closed: this.#closeResult !== undefined,
       lastError: this.#lastError,
       transport,
       io: this.#driver.io(),
     };
+  }
+}
+
+/**
+ * The connection's send-buffer bound: unacknowledged bytes per stream as the engine last
+ * reported them (each write adds its bytes, each STREAM_ACKED effect sets the stream's
+ * count), and writers waiting in order for room. A write is let through when the bytes
+ * buffered and granted leave room for it, or when nothing is buffered (a chunk larger than the
+ * bound goes alone).
+ */
+class SendBuffer {
+  #perStream = new Map<bigint, number>();
+  #granted = 0;
+  #waiters: { bytes: number; resolve: (granted: number) => void; granted: boolean }[] = [];
+  /** Bytes buffered on all streams. */
+  total = 0;
+
+  constructor(readonly limit: number) {}
+
+  #fits(bytes: number): boolean {
+    const used = this.total + this.#granted;
+    return used === 0 || used + bytes <= this.limit;
+  }
+
+  room(bytes: number, signal?: AbortSignal): Promise<number> | number {
+    if (bytes === 0 || this.limit === Infinity) return 0;
+    if (this.#waiters.length === 0 && this.#fits(bytes)) {
+      this.#granted += bytes;
+      return bytes;
+    }
+    const entry = { bytes, resolve: (_: number) => {}, granted: false };
+    const p = new Promise<number>((resolve) => {
+      entry.resolve = resolve;
+      this.#waiters.push(entry);
+    });
+    return withSignal(p, signal, () => {
+      const i = this.#waiters.indexOf(entry);
+      if (i >= 0) this.#waiters.splice(i, 1);
+      else if (entry.granted) this.release(bytes); // granted, but the writer gave up
+      this.#grant(); // a large write at the head may have held smaller ones back
+    });
+  }
+
+  release(granted: number): void {
+    if (granted === 0) return;
+    this.#granted -= granted;
+  }
+
+  add(id: bigint, bytes: number): void {
+    if (this.limit === Infinity) return;
+    this.#perStream.set(id, (this.#perStream.get(id) ?? 0) + bytes);
+    this.total += bytes;
+  }
+
+  set(id: bigint, unacknowledged: number): void {
+    const before = this.#perStream.get(id);
+    if (before === undefined) return;
+    if (unacknowledged === 0) this.#perStream.delete(id);
+    else this.#perStream.set(id, unacknowledged);
+    this.total += unacknowledged - before;
+    if (unacknowledged < before) this.#grant();
+  }
+
+  /** The connection ended: nothing is buffered any more, every waiter goes on (and fails to send). */
+  clear(): void {
+    this.#perStream.clear();
+    this.total = 0;
+    this.#granted = 0;
+    for (const w of this.#waiters.splice(0)) w.resolve(0); // granted nothing: nothing to release
+  }
+
+  #grant(): void {
+    while (this.#waiters.length > 0 && this.#fits(this.#waiters[0].bytes)) {
+      const w = this.#waiters.shift()!;
+      w.granted = true;
+      this.#granted += w.bytes;
+      w.resolve(w.bytes);
+    }
   }
 }

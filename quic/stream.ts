@@ -267,17 +267,36 @@ export class QuicStream {
 
   // ---- writing -------------------------------------------------------------------------
 
-  /** Writes bytes; resolves once the unacknowledged backlog is below the high-water mark. */
+  /**
+   * Writes bytes: waits while the connection's unacknowledged bytes leave no room for them
+   * (`maxConnectionSendBuffer`), then hands them to the engine; resolves once this stream's
+   * unacknowledged backlog is below its high-water mark (4 MiB).
+   */
   async write(chunk: Uint8Array, options: { signal?: AbortSignal; fin?: boolean } = {}): Promise<void> {
     if (!(chunk instanceof Uint8Array)) throw new QuicError("invalid_argument", "stream data must be a Uint8Array");
-    if (this.#writeError) throw this.#writeError;
-    if (this.#writeClosed) throw new QuicError("invalid_argument", "the stream's send side is finished");
-    this.#conn._send(this.id, chunk, options.fin === true, this.#priority);
+    this.#checkWritable();
+    const room = this.#conn._sendRoom(chunk.length, options.signal);
+    const granted = typeof room === "number" ? room : await room;
+    try {
+      this.#checkWritable(); // the stream may have ended while it waited
+    } catch (e) {
+      this.#conn._releaseRoom(granted);
+      throw e;
+    }
+    this.#conn._send(this.id, chunk, options.fin === true, this.#priority, granted);
     this.#bytesWritten += chunk.length;
     if (options.fin) {
       this.#writeClosed = true; // data and FIN left in one call; nothing more to wait for
       this.#checkEnded();
     } else await withSignal(this.#drainBelow(WRITE_HIGH_WATER), options.signal);
+  }
+
+  #checkWritable(): void {
+    if (this.#writeError) throw this.#writeError;
+    if (this.#resetCode !== undefined) {
+      throw new QuicError("stream_reset", "the stream was reset locally", this.#resetCode);
+    }
+    if (this.#writeClosed) throw new QuicError("invalid_argument", "the stream's send side is finished");
   }
 
   /**
