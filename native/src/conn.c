@@ -107,16 +107,15 @@ static void release_original_dcid_if_due(cq_conn *c) {
     cq_endpoint_unregister_cid(c->endpoint, c, &c->original_dcid);
 }
 
-/* A server connection leaves the endpoint's count of unvalidated handshakes. */
-static void stop_counting_unvalidated(cq_conn *c) {
-    if (!c->unvalidated) return;
-    c->unvalidated = false;
-    c->endpoint->unvalidated_count--;
+void cq_conn_evict(cq_conn *c) {
+    emit_failed(c, COQUIC_X_CLOSE_SOURCE_HANDSHAKE_TIMEOUT, false, 0, (const uint8_t *)"half-open handshake dropped",
+                27);
+    emit_closed(c);
 }
 
 static int cb_handshake_completed(ngtcp2_conn *conn, void *user_data) {
     cq_conn *c = user_data;
-    stop_counting_unvalidated(c); /* a completed handshake validated the address (RFC 9000 §8.1) */
+    cq_half_open_ended(c, true); /* a completed handshake validated the address (RFC 9000 §8.1) */
     if (cq_early_data_on_handshake_completed(c) != 0) return NGTCP2_ERR_CALLBACK_FAILURE;
     if (!c->ready_emitted) {
         c->ready_emitted = true;
@@ -624,7 +623,7 @@ cq_conn *cq_conn_new_server(coquic_endpoint_t *ep, const ngtcp2_pkt_hd *hd, cons
 
 void cq_conn_free(cq_conn *c) {
     if (!c) return;
-    stop_counting_unvalidated(c);
+    cq_half_open_ended(c, false);
     cq_endpoint_unregister_all_cids(c->endpoint, c);
     for (size_t i = 0; i < c->streams.capacity; i++) {
         cq_map_slot *slot = &c->streams.slots[i];

@@ -328,7 +328,8 @@ static void accept_initial(coquic_endpoint_t *ep, const uint8_t *data, size_t le
         }
         validated = true;
     }
-    if (ep->config.max_server_connections && ep->active_count >= ep->config.max_server_connections) {
+    /* half-open handshakes have their own bound (half_open.c): only established ones count here */
+    if (ep->config.max_server_connections && cq_established_count(ep) >= ep->config.max_server_connections) {
         refuse_initial(ep, &hd, route);
         return;
     }
@@ -381,6 +382,7 @@ static void accept_initial(coquic_endpoint_t *ep, const uint8_t *data, size_t le
     memmove(&r->effects[first + 1], &r->effects[first], (r->effect_count - 1 - first) * sizeof *e);
     r->effects[first] = accepted;
     r->effects[first].as.connection_lifecycle_event.event = COQUIC_LIFECYCLE_ACCEPTED;
+    cq_half_open_added(ep, c); /* may drop the oldest half-open handshake: its effects follow */
 }
 
 void cq_endpoint_input(coquic_endpoint_t *ep, const uint8_t *data, size_t len, uint64_t route, uint8_t ecn,

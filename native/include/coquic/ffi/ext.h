@@ -167,6 +167,17 @@ COQUIC_FFI_API uint64_t coquic_x_connection_stream_id_limit(const coquic_endpoin
 COQUIC_FFI_API uint64_t coquic_x_connection_max_datagram_size(const coquic_endpoint_t *endpoint,
                                                               coquic_connection_handle_t connection);
 
+/*
+ * Half-open handshakes (server): connections whose handshake has not completed, bounded in
+ * bytes at an estimated 96 KiB each (an upper bound of their cost: ~64 KiB measured). Beyond the budget the
+ * oldest is dropped (FAILED as a handshake timeout, then CLOSED) to make room for the newest;
+ * they do not count against max_server_connections. 0 restores the default, 24 MiB (256 handshakes).
+ */
+COQUIC_FFI_API coquic_status_t coquic_x_endpoint_set_half_open_limit(coquic_endpoint_t *endpoint, uint64_t bytes);
+/* The half-open handshakes now, their estimated bytes, and how many were dropped so far (NULL outputs skipped). */
+COQUIC_FFI_API void coquic_x_endpoint_half_open(const coquic_endpoint_t *endpoint, uint64_t *out_count,
+                                                uint64_t *out_bytes, uint64_t *out_dropped);
+
 /* ---- stream effects -----------------------------------------------------------------------
  * Effect kinds outside the core coquic_effect_kind_t range, emitted only once switched on
  * (a binding that did not ask never sees them). Their payload, at the union's offset, is
