@@ -99,8 +99,18 @@ export interface ListenOptions extends TransportOptions {
   cert?: string;
   /** PEM private key. */
   key?: string;
-  /** Refuse connections beyond this many (0 = unlimited). */
+  /**
+   * Refuse connections beyond this many established ones (0 = unlimited). Half-open
+   * handshakes are not counted: they have their own bound, `maxHalfOpenBytes`.
+   */
   maxConnections?: number;
+  /**
+   * Memory the handshakes not completed yet may hold, in bytes (default 24 MiB; the engine
+   * counts 96 KiB per handshake, so 256). Beyond it the oldest is dropped for the newest, so a
+   * flood of handshakes that never finish holds no more and a real client still gets in.
+   * Needs our engine's half-open extension: with another libcoquic it is an `unsupported` error.
+   */
+  maxHalfOpenBytes?: number;
   /** Validate client addresses with Retry before accepting. */
   retry?: boolean;
   /**
@@ -242,6 +252,11 @@ export interface ListenerSnapshot {
   datagramsReceived: number;
   /** QUIC DATAGRAM frames sent. */
   datagramsSent: number;
+  /**
+   * Half-open handshakes now, the bytes they are counted at, and how many were dropped to
+   * make room (undefined without the engine's half-open extension).
+   */
+  halfOpen?: { count: number; bytes: number; dropped: number };
   /** The socket path and, on the native path, the socket's counters. */
   io: IoSnapshot;
 }
@@ -454,6 +469,7 @@ export class QuicListener {
       closed: this.#driver.closed,
       datagramsReceived: this.#driver.counters.datagramsReceived,
       datagramsSent: this.#driver.counters.datagramsSent,
+      halfOpen: this.#driver.closed ? undefined : this.#driver.endpoint.halfOpen(),
       io: this.#driver.io(),
     };
   }
@@ -486,6 +502,7 @@ export async function listen(options: ListenOptions): Promise<QuicListener> {
   checkName("hostname", options.hostname);
   checkPort("port", options.port);
   checkInteger("maxConnections", options.maxConnections, 0, 2 ** 32 - 1);
+  checkInteger("maxHalfOpenBytes", options.maxHalfOpenBytes, 1, Number.MAX_SAFE_INTEGER);
   checkBoolean("retry", options.retry);
   const lib = options.library ?? defaultLibrary(); // loaded once: a load probes every symbol
   const hostname = options.hostname ?? "127.0.0.1";
@@ -511,6 +528,10 @@ export async function listen(options: ListenOptions): Promise<QuicListener> {
   endpoint.setStreamEffects({ closed: true, acked: true });
   endpoint.setLossAccounting(options.lossAccounting ?? true);
   applyQlogDir(endpoint, options.qlogDir);
+  if (options.maxHalfOpenBytes !== undefined && !endpoint.setHalfOpenLimit(options.maxHalfOpenBytes)) {
+    endpoint.close();
+    throw new QuicError("unsupported", `maxHalfOpenBytes: ${lib.path} has no half-open extension`);
+  }
   let driver;
   try {
     driver = await createDriver(endpoint, { hostname, port: options.port ?? 0, io: options.io }); // closes the endpoint on failure

@@ -50,7 +50,7 @@ export class QuicError extends Error {
    * The engine's local error when the engine refused the operation (e.g.
    * `"DATAGRAM_TOO_LARGE"`, `"SEND_SIDE_CLOSED"`), else undefined.
    */
-  readonly localCode?: LocalErrorName;
+  declare readonly localCode?: LocalErrorName;
   /**
    * Creates an error of `kind` with an optional `reason`, QUIC error `code`, `cause` and the
    * engine's `localCode`.

@@ -1,7 +1,8 @@
 /*
  * Half-open handshakes of a server endpoint: connections whose handshake has not completed.
  * They are kept in arrival order and bounded in bytes (coquic_x_endpoint_set_half_open_limit):
- * beyond the budget the oldest is dropped to make room for the newest (as a SYN cache does), so
+ * beyond the budget the oldest is dropped to make room for the newest (as a SYN cache does;
+ * those that sent us more than their first datagram are spared while others remain), so
  * a flood of handshakes that never complete holds a fixed amount of memory and a real client,
  * whose handshake completes in one round trip, still gets in. They are not counted against
  * max_server_connections (endpoint.c), and once a flood's handshakes have expired the heap
@@ -22,6 +23,8 @@
 #define CQ_HALF_OPEN_COST (96 * 1024)
 /* Default budget: 24 MiB, 256 half-open handshakes. */
 #define CQ_HALF_OPEN_DEFAULT_BYTES (24 * 1024 * 1024)
+/* Half-open handshakes looked at to find one without progress (the oldest goes otherwise). */
+#define CQ_VICTIM_SCAN 512
 /* Handshakes that must have expired (or been dropped) before an idle moment trims the heap. */
 #define CQ_TRIM_AFTER 64
 
@@ -46,6 +49,19 @@ static void unlink_half_open(coquic_endpoint_t *ep, cq_conn *c) {
     ep->half_open_count--;
 }
 
+/*
+ * The handshake to drop for `newest`: the oldest that has sent us one datagram only (a
+ * client that answered our first flight is making progress: a flood's stalled handshakes go
+ * first, and a real client is not pushed out while hundreds of them arrive within its round
+ * trip), else the oldest. Looks at most CQ_VICTIM_SCAN entries.
+ */
+static cq_conn *victim(coquic_endpoint_t *ep, cq_conn *newest) {
+    size_t scanned = 0;
+    for (cq_conn *o = ep->half_open_head; o && scanned < CQ_VICTIM_SCAN; o = o->half_open_next, scanned++)
+        if (o != newest && o->stats.packets_received < 2) return o;
+    return ep->half_open_head != newest ? ep->half_open_head : NULL;
+}
+
 void cq_half_open_added(coquic_endpoint_t *ep, cq_conn *c) {
     c->half_open = true;
     c->half_open_next = NULL;
@@ -55,8 +71,9 @@ void cq_half_open_added(coquic_endpoint_t *ep, cq_conn *c) {
     ep->half_open_tail = c;
     ep->half_open_count++;
     size_t limit = cq_half_open_limit(ep);
-    while (cq_half_open_bytes(ep) > limit && ep->half_open_head && ep->half_open_head != c) {
-        cq_conn *oldest = ep->half_open_head;
+    while (cq_half_open_bytes(ep) > limit) {
+        cq_conn *oldest = victim(ep, c);
+        if (!oldest) break;
         unlink_half_open(ep, oldest);
         ep->half_open_dropped++;
         ep->half_open_expired++;
@@ -90,9 +107,9 @@ COQUIC_FFI_API coquic_status_t coquic_x_endpoint_set_half_open_limit(coquic_endp
     return COQUIC_STATUS_OK;
 }
 
-COQUIC_FFI_API void coquic_x_endpoint_half_open(const coquic_endpoint_t *endpoint, uint64_t *out_count,
-                                                uint64_t *out_bytes, uint64_t *out_dropped) {
-    if (out_count) *out_count = endpoint ? endpoint->half_open_count : 0;
-    if (out_bytes) *out_bytes = endpoint ? cq_half_open_bytes(endpoint) : 0;
-    if (out_dropped) *out_dropped = endpoint ? endpoint->half_open_dropped : 0;
+COQUIC_FFI_API void coquic_x_endpoint_half_open(const coquic_endpoint_t *endpoint, uint64_t *out) {
+    if (!out) return;
+    out[0] = endpoint ? endpoint->half_open_count : 0;
+    out[1] = endpoint ? cq_half_open_bytes(endpoint) : 0;
+    out[2] = endpoint ? endpoint->half_open_dropped : 0;
 }

@@ -174,9 +174,8 @@ COQUIC_FFI_API uint64_t coquic_x_connection_max_datagram_size(const coquic_endpo
  * they do not count against max_server_connections. 0 restores the default, 24 MiB (256 handshakes).
  */
 COQUIC_FFI_API coquic_status_t coquic_x_endpoint_set_half_open_limit(coquic_endpoint_t *endpoint, uint64_t bytes);
-/* The half-open handshakes now, their estimated bytes, and how many were dropped so far (NULL outputs skipped). */
-COQUIC_FFI_API void coquic_x_endpoint_half_open(const coquic_endpoint_t *endpoint, uint64_t *out_count,
-                                                uint64_t *out_bytes, uint64_t *out_dropped);
+/* Into out[0..2]: the half-open handshakes now, their counted bytes, how many were dropped so far. */
+COQUIC_FFI_API void coquic_x_endpoint_half_open(const coquic_endpoint_t *endpoint, uint64_t *out);
 
 /* ---- stream effects -----------------------------------------------------------------------
  * Effect kinds outside the core coquic_effect_kind_t range, emitted only once switched on
