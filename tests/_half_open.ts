@@ -25,7 +25,7 @@ export function flood(port: number, count: number, sockets: number): Promise<{ s
   child.stdout!.on("data", (d: Uint8Array) => (out += new TextDecoder().decode(d)));
   child.stderr!.on("data", (d: Uint8Array) => (err += new TextDecoder().decode(d)));
   return new Promise((resolve, reject) => {
-    child.on("exit", (code: number) => {
+    child.on("close", (code: number) => { // "close": after stdout has been read to its end
       if (code !== 0) reject(new Error(`flood child failed (${code}): ${err}`));
       else resolve(JSON.parse(out.trim().split("\n").pop()!));
     });

@@ -40,9 +40,10 @@ test(
     assert.equal(f.left, 0, "half-open handshakes left after 15 s");
     // before: all 5,000 held at once (~64 KiB each: RSS +321 MiB on Deno, +377 MiB on Bun)
     assert.ok(f.peakHalfOpenBytes <= 24 * MiB, `${mib(f.peakHalfOpenBytes)} MiB of half-open handshakes`);
-    // what stays after a full GC is the runtime's own (Deno keeps ~50 MiB after such a flood
-    // even when only 4 handshakes may be half-open; before the trim it kept +84 MiB)
-    assert.ok(f.after < 64 * MiB, `RSS stayed ${mib(f.after)} MiB above the baseline`);
+    // what stays after a full GC is the runtime's own: Deno keeps 48–62 MiB after such a flood
+    // even when only 4 handshakes may be half-open (maxHalfOpenBytes 400000), Bun ~12 MiB
+    const residue = g.Deno ? 96 * MiB : 32 * MiB;
+    assert.ok(f.after < residue, `RSS stayed ${mib(f.after)} MiB above the baseline`);
   },
   needs(["halfOpen", "lastError"], { timeout: 60_000 }),
 );
