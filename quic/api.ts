@@ -17,7 +17,16 @@ import type { IoSnapshot } from "./io_stats.ts";
 import type { QuicDriver } from "./quic_driver.ts";
 import { CONNECTION_REFUSED, QuicConnection } from "./connection.ts";
 import { generateDevCertificate } from "./devcert.ts";
-import { bindError, checkBoolean, checkChoice, checkInteger, checkName, checkPort, engineCall } from "./options.ts";
+import {
+  bindError,
+  checkBoolean,
+  checkBytes,
+  checkChoice,
+  checkInteger,
+  checkName,
+  checkPort,
+  engineCall,
+} from "./options.ts";
 import { ATTEMPT_DELAY_MS, interleave, race } from "./happy_eyeballs.ts";
 import { QuicError } from "./quic_error.ts";
 import { abortError, withSignal } from "./with_signal.ts";
@@ -504,6 +513,7 @@ export async function listen(options: ListenOptions): Promise<QuicListener> {
   checkInteger("maxConnections", options.maxConnections, 0, 2 ** 32 - 1);
   checkInteger("maxHalfOpenBytes", options.maxHalfOpenBytes, 1, Number.MAX_SAFE_INTEGER);
   checkBoolean("retry", options.retry);
+  checkBoolean("earlyData", options.earlyData);
   const lib = options.library ?? defaultLibrary(); // loaded once: a load probes every symbol
   const hostname = options.hostname ?? "127.0.0.1";
   const config = transportConfig(lib, Role.SERVER, options.alpn, options, isIpv6(hostname));
@@ -700,6 +710,10 @@ export class QuicClient {
 
   /** Creates the endpoint of `family` (default IPv4) and binds its socket. */
   static async create(options: ClientOptions): Promise<QuicClient> {
+    checkChoice("family", options.family, ["IPv4", "IPv6"]);
+    const cas = options.ca === undefined ? [] : Array.isArray(options.ca) ? options.ca : [options.ca];
+    for (const ca of cas) checkName("ca", ca);
+    checkName("localHostname", options.localHostname);
     const local = options.localHostname;
     const family: Family = local !== undefined ? (isIpv6(local) ? "IPv6" : "IPv4") : options.family ?? "IPv4";
     const driver = await QuicClient.#makeDriver(options, family);
@@ -812,6 +826,10 @@ export class QuicClient {
   ): Promise<QuicConnection> {
     if (this.#closed) throw new QuicError("closed", "this client endpoint is closed");
     checkServerAddress(address);
+    checkBytes("session", options.session);
+    checkBytes("token", options.token);
+    checkName("serverName", options.serverName);
+    checkBoolean("earlyData", options.earlyData);
     this.#throwIfAborted(options.signal);
     const lookup = this.#options.lookup ?? systemLookup;
     let addresses = await withSignal(resolveHost(address.hostname, lookup), options.signal);

@@ -13,6 +13,7 @@ import type { ConnectionStats } from "./endpoint.ts";
 import { Connection } from "./endpoint.ts";
 import type { CloseInfo } from "./result.ts";
 import type { LocalError } from "./errors.ts";
+import { checkCode, checkString } from "./options.ts";
 import { QuicError, type QuicErrorKind } from "./quic_error.ts";
 import { abortError, withSignal } from "./with_signal.ts";
 import { AsyncQueue } from "./async_queue.ts";
@@ -761,6 +762,7 @@ export class QuicConnection implements DriverConnection {
    * confirmed by the peer.
    */
   requestKeyUpdate(): void {
+    if (this.#closeResult) throw new QuicError(this.#endedKind(), "the connection is closed");
     const r = this.#driver.run((now) => this.#conn.requestKeyUpdate(now));
     if (!r) throw new QuicError("closed", "the connection's endpoint is closed");
     if (r.localError) throw localFailure(r.localError, "key update refused");
@@ -768,10 +770,12 @@ export class QuicConnection implements DriverConnection {
 
   /** Closes the connection with an application code and reason; resolves when it has ended. */
   close(options: { code?: number | bigint; reason?: string } = {}): Promise<CloseResult> {
+    const code = checkCode("code", options.code ?? 0);
+    checkString("reason", options.reason);
     if (!this.#closeResult) {
       this.#closedLocally = true;
       this.#state = "closing";
-      this.#driver.run((now) => this.#conn.close(BigInt(options.code ?? 0), options.reason ?? "", now));
+      this.#driver.run((now) => this.#conn.close(code, options.reason ?? "", now));
     }
     return this.closed;
   }

@@ -8,6 +8,7 @@
 import type { QuicConnection } from "./connection.ts";
 import { QuicError } from "./quic_error.ts";
 import { withSignal } from "./with_signal.ts";
+import { checkCode } from "./options.ts";
 
 /** Unacknowledged bytes above which `write()` waits. */
 const WRITE_HIGH_WATER = 4 << 20;
@@ -370,17 +371,19 @@ export class QuicStream {
 
   /** Resets our sending side with an application error code. */
   reset(code: bigint | number = 0n): void {
-    this.#resetCode ??= BigInt(code);
+    const c = checkCode("code", code);
+    this.#resetCode ??= c;
     this.#writeClosed = true;
-    this.#conn._resetStream(this.id, BigInt(code));
+    this.#conn._resetStream(this.id, c);
     this.#wakeWriter(0n);
     this.#checkEnded();
   }
 
   /** Asks the peer to stop sending, with an application error code. */
   stopSending(code: bigint | number = 0n): void {
+    const c = checkCode("code", code);
     this.#readClosed = true;
-    this.#conn._stopSending(this.id, BigInt(code));
+    this.#conn._stopSending(this.id, c);
     this.#checkEnded();
   }
 
