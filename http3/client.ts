@@ -134,6 +134,11 @@ export async function fetch(input: string | URL | Request, init: H3RequestInit =
   if (url.protocol !== "https:") {
     throw new QuicError("invalid_argument", `fetch needs an https URL, got ${url.protocol}`);
   }
+  // a token (RFC 9110 §9.1): Deno's Request checks it, Bun's does not
+  const method = init.method ?? request.method; // Bun's Request turns a bad method into GET
+  if (typeof method !== "string" || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(method)) {
+    throw new QuicError("invalid_argument", `fetch: method ${JSON.stringify(method)} is not a token`);
+  }
   const signal = init.signal ?? request.signal ?? undefined;
   if (signal?.aborted) throw abortReason(signal);
   let h3: H3Connection, stream: QuicStream;

@@ -399,6 +399,8 @@ export class QuicConnection implements DriverConnection {
     const peerTransport = close.source === "peer" && !close.isApplicationError;
     const kind = handshaking && close.source !== "local" && (close.source !== "peer" || peerTransport)
       ? "handshake_failed"
+      : close.source === "unknown" && this.#closedLocally
+      ? "closed" // without close infos (core ABI) our own close() reads as such
       : closeKind(close.source);
     const reason = close.reason || (peerTransport ? transportErrorText(close.code) : "");
     const error = new QuicError(
