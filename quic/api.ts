@@ -115,8 +115,9 @@ export interface ListenOptions extends TransportOptions {
   maxConnections?: number;
   /**
    * Memory the handshakes not completed yet may hold, in bytes (default 24 MiB; the engine
-   * counts 96 KiB per handshake, so 256). Beyond it the oldest is dropped for the newest, so a
-   * flood of handshakes that never finish holds no more and a real client still gets in.
+   * counts 96 KiB per handshake, so 256). Beyond it one over a second old is dropped for the
+   * newest (while all are younger, the new client's Initial is dropped and it retransmits),
+   * so a flood of handshakes that never finish holds no more and a real client still gets in.
    * Needs our engine's half-open extension: with another libcoquic it is an `unsupported` error.
    */
   maxHalfOpenBytes?: number;

@@ -333,6 +333,7 @@ static void accept_initial(coquic_endpoint_t *ep, const uint8_t *data, size_t le
         refuse_initial(ep, &hd, route);
         return;
     }
+    if (!cq_half_open_make_room(ep)) return; /* half-open budget full of young handshakes: it retransmits */
     coquic_status_t st;
     cq_conn *c = cq_conn_new_server(ep, &hd, validated_odcid, route, &st);
     if (!c || add_conn(ep, c) != COQUIC_STATUS_OK) {
@@ -382,7 +383,7 @@ static void accept_initial(coquic_endpoint_t *ep, const uint8_t *data, size_t le
     memmove(&r->effects[first + 1], &r->effects[first], (r->effect_count - 1 - first) * sizeof *e);
     r->effects[first] = accepted;
     r->effects[first].as.connection_lifecycle_event.event = COQUIC_LIFECYCLE_ACCEPTED;
-    cq_half_open_added(ep, c); /* may drop the oldest half-open handshake: its effects follow */
+    cq_half_open_added(ep, c);
 }
 
 void cq_endpoint_input(coquic_endpoint_t *ep, const uint8_t *data, size_t len, uint64_t route, uint8_t ecn,

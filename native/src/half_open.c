@@ -2,7 +2,8 @@
  * Half-open handshakes of a server endpoint: connections whose handshake has not completed.
  * They are kept in arrival order and bounded in bytes (coquic_x_endpoint_set_half_open_limit):
  * beyond the budget the oldest is dropped to make room for the newest (as a SYN cache does;
- * those that sent us more than their first datagram are spared while others remain), so
+ * only those older than a second, and those that sent us more than their first datagram
+ * last; while all are younger, the new Initial is dropped and its client retransmits), so
  * a flood of handshakes that never complete holds a fixed amount of memory and a real client,
  * whose handshake completes in one round trip, still gets in. They are not counted against
  * max_server_connections (endpoint.c), and once a flood's handshakes have expired the heap
@@ -23,6 +24,8 @@
 #define CQ_HALF_OPEN_COST (96 * 1024)
 /* Default budget: 24 MiB, 256 half-open handshakes. */
 #define CQ_HALF_OPEN_DEFAULT_BYTES (24 * 1024 * 1024)
+/* How old a half-open handshake must be before a new one may push it out (µs). */
+#define CQ_HALF_OPEN_MIN_AGE 1000000
 /* Half-open handshakes looked at to find one without progress (the oldest goes otherwise). */
 #define CQ_VICTIM_SCAN 512
 /* Handshakes that must have expired (or been dropped) before an idle moment trims the heap. */
@@ -50,35 +53,42 @@ static void unlink_half_open(coquic_endpoint_t *ep, cq_conn *c) {
 }
 
 /*
- * The handshake to drop for `newest`: the oldest that has sent us one datagram only (a
- * client that answered our first flight is making progress: a flood's stalled handshakes go
- * first, and a real client is not pushed out while hundreds of them arrive within its round
- * trip), else the oldest. Looks at most CQ_VICTIM_SCAN entries.
+ * The handshake to drop for a new one: among those at least CQ_HALF_OPEN_MIN_AGE old (a real
+ * handshake completes within a round trip; a burst of real clients is not cut short), the
+ * oldest that has sent us one datagram only (a client that answered our first flight is
+ * making progress), else the oldest of them. Looks at most CQ_VICTIM_SCAN entries.
  */
-static cq_conn *victim(coquic_endpoint_t *ep, cq_conn *newest) {
+static cq_conn *victim(const coquic_endpoint_t *ep) {
     size_t scanned = 0;
-    for (cq_conn *o = ep->half_open_head; o && scanned < CQ_VICTIM_SCAN; o = o->half_open_next, scanned++)
-        if (o != newest && o->stats.packets_received < 2) return o;
-    return ep->half_open_head != newest ? ep->half_open_head : NULL;
+    cq_conn *old = NULL;
+    for (cq_conn *o = ep->half_open_head; o && scanned < CQ_VICTIM_SCAN; o = o->half_open_next, scanned++) {
+        if (ep->now < o->half_open_since + CQ_HALF_OPEN_MIN_AGE) break; /* the rest are younger */
+        if (o->stats.packets_received < 2) return o;
+        if (!old) old = o;
+    }
+    return old;
+}
+
+bool cq_half_open_make_room(coquic_endpoint_t *ep) {
+    if (cq_half_open_bytes(ep) + CQ_HALF_OPEN_COST <= cq_half_open_limit(ep)) return true;
+    ep->half_open_dropped++;
+    cq_conn *oldest = victim(ep);
+    if (!oldest) return false; /* every one is young: the new client retransmits its Initial */
+    unlink_half_open(ep, oldest);
+    ep->half_open_expired++;
+    cq_conn_evict(oldest); /* ends like a handshake timeout; freed at the end of this call */
+    return true;
 }
 
 void cq_half_open_added(coquic_endpoint_t *ep, cq_conn *c) {
     c->half_open = true;
+    c->half_open_since = ep->now;
     c->half_open_next = NULL;
     c->half_open_prev = ep->half_open_tail;
     if (ep->half_open_tail) ep->half_open_tail->half_open_next = c;
     else ep->half_open_head = c;
     ep->half_open_tail = c;
     ep->half_open_count++;
-    size_t limit = cq_half_open_limit(ep);
-    while (cq_half_open_bytes(ep) > limit) {
-        cq_conn *oldest = victim(ep, c);
-        if (!oldest) break;
-        unlink_half_open(ep, oldest);
-        ep->half_open_dropped++;
-        ep->half_open_expired++;
-        cq_conn_evict(oldest); /* ends like a handshake timeout; freed at the end of this call */
-    }
 }
 
 void cq_half_open_ended(cq_conn *c, bool completed) {

@@ -260,6 +260,7 @@ typedef struct cq_conn {
     bool unvalidated;         /* server: counted in unvalidated_count (handshake open, address not validated) */
     bool half_open;           /* server: in the endpoint's half-open list (handshake not completed; half_open.c) */
     struct cq_conn *half_open_prev, *half_open_next;
+    coquic_time_us_t half_open_since; /* when it joined the half-open list */
     /* the peer's address-validation identity (server: the client's; client: the server's) */
     uint8_t peer_identity[19];
     size_t peer_identity_len;
@@ -309,7 +310,7 @@ struct coquic_endpoint {
     cq_conn *half_open_head, *half_open_tail; /* server: handshakes not completed, oldest first (half_open.c) */
     size_t half_open_count;
     size_t half_open_limit;        /* bytes; 0: the default (coquic_x_endpoint_set_half_open_limit) */
-    uint64_t half_open_dropped;    /* oldest half-open handshakes dropped to make room */
+    uint64_t half_open_dropped;    /* handshakes dropped for room: an old one pushed out, or a new one turned away */
     size_t half_open_expired;      /* half-open handshakes that ended unfinished since the last heap trim */
     size_t wants_now_count;        /* ACTIVE connections that want a call now (continuation) */
     size_t pending_send_count;     /* ACTIVE connections with stream data or DATAGRAMs queued */
@@ -322,7 +323,9 @@ struct coquic_endpoint {
 };
 
 /* half_open.c: the server's half-open handshakes, bounded in bytes. */
-void cq_half_open_added(coquic_endpoint_t *ep, cq_conn *c); /* drops the oldest beyond the budget */
+/* Room for one more within the budget, made by dropping an old one if needed; false: drop the Initial. */
+bool cq_half_open_make_room(coquic_endpoint_t *ep);
+void cq_half_open_added(coquic_endpoint_t *ep, cq_conn *c);
 void cq_half_open_ended(cq_conn *c, bool completed); /* handshake completed, or the connection is freed */
 size_t cq_established_count(const coquic_endpoint_t *ep); /* ACTIVE connections past their handshake */
 /* conn.c: drops a half-open connection at once (FAILED as a handshake timeout, then CLOSED). */

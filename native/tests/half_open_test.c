@@ -82,6 +82,7 @@ TEST(half_open_budget_drops_the_oldest) {
         uint8_t *b = initial(500 + (uint64_t)i, &len);
         feed(p->server.ep, b, len, 2000 + (uint64_t)i, p->now);
         free(b);
+        p->now += 200000; /* 5 per second: the oldest is over a second old when it makes room */
     }
     uint64_t h[3];
     coquic_x_endpoint_half_open(p->server.ep, h);
@@ -107,6 +108,30 @@ TEST(half_open_budget_drops_the_oldest) {
     coquic_x_endpoint_half_open(NULL, h);
     CHECK_EQ(h[0] + h[1] + h[2], 0);
     coquic_x_endpoint_half_open(p->server.ep, NULL); /* no output: nothing happens */
+    pair_free(p);
+}
+
+/* A burst of young handshakes is not cut short: beyond the budget new Initials are turned away
+ * (their clients retransmit) instead of pushing out handshakes under a second old. */
+TEST(half_open_young_handshakes_are_kept) {
+    enum { N = 12, ROOM = 8 };
+    pair *p = pair_new(NULL);
+    CHECK_EQ(coquic_x_endpoint_set_half_open_limit(p->server.ep, ROOM * 98304), COQUIC_STATUS_OK);
+    coquic_connection_handle_t first = 0;
+    for (int i = 0; i < N; i++) {
+        size_t len;
+        uint8_t *b = initial(700 + (uint64_t)i, &len);
+        feed(p->server.ep, b, len, 3000 + (uint64_t)i, p->now);
+        free(b);
+        p->now += 10000; /* 10 ms apart */
+        if (i == 0) first = coquic_endpoint_connection_count(p->server.ep);
+    }
+    uint64_t h[3];
+    coquic_x_endpoint_half_open(p->server.ep, h);
+    CHECK_EQ(first, 1);
+    CHECK_EQ(h[0], ROOM);
+    CHECK_EQ(h[2], N - ROOM); /* turned away */
+    CHECK_EQ(coquic_endpoint_connection_count(p->server.ep), ROOM);
     pair_free(p);
 }
 

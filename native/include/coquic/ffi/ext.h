@@ -169,9 +169,11 @@ COQUIC_FFI_API uint64_t coquic_x_connection_max_datagram_size(const coquic_endpo
 
 /*
  * Half-open handshakes (server): connections whose handshake has not completed, bounded in
- * bytes at an estimated 96 KiB each (an upper bound of their cost: ~64 KiB measured). Beyond the budget the
- * oldest is dropped (FAILED as a handshake timeout, then CLOSED) to make room for the newest;
- * they do not count against max_server_connections. 0 restores the default, 24 MiB (256 handshakes).
+ * bytes at an estimated 96 KiB each (an upper bound of their cost: ~64 KiB measured). Beyond
+ * the budget one older than a second (those that sent only their first datagram first) is
+ * dropped (FAILED as a handshake timeout, then CLOSED) to make room for the newest; while all
+ * are younger, the new Initial is dropped and its client retransmits. They do not count
+ * against max_server_connections. 0 restores the default, 24 MiB (256 handshakes).
  */
 COQUIC_FFI_API coquic_status_t coquic_x_endpoint_set_half_open_limit(coquic_endpoint_t *endpoint, uint64_t bytes);
 /* Into out[0..2]: the half-open handshakes now, their counted bytes, how many were dropped so far. */
