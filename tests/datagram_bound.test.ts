@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { test } from "./_harness.ts";
 import { connect, listen, QuicError } from "../mod.ts";
-import { ext, needs } from "./_ext.ts";
+import { ext } from "./_ext.ts";
 
 // deno-lint-ignore no-explicit-any
 const g = globalThis as any;
