@@ -112,6 +112,9 @@ export const EXTENSION_SYMBOLS = {
   coquic_x_connection_consume: { parameters: ["pointer", "u64", "u64", "u64", ...R], result: "u8" },
   coquic_x_stream_send_buffered: { parameters: ["pointer", "u64", "u64"], result: "u64" },
   coquic_x_connection_stream_id_limit: { parameters: ["pointer", "u64", "u8"], result: "u64" },
+  coquic_x_connection_max_datagram_size: { parameters: ["pointer", "u64"], result: "u64" },
+  coquic_x_endpoint_set_half_open_limit: { parameters: ["pointer", "u64"], result: "u8" },
+  coquic_x_endpoint_half_open: { parameters: ["pointer", "buffer"], result: "void" },
   coquic_x_endpoint_set_stream_effects: { parameters: ["pointer", "u32"], result: "u8" },
   coquic_x_endpoint_input_datagrams: {
     parameters: ["pointer", "buffer", "buffer", "buffer", "usize", ...R],

@@ -97,6 +97,10 @@ export interface Extensions {
   sendBuffered: boolean;
   /** The peer's stream limit as a stream id (`coquic_x_connection_stream_id_limit`): awaitable stream opens. */
   streamLimit: boolean;
+  /** The largest DATAGRAM payload a connection can send (`coquic_x_connection_max_datagram_size`). */
+  maxDatagramSize: boolean;
+  /** A byte budget for half-open handshakes and their counts (`coquic_x_endpoint_set_half_open_limit`). */
+  halfOpen: boolean;
   /** Stream-closed and stream-acknowledged effects (`coquic_x_endpoint_set_stream_effects`). */
   streamEffects: boolean;
   /** Batched datagram input and output. */
@@ -260,6 +264,8 @@ const NO_EXTENSIONS: Extensions = {
   qlog: false,
   sendBuffered: false,
   streamLimit: false,
+  maxDatagramSize: false,
+  halfOpen: false,
   streamEffects: false,
   batchIo: false,
   batchIdentities: false,
@@ -281,6 +287,8 @@ function detectExtensions(s: Readonly<Record<string, NativeFunction>>): Extensio
     qlog: has("coquic_x_endpoint_set_qlog_dir"),
     sendBuffered: has("coquic_x_stream_send_buffered"),
     streamLimit: has("coquic_x_connection_stream_id_limit"),
+    maxDatagramSize: has("coquic_x_connection_max_datagram_size"),
+    halfOpen: has("coquic_x_endpoint_set_half_open_limit", "coquic_x_endpoint_half_open"),
     streamEffects: has("coquic_x_endpoint_set_stream_effects"),
     batchIo: has("coquic_x_endpoint_input_datagrams", "coquic_x_result_summary", "coquic_x_result_copy_datagrams"),
     batchIdentities: has("coquic_x_endpoint_input_datagrams_identified"),

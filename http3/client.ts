@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { connect, type IoMode, type Lookup, type QuicStream } from "../quic/mod.ts";
+import { connect, type IoMode, type Lookup, QuicError, type QuicStream } from "../quic/mod.ts";
 import { H3Connection, type H3Options, MessageReader, writeBody } from "./connection.ts";
 import { H3ErrorCode } from "./errors.ts";
 import { headerFields, messageError, setResponseTrailers, splitFields, trailerHeaders } from "./message.ts";
@@ -124,9 +124,21 @@ function abortReason(signal: AbortSignal): unknown {
  * ```
  */
 export async function fetch(input: string | URL | Request, init: H3RequestInit = {}): Promise<Response> {
-  const request = input instanceof Request && Object.keys(init).length === 0 ? input : new Request(input, init);
-  const url = new URL(request.url);
-  if (url.protocol !== "https:") throw new TypeError(`http3.fetch needs an https URL, got ${url.protocol}`);
+  let request: Request, url: URL;
+  try { // the runtime's TypeError for a bad URL, method or header, as a QuicError with it as cause
+    request = input instanceof Request && Object.keys(init).length === 0 ? input : new Request(input, init);
+    url = new URL(request.url);
+  } catch (e) {
+    throw new QuicError("invalid_argument", `fetch: ${(e as Error)?.message ?? e}`, undefined, { cause: e });
+  }
+  if (url.protocol !== "https:") {
+    throw new QuicError("invalid_argument", `fetch needs an https URL, got ${url.protocol}`);
+  }
+  // a token (RFC 9110 §9.1): Deno's Request checks it, Bun's does not
+  const method = init.method ?? request.method; // Bun's Request turns a bad method into GET
+  if (typeof method !== "string" || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(method)) {
+    throw new QuicError("invalid_argument", `fetch: method ${JSON.stringify(method)} is not a token`);
+  }
   const signal = init.signal ?? request.signal ?? undefined;
   if (signal?.aborted) throw abortReason(signal);
   let h3: H3Connection, stream: QuicStream;

@@ -17,6 +17,8 @@ import {
   trailersOfResponse,
 } from "./message.ts";
 import { linkOf } from "./webtransport/link.ts";
+import { checkBoolean, checkInteger } from "../quic/options.ts";
+import { QuicError } from "../quic/quic_error.ts";
 import {
   type ConnectionActivity,
   enableWebTransport,
@@ -24,6 +26,24 @@ import {
   webTransportOptions,
   type WebTransportServeOptions,
 } from "./webtransport/server.ts";
+
+/** serve()'s own arguments checked by their names (listen() checks the ones it is given). */
+function checkServeArguments(options: ServeOptions, handler: Handler): void {
+  if (typeof options !== "object" || options === null) {
+    throw new QuicError("invalid_argument", "options must be an object");
+  }
+  if (typeof handler !== "function") throw new QuicError("invalid_argument", "handler must be a function");
+  if (options.onError !== undefined && typeof options.onError !== "function") {
+    throw new QuicError("invalid_argument", "onError must be a function");
+  }
+  checkInteger("headersTimeoutMs", options.headersTimeoutMs, 1, 2 ** 31 - 1); // a setTimeout delay
+  checkInteger("maxConcurrentRequests", options.maxConcurrentRequests, 0, 2 ** 50);
+  checkInteger("maxFieldSectionSize", options.maxFieldSectionSize, 0, Number.MAX_SAFE_INTEGER);
+  checkInteger("qpackMaxTableCapacity", options.qpackMaxTableCapacity, 0, 2 ** 30);
+  checkInteger("qpackBlockedStreams", options.qpackBlockedStreams, 0, 2 ** 16);
+  checkInteger("maxBufferedHeaderBytes", options.maxBufferedHeaderBytes, 0, Number.MAX_SAFE_INTEGER);
+  checkBoolean("earlyData", options.earlyData);
+}
 
 /** A request handler. */
 export type Handler = (
@@ -102,6 +122,7 @@ const ALLOWED = [":method", ":scheme", ":authority", ":path", ":protocol"] as co
  * ```
  */
 export async function serve(options: ServeOptions, handler: Handler): Promise<H3Server> {
+  checkServeArguments(options, handler);
   const wtOptions = options.webTransport ? webTransportOptions(options.webTransport) : undefined;
   const listener: QuicListener = await listen({
     hostname: options.hostname ?? "127.0.0.1",

@@ -15,11 +15,22 @@ import { Driver } from "./driver.ts";
 import { createDriver, type IoMode } from "./driver_factory.ts";
 import type { IoSnapshot } from "./io_stats.ts";
 import type { QuicDriver } from "./quic_driver.ts";
-import { QuicConnection } from "./connection.ts";
+import { CONNECTION_REFUSED, QuicConnection } from "./connection.ts";
 import { generateDevCertificate } from "./devcert.ts";
-import { bindError, checkBoolean, checkChoice, checkInteger, checkName, checkPort, engineCall } from "./options.ts";
+import {
+  bindError,
+  checkBoolean,
+  checkBytes,
+  checkChoice,
+  checkInteger,
+  checkName,
+  checkPort,
+  engineCall,
+} from "./options.ts";
 import { ATTEMPT_DELAY_MS, interleave, race } from "./happy_eyeballs.ts";
-import { abortError, AsyncQueue, QuicError, withSignal } from "./quic_error.ts";
+import { QuicError } from "./quic_error.ts";
+import { abortError, withSignal } from "./with_signal.ts";
+import { AsyncQueue } from "./async_queue.ts";
 
 /**
  * Transport tuning shared by listen and connect (defaults suit bulk transfer and many streams).
@@ -44,6 +55,13 @@ export interface TransportOptions {
   congestionControl?: "newreno" | "cubic" | "bbr";
   /** Largest UDP payload to send (default 1472 on IPv4, 1452 on IPv6). */
   maxDatagramSize?: number;
+  /**
+   * Unacknowledged bytes all streams of a connection may buffer before writers wait (default
+   * 16 MiB; each stream also stops at 4 MiB). A write that would go beyond it waits, in
+   * order, until the peer acknowledges enough: backpressure, not an error. One chunk larger
+   * than the bound is let through alone.
+   */
+  maxConnectionSendBuffer?: number;
   /** Count lost packets for observe() (default true; costs some CPU, so the perf runner turns it off). */
   lossAccounting?: boolean;
   /**
@@ -90,8 +108,19 @@ export interface ListenOptions extends TransportOptions {
   cert?: string;
   /** PEM private key. */
   key?: string;
-  /** Refuse connections beyond this many (0 = unlimited). */
+  /**
+   * Refuse connections beyond this many established ones (0 = unlimited). Half-open
+   * handshakes are not counted: they have their own bound, `maxHalfOpenBytes`.
+   */
   maxConnections?: number;
+  /**
+   * Memory the handshakes not completed yet may hold, in bytes (default 24 MiB; the engine
+   * counts 96 KiB per handshake, so 256). Beyond it one over a second old is dropped for the
+   * newest (while all are younger, the new client's Initial is dropped and it retransmits),
+   * so a flood of handshakes that never finish holds no more and a real client still gets in.
+   * Needs our engine's half-open extension: with another libcoquic it is an `unsupported` error.
+   */
+  maxHalfOpenBytes?: number;
   /** Validate client addresses with Retry before accepting. */
   retry?: boolean;
   /**
@@ -180,6 +209,7 @@ function checkTransportOptions(o: TransportOptions): void {
   checkChoice("congestionControl", o.congestionControl, Object.keys(CC));
   // 1200 is QUIC's floor (RFC 9000 §14); our engine sends at most Ethernet-sized datagrams.
   checkInteger("maxDatagramSize", o.maxDatagramSize, 1200, 1500);
+  checkInteger("maxConnectionSendBuffer", o.maxConnectionSendBuffer, 1, Number.MAX_SAFE_INTEGER);
   checkBoolean("lossAccounting", o.lossAccounting);
   checkName("qlogDir", o.qlogDir);
 }
@@ -232,6 +262,11 @@ export interface ListenerSnapshot {
   datagramsReceived: number;
   /** QUIC DATAGRAM frames sent. */
   datagramsSent: number;
+  /**
+   * Half-open handshakes now, the bytes they are counted at, and how many were dropped to
+   * make room (undefined without the engine's half-open extension).
+   */
+  halfOpen?: { count: number; bytes: number; dropped: number };
   /** The socket path and, on the native path, the socket's counters. */
   io: IoSnapshot;
 }
@@ -264,11 +299,11 @@ export class QuicIncoming {
     this.listener._counted("accepted");
     return conn;
   }
-  /** Refuses: the client gets CONNECTION_CLOSE (application code 0x2, "refused"). */
+  /** Refuses: the client gets CONNECTION_CLOSE (application code `CONNECTION_REFUSED`, 0x2, "refused"). */
   refuse(): void {
     const conn = this.#admit();
     this.listener._counted("refused");
-    void conn.close({ code: 0x2, reason: "refused" });
+    void conn.close({ code: CONNECTION_REFUSED, reason: "refused" });
   }
   /** Ignores: nothing is ever answered to this peer address. */
   ignore(): void {
@@ -276,7 +311,7 @@ export class QuicIncoming {
     this.#decided = true;
     this.listener._counted("refused");
     this.listener._ignore(this.route);
-    if (this.admitted) void this.admitted.close({ code: 0x2, reason: "ignored" }); // it was answered already
+    if (this.admitted) void this.admitted.close({ code: CONNECTION_REFUSED, reason: "ignored" }); // it was answered already
   }
   #admit(): QuicConnection {
     if (this.#decided) throw new QuicError("invalid_argument", "this incoming connection was already decided");
@@ -310,13 +345,14 @@ export class QuicListener {
   #closing = false;
 
   /** @internal */
-  constructor(driver: QuicDriver, certPem: string, fingerprint: string | undefined) {
+  constructor(driver: QuicDriver, certPem: string, fingerprint: string | undefined, maxSendBuffer?: number) {
     this.#driver = driver;
     this.certificatePem = certPem;
     this.certificateFingerprint = fingerprint;
     driver.onAccepted = (handle, routeHandle) => {
       const route = routeHandle === undefined ? undefined : driver.routeByHandle(routeHandle);
-      const conn = new QuicConnection(driver, handle, true, route?.address ?? { hostname: "", port: 0 });
+      const address = route?.address ?? { hostname: "", port: 0 };
+      const conn = new QuicConnection(driver, handle, true, address, maxSendBuffer);
       driver.connections.set(handle, conn);
       this.#connections.add(conn);
       void conn.closed.then(() => this.#connections.delete(conn));
@@ -443,6 +479,7 @@ export class QuicListener {
       closed: this.#driver.closed,
       datagramsReceived: this.#driver.counters.datagramsReceived,
       datagramsSent: this.#driver.counters.datagramsSent,
+      halfOpen: this.#driver.closed ? undefined : this.#driver.endpoint.halfOpen(),
       io: this.#driver.io(),
     };
   }
@@ -475,7 +512,9 @@ export async function listen(options: ListenOptions): Promise<QuicListener> {
   checkName("hostname", options.hostname);
   checkPort("port", options.port);
   checkInteger("maxConnections", options.maxConnections, 0, 2 ** 32 - 1);
+  checkInteger("maxHalfOpenBytes", options.maxHalfOpenBytes, 1, Number.MAX_SAFE_INTEGER);
   checkBoolean("retry", options.retry);
+  checkBoolean("earlyData", options.earlyData);
   const lib = options.library ?? defaultLibrary(); // loaded once: a load probes every symbol
   const hostname = options.hostname ?? "127.0.0.1";
   const config = transportConfig(lib, Role.SERVER, options.alpn, options, isIpv6(hostname));
@@ -500,13 +539,17 @@ export async function listen(options: ListenOptions): Promise<QuicListener> {
   endpoint.setStreamEffects({ closed: true, acked: true });
   endpoint.setLossAccounting(options.lossAccounting ?? true);
   applyQlogDir(endpoint, options.qlogDir);
+  if (options.maxHalfOpenBytes !== undefined && !endpoint.setHalfOpenLimit(options.maxHalfOpenBytes)) {
+    endpoint.close();
+    throw new QuicError("unsupported", `maxHalfOpenBytes: ${lib.path} has no half-open extension`);
+  }
   let driver;
   try {
     driver = await createDriver(endpoint, { hostname, port: options.port ?? 0, io: options.io }); // closes the endpoint on failure
   } catch (e) {
     throw bindError(e, hostname, options.port ?? 0);
   }
-  return new QuicListener(driver, certPem, fingerprint);
+  return new QuicListener(driver, certPem, fingerprint, options.maxConnectionSendBuffer);
 }
 
 /**
@@ -668,6 +711,10 @@ export class QuicClient {
 
   /** Creates the endpoint of `family` (default IPv4) and binds its socket. */
   static async create(options: ClientOptions): Promise<QuicClient> {
+    checkChoice("family", options.family, ["IPv4", "IPv6"]);
+    const cas = options.ca === undefined ? [] : Array.isArray(options.ca) ? options.ca : [options.ca];
+    for (const ca of cas) checkName("ca", ca);
+    checkName("localHostname", options.localHostname);
     const local = options.localHostname;
     const family: Family = local !== undefined ? (isIpv6(local) ? "IPv6" : "IPv4") : options.family ?? "IPv4";
     const driver = await QuicClient.#makeDriver(options, family);
@@ -780,6 +827,10 @@ export class QuicClient {
   ): Promise<QuicConnection> {
     if (this.#closed) throw new QuicError("closed", "this client endpoint is closed");
     checkServerAddress(address);
+    checkBytes("session", options.session);
+    checkBytes("token", options.token);
+    checkName("serverName", options.serverName);
+    checkBoolean("earlyData", options.earlyData);
     this.#throwIfAborted(options.signal);
     const lookup = this.#options.lookup ?? systemLookup;
     let addresses = await withSignal(resolveHost(address.hostname, lookup), options.signal);
@@ -847,7 +898,7 @@ export class QuicClient {
     let conn: QuicConnection | undefined;
     driver.run((now) => {
       const { connection, result } = driver.endpoint.connect(cfg, now);
-      conn = new QuicConnection(driver, connection.handle, false, address);
+      conn = new QuicConnection(driver, connection.handle, false, address, this.#options.maxConnectionSendBuffer);
       driver.connections.set(connection.handle, conn);
       return result;
     });

@@ -12,7 +12,11 @@ import type { Effect } from "./effects.ts";
 import type { ConnectionStats } from "./endpoint.ts";
 import { Connection } from "./endpoint.ts";
 import type { CloseInfo } from "./result.ts";
-import { abortError, AsyncQueue, QuicError, type QuicErrorKind, withSignal } from "./quic_error.ts";
+import type { LocalError } from "./errors.ts";
+import { checkCode, checkString } from "./options.ts";
+import { QuicError, type QuicErrorKind } from "./quic_error.ts";
+import { abortError, withSignal } from "./with_signal.ts";
+import { AsyncQueue } from "./async_queue.ts";
 import { QuicStream, type StreamHost, streamInbound as toStream } from "./stream.ts";
 import { ClosedStreams } from "./closed_streams.ts";
 
@@ -106,6 +110,12 @@ export interface ConnectionSnapshot {
   streamsOpenedByPeer: number;
   /** Streams currently open. */
   streamsActive: number;
+  /**
+   * Bytes written on all streams and not yet acknowledged by the peer, as far as the engine
+   * reported (0 without its acknowledgement effects); writers wait while this is at
+   * `maxConnectionSendBuffer`.
+   */
+  sendBuffered: number;
   /** Whether the connection is closed. */
   closed: boolean;
   /** The error that ended it, if any. */
@@ -132,6 +142,24 @@ export interface OpenStreamOptions {
   sendOrder?: number;
 }
 
+/**
+ * The application error code a refused connection attempt closes with (`QuicIncoming.refuse()`);
+ * a client sees it during the handshake as a QuicError of kind "refused".
+ *
+ * @example
+ * ```ts
+ * declare const conn: QuicConnection;
+ * await conn.close({ code: CONNECTION_REFUSED, reason: "refused" });
+ * ```
+ */
+export const CONNECTION_REFUSED = 0x2n;
+
+/** The QuicError of an engine refusal (its local error named in `localCode`); `what` says what was refused. */
+function localFailure(e: LocalError, what: string, kind: QuicErrorKind = "local"): QuicError {
+  if (e.name === "DATAGRAM_NOT_SUPPORTED") kind = "unsupported";
+  return new QuicError(kind, `${what}: ${e.toString()}`, undefined, { localCode: e.name });
+}
+
 function closeKind(source: CloseResult["source"]): QuicErrorKind {
   switch (source) {
     case "local":
@@ -153,6 +181,8 @@ function closeKind(source: CloseResult["source"]): QuicErrorKind {
 const EVENT_BUFFER = 1024;
 /** Stream events kept for a connection nobody listens to (a late listener sees the first ones). */
 const UNHEARD_EVENTS = 64;
+/** Default of `maxConnectionSendBuffer`: unacknowledged bytes of all streams of a connection. */
+export const DEFAULT_CONNECTION_SEND_BUFFER = 16 << 20;
 /** Credit goes back once this fraction of a receive window has been read (1/8). */
 const CREDIT_FRACTION = 8;
 
@@ -215,6 +245,7 @@ export class QuicConnection implements DriverConnection {
   #streamCreditBatch: number;
   #connectionCreditBatch: number;
   #incoming = new AsyncQueue<QuicStream>();
+  #sendBuffer: SendBuffer;
   #events = new AsyncQueue<ConnectionEvent>();
   #listeners = 0;
   #datagramController!: ReadableStreamDefaultController<Uint8Array>;
@@ -245,12 +276,16 @@ export class QuicConnection implements DriverConnection {
    */
   readonly sessionAvailable: Promise<Uint8Array | undefined>;
 
-  /** Made by the driver for connection `handle`; get one from `connect()`, `QuicClient` or a listener. */
+  /**
+   * Made by the driver for connection `handle`; get one from `connect()`, `QuicClient` or a
+   * listener. `maxSendBuffer`: the connection's `maxConnectionSendBuffer` option.
+   */
   constructor(
     driver: QuicDriver,
     readonly handle: bigint,
     readonly isServer: boolean,
     readonly remoteAddress: SocketAddress,
+    maxSendBuffer: number = DEFAULT_CONNECTION_SEND_BUFFER,
   ) {
     this.#driver = driver;
     this.#conn = new Connection(driver.endpoint, handle);
@@ -258,6 +293,8 @@ export class QuicConnection implements DriverConnection {
     this.#nextUni = isServer ? 3n : 2n;
     this.#manualCredit = driver.endpoint.library.extensions.manualCredit;
     this.#engineClosesStreams = driver.endpoint.streamEffects.closed;
+    // without acknowledgement effects the engine's backlog is not followed: no bound (as per stream)
+    this.#sendBuffer = new SendBuffer(driver.endpoint.streamEffects.acked ? maxSendBuffer : Infinity);
     const windows = driver.endpoint.receiveWindows;
     this.#streamCreditBatch = Math.max(1, Math.floor(windows.stream / CREDIT_FRACTION));
     this.#connectionCreditBatch = Math.max(1, Math.floor(windows.connection / CREDIT_FRACTION));
@@ -303,19 +340,20 @@ export class QuicConnection implements DriverConnection {
       case "peer_reset_stream":
       case "peer_stop_sending": {
         const s = this.#streamFor(e.streamId);
+        if (e.kind === "peer_stop_sending") this.#sendBuffer.set(e.streamId, 0); // the engine resets it: no backlog
         if (!s) break;
         if (e.kind === "peer_reset_stream") {
           toStream.readFailed(s, new QuicError("stream_reset", "the peer reset the stream", e.applicationErrorCode));
-        } else {toStream.writeFailed(
-            s,
-            new QuicError("stop_sending", "the peer stopped reading", e.applicationErrorCode),
-          );}
+        } else {
+          toStream.writeFailed(s, new QuicError("stop_sending", "the peer stopped reading", e.applicationErrorCode));
+        }
         break;
       }
       case "stream_closed":
         this.#engineClosed(e.streamId);
         break;
       case "stream_acked": {
+        this.#sendBuffer.set(e.streamId, Number(e.unacknowledged));
         const s = this.#streams.get(e.streamId);
         if (s) toStream.acked(s, e.unacknowledged);
         break;
@@ -365,16 +403,21 @@ export class QuicConnection implements DriverConnection {
     const peerTransport = close.source === "peer" && !close.isApplicationError;
     const kind = handshaking && close.source !== "local" && (close.source !== "peer" || peerTransport)
       ? "handshake_failed"
+      : close.source === "unknown" && this.#closedLocally
+      ? "closed" // without close infos (core ABI) our own close() reads as such
       : closeKind(close.source);
     const reason = close.reason || (peerTransport ? transportErrorText(close.code) : "");
     const error = new QuicError(
-      close.source === "peer" && close.isApplicationError && close.code === 0x2n && handshaking ? "refused" : kind,
+      close.source === "peer" && close.isApplicationError && close.code === CONNECTION_REFUSED && handshaking
+        ? "refused"
+        : kind,
       reason,
       close.code,
     );
     if (close.source !== "local") this.#lastError = error;
     this.#rejectReady(error);
     this.#incoming.fail(error);
+    this.#sendBuffer.clear(); // waiting writers go on to fail with the connection's error
     for (const s of this.#streams.values()) {
       toStream.readFailed(s, error);
       toStream.writeFailed(s, error);
@@ -390,6 +433,12 @@ export class QuicConnection implements DriverConnection {
     this.#resolveClosed(close);
   }
 
+  /** How the connection's end reads in errors of later calls: "closed" after our own close(). */
+  #endedKind(): QuicErrorKind {
+    return this.#closedLocally ? "closed" : closeKind(this.#closeResult?.source ?? "unknown");
+  }
+
+  #closedLocally = false;
   #readyDone = false;
   #readyResolved(): boolean {
     return this.#state === "connected" || this.#readyDone;
@@ -408,6 +457,7 @@ export class QuicConnection implements DriverConnection {
 
   /** The engine closed stream `id`: nothing more will come for it. */
   #engineClosed(id: bigint): void {
+    this.#sendBuffer.set(id, 0);
     const s = this.#streams.get(id);
     if (!this.#isLocal(id)) this.#closedPeerStreams.add(id);
     this.#retireCredit(id);
@@ -441,12 +491,17 @@ export class QuicConnection implements DriverConnection {
   #streamHost(): StreamHost {
     const driver = this.#driver;
     return {
-      send: (id, bytes, fin, priority) => this.#send(id, bytes, fin, priority),
+      sendRoom: (bytes, signal) => this.#sendBuffer.room(bytes, signal),
+      releaseRoom: (granted) => this.#sendBuffer.release(granted),
+      send: (id, bytes, fin, priority, granted) => this.#send(id, bytes, fin, priority, granted),
       consume: (id, bytes, finished) => this.#consume(id, bytes, finished),
       ended: (s) => this.#streamEnded(s),
       sendBuffered: (id) => driver.closed ? 0n : driver.endpoint.streamSendBuffered(this.handle, id),
       progress: () => driver.progress(),
-      resetStream: (id, code) => void driver.run((now) => this.#conn.resetStream(id, code, now)),
+      resetStream: (id, code) => {
+        this.#sendBuffer.set(id, 0); // a reset stream's data is dropped, never sent
+        void driver.run((now) => this.#conn.resetStream(id, code, now));
+      },
       stopSending: (id, code) => void driver.run((now) => this.#conn.stopSending(id, code, now)),
       get closed() {
         return driver.closed;
@@ -455,16 +510,17 @@ export class QuicConnection implements DriverConnection {
     };
   }
 
-  #send(id: bigint, bytes: Uint8Array, fin: boolean, priority: number): void {
+  /** Sends on stream `id`; `granted`: the room `sendRoom` gave for these bytes. */
+  #send(id: bigint, bytes: Uint8Array, fin: boolean, priority: number, granted = 0): void {
+    this.#sendBuffer.release(granted);
     const r = this.#driver.run((now) => this.#conn.sendStream(id, bytes, fin, now, priority));
     if (!r) throw new QuicError("closed", "the connection's endpoint is closed");
     if (r.localError) {
-      throw new QuicError(
-        r.localError.name === "SEND_SIDE_CLOSED" && this.#closeResult ? closeKind(this.#closeResult.source) : "local",
-        r.localError.toString(),
-      );
+      const closed = r.localError.name === "SEND_SIDE_CLOSED" && this.#closeResult;
+      throw localFailure(r.localError, "stream send refused", closed ? this.#endedKind() : "local");
     }
     this.#bytesSent += bytes.length;
+    if (bytes.length > 0) this.#sendBuffer.add(id, bytes.length);
   }
 
   /**
@@ -592,7 +648,7 @@ export class QuicConnection implements DriverConnection {
    * {@link QuicConnection.createStream} to wait for that credit instead.
    */
   openStream(options: OpenStreamOptions = {}): QuicStream {
-    if (this.#closeResult) throw new QuicError(closeKind(this.#closeResult.source), "the connection is closed");
+    if (this.#closeResult) throw new QuicError(this.#endedKind(), "the connection is closed");
     const sendOrder = options.sendOrder ?? 0;
     if (!Number.isInteger(sendOrder) || sendOrder < -(2 ** 31) || sendOrder >= 2 ** 31) {
       throw new QuicError("invalid_argument", "sendOrder must be an int32");
@@ -631,7 +687,7 @@ export class QuicConnection implements DriverConnection {
   async createStream(options: OpenStreamOptions & { signal?: AbortSignal } = {}): Promise<QuicStream> {
     const uni = options.unidirectional === true;
     for (;;) {
-      if (this.#closeResult) throw new QuicError(closeKind(this.#closeResult.source), "the connection is closed");
+      if (this.#closeResult) throw new QuicError(this.#endedKind(), "the connection is closed");
       if (options.signal?.aborted) throw abortError(options.signal);
       if (this.#driver.closed) throw new QuicError("closed", "the connection's endpoint is closed");
       const limit = this.#driver.endpoint.streamIdLimit(this.handle, uni);
@@ -657,12 +713,52 @@ export class QuicConnection implements DriverConnection {
     }
   }
 
-  /** Sends a DATAGRAM frame (unreliable); throws QuicError "local" when unsupported or too large. */
+  /**
+   * The largest DATAGRAM payload {@link QuicConnection.sendDatagram} takes now, in bytes (as
+   * Deno's `QuicConn.maxDatagramSize` and WebTransport's `datagrams.maxDatagramSize`): the
+   * peer's `max_datagram_frame_size` transport parameter and the path's packet size, less
+   * frame and packet overhead. 0 when the peer takes no DATAGRAMs or the connection has
+   * ended; undefined with a libcoquic that cannot tell (no
+   * `coquic_x_connection_max_datagram_size`), where the engine still refuses what is too large.
+   *
+   * @example
+   * ```ts
+   * declare const conn: QuicConnection;
+   * const size = conn.maxDatagramSize ?? 1100;
+   * conn.sendDatagram(new Uint8Array(Math.min(size, 1000)));
+   * ```
+   */
+  get maxDatagramSize(): number | undefined {
+    if (this.#driver.closed || this.#closeResult) {
+      return this.#driver.endpoint.library.extensions.maxDatagramSize ? 0 : undefined;
+    }
+    return this.#driver.endpoint.maxDatagramSize(this.handle);
+  }
+
+  /**
+   * Sends a DATAGRAM frame (unreliable). DATAGRAMs the network cannot take yet (congestion
+   * control, before the handshake) wait in the engine's queue of at most 128 datagrams /
+   * 256 KiB per connection; beyond it the oldest are dropped (DATAGRAMs are unreliable:
+   * a sender that outruns the path loses datagrams, not memory). Throws QuicError
+   * `datagram_too_large` above {@link QuicConnection.maxDatagramSize}, `unsupported` when the
+   * peer takes no DATAGRAMs, `closed` (or how it ended) after the connection ended.
+   */
   sendDatagram(bytes: Uint8Array): void {
     if (!(bytes instanceof Uint8Array)) throw new QuicError("invalid_argument", "datagram must be a Uint8Array");
+    if (this.#closeResult) throw new QuicError(this.#endedKind(), "the connection is closed");
     const r = this.#driver.run((now) => this.#conn.sendDatagram(bytes, now));
     if (!r) throw new QuicError("closed", "the connection's endpoint is closed");
-    if (r.localError) throw new QuicError("local", r.localError.toString());
+    if (r.localError) {
+      const tooLarge = r.localError.name === "DATAGRAM_TOO_LARGE";
+      const max = tooLarge ? this.maxDatagramSize : undefined;
+      throw localFailure(
+        r.localError,
+        tooLarge
+          ? `${bytes.length} bytes${max !== undefined ? ` above maxDatagramSize ${max}` : ""}`
+          : "datagram refused",
+        tooLarge ? "datagram_too_large" : "local",
+      );
+    }
     this.#datagramsSent++;
   }
 
@@ -672,16 +768,20 @@ export class QuicConnection implements DriverConnection {
    * confirmed by the peer.
    */
   requestKeyUpdate(): void {
+    if (this.#closeResult) throw new QuicError(this.#endedKind(), "the connection is closed");
     const r = this.#driver.run((now) => this.#conn.requestKeyUpdate(now));
     if (!r) throw new QuicError("closed", "the connection's endpoint is closed");
-    if (r.localError) throw new QuicError("local", `key update refused: ${r.localError.toString()}`);
+    if (r.localError) throw localFailure(r.localError, "key update refused");
   }
 
   /** Closes the connection with an application code and reason; resolves when it has ended. */
   close(options: { code?: number | bigint; reason?: string } = {}): Promise<CloseResult> {
+    const code = checkCode("code", options.code ?? 0);
+    checkString("reason", options.reason);
     if (!this.#closeResult) {
+      this.#closedLocally = true;
       this.#state = "closing";
-      this.#driver.run((now) => this.#conn.close(BigInt(options.code ?? 0), options.reason ?? "", now));
+      this.#driver.run((now) => this.#conn.close(code, options.reason ?? "", now));
     }
     return this.closed;
   }
@@ -722,10 +822,89 @@ export class QuicConnection implements DriverConnection {
       streamsOpenedLocally: this.#opened.local,
       streamsOpenedByPeer: this.#opened.peer,
       streamsActive: this.#activeStreams,
+      sendBuffered: this.#sendBuffer.total,
       closed: this.#closeResult !== undefined,
       lastError: this.#lastError,
       transport,
       io: this.#driver.io(),
     };
+  }
+}
+
+/**
+ * The connection's send-buffer bound: unacknowledged bytes per stream as the engine last
+ * reported them (each write adds its bytes, each STREAM_ACKED effect sets the stream's
+ * count), and writers waiting in order for room. A write is let through when the bytes
+ * buffered and granted leave room for it, or when nothing is buffered (a chunk larger than the
+ * bound goes alone).
+ */
+class SendBuffer {
+  #perStream = new Map<bigint, number>();
+  #granted = 0;
+  #waiters: { bytes: number; resolve: (granted: number) => void; granted: boolean }[] = [];
+  /** Bytes buffered on all streams. */
+  total = 0;
+
+  constructor(readonly limit: number) {}
+
+  #fits(bytes: number): boolean {
+    const used = this.total + this.#granted;
+    return used === 0 || used + bytes <= this.limit;
+  }
+
+  room(bytes: number, signal?: AbortSignal): Promise<number> | number {
+    if (bytes === 0 || this.limit === Infinity) return 0;
+    if (this.#waiters.length === 0 && this.#fits(bytes)) {
+      this.#granted += bytes;
+      return bytes;
+    }
+    const entry = { bytes, resolve: (_: number) => {}, granted: false };
+    const p = new Promise<number>((resolve) => {
+      entry.resolve = resolve;
+      this.#waiters.push(entry);
+    });
+    return withSignal(p, signal, () => {
+      const i = this.#waiters.indexOf(entry);
+      if (i >= 0) this.#waiters.splice(i, 1);
+      else if (entry.granted) this.release(bytes); // granted, but the writer gave up
+      this.#grant(); // a large write at the head may have held smaller ones back
+    });
+  }
+
+  release(granted: number): void {
+    if (granted === 0) return;
+    this.#granted -= granted;
+  }
+
+  add(id: bigint, bytes: number): void {
+    if (this.limit === Infinity) return;
+    this.#perStream.set(id, (this.#perStream.get(id) ?? 0) + bytes);
+    this.total += bytes;
+  }
+
+  set(id: bigint, unacknowledged: number): void {
+    const before = this.#perStream.get(id);
+    if (before === undefined) return;
+    if (unacknowledged === 0) this.#perStream.delete(id);
+    else this.#perStream.set(id, unacknowledged);
+    this.total += unacknowledged - before;
+    if (unacknowledged < before) this.#grant();
+  }
+
+  /** The connection ended: nothing is buffered any more, every waiter goes on (and fails to send). */
+  clear(): void {
+    this.#perStream.clear();
+    this.total = 0;
+    this.#granted = 0;
+    for (const w of this.#waiters.splice(0)) w.resolve(0); // granted nothing: nothing to release
+  }
+
+  #grant(): void {
+    while (this.#waiters.length > 0 && this.#fits(this.#waiters[0].bytes)) {
+      const w = this.#waiters.shift()!;
+      w.granted = true;
+      this.#granted += w.bytes;
+      w.resolve(w.bytes);
+    }
   }
 }

@@ -479,6 +479,38 @@ export class Endpoint {
     return BigInt(this.#lib.symbols.coquic_x_connection_stream_id_limit(handle, c, unidirectional ? 1 : 0) as bigint);
   }
 
+  /**
+   * Bounds a server's half-open handshakes (not completed yet) to `bytes`, each counted at
+   * the engine's estimate of its cost (extension; 0: the engine's default). Beyond it the
+   * oldest is dropped for the newest. False when unsupported.
+   */
+  setHalfOpenLimit(bytes: number): boolean {
+    const handle = this.#live();
+    const b = u64(bytes, "bytes");
+    if (!this.#lib.extensions.halfOpen) return false;
+    return this.#lib.symbols.coquic_x_endpoint_set_half_open_limit(handle, b) === Status.OK;
+  }
+
+  /** The half-open handshakes now, their counted bytes and how many were dropped (extension), or undefined. */
+  halfOpen(): { count: number; bytes: number; dropped: number } | undefined {
+    const handle = this.#live();
+    if (!this.#lib.extensions.halfOpen) return undefined;
+    const out = new BigUint64Array(3);
+    this.#lib.symbols.coquic_x_endpoint_half_open(handle, out);
+    return { count: Number(out[0]), bytes: Number(out[1]), dropped: Number(out[2]) };
+  }
+
+  /**
+   * The largest DATAGRAM payload a connection can send now (extension), or undefined without
+   * it; 0 when the peer takes no DATAGRAMs and for unknown connections.
+   */
+  maxDatagramSize(connection: U64): number | undefined {
+    const handle = this.#live();
+    const c = u64(connection, "connection");
+    if (!this.#lib.extensions.maxDatagramSize) return undefined;
+    return Number(this.#lib.symbols.coquic_x_connection_max_datagram_size(handle, c) as bigint);
+  }
+
   /** Unacknowledged bytes on a stream's send side (extension), or undefined without it. */
   streamSendBuffered(connection: U64, stream: U64): bigint | undefined {
     const handle = this.#live();

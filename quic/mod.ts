@@ -26,6 +26,8 @@ export * from "./connection.ts";
 export { QuicStream } from "./stream.ts";
 export type { StreamHost, StreamSnapshot } from "./stream.ts";
 export * from "./quic_error.ts";
+export * from "./with_signal.ts";
+export * from "./async_queue.ts";
 export * from "./devcert.ts";
 export type { SocketAddress } from "../runtimes/udp.ts";
 export type { Lookup, ResolvedAddress } from "../runtimes/resolve.ts";

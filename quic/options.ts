@@ -37,6 +37,29 @@ export function checkName(name: string, value: unknown): void {
   }
 }
 
+/** Throws unless `value` is undefined or a Uint8Array. */
+export function checkBytes(name: string, value: unknown): void {
+  if (value !== undefined && !(value instanceof Uint8Array)) {
+    throw new QuicError("invalid_argument", `${name} must be a Uint8Array, got ${describe(value)}`);
+  }
+}
+
+/** Throws unless `value` is undefined or a string. */
+export function checkString(name: string, value: unknown): void {
+  if (value !== undefined && typeof value !== "string") {
+    throw new QuicError("invalid_argument", `${name} must be a string, got ${describe(value)}`);
+  }
+}
+
+/** An application error code (a QUIC varint, 0..2^62-1) as a number or bigint; returns it as a bigint. */
+export function checkCode(name: string, value: unknown): bigint {
+  const ok = typeof value === "bigint"
+    ? value >= 0n && value < 1n << 62n
+    : typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
+  if (!ok) throw new QuicError("invalid_argument", `${name} must be an integer in 0..2^62-1, got ${describe(value)}`);
+  return BigInt(value as number | bigint);
+}
+
 /** A UDP port: 0 (any free port, where a port is bound) to 65535. */
 export function checkPort(name: string, value: unknown): void {
   checkInteger(name, value, 0, 65535);

@@ -5,7 +5,9 @@
  *
  * @module
  */
-import { QuicError, withSignal } from "./quic_error.ts";
+import { QuicError } from "./quic_error.ts";
+import { withSignal } from "./with_signal.ts";
+import { checkCode } from "./options.ts";
 
 /** Unacknowledged bytes above which `write()` waits. */
 const WRITE_HIGH_WATER = 4 << 20;
@@ -21,8 +23,16 @@ const WRITE_HIGH_WATER = 4 << 20;
  * ```
  */
 export interface StreamHost {
+  /**
+   * Resolves when the connection's unacknowledged bytes leave room for `bytes` more
+   * (`maxConnectionSendBuffer`; at once, without a promise, when they do and nobody waits
+   * before us), with the room granted, which `send` (or `releaseRoom`) then takes.
+   */
+  sendRoom(bytes: number, signal?: AbortSignal): Promise<number> | number;
+  /** Gives back a granted room that will not be used (the write failed before sending). */
+  releaseRoom(granted: number): void;
   /** Queues `bytes` (and FIN) on stream `id`; throws a `QuicError` when the engine refuses. */
-  send(id: bigint, bytes: Uint8Array, fin: boolean, priority: number): void;
+  send(id: bigint, bytes: Uint8Array, fin: boolean, priority: number, granted?: number): void;
   /** `bytes` of stream `id` were read (`finished`: its last ones): their credit is owed. */
   consume(id: bigint, bytes: number, finished: boolean): void;
   /** Both halves of `stream` ended here (once per stream). */
@@ -313,17 +323,36 @@ export class QuicStream {
 
   // ---- writing -------------------------------------------------------------------------
 
-  /** Writes bytes; resolves once the unacknowledged backlog is below the high-water mark. */
+  /**
+   * Writes bytes: waits while the connection's unacknowledged bytes leave no room for them
+   * (`maxConnectionSendBuffer`), then hands them to the engine; resolves once this stream's
+   * unacknowledged backlog is below its high-water mark (4 MiB).
+   */
   async write(chunk: Uint8Array, options: { signal?: AbortSignal; fin?: boolean } = {}): Promise<void> {
     if (!(chunk instanceof Uint8Array)) throw new QuicError("invalid_argument", "stream data must be a Uint8Array");
-    if (this.#writeError) throw this.#writeError;
-    if (this.#writeClosed) throw new QuicError("invalid_argument", "the stream's send side is finished");
-    this.#host.send(this.id, chunk, options.fin === true, this.#priority);
+    this.#checkWritable();
+    const room = this.#host.sendRoom(chunk.length, options.signal);
+    const granted = typeof room === "number" ? room : await room;
+    try {
+      this.#checkWritable(); // the stream may have ended while it waited
+    } catch (e) {
+      this.#host.releaseRoom(granted);
+      throw e;
+    }
+    this.#host.send(this.id, chunk, options.fin === true, this.#priority, granted);
     this.#bytesWritten += chunk.length;
     if (options.fin) {
       this.#writeClosed = true; // data and FIN left in one call; nothing more to wait for
       this.#checkEnded();
     } else await withSignal(this.#drainBelow(WRITE_HIGH_WATER), options.signal);
+  }
+
+  #checkWritable(): void {
+    if (this.#writeError) throw this.#writeError;
+    if (this.#resetCode !== undefined) {
+      throw new QuicError("stream_reset", "the stream was reset locally", this.#resetCode);
+    }
+    if (this.#writeClosed) throw new QuicError("invalid_argument", "the stream's send side is finished");
   }
 
   /**
@@ -376,6 +405,21 @@ export class QuicStream {
   }
 
   /**
+   * Bytes written on this stream that the peer has not acknowledged yet, as the engine counts
+   * them (0n once the connection's endpoint closed); undefined without the engine's
+   * `coquic_x_stream_send_buffered`.
+   *
+   * @example
+   * ```ts
+   * declare const stream: QuicStream;
+   * console.log(`${stream.unacknowledgedBytes ?? "?"} bytes in flight or queued`);
+   * ```
+   */
+  get unacknowledgedBytes(): bigint | undefined {
+    return this.#host.sendBuffered(this.id);
+  }
+
+  /**
    * Resolves once every byte written so far has been acknowledged by the peer (the engine
    * counts bytes: a FIN is covered with the data before it, not on its own); rejects with the
    * error that ended the send side first (a STOP_SENDING, our reset, the connection closing).
@@ -397,17 +441,19 @@ export class QuicStream {
 
   /** Resets our sending side with an application error code. */
   reset(code: bigint | number = 0n): void {
-    this.#resetCode ??= BigInt(code);
+    const c = checkCode("code", code);
+    this.#resetCode ??= c;
     this.#writeClosed = true;
-    this.#host.resetStream(this.id, BigInt(code));
+    this.#host.resetStream(this.id, c);
     this.#wakeWriter(0n);
     this.#checkEnded();
   }
 
   /** Asks the peer to stop sending, with an application error code. */
   stopSending(code: bigint | number = 0n): void {
+    const c = checkCode("code", code);
     this.#readClosed = true;
-    this.#host.stopSending(this.id, BigInt(code));
+    this.#host.stopSending(this.id, c);
     this.#checkEnded();
   }
 

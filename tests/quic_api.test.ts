@@ -141,7 +141,7 @@ test("quic: DATAGRAMs round-trip", async () => {
   assert.match(new TextDecoder().decode(got[0]), /^dgram-\d$/);
   assert.throws(
     () => conn.sendDatagram(new Uint8Array(70_000)),
-    (e: unknown) => e instanceof QuicError && e.kind === "local",
+    (e: unknown) => e instanceof QuicError && e.kind === "datagram_too_large" && e.localCode === "DATAGRAM_TOO_LARGE",
   );
   reader.releaseLock();
   await conn.close();

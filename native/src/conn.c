@@ -67,11 +67,10 @@ void cq_conn_release_original_dcid_if_due(cq_conn *c) {
     cq_endpoint_unregister_cid(c->endpoint, c, &c->original_dcid);
 }
 
-/* A server connection leaves the endpoint's count of unvalidated handshakes. */
-void cq_conn_stop_counting_unvalidated(cq_conn *c) {
-    if (!c->unvalidated) return;
-    c->unvalidated = false;
-    c->endpoint->unvalidated_count--;
+void cq_conn_evict(cq_conn *c) {
+    emit_failed(c, COQUIC_X_CLOSE_SOURCE_HANDSHAKE_TIMEOUT, false, 0, (const uint8_t *)"half-open handshake dropped",
+                27);
+    emit_closed(c);
 }
 
 
@@ -320,7 +319,7 @@ cq_conn *cq_conn_new_server(coquic_endpoint_t *ep, const ngtcp2_pkt_hd *hd, cons
 
 void cq_conn_free(cq_conn *c) {
     if (!c) return;
-    cq_conn_stop_counting_unvalidated(c);
+    cq_half_open_ended(c, false);
     cq_endpoint_unregister_all_cids(c->endpoint, c);
     for (size_t i = 0; i < c->streams.capacity; i++) {
         cq_map_slot *slot = &c->streams.slots[i];

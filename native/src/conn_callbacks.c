@@ -34,7 +34,7 @@ static int cb_remove_connection_id(ngtcp2_conn *conn, const ngtcp2_cid *cid, voi
 
 static int cb_handshake_completed(ngtcp2_conn *conn, void *user_data) {
     cq_conn *c = user_data;
-    cq_conn_stop_counting_unvalidated(c); /* a completed handshake validated the address (RFC 9000 §8.1) */
+    cq_half_open_ended(c, true); /* a completed handshake validated the address (RFC 9000 §8.1) */
     if (cq_early_data_on_handshake_completed(c) != 0) return NGTCP2_ERR_CALLBACK_FAILURE;
     if (!c->ready_emitted) {
         c->ready_emitted = true;

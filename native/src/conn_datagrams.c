@@ -4,7 +4,25 @@
 
 #include "conn_private.h"
 
-/* ---- datagrams ----------------------------------------------------------------------------------- */
+/* A DATAGRAM frame's header (type + length varint) and a packet's short header, connection ID
+ * and AEAD tag (generously): what a payload shares the peer's frame limit and a packet with. */
+#define CQ_DATAGRAM_FRAME_OVERHEAD 9
+#define CQ_DATAGRAM_PACKET_OVERHEAD 69
+#define CQ_DATAGRAM_MAX 65535
+
+size_t cq_conn_max_datagram_payload(cq_conn *c) {
+    size_t max = CQ_DATAGRAM_MAX;
+    size_t room = ngtcp2_conn_get_path_max_tx_udp_payload_size(c->conn);
+    if (room <= CQ_DATAGRAM_PACKET_OVERHEAD) return 0;
+    if (room - CQ_DATAGRAM_PACKET_OVERHEAD < max) max = room - CQ_DATAGRAM_PACKET_OVERHEAD;
+    const ngtcp2_transport_params *rp = ngtcp2_conn_get_remote_transport_params(c->conn);
+    if (rp) { /* before the peer's parameters arrive only the path limits it */
+        if (rp->max_datagram_frame_size <= CQ_DATAGRAM_FRAME_OVERHEAD) return 0;
+        if (rp->max_datagram_frame_size - CQ_DATAGRAM_FRAME_OVERHEAD < max)
+            max = (size_t)rp->max_datagram_frame_size - CQ_DATAGRAM_FRAME_OVERHEAD;
+    }
+    return max;
+}
 
 /* Checks a DATAGRAM against the peer's limit; false (with a local error) when it cannot be sent. */
 bool cq_conn_datagram_fits(cq_conn *c, size_t len) {
@@ -14,10 +32,7 @@ bool cq_conn_datagram_fits(cq_conn *c, size_t len) {
         cq_result_set_local_error(res(c), COQUIC_LOCAL_ERROR_DATAGRAM_NOT_SUPPORTED, true, c->handle, false, 0);
         return false;
     }
-    /* frame type + length varint + payload must fit the peer's limit and one packet */
-    size_t packet_room = ngtcp2_conn_get_path_max_tx_udp_payload_size(c->conn);
-    size_t overhead = 1 + 8 + 60; /* frame header + short header, CID and AEAD tag, generously */
-    if (len + 9 > rp->max_datagram_frame_size || len + overhead > packet_room) {
+    if (len > cq_conn_max_datagram_payload(c)) {
         cq_result_set_local_error(res(c), COQUIC_LOCAL_ERROR_DATAGRAM_TOO_LARGE, true, c->handle, false, 0);
         return false;
     }

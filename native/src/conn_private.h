@@ -17,7 +17,6 @@ static inline bool stream_is_uni(int64_t id) { return (id & 2) != 0; }
 void cq_conn_push_state(cq_conn *c, coquic_state_change_t change);
 void cq_conn_on_error(cq_conn *c, int rv); /* an ngtcp2 error from read/write/expiry ends the connection */
 bool cq_conn_usable(cq_conn *c);           /* false, with a local error, unless the connection is active */
-void cq_conn_stop_counting_unvalidated(cq_conn *c);
 void cq_conn_schedule_original_dcid_release(cq_conn *c);
 void cq_conn_release_original_dcid_if_due(cq_conn *c);
 

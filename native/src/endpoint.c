@@ -328,10 +328,12 @@ static void accept_initial(coquic_endpoint_t *ep, const uint8_t *data, size_t le
         }
         validated = true;
     }
-    if (ep->config.max_server_connections && ep->active_count >= ep->config.max_server_connections) {
+    /* half-open handshakes have their own bound (half_open.c): only established ones count here */
+    if (ep->config.max_server_connections && cq_established_count(ep) >= ep->config.max_server_connections) {
         refuse_initial(ep, &hd, route);
         return;
     }
+    if (!cq_half_open_make_room(ep)) return; /* half-open budget full of young handshakes: it retransmits */
     coquic_status_t st;
     cq_conn *c = cq_conn_new_server(ep, &hd, validated_odcid, route, &st);
     if (!c || add_conn(ep, c) != COQUIC_STATUS_OK) {
@@ -381,6 +383,7 @@ static void accept_initial(coquic_endpoint_t *ep, const uint8_t *data, size_t le
     memmove(&r->effects[first + 1], &r->effects[first], (r->effect_count - 1 - first) * sizeof *e);
     r->effects[first] = accepted;
     r->effects[first].as.connection_lifecycle_event.event = COQUIC_LIFECYCLE_ACCEPTED;
+    cq_half_open_added(ep, c);
 }
 
 void cq_endpoint_input(coquic_endpoint_t *ep, const uint8_t *data, size_t len, uint64_t route, uint8_t ecn,

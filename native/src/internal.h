@@ -265,6 +265,9 @@ typedef struct cq_conn {
     uint32_t vn_chosen_version; /* client: the version a received VN packet lets us restart in */
     bool vn_restarted;        /* client: the one restart after Version Negotiation happened */
     bool unvalidated;         /* server: counted in unvalidated_count (handshake open, address not validated) */
+    bool half_open;           /* server: in the endpoint's half-open list (handshake not completed; half_open.c) */
+    struct cq_conn *half_open_prev, *half_open_next;
+    coquic_time_us_t half_open_since; /* when it joined the half-open list */
     /* the peer's address-validation identity (server: the client's; client: the server's) */
     uint8_t peer_identity[19];
     size_t peer_identity_len;
@@ -311,6 +314,11 @@ struct coquic_endpoint {
     size_t live_count;             /* connections not DEAD (coquic_endpoint_connection_count) */
     size_t active_count;           /* connections ACTIVE (max_server_connections) */
     size_t unvalidated_count;      /* server: handshakes open from addresses not validated (auto Retry) */
+    cq_conn *half_open_head, *half_open_tail; /* server: handshakes not completed, oldest first (half_open.c) */
+    size_t half_open_count;
+    size_t half_open_limit;        /* bytes; 0: the default (coquic_x_endpoint_set_half_open_limit) */
+    uint64_t half_open_dropped;    /* handshakes dropped for room: an old one pushed out, or a new one turned away */
+    size_t half_open_expired;      /* half-open handshakes that ended unfinished since the last heap trim */
     size_t wants_now_count;        /* ACTIVE connections that want a call now (continuation) */
     size_t pending_send_count;     /* ACTIVE connections with stream data or DATAGRAMs queued */
     cq_timer_heap timers;          /* every connection, keyed by its expiry as of its last settle */
@@ -320,6 +328,15 @@ struct coquic_endpoint {
     cq_conn **due;                 /* scratch for timer_expired */
     size_t due_capacity;
 };
+
+/* half_open.c: the server's half-open handshakes, bounded in bytes. */
+/* Room for one more within the budget, made by dropping an old one if needed; false: drop the Initial. */
+bool cq_half_open_make_room(coquic_endpoint_t *ep);
+void cq_half_open_added(coquic_endpoint_t *ep, cq_conn *c);
+void cq_half_open_ended(cq_conn *c, bool completed); /* handshake completed, or the connection is freed */
+size_t cq_established_count(const coquic_endpoint_t *ep); /* ACTIVE connections past their handshake */
+/* conn.c: drops a half-open connection at once (FAILED as a handshake timeout, then CLOSED). */
+void cq_conn_evict(cq_conn *c);
 
 /* config.c: is version one of the endpoint's supported versions? */
 bool cq_config_has_version(const cq_config *cfg, uint32_t version);
@@ -349,6 +366,7 @@ uint64_t cq_conn_expiry_ns(cq_conn *c); /* UINT64_MAX when none */
 void cq_conn_close(cq_conn *c, uint64_t app_code, const uint8_t *reason, size_t reason_len);
 void cq_conn_send_stream(cq_conn *c, const coquic_send_stream_data_t *in);
 void cq_conn_send_datagram(cq_conn *c, const coquic_send_datagram_data_t *in);
+size_t cq_conn_max_datagram_payload(cq_conn *c); /* the largest DATAGRAM payload it takes now (0: none) */
 void cq_conn_reset_stream(cq_conn *c, uint64_t stream_id, uint64_t code);
 void cq_conn_stop_sending(cq_conn *c, uint64_t stream_id, uint64_t code);
 void cq_conn_key_update(cq_conn *c);

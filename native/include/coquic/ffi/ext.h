@@ -171,6 +171,27 @@ COQUIC_FFI_API uint64_t coquic_x_connection_stream_id_limit(const coquic_endpoin
                                                              coquic_connection_handle_t connection,
                                                              uint8_t unidirectional);
 
+/*
+ * The largest DATAGRAM payload connection `connection` can send now (the peer's
+ * max_datagram_frame_size transport parameter and the path's UDP payload size, less frame
+ * and packet overhead); before the peer's transport parameters arrive, the path's limit.
+ * 0 when the peer takes no DATAGRAMs, and for unknown or closed connections.
+ */
+COQUIC_FFI_API uint64_t coquic_x_connection_max_datagram_size(const coquic_endpoint_t *endpoint,
+                                                              coquic_connection_handle_t connection);
+
+/*
+ * Half-open handshakes (server): connections whose handshake has not completed, bounded in
+ * bytes at an estimated 96 KiB each (an upper bound of their cost: ~64 KiB measured). Beyond
+ * the budget one older than a second (those that sent only their first datagram first) is
+ * dropped (FAILED as a handshake timeout, then CLOSED) to make room for the newest; while all
+ * are younger, the new Initial is dropped and its client retransmits. They do not count
+ * against max_server_connections. 0 restores the default, 24 MiB (256 handshakes).
+ */
+COQUIC_FFI_API coquic_status_t coquic_x_endpoint_set_half_open_limit(coquic_endpoint_t *endpoint, uint64_t bytes);
+/* Into out[0..2]: the half-open handshakes now, their counted bytes, how many were dropped so far. */
+COQUIC_FFI_API void coquic_x_endpoint_half_open(const coquic_endpoint_t *endpoint, uint64_t *out);
+
 /* ---- stream effects -----------------------------------------------------------------------
  * Effect kinds outside the core coquic_effect_kind_t range, emitted only once switched on
  * (a binding that did not ask never sees them). Their payload, at the union's offset, is
