@@ -548,7 +548,10 @@ export class QuicConnection implements DriverConnection {
     return this.#session;
   }
 
-  /** The 0-RTT outcome so far (on a server: "accepted" when it took early data, else "none"). */
+  /**
+   * The 0-RTT outcome so far (on a server: "accepted" when it took early data, "rejected" when
+   * the client sent some and it refused them, else "none").
+   */
   get earlyData(): EarlyDataStatus {
     return this.#earlyData;
   }

@@ -269,6 +269,7 @@ typedef struct cq_conn {
     bool early_wanted;            /* client: the application asked for 0-RTT */
     bool early_attempted;         /* client: 0-RTT transport parameters set, early data offered */
     bool early_status_emitted;    /* the ACCEPTED/REJECTED outcome went out */
+    bool early_offered;           /* server: the ClientHello carried early_data (0-RTT was sent) */
     struct cq_conn *next, *prev;
     cq_timer timer;        /* in the endpoint's expiry heap while the connection exists */
     size_t touched_index;  /* slot in the endpoint's touched list, CQ_TIMER_NONE when not in it */
@@ -403,6 +404,7 @@ coquic_status_t cq_resumption_apply(cq_conn *c, const coquic_client_connection_c
 void cq_early_data_open_status(cq_conn *c);
 /* From handshake_completed: the server's ticket, the 0-RTT outcome; 0 or an ngtcp2 error. */
 int cq_early_data_on_handshake_completed(cq_conn *c);
+void cq_early_data_configure_server(gnutls_session_t s); /* ClientHello hook: early_offered */
 void cq_early_data_fill_stats(cq_conn *c, coquic_x_connection_stats_t *out);
 int cq_early_data_rejected_cb(ngtcp2_conn *conn, void *user_data);
 int cq_early_data_rx_key_cb(ngtcp2_conn *conn, ngtcp2_encryption_level level, void *user_data);
