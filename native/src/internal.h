@@ -405,6 +405,10 @@ void cq_early_data_open_status(cq_conn *c);
 /* From handshake_completed: the server's ticket, the 0-RTT outcome; 0 or an ngtcp2 error. */
 int cq_early_data_on_handshake_completed(cq_conn *c);
 void cq_early_data_configure_server(gnutls_session_t s); /* ClientHello hook: early_offered */
+
+/* pmtu.c: DPLPMTUD probes marked on the SEND_DATAGRAM just emitted; update_path_mtu */
+void cq_pmtu_mark_probe(cq_conn *c, size_t len);
+void cq_pmtu_update(coquic_endpoint_t *ep, const coquic_path_mtu_update_t *update);
 void cq_early_data_fill_stats(cq_conn *c, coquic_x_connection_stats_t *out);
 int cq_early_data_rejected_cb(ngtcp2_conn *conn, void *user_data);
 int cq_early_data_rx_key_cb(ngtcp2_conn *conn, ngtcp2_encryption_level level, void *user_data);

@@ -50,6 +50,7 @@ typedef struct cq_tx_item {
     uint32_t len;
     uint8_t tos;   /* ECN bits for the IP header */
     uint8_t owned; /* copied out of the arena (the socket was not writable at the end of a call) */
+    uint8_t probe; /* a DPLPMTUD probe: sent alone, and EMSGSIZE for it is expected */
     cq_peer *peer;
 } cq_tx_item;
 

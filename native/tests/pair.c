@@ -173,6 +173,7 @@ static void record_effect(pair *p, side *s, const coquic_effect_t *e) {
             p->captured[p->captured_count] = copy;
             p->captured_lens[p->captured_count++] = e->as.send_datagram.bytes.length;
         }
+        p->tap_probe = e->as.send_datagram.is_pmtu_probe != 0;
         if (p->tap) p->tap(p, s, e->as.send_datagram.bytes.data, e->as.send_datagram.bytes.length, p->tap_ctx);
         link_send(p, e->as.send_datagram.bytes.data, e->as.send_datagram.bytes.length, s == &p->client,
                   e->as.send_datagram.route_handle.has_value ? e->as.send_datagram.route_handle.value : 1);
