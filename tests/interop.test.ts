@@ -9,7 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "./_harness.ts";
 import { closeAll, fetch, serve } from "../http3/mod.ts";
-import { QUIC_V1, QUIC_V2 } from "../mod.ts";
+import { connect, QUIC_V1, QUIC_V2 } from "../mod.ts";
+import { h3Client } from "./_h3get.ts";
 import { ngtcp2Missing, runGtlsclient, startGtlsserver } from "./_ngtcp2.ts";
 import { pattern } from "./_pair.ts";
 
@@ -168,6 +169,37 @@ test("interop: our fetch() → gtlsserver: 50 requests on one connection, concur
   await withGtlsserver([], async (origin, ca) => {
     const got = await Promise.all(Array.from({ length: 50 }, (_, i) => download(`${origin}/s${i}`, ca)));
     got.forEach((bytes, i) => assert.equal(sha256(bytes), sha256(small(i)), `/s${i}`));
+  });
+}, skip);
+
+/** Our connect() to a gtlsserver origin, with HTTP/3 on it: for acting on the connection mid-download. */
+async function h3To(origin: string, ca: string, options: Partial<Parameters<typeof connect>[1]> = {}) {
+  const url = new URL(origin);
+  const quic = await connect({ hostname: url.hostname, port: Number(url.port) }, { alpn: "h3", ca, ...options });
+  return { quic, h3: await h3Client(quic, url.host) };
+}
+
+test("interop: our client → gtlsserver: key update initiated by us during 32 MiB, byte-exact", async () => {
+  // --show-secret makes gtlsserver print the secrets of each key phase as it derives them:
+  // phase 1 in advance after the handshake, phase 2 once the peer has moved to phase 1
+  await withGtlsserver(["--show-secret"], async (origin, ca, log) => {
+    const { quic, h3 } = await h3To(origin, ca);
+    try {
+      let updated = false;
+      const { status, body } = await h3.get("/32m", (n) => {
+        if (!updated && n >= 8 * MiB) {
+          quic.requestKeyUpdate(); // throws (QuicError "local") if refused
+          updated = true;
+        }
+      });
+      assert.equal(status, 200);
+      assert.ok(updated, "the download ended before 8 MiB");
+      assert.equal(body.length, BIG.length);
+      assert.equal(sha256(body), sha256(BIG));
+      assert.match(log(), /application_traffic rx secret 2\b/, "gtlsserver saw no key update");
+    } finally {
+      await quic.close();
+    }
   });
 }, skip);
 
