@@ -299,6 +299,7 @@ struct coquic_endpoint {
     cq_map tokens;                 /* client: server identity -> last NEW_TOKEN (tokens.c) */
     struct coquic_x_io *io;        /* native socket (io.c): calls send their datagrams themselves */
     uint32_t stream_effects;       /* coquic_x_endpoint_set_stream_effects flags */
+    bool path_effects;             /* coquic_x_endpoint_set_path_effects */
     uint64_t call_seq;             /* counts result-building calls */
     coquic_time_us_t now;
     /* Kept up to date so that no call walks every connection: */
@@ -405,6 +406,10 @@ void cq_early_data_open_status(cq_conn *c);
 /* From handshake_completed: the server's ticket, the 0-RTT outcome; 0 or an ngtcp2 error. */
 int cq_early_data_on_handshake_completed(cq_conn *c);
 void cq_early_data_configure_server(gnutls_session_t s); /* ClientHello hook: early_offered */
+
+/* path_events.c: ngtcp2's path_validation callback (PATH_VALIDATION effects) */
+int cq_path_validation_cb(ngtcp2_conn *conn, uint32_t flags, const ngtcp2_path *path, const ngtcp2_path *old_path,
+                          ngtcp2_path_validation_result res, void *user_data);
 
 /* pmtu.c: DPLPMTUD probes marked on the SEND_DATAGRAM just emitted; update_path_mtu */
 void cq_pmtu_mark_probe(cq_conn *c, size_t len);
