@@ -125,15 +125,25 @@ void cq_io_tx_flush(coquic_x_io_t *io) {
     size_t per_message[CQ_IO_TX_MSGS];
     while (io->tx_head < io->tx_count) {
         size_t m = 0, iov_at = 0, i = io->tx_head;
-        while (m < CQ_IO_TX_MSGS && i < io->tx_count) {
+        /* one sendmmsg per socket: a migrating client's datagrams may leave from another one */
+        uint32_t sock = io->tx[i].peer->sock;
+        int fd = sock == 0 ? io->fd : cq_io_sock_fd(io, sock);
+        if (fd < 0) { /* its socket was closed (io_paths.c): nowhere to send from */
+            io->stats.dropped_no_route++;
+            io->tx_head++;
+            continue;
+        }
+        while (m < CQ_IO_TX_MSGS && i < io->tx_count && io->tx[i].peer->sock == sock) {
             size_t n = build_message(io, i, m, iov_at);
             per_message[m++] = n;
             iov_at += n;
             i += n;
         }
-        int sent = sendmmsg(io->fd, io->tx_msgs, (unsigned)m, 0);
+        int sent = sendmmsg(fd, io->tx_msgs, (unsigned)m, 0);
         if (sent < 0) {
             if (errno == EINTR) continue;
+            /* (another socket being full also waits: waits then see the first one writable and
+             * come straight back, a short busy spell; their sends are rare, mostly ACKs) */
             if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
                 io->stats.send_would_block++;
                 atomic_store(&io->want_write, true);
