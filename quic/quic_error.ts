@@ -29,7 +29,8 @@ export type QuicErrorKind =
   | "local" // the engine rejected an operation (reason names the local error)
   | "unsupported" // not available here (e.g. a forced native socket without the engine extension)
   | "invalid_argument"
-  | "address_in_use"; // the local address to bind is taken
+  | "address_in_use" // the local address to bind is taken
+  | "migration_failed"; // the new path did not validate (the connection stays on its previous one)
 
 /**
  * A QUIC failure.

@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { test } from "./_harness.ts";
 import { serve } from "../http3/mod.ts";
-import { listen } from "../mod.ts";
+import { connect, listen, QuicError, type QuicStream } from "../mod.ts";
+import { nativeIoUnavailable } from "../quic/driver_factory.ts";
 import { loadCoquicSync } from "../ffi/loader.ts";
 import { Role } from "../ffi/abi.ts";
 import { EndpointConfig } from "../quic/config.ts";
@@ -265,3 +266,85 @@ test("migration: our client moves to a second socket mid-download from listen(),
     await served.catch(() => {});
   }
 }, { timeout: 60_000 });
+
+// ---- conn.migrate(): the high-level client moves to a new local socket ----------------------
+
+/** Reads `stream` to its end, calling `at(n)` with the byte count after each chunk. */
+async function readAll(stream: QuicStream, at: (n: number) => void): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let n = 0;
+  for await (const c of stream.readable!) {
+    chunks.push(c);
+    n += c.length;
+    at(n);
+  }
+  const out = new Uint8Array(n);
+  let off = 0;
+  for (const c of chunks) (out.set(c, off), off += c.length);
+  return out;
+}
+
+for (const io of ["runtime", "native"] as const) {
+  const why = io === "native"
+    ? nativeIoUnavailable(loadCoquicSync()) ??
+      (loadCoquicSync().extensions.nativeMigration ? undefined : "needs the nativeMigration extension")
+    : undefined;
+  test(`migration: conn.migrate() (${io} I/O) mid-download from listen(), 32 MiB byte-exact`, async () => {
+    const payload = pattern(SIZE, 21);
+    const listener = await listen({ hostname: "127.0.0.1", port: 0, alpn: "mig", io });
+    const served = (async () => {
+      const conn = await listener.accept();
+      const stream = await conn.acceptStream({ signal: AbortSignal.timeout(10_000) });
+      await stream.bytes({ signal: AbortSignal.timeout(10_000) }); // the request
+      for (let off = 0; off < SIZE; off += 1 << 20) {
+        await stream.write(payload.subarray(off, off + (1 << 20)), { fin: off + (1 << 20) >= SIZE });
+      }
+      await conn.closed;
+    })();
+    served.catch(() => {});
+    const conn = await connect(listener.addr, { alpn: "mig", ca: listener.certificatePem, io });
+    try {
+      const before = conn.observe().localAddress;
+      const s = conn.openStream();
+      await s.write(new TextEncoder().encode("GET"), { fin: true });
+      let migration: Promise<void> | undefined;
+      const got = await readAll(s, (n) => {
+        if (!migration && n >= SIZE / 4) migration = conn.migrate({ signal: AbortSignal.timeout(10_000) });
+      });
+      assert.ok(migration, "the download ended before a quarter");
+      await migration; // resolved once the new path validated
+      const after = conn.observe().localAddress;
+      assert.notEqual(after.port, before.port, "the connection still reports its first socket");
+      assert.equal(after.hostname, before.hostname);
+      assert.equal(got.length, SIZE);
+      assert.equal(sha256(got), sha256(payload));
+      // a second migration works as well, and the connection still carries data
+      await conn.migrate({ signal: AbortSignal.timeout(10_000) });
+      assert.notEqual(conn.observe().localAddress.port, after.port);
+      const s2 = conn.openStream();
+      await s2.write(new TextEncoder().encode("more"), { fin: true });
+    } finally {
+      await conn.close();
+      await listener.close({ timeoutMs: 1000 });
+      await served.catch(() => {});
+    }
+  }, { timeout: 60_000, skip: why });
+}
+
+test("migration: conn.migrate() on a server connection, to another address family or after close is a typed error", async () => {
+  const listener = await listen({ hostname: "127.0.0.1", port: 0, alpn: "mig" });
+  try {
+    const accepted = listener.accept();
+    const conn = await connect(listener.addr, { alpn: "mig", ca: listener.certificatePem });
+    const server = await accepted;
+    await assert.rejects(server.migrate(), (e: unknown) => e instanceof QuicError && e.kind === "invalid_argument");
+    await assert.rejects(
+      conn.migrate({ hostname: "::1" }), // another address family than the connection's socket
+      (e: unknown) => e instanceof QuicError && e.kind === "invalid_argument",
+    );
+    await conn.close();
+    await assert.rejects(conn.migrate(), (e: unknown) => e instanceof QuicError && e.kind === "closed");
+  } finally {
+    await listener.close({ timeoutMs: 1000 });
+  }
+});
