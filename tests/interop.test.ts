@@ -9,7 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "./_harness.ts";
 import { closeAll, fetch, serve } from "../http3/mod.ts";
-import { connect, QUIC_V1, QUIC_V2 } from "../mod.ts";
+import { connect, defaultLibrary, QUIC_V1, QUIC_V2 } from "../mod.ts";
+import { nativeIoUnavailable } from "../quic/driver_factory.ts";
 import { h3Client } from "./_h3get.ts";
 import { ngtcp2Missing, runGtlsclient, startGtlsserver } from "./_ngtcp2.ts";
 import { pattern } from "./_pair.ts";
@@ -202,6 +203,39 @@ test("interop: our client → gtlsserver: key update initiated by us during 32 M
     }
   });
 }, skip);
+
+for (const io of ["runtime", "native"] as const) {
+  const why = io === "native"
+    ? nativeIoUnavailable(defaultLibrary()) ??
+      (defaultLibrary().extensions.nativeMigration ? undefined : "needs the nativeMigration extension")
+    : undefined;
+  test(`interop: our client (${io} I/O) → gtlsserver: conn.migrate() during 32 MiB, byte-exact`, async () => {
+    await withGtlsserver([], async (origin, ca, log) => {
+      const { quic, h3 } = await h3To(origin, ca, { io });
+      try {
+        const before = quic.observe().localAddress.port;
+        let migration: Promise<void> | undefined;
+        const { status, body } = await h3.get("/32m", (n) => {
+          if (!migration && n >= 8 * MiB) migration = quic.migrate({ signal: AbortSignal.timeout(10_000) });
+        });
+        assert.equal(status, 200);
+        assert.ok(migration, "the download ended before 8 MiB");
+        await migration;
+        const after = quic.observe().localAddress.port;
+        assert.notEqual(after, before);
+        assert.equal(body.length, BIG.length);
+        assert.equal(sha256(body), sha256(BIG));
+        // gtlsserver validated the client's new address (its port is the new socket's)
+        assert.match(
+          log(),
+          new RegExp(`Path validation against path \\{local:[^,]+, remote:[^}]*:${after}\\} succeeded`),
+        );
+      } finally {
+        await quic.close();
+      }
+    });
+  }, why ? { ...skip, skip: why } : skip);
+}
 
 // ---- resumption and 0-RTT -------------------------------------------------------------------
 
