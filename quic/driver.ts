@@ -17,6 +17,7 @@ import type { IoSnapshot } from "./io_stats.ts";
 import type { QuicDriver } from "./quic_driver.ts";
 import { RouteKeeper } from "./route_keeper.ts";
 import { opensConnection } from "./initial_check.ts";
+import { QuicError } from "./quic_error.ts";
 
 /** What undecided peers may make the driver hold: datagrams and bytes per peer, peers, bytes in all. */
 const HELD_PER_PEER = 32;
@@ -310,7 +311,7 @@ export class Driver implements QuicDriver {
     const socket = await bindUdp({ hostname: hostname ?? this.socket.localAddress.hostname, port: 0 });
     if (this.#closed) {
       socket.close();
-      throw new Error("the endpoint closed while binding");
+      throw new QuicError("closed", "the endpoint closed while binding");
     }
     const id = this.#nextSocket++;
     this.#extra.set(id, socket);
