@@ -8,6 +8,7 @@ import { test } from "./_harness.ts";
 import { serve } from "../http3/mod.ts";
 import { connect, listen, QuicError, type QuicStream } from "../mod.ts";
 import { nativeIoUnavailable } from "../quic/driver_factory.ts";
+import { ext } from "./_ext.ts";
 import { loadCoquicSync } from "../ffi/loader.ts";
 import { Role } from "../ffi/abi.ts";
 import { EndpointConfig } from "../quic/config.ts";
@@ -350,3 +351,58 @@ test("migration: conn.migrate() on a server connection, to another address famil
     await listener.close({ timeoutMs: 1000 });
   }
 });
+
+/**
+ * A UDP relay in front of a server that forwards only the first client address it meets, as
+ * a network that does not route a new path would: whatever a migrated socket sends is dropped.
+ */
+async function oneAddressRelay(server: { hostname: string; port: number }) {
+  const front = await bindUdp({ hostname: "127.0.0.1", port: 0 });
+  const back = await bindUdp({ hostname: "127.0.0.1", port: 0 });
+  let client: { hostname: string; port: number } | undefined;
+  let dropped = 0;
+  front.onDatagram((data, hostname, port) => {
+    client ??= { hostname, port };
+    if (client.hostname !== hostname || client.port !== port) return void dropped++;
+    back.send([{ data: data.slice(), hostname: server.hostname, port: server.port }]);
+  });
+  back.onDatagram((data) => client && front.send([{ data: data.slice(), ...client }]));
+  return {
+    addr: { hostname: "127.0.0.1", port: front.localAddress.port },
+    dropped: () => dropped,
+    close: () => (front.close(), back.close()),
+  };
+}
+
+test(
+  "migration: conn.migrate() to a path that does not work rejects with migration_failed; the old path carries on",
+  async () => {
+    const listener = await listen({ hostname: "127.0.0.1", port: 0, alpn: "mig" });
+    const relay = await oneAddressRelay(listener.addr);
+    const served = (async () => {
+      const conn = await listener.accept();
+      for await (const s of conn) await s.write(await s.bytes(), { fin: true }); // echo
+    })();
+    served.catch(() => {});
+    const conn = await connect(relay.addr, { alpn: "mig", ca: listener.certificatePem, idleTimeoutMs: 20_000 });
+    try {
+      const port = conn.observe().localAddress.port;
+      // without path effects (core ABI) nothing says the path failed: the caller's signal ends the wait
+    const signal = AbortSignal.timeout(ext.pathEffects ? 20_000 : 3_000);
+    const err = await conn.migrate({ signal }).then(() => undefined, (e) => e);
+      assert.ok(err instanceof QuicError, `migrate() settled with ${err}`);
+      assert.equal(err.kind, ext.pathEffects ? "migration_failed" : "timeout");
+      assert.ok(relay.dropped() > 0, "the new socket sent nothing");
+      assert.equal(conn.observe().localAddress.port, port, "the connection moved anyway");
+      const s = conn.openStream();
+      const data = pattern(100_000, 3);
+      await s.write(data, { fin: true });
+      assert.equal(sha256(await s.bytes({ signal: AbortSignal.timeout(10_000) })), sha256(data));
+    } finally {
+      await conn.close();
+      relay.close();
+      await listener.close({ timeoutMs: 1000 });
+    }
+  },
+  { timeout: 60_000 },
+);
