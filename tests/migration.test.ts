@@ -388,8 +388,8 @@ test(
     try {
       const port = conn.observe().localAddress.port;
       // without path effects (core ABI) nothing says the path failed: the caller's signal ends the wait
-    const signal = AbortSignal.timeout(ext.pathEffects ? 20_000 : 3_000);
-    const err = await conn.migrate({ signal }).then(() => undefined, (e) => e);
+      const signal = AbortSignal.timeout(ext.pathEffects ? 20_000 : 3_000);
+      const err = await conn.migrate({ signal }).then(() => undefined, (e) => e);
       assert.ok(err instanceof QuicError, `migrate() settled with ${err}`);
       assert.equal(err.kind, ext.pathEffects ? "migration_failed" : "timeout");
       assert.ok(relay.dropped() > 0, "the new socket sent nothing");
@@ -406,3 +406,36 @@ test(
   },
   { timeout: 60_000 },
 );
+
+for (const io of ["runtime", "native"] as const) {
+  const why = io === "native"
+    ? nativeIoUnavailable(loadCoquicSync()) ??
+      (loadCoquicSync().extensions.nativeMigration ? undefined : "needs the nativeMigration extension")
+    : undefined;
+  test(`migration: conn.migrate() (${io} I/O) over IPv6, twice, then an echo byte-exact`, async () => {
+    const listener = await listen({ hostname: "::1", port: 0, alpn: "mig", io });
+    const served = (async () => {
+      const conn = await listener.accept();
+      for await (const s of conn) await s.write(await s.bytes(), { fin: true });
+    })();
+    served.catch(() => {});
+    const conn = await connect(listener.addr, { alpn: "mig", ca: listener.certificatePem, io });
+    try {
+      const ports = [conn.observe().localAddress.port];
+      for (let i = 0; i < 2; i++) {
+        await conn.migrate({ hostname: "::1", signal: AbortSignal.timeout(10_000) });
+        const a = conn.observe().localAddress;
+        assert.equal(a.hostname, "::1");
+        assert.ok(!ports.includes(a.port), `port ${a.port} again`);
+        ports.push(a.port);
+      }
+      const s = conn.openStream();
+      const data = pattern(200_000, 4);
+      await s.write(data, { fin: true });
+      assert.equal(sha256(await s.bytes({ signal: AbortSignal.timeout(10_000) })), sha256(data));
+    } finally {
+      await conn.close();
+      await listener.close({ timeoutMs: 1000 });
+    }
+  }, { timeout: 30_000, skip: why });
+}

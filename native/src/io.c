@@ -39,8 +39,8 @@ static size_t address_key(uint8_t key[19], const struct sockaddr_storage *ss) {
 size_t cq_io_peer_key(uint8_t key[CQ_IO_KEY_MAX], const struct sockaddr_storage *ss, uint32_t sock) {
     size_t len = address_key(key, ss);
     if (sock == 0) return len;
-    memcpy(key + len, &sock, sizeof sock);
-    return len + sizeof sock;
+    key[len] = (uint8_t)sock; /* ids stay below 256 (io_paths.c) */
+    return len + 1;
 }
 
 static socklen_t make_sockaddr(struct sockaddr_storage *ss, const uint8_t *address, size_t len, uint16_t port) {
@@ -220,7 +220,6 @@ COQUIC_FFI_API coquic_status_t coquic_x_io_bind(coquic_endpoint_t *endpoint, con
     if (!io) return cq_fail(COQUIC_STATUS_OUT_OF_MEMORY, "io: allocating");
     io->fd = io->efd = -1;
     atomic_init(&io->xfd, -1);
-    io->next_sock_id = 1;
     if (cq_io_wait_init(io) != 0) {
         free(io);
         return cq_fail(COQUIC_STATUS_INTERNAL_ERROR, "io: mutex");
@@ -468,6 +467,8 @@ static void prune_peers(coquic_x_io_t *io) {
     bool ok = victims != NULL;
     for (cq_conn *c = io->ep->conn_head; ok && c; c = c->next)
         ok = cq_map_put_u64(&used, c->current_route, c) == 0;
+    /* datagrams still queued for the socket point at their peers */
+    for (size_t i = io->tx_head; ok && i < io->tx_count; i++) ok = cq_map_put_u64(&used, io->tx[i].peer->route, io) == 0;
     size_t v = 0;
     for (size_t i = 0; ok && i < io->peers_by_route.capacity; i++) {
         const cq_map_slot *s = &io->peers_by_route.slots[i];

@@ -32,12 +32,12 @@ typedef struct cq_held {
 } cq_held;
 
 #define CQ_IO_EXTRA_SOCKETS 4   /* sockets besides the first (client migration, io_paths.c) */
-#define CQ_IO_KEY_MAX 23          /* peer table key: the address identity, then a socket id */
+#define CQ_IO_KEY_MAX 20          /* peer table key: the address identity, then a socket id byte */
 
 /* A socket besides the first: bound for a client's migration (io_paths.c). */
 typedef struct cq_io_sock {
     int fd;
-    uint32_t id; /* peers name their socket by id: 0 is the first socket */
+    uint32_t id; /* peers name their socket by id (1..255, reused once closed): 0 is the first */
     struct sockaddr_storage local;
     socklen_t local_len;
 } cq_io_sock;
@@ -124,7 +124,6 @@ struct coquic_x_io {
      * made with the first of them (-1 before), then kept until the io is freed */
     cq_io_sock extra[CQ_IO_EXTRA_SOCKETS];
     size_t extra_count;
-    uint32_t next_sock_id;
     atomic_int xfd;
 
     struct coquic_x_io_hub *hub; /* io_hub.c: the hub polling this io, if any */

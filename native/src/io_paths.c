@@ -86,6 +86,12 @@ static void close_unused(coquic_x_io_t *io) {
         if (!in_use(io, io->extra[i].id)) close_extra(io, i);
 }
 
+/* The smallest socket id no open socket has (the peers of a closed one went with it). */
+static uint32_t free_id(const coquic_x_io_t *io) {
+    for (uint32_t id = 1;; id++)
+        if (!sock_of(io, id)) return id; /* at most CQ_IO_EXTRA_SOCKETS are taken */
+}
+
 /* A socket like the first one (buffers, GRO and ECN as it has them, no fragmentation). */
 static coquic_status_t open_extra(coquic_x_io_t *io, const struct sockaddr_storage *ss, socklen_t len, int *out_fd) {
     int fd = socket(io->family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -164,7 +170,7 @@ COQUIC_FFI_API coquic_status_t coquic_x_io_bind_path(coquic_x_io_t *io, const ui
     if ((st = open_extra(io, &ss, len, &fd)) != COQUIC_STATUS_OK) return st;
     cq_io_sock *x = &io->extra[io->extra_count];
     x->fd = fd;
-    x->id = io->next_sock_id++;
+    x->id = free_id(io);
     x->local_len = sizeof x->local;
     getsockname(fd, (struct sockaddr *)&x->local, &x->local_len);
     struct epoll_event ev = {.events = EPOLLIN, .data.u32 = x->id};
