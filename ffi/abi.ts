@@ -116,6 +116,7 @@ export const EXTENSION_SYMBOLS = {
   coquic_x_endpoint_set_half_open_limit: { parameters: ["pointer", "u64"], result: "u8" },
   coquic_x_endpoint_half_open: { parameters: ["pointer", "buffer"], result: "void" },
   coquic_x_endpoint_set_stream_effects: { parameters: ["pointer", "u32"], result: "u8" },
+  coquic_x_endpoint_set_path_effects: { parameters: ["pointer", "u8"], result: "u8" },
   coquic_x_endpoint_input_datagrams: {
     parameters: ["pointer", "buffer", "buffer", "buffer", "usize", ...R],
     result: "u8",
@@ -141,6 +142,9 @@ export const EXTENSION_SYMBOLS = {
   coquic_x_io_admit: { parameters: ["pointer", "u64", ...R], result: "u8" },
   coquic_x_io_ignore: { parameters: ["pointer", "u64"], result: "void" },
   coquic_x_io_stats: { parameters: ["pointer", "buffer"], result: "u8" },
+  // a client's migration on the native path (ext.h, coquic_x_io_bind_path)
+  coquic_x_io_bind_path: { parameters: ["pointer", "buffer", "usize", "u16", "u64", "buffer"], result: "u8" },
+  coquic_x_io_route_local_address: { parameters: ["pointer", "u64", "buffer", "buffer"], result: "u8" },
   coquic_x_io_wait: { parameters: ["pointer", "i64"], result: "i32", nonblocking: true },
   coquic_x_io_interrupt: { parameters: ["pointer"], result: "void" },
   coquic_x_io_waiter_start: { parameters: ["pointer", "pointer", "u32"], result: "u8" },
@@ -344,6 +348,8 @@ export const Layout = {
     peer_stop_sending: { stream_id: 16, application_error_code: 24 },
     /** Extension `coquic_x_stream_effect_t` (STREAM_CLOSED / STREAM_ACKED). */
     x_stream: { stream_id: 16, value: 24 },
+    /** Extension `coquic_x_path_effect_t` (PATH_VALIDATION). */
+    x_path: { route_handle: 16, succeeded: 24 },
     state_event: { change: 16 },
     connection_lifecycle_event: { event: 16 },
     peer_preferred_address_available: {
@@ -657,7 +663,7 @@ export const CloseSource = {
  * if (view.getUint8(Layout.Effect.kind) === XEffectKind.STREAM_CLOSED) console.log("stream closed");
  * ```
  */
-export const XEffectKind = { STREAM_CLOSED: 0x80, STREAM_ACKED: 0x81 } as const;
+export const XEffectKind = { STREAM_CLOSED: 0x80, STREAM_ACKED: 0x81, PATH_VALIDATION: 0x82 } as const;
 /**
  * `coquic_x_endpoint_set_stream_effects` flags.
  *

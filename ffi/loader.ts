@@ -111,6 +111,10 @@ export interface Extensions {
   lastError: boolean;
   /** The engine owns the UDP socket (`coquic_x_io_*`: batched recv/send with GRO/GSO, waits off-thread). */
   nativeIo: boolean;
+  /** Path validation outcomes as effects (`coquic_x_endpoint_set_path_effects`): when a migration is done. */
+  pathEffects: boolean;
+  /** A client's second native socket for migration (`coquic_x_io_bind_path`, `coquic_x_io_route_local_address`). */
+  nativeMigration: boolean;
 }
 
 /**
@@ -271,7 +275,12 @@ const NO_EXTENSIONS: Extensions = {
   batchIdentities: false,
   lastError: false,
   nativeIo: false,
+  pathEffects: false,
+  nativeMigration: false,
 };
+
+/** Native-socket functions beyond the base set: an engine without them still has native I/O. */
+const IO_MIGRATION = ["coquic_x_io_bind_path", "coquic_x_io_route_local_address"];
 
 function detectExtensions(s: Readonly<Record<string, NativeFunction>>): Extensions {
   const has = (...names: string[]) => names.every((n) => typeof s[n] === "function");
@@ -293,7 +302,11 @@ function detectExtensions(s: Readonly<Record<string, NativeFunction>>): Extensio
     batchIo: has("coquic_x_endpoint_input_datagrams", "coquic_x_result_summary", "coquic_x_result_copy_datagrams"),
     batchIdentities: has("coquic_x_endpoint_input_datagrams_identified"),
     lastError: has("coquic_x_last_error_message"),
-    nativeIo: has(...Object.keys(EXTENSION_SYMBOLS).filter((n) => n.startsWith("coquic_x_io_"))),
+    nativeIo: has(
+      ...Object.keys(EXTENSION_SYMBOLS).filter((n) => n.startsWith("coquic_x_io_") && !IO_MIGRATION.includes(n)),
+    ),
+    pathEffects: has("coquic_x_endpoint_set_path_effects"),
+    nativeMigration: has(...IO_MIGRATION),
   };
 }
 

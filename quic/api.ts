@@ -196,6 +196,10 @@ function transportConfig(
   t.initialMaxData = o.connectionWindow ?? 32 << 20;
   t.congestionControl = CC[o.congestionControl ?? "cubic"];
   t.pmtudEnabled = false; // runtime sockets report no PMTU signals; we size packets ourselves
+  // Spare connection IDs for the peer: each migration (ours or a client's) takes one, and old
+  // ones come back only after they are retired; with the ABI's default of 2 a second move
+  // soon after the first finds none (ngtcp2 holds at most 8).
+  t.activeConnectionIdLimit = 8;
   return c;
 }
 
@@ -736,6 +740,7 @@ export class QuicClient {
     );
     endpoint.setManualCredit(true);
     endpoint.setStreamEffects({ closed: true, acked: true });
+    endpoint.setPathEffects(true); // conn.migrate() resolves on the path's validation
     endpoint.setLossAccounting(options.lossAccounting ?? true);
     applyQlogDir(endpoint, options.qlogDir);
     for (const ca of cas) endpoint.addTrustedCa(ca);
@@ -899,6 +904,7 @@ export class QuicClient {
     driver.run((now) => {
       const { connection, result } = driver.endpoint.connect(cfg, now);
       conn = new QuicConnection(driver, connection.handle, false, address, this.#options.maxConnectionSendBuffer);
+      conn._route = route.handle;
       driver.connections.set(connection.handle, conn);
       return result;
     });

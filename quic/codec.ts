@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { CloseSource, ConnectionInputKind, EffectKind, Layout as L, XEffectKind } from "../ffi/abi.ts";
+import { CloseSource, ConnectionInputKind, EffectKind, Layout as L, NO_ROUTE, XEffectKind } from "../ffi/abi.ts";
 import type { CoquicLibrary } from "../ffi/loader.ts";
 import type { FfiRuntime } from "../runtimes/ffi_types.ts";
 import { bool, bytes, errorCode, intIn, streamId, text, u64, usize } from "./args.ts";
@@ -708,6 +708,15 @@ export function decodeEffect(ffi: FfiRuntime, view: DataView, base: number, copi
         streamId: u64At(view, base + F.x_stream.stream_id),
         unacknowledged: u64At(view, base + F.x_stream.value),
       };
+    case XEffectKind.PATH_VALIDATION: {
+      const route = u64At(view, base + F.x_path.route_handle);
+      return {
+        kind: "path_validation",
+        connection,
+        routeHandle: route === NO_ROUTE ? undefined : route,
+        succeeded: u64At(view, base + F.x_path.succeeded) !== 0n,
+      };
+    }
     default:
       return { kind: "unknown", code: kind, connection };
   }

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { parseIpv4, parseIpv6, type Route } from "../runtimes/address.ts";
 import type { SocketAddress } from "../runtimes/udp.ts";
 import type { DriverConnection } from "./driver.ts";
 import type { QuicDriver } from "./quic_driver.ts";
@@ -270,6 +271,10 @@ export class QuicConnection implements DriverConnection {
   #newToken: Uint8Array | undefined;
   /** @internal connect() keeps tokens across its single-use endpoints. */
   _onNewToken?: (token: Uint8Array) => void;
+  /** @internal The route of the connection's path (clients: set by connect(), moved by migrate()). */
+  _route?: bigint;
+  /** A migration waiting for its path's validation. */
+  #migration?: { route: bigint; resolve: () => void; reject: (e: QuicError) => void };
   /**
    * Resolves with the first session ticket the server sends (pass it as `session` to
    * `connect()` to resume), or undefined if the connection ends without one. Clients only.
@@ -378,6 +383,18 @@ export class QuicConnection implements DriverConnection {
         this.#newToken = e.token;
         this._onNewToken?.(e.token);
         break;
+      case "path_validation": {
+        const m = this.#migration;
+        if (!m || e.routeHandle !== m.route) break;
+        this.#migration = undefined;
+        if (e.succeeded) m.resolve();
+        else {
+          m.reject(
+            new QuicError("migration_failed", "the new path did not validate; the connection stays on its old one"),
+          );
+        }
+        break;
+      }
       default:
         break;
     }
@@ -416,6 +433,8 @@ export class QuicConnection implements DriverConnection {
     );
     if (close.source !== "local") this.#lastError = error;
     this.#rejectReady(error);
+    this.#migration?.reject(error);
+    this.#migration = undefined;
     this.#incoming.fail(error);
     this.#sendBuffer.clear(); // waiting writers go on to fail with the connection's error
     for (const s of this.#streams.values()) {
@@ -595,7 +614,10 @@ export class QuicConnection implements DriverConnection {
     return this.#session;
   }
 
-  /** The 0-RTT outcome so far (on a server: "accepted" when it took early data, else "none"). */
+  /**
+   * The 0-RTT outcome so far (on a server: "accepted" when it took early data, "rejected" when
+   * the client sent some and it refused them, else "none").
+   */
   get earlyData(): EarlyDataStatus {
     return this.#earlyData;
   }
@@ -774,6 +796,84 @@ export class QuicConnection implements DriverConnection {
     if (r.localError) throw localFailure(r.localError, "key update refused");
   }
 
+  /**
+   * Moves the connection to a new local socket (RFC 9000 §9: a new port of the same address
+   * family, on `hostname` when given, else the current socket's address) and resolves once
+   * the new path is validated; the old socket keeps receiving what was in flight. Clients
+   * only, after the handshake. Rejects with a QuicError: `local` when the engine refuses (the
+   * server sent `disable_active_migration`, or no spare connection ID came within 2 s),
+   * `migration_failed` when the new path did not validate (the connection stays on the old
+   * one), `invalid_argument` for a server connection or an address that cannot be bound,
+   * `aborted`/`timeout` from `signal` (the migration itself goes on), or the close error.
+   * Without the engine's path-effects extension it resolves when the new socket first
+   * receives a datagram of the connection's peer.
+   *
+   * @example
+   * ```ts
+   * declare const conn: QuicConnection;
+   * await conn.migrate({ signal: AbortSignal.timeout(5000) });
+   * console.log(conn.observe().localAddress.port); // the new port
+   * ```
+   */
+  async migrate(options: { hostname?: string; signal?: AbortSignal } = {}): Promise<void> {
+    if (this.isServer) throw new QuicError("invalid_argument", "only a client migrates (a server follows its peer)");
+    if (this.#closeResult) throw new QuicError(closeKind(this.#closeResult.source), "the connection is closed");
+    if (this.#driver.closed) throw new QuicError("closed", "the connection's endpoint is closed");
+    if (options.signal?.aborted) throw abortError(options.signal);
+    if (!this.#readyResolved()) throw new QuicError("local", "migration needs a completed handshake");
+    if (this.#migration) throw new QuicError("invalid_argument", "a migration of this connection is under way");
+    const current = this._route === undefined ? undefined : this.#driver.routeByHandle(this._route);
+    if (!current) throw new QuicError("unsupported", "this connection's path is not known to its driver");
+    if (options.hostname !== undefined) {
+      const v6 = (h: string) => parseIpv4(h) === undefined && parseIpv6(h) !== undefined;
+      if (typeof options.hostname !== "string" || (!parseIpv4(options.hostname) && !parseIpv6(options.hostname))) {
+        throw new QuicError(
+          "invalid_argument",
+          `migrate: hostname must be an IP address, got ${String(options.hostname)}`,
+        );
+      }
+      if (v6(options.hostname) !== v6(current.address.hostname)) {
+        throw new QuicError("invalid_argument", `migrate: ${options.hostname} is not of the peer's address family`);
+      }
+    }
+    let route: Route;
+    try {
+      route = await this.#driver.bindPath(current, options.hostname);
+    } catch (e) {
+      if (e instanceof QuicError) throw e;
+      throw new QuicError("invalid_argument", `migrate: ${(e as Error).message}`, undefined, { cause: e });
+    }
+    const reported = this.#driver.endpoint.pathEffects;
+    const done = new Promise<void>((resolve, reject) => {
+      if (reported) this.#migration = { route: route.handle, resolve, reject };
+      else if (this.#driver.heard) void this.#driver.heard(route.handle).then(resolve);
+      else resolve();
+    });
+    done.catch(() => {});
+    // The engine refuses until the handshake is confirmed and the server's spare connection
+    // IDs arrived (shortly after the handshake); every engine call may have brought them.
+    const until = Date.now() + 2000;
+    for (;;) {
+      const ended = this.#closeResult as CloseResult | undefined; // may have changed while waiting
+      if (ended) throw new QuicError(closeKind(ended.source), "the connection is closed");
+      const r = this.#driver.run((now) =>
+        this.#conn.requestMigration({ routeHandle: route.handle, addressValidationIdentity: route.identity }, now)
+      );
+      if (!r) throw new QuicError("closed", "the connection's endpoint is closed");
+      if (!r.localError) break;
+      if (Date.now() > until) {
+        this.#migration = undefined;
+        throw new QuicError("local", `migration refused: ${r.localError.toString()}`);
+      }
+      await withSignal(
+        Promise.race([this.#driver.progress(), new Promise((r) => setTimeout(r, 20))]),
+        options.signal,
+      );
+    }
+    await withSignal(done, options.signal);
+    this._route = route.handle;
+  }
+
   /** Closes the connection with an application code and reason; resolves when it has ended. */
   close(options: { code?: number | bigint; reason?: string } = {}): Promise<CloseResult> {
     const code = checkCode("code", options.code ?? 0);
@@ -806,13 +906,19 @@ export class QuicConnection implements DriverConnection {
     }
   }
 
+  #localAddress(): SocketAddress {
+    const a = (this._route !== undefined ? this.#driver.localAddressOf(this._route) : undefined) ??
+      this.#driver.localAddress;
+    return { hostname: a.hostname, port: a.port };
+  }
+
   /** A snapshot: addresses, byte and stream counts, state, last error and transport stats. */
   observe(): ConnectionSnapshot {
     const transport = this.#driver.closed || this.#state === "closed"
       ? undefined
       : this.#driver.endpoint.connectionStats(this.handle);
     return {
-      localAddress: { hostname: this.#driver.localAddress.hostname, port: this.#driver.localAddress.port },
+      localAddress: this.#localAddress(),
       remoteAddress: this.remoteAddress,
       state: this.#state,
       bytesSent: this.#bytesSent,

@@ -9,6 +9,7 @@
 import { type Route, RouteTable } from "../runtimes/address.ts";
 import { MonotonicClock, Rearmable } from "../runtimes/clock.ts";
 import type { DatagramBatch, SocketAddress, UdpSocket } from "../runtimes/udp.ts";
+import { bindUdp } from "../runtimes/udp_factory.ts";
 import type { Endpoint } from "./endpoint.ts";
 import type { Effect } from "./effects.ts";
 import type { CloseInfo, QueryResult } from "./result.ts";
@@ -16,6 +17,7 @@ import type { IoSnapshot } from "./io_stats.ts";
 import type { QuicDriver } from "./quic_driver.ts";
 import { RouteKeeper } from "./route_keeper.ts";
 import { opensConnection } from "./initial_check.ts";
+import { QuicError } from "./quic_error.ts";
 
 /** What undecided peers may make the driver hold: datagrams and bytes per peer, peers, bytes in all. */
 const HELD_PER_PEER = 32;
@@ -62,6 +64,13 @@ export class Driver implements QuicDriver {
   #timer: Rearmable;
   #outData: Uint8Array[] = [];
   #outAddr: SocketAddress[] = [];
+  /** Per queued datagram, its socket (0 the first); `#outMixed` once one is not the first. */
+  #outSock: number[] = [];
+  #outMixed = false;
+  /** A migrating client's other sockets, by id (1, 2, …), and who waits to hear on a route. */
+  #extra = new Map<number, UdpSocket>();
+  #nextSocket = 1;
+  #heard = new Map<bigint, (() => void)[]>();
   #waiters: (() => void)[] = [];
   #closed = false;
   #lastRoute: bigint | undefined;
@@ -72,15 +81,20 @@ export class Driver implements QuicDriver {
 
   constructor(readonly endpoint: Endpoint, readonly socket: UdpSocket) {
     this.#timer = new Rearmable(this.clock, () => this.run((now) => this.endpoint.timerExpired(now)));
-    if (endpoint.library.extensions.batchIo) socket.onDatagrams((batch) => this.#receiveBatch(batch));
-    else socket.onDatagram((data, hostname, port) => this.#receive(data, hostname, port));
+    this.#listen(socket, 0);
   }
 
-  #receive(data: Uint8Array, hostname: string, port: number): void {
+  #listen(socket: UdpSocket, id: number): void {
+    if (this.endpoint.library.extensions.batchIo) socket.onDatagrams((batch) => this.#receiveBatch(batch, id));
+    else socket.onDatagram((data, hostname, port) => this.#receive(data, hostname, port, id));
+  }
+
+  #receive(data: Uint8Array, hostname: string, port: number, socket = 0): void {
     // With manual admission, a datagram from a new address opens nothing unless it is an
     // Initial: garbage makes no route and no offer (the engine would drop it anyway).
     if (this.onNewPeer && !opensConnection(data) && !this.routes.lookup(hostname, port)) return;
-    const route = this.routes.forPeer(hostname, port);
+    const route = this.routes.forPeer(hostname, port, socket);
+    if (this.#heard.size > 0) this.#hear(route.handle);
     if (this.ignoredRoutes.has(route.handle)) return;
     if (this.onNewPeer && !this.#admitted.has(route.handle)) {
       const held = this.#held.get(route.handle);
@@ -121,14 +135,15 @@ export class Driver implements QuicDriver {
    * sender's address-validation identity, like the per-datagram path (a Retry token issued
    * on one path is checked on the other: a held peer's first Initial goes one by one).
    */
-  #receiveBatch(batch: DatagramBatch): void {
+  #receiveBatch(batch: DatagramBatch, socket: number): void {
     let n = 0;
     for (let i = 0; i < batch.count; i++) {
       if (this.onNewPeer && !this.routes.lookup(batch.hostnames[i], batch.ports[i])) {
         this.#receive(batch.data[i], batch.hostnames[i], batch.ports[i]); // the gate decides
         continue;
       }
-      const route = this.routes.forPeer(batch.hostnames[i], batch.ports[i]);
+      const route = this.routes.forPeer(batch.hostnames[i], batch.ports[i], socket);
+      if (this.#heard.size > 0) this.#hear(route.handle);
       if (this.ignoredRoutes.has(route.handle)) continue;
       if (this.onNewPeer && !this.#admitted.has(route.handle)) {
         this.#receive(batch.data[i], batch.hostnames[i], batch.ports[i]); // the gate holds it
@@ -191,11 +206,15 @@ export class Driver implements QuicDriver {
     for (const info of r.closeInfos) this.connections.get(info.connection)?._closeInfo(info);
     for (const e of r.effects) {
       if (e.kind === "send_datagram") {
-        const addr = e.routeHandle !== undefined ? this.routes.byHandle(e.routeHandle)?.address : this.defaultRoute;
+        const route = e.routeHandle !== undefined ? this.routes.byHandle(e.routeHandle) : undefined;
+        const addr = e.routeHandle !== undefined ? route?.address : this.defaultRoute;
         if (!addr) continue; // a route we never saw: nowhere to send
         if (e.routeHandle !== undefined) this.keeper.sent(e.connection, e.routeHandle);
         this.#outData.push(e.bytes);
         this.#outAddr.push(addr);
+        const socket = route?.socket ?? 0;
+        this.#outSock.push(socket);
+        if (socket !== 0) this.#outMixed = true;
         continue;
       }
       if (e.kind === "connection_lifecycle_event") {
@@ -243,11 +262,77 @@ export class Driver implements QuicDriver {
     this.counters.datagramsSent += this.#outData.length;
     for (const d of this.#outData) this.counters.bytesSent += d.length;
     try {
-      this.socket.sendBatch(this.#outData, this.#outAddr);
+      if (!this.#outMixed) this.socket.sendBatch(this.#outData, this.#outAddr);
+      else this.#flushMixed();
     } finally {
       this.#outData = [];
       this.#outAddr = [];
+      this.#outSock = [];
+      this.#outMixed = false;
     }
+  }
+
+  /** Datagrams for more than one socket: each socket's share, in order (a closed one's dropped). */
+  #flushMixed(): void {
+    const bySocket = new Map<number, { data: Uint8Array[]; addr: SocketAddress[] }>();
+    for (let i = 0; i < this.#outData.length; i++) {
+      let group = bySocket.get(this.#outSock[i]);
+      if (!group) bySocket.set(this.#outSock[i], group = { data: [], addr: [] });
+      group.data.push(this.#outData[i]);
+      group.addr.push(this.#outAddr[i]);
+    }
+    for (const [id, group] of bySocket) {
+      const socket = id === 0 ? this.socket : this.#extra.get(id);
+      socket?.sendBatch(group.data, group.addr);
+    }
+  }
+
+  #hear(route: bigint): void {
+    const waiters = this.#heard.get(route);
+    if (!waiters) return;
+    this.#heard.delete(route);
+    for (const w of waiters) w();
+  }
+
+  /**
+   * A client's migration: binds another socket (on `hostname`, default the first socket's
+   * address, a new port) and returns a route from it to `peer`'s address. Sockets besides the
+   * first that no live connection sends on any more are closed first, with their routes.
+   */
+  async bindPath(peer: Route, hostname?: string): Promise<Route> {
+    const inUse = this.keeper.inUse();
+    for (const [id, socket] of this.#extra) {
+      const routes = this.routes.handles().filter((h) => this.routes.byHandle(h)?.socket === id);
+      if (routes.some((h) => inUse.has(h))) continue;
+      for (const h of routes) this.routes.remove(h);
+      this.#extra.delete(id);
+      socket.close();
+    }
+    const socket = await bindUdp({ hostname: hostname ?? this.socket.localAddress.hostname, port: 0 });
+    if (this.#closed) {
+      socket.close();
+      throw new QuicError("closed", "the endpoint closed while binding");
+    }
+    const id = this.#nextSocket++;
+    this.#extra.set(id, socket);
+    this.#listen(socket, id);
+    return this.routes.forPeer(peer.address.hostname, peer.address.port, id);
+  }
+
+  /** The local address a route sends from. */
+  localAddressOf(route: bigint): SocketAddress | undefined {
+    const r = this.routes.byHandle(route);
+    if (!r) return undefined;
+    return r.socket ? this.#extra.get(r.socket)?.localAddress : this.socket.localAddress;
+  }
+
+  /** Resolves when a datagram arrives on `route` (or the driver closes). */
+  heard(route: bigint): Promise<void> {
+    return new Promise((resolve) => {
+      const waiters = this.#heard.get(route) ?? [];
+      waiters.push(resolve);
+      this.#heard.set(route, waiters);
+    });
   }
 
   /** Resolves after the next engine call was applied (writers waiting for acknowledgements). */
@@ -286,7 +371,11 @@ export class Driver implements QuicDriver {
     this.#closed = true;
     this.#timer.disarm();
     for (const w of this.#waiters.splice(0)) w();
+    for (const waiters of this.#heard.values()) for (const w of waiters) w();
+    this.#heard.clear();
     this.socket.close();
+    for (const s of this.#extra.values()) s.close();
+    this.#extra.clear();
     this.endpoint.close();
   }
 }

@@ -342,6 +342,27 @@ export interface StreamAckedEffect {
   unacknowledged: bigint;
 }
 /**
+ * ngtcp2 finished validating a path (extension, only when the endpoint asked for path
+ * effects): a client's migration to `routeHandle` succeeded, or failed and the connection is
+ * back on its previous path.
+ *
+ * @example
+ * ```ts
+ * declare const e: Effect;
+ * if (e.kind === "path_validation" && !e.succeeded) console.warn("migration failed");
+ * ```
+ */
+export interface PathValidationEffect {
+  /** Discriminant. */
+  kind: "path_validation";
+  /** Connection handle. */
+  connection: bigint;
+  /** The route of the path that was validated (undefined: the default route). */
+  routeHandle?: bigint;
+  /** Whether the peer answered the path challenge in time. */
+  succeeded: boolean;
+}
+/**
  * An effect kind this binding does not know (a newer library).
  *
  * @example
@@ -384,4 +405,5 @@ export type Effect =
   | NewTokenAvailableEffect
   | StreamClosedEffect
   | StreamAckedEffect
+  | PathValidationEffect
   | UnknownEffect;

@@ -125,6 +125,7 @@ function isLibrary(v: unknown): v is CoquicLibrary {
 export class Endpoint {
   #lib: CoquicLibrary;
   #streamEffects = { closed: false, acked: false };
+  #pathEffects = false;
   #handle: bigint;
   #closed = false;
   #token = {};
@@ -429,6 +430,29 @@ export class Endpoint {
   /** Which stream effects this endpoint emits (see `setStreamEffects`). */
   get streamEffects(): Readonly<{ closed: boolean; acked: boolean }> {
     return this.#streamEffects;
+  }
+
+  /**
+   * Asks for `path_validation` effects (extension): how each path validation ended, e.g. a
+   * client's migration. False, and no such effects, when the library cannot.
+   *
+   * @example
+   * ```ts
+   * declare const ep: Endpoint;
+   * if (!ep.setPathEffects(true)) console.log("migration outcomes are not reported");
+   * ```
+   */
+  setPathEffects(enabled: boolean): boolean {
+    const handle = this.#live();
+    if (!this.#lib.extensions.pathEffects) return false;
+    const status = this.#lib.symbols.coquic_x_endpoint_set_path_effects(handle, enabled ? 1 : 0) as number;
+    this.#pathEffects = status === Status.OK && enabled;
+    return status === Status.OK;
+  }
+
+  /** Whether this endpoint emits `path_validation` effects (see `setPathEffects`). */
+  get pathEffects(): boolean {
+    return this.#pathEffects;
   }
 
   /**

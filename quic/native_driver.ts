@@ -100,6 +100,25 @@ export class NativeDriver implements QuicDriver {
     return this.#closed ? undefined : this.#io.routeByHandle(handle);
   }
 
+  bindPath(peer: Route, hostname?: string): Promise<Route> {
+    if (this.#closed) return Promise.reject(new QuicError("closed", "the endpoint is closed"));
+    if (!this.endpoint.library.extensions.nativeMigration) {
+      return Promise.reject(
+        new QuicError("unsupported", "this libcoquic's native socket cannot bind a second one (coquic_x_io_bind_path)"),
+      );
+    }
+    try {
+      return Promise.resolve(this.#io.bindPath(peer, hostname ?? this.#io.localAddress.hostname));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  localAddressOf(route: bigint): SocketAddress | undefined {
+    if (this.#closed) return undefined;
+    return this.endpoint.library.extensions.nativeMigration ? this.#io.routeLocalAddress(route) : this.localAddress;
+  }
+
   admit(route: Route): void {
     this.run((now) => this.#io.admit(route.handle, now));
   }

@@ -100,6 +100,36 @@ export class NativeIo {
     return { handle, address, identity: addressIdentity(address.hostname, address.port), key };
   }
 
+  /**
+   * Binds another socket (same family, on `hostname`, a new port) and returns a route from it
+   * to the peer of route `peer` (QuicError "invalid_argument" when the engine refuses).
+   */
+  bindPath(peer: Route, hostname: string): Route {
+    const ip = ipBytes(hostname);
+    if (!ip) throw new QuicError("invalid_argument", `a native socket binds IP addresses, not ${hostname}`);
+    const status = this.#lib.symbols.coquic_x_io_bind_path(this.address, ip, ip.length, 0, peer.handle, this.#out);
+    if (status !== Status.OK) {
+      throw new QuicError("invalid_argument", lastError(this.#lib, this.#errBuf) ?? `coquic_x_io_bind_path: ${status}`);
+    }
+    const handle = this.#outView.getBigUint64(0, true);
+    const key = `${peer.key}#${handle}`;
+    const r: Route = { handle, address: peer.address, identity: peer.identity, key };
+    this.#routes.set(handle, r); // not by key: the key names the first socket's route
+    return r;
+  }
+
+  /** The local address a route sends from. */
+  routeLocalAddress(route: bigint): SocketAddress | undefined {
+    const family = this.#lib.symbols.coquic_x_io_route_local_address(
+      this.address,
+      route,
+      this.#addr,
+      this.#port,
+    ) as number;
+    if (family === 0) return undefined;
+    return { hostname: ipBytesText(this.#addr.subarray(0, family === 4 ? 4 : 16)), port: this.#port[0] };
+  }
+
   /** The route a connection uses now. */
   connectionRoute(connection: bigint): bigint | undefined {
     const r = this.#lib.symbols.coquic_x_io_connection_route(this.address, connection) as bigint;

@@ -62,4 +62,16 @@ export interface QuicDriver {
   close(): void;
   /** The socket path and, on the native path, its counters. */
   io(): IoSnapshot;
+  /**
+   * A client's migration: binds another local socket (on `hostname`, default the first
+   * socket's address; a new port) and returns a route from it to `peer`'s address.
+   */
+  bindPath(peer: Route, hostname?: string): Promise<Route>;
+  /** The local address a route sends from (undefined for an unknown route). */
+  localAddressOf(route: bigint): SocketAddress | undefined;
+  /**
+   * Resolves when a datagram arrives on `route` (or the driver closes): a path's sign of life
+   * where the engine does not report path validation. Undefined where the driver cannot tell.
+   */
+  heard?(route: bigint): Promise<void>;
 }

@@ -31,7 +31,8 @@ export type QuicErrorKind =
   | "datagram_too_large" // a DATAGRAM above the connection's `maxDatagramSize`
   | "unsupported" // not available here (e.g. a forced native socket without the engine extension)
   | "invalid_argument"
-  | "address_in_use"; // the local address to bind is taken
+  | "address_in_use" // the local address to bind is taken
+  | "migration_failed"; // the new path did not validate (the connection stays on its previous one)
 
 /**
  * A QUIC failure.

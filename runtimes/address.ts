@@ -135,12 +135,15 @@ export interface Route {
   address: SocketAddress;
   /** Cached address-validation identity bytes (empty for a non-IP hostname). */
   identity: Uint8Array;
-  /** {@link routeKey} of the address. */
+  /** {@link routeKey} of the address (with `#socket` for a socket besides the first). */
   key: string;
+  /** The local socket it is reached from: 0 (or absent) the first, else a migrating client's other one. */
+  socket?: number;
 }
 
 /**
- * Peer address ↔ route handle (1, 2, 3, …), stable for the life of the socket.
+ * Peer address (and local socket) ↔ route handle (1, 2, 3, …), stable for the life of the
+ * socket. A client migrating to another local socket reaches the same peer on a new route.
  *
  * @example
  * ```ts
@@ -155,21 +158,22 @@ export class RouteTable {
   #byHandle = new Map<bigint, Route>();
   #next = 1n;
 
-  /** The route for a peer address, created on first sight. */
-  forPeer(hostname: string, port: number): Route {
-    const key = routeKey(hostname, port);
+  /** The route for a peer address (from local socket `socket`), created on first sight. */
+  forPeer(hostname: string, port: number, socket = 0): Route {
+    const key = socket ? `${routeKey(hostname, port)}#${socket}` : routeKey(hostname, port);
     let r = this.#byKey.get(key);
     if (!r) {
       r = { handle: this.#next++, address: { hostname, port }, identity: addressIdentity(hostname, port), key };
+      if (socket) r.socket = socket;
       this.#byKey.set(key, r);
       this.#byHandle.set(r.handle, r);
     }
     return r;
   }
 
-  /** The existing route for a peer address, without creating one. */
-  lookup(hostname: string, port: number): Route | undefined {
-    return this.#byKey.get(routeKey(hostname, port));
+  /** The existing route for a peer address (from local socket `socket`), without creating one. */
+  lookup(hostname: string, port: number, socket = 0): Route | undefined {
+    return this.#byKey.get(socket ? `${routeKey(hostname, port)}#${socket}` : routeKey(hostname, port));
   }
 
   /** The existing route for a {@link routeKey}. */

@@ -6,7 +6,9 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { test } from "./_harness.ts";
 import { serve } from "../http3/mod.ts";
-import { listen } from "../mod.ts";
+import { connect, listen, QuicError, type QuicStream } from "../mod.ts";
+import { nativeIoUnavailable } from "../quic/driver_factory.ts";
+import { ext } from "./_ext.ts";
 import { loadCoquicSync } from "../ffi/loader.ts";
 import { Role } from "../ffi/abi.ts";
 import { EndpointConfig } from "../quic/config.ts";
@@ -261,3 +263,175 @@ test("migration: our client moves to a second socket mid-download from listen(),
     await served.catch(() => {});
   }
 }, { timeout: 60_000 });
+
+// ---- conn.migrate(): the high-level client moves to a new local socket ----------------------
+
+/** Reads `stream` to its end, calling `at(n)` with the byte count after each chunk. */
+async function readAll(stream: QuicStream, at: (n: number) => void): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let n = 0;
+  for await (const c of stream.readable!) {
+    chunks.push(c);
+    n += c.length;
+    at(n);
+  }
+  const out = new Uint8Array(n);
+  let off = 0;
+  for (const c of chunks) (out.set(c, off), off += c.length);
+  return out;
+}
+
+for (const io of ["runtime", "native"] as const) {
+  const why = io === "native"
+    ? nativeIoUnavailable(loadCoquicSync()) ??
+      (loadCoquicSync().extensions.nativeMigration ? undefined : "needs the nativeMigration extension")
+    : undefined;
+  test(`migration: conn.migrate() (${io} I/O) mid-download from listen(), 32 MiB byte-exact`, async () => {
+    const payload = pattern(SIZE, 21);
+    const listener = await listen({ hostname: "127.0.0.1", port: 0, alpn: "mig", io });
+    const served = (async () => {
+      const conn = await listener.accept();
+      const stream = await conn.acceptStream({ signal: AbortSignal.timeout(10_000) });
+      await stream.bytes({ signal: AbortSignal.timeout(10_000) }); // the request
+      for (let off = 0; off < SIZE; off += 1 << 20) {
+        await stream.write(payload.subarray(off, off + (1 << 20)), { fin: off + (1 << 20) >= SIZE });
+      }
+      await conn.closed;
+    })();
+    served.catch(() => {});
+    const conn = await connect(listener.addr, { alpn: "mig", ca: listener.certificatePem, io });
+    try {
+      const before = conn.observe().localAddress;
+      const s = conn.openStream();
+      await s.write(new TextEncoder().encode("GET"), { fin: true });
+      let migration: Promise<void> | undefined;
+      const got = await readAll(s, (n) => {
+        if (!migration && n >= SIZE / 4) migration = conn.migrate({ signal: AbortSignal.timeout(10_000) });
+      });
+      assert.ok(migration, "the download ended before a quarter");
+      await migration; // resolved once the new path validated
+      const after = conn.observe().localAddress;
+      assert.notEqual(after.port, before.port, "the connection still reports its first socket");
+      assert.equal(after.hostname, before.hostname);
+      assert.equal(got.length, SIZE);
+      assert.equal(sha256(got), sha256(payload));
+      // a second migration works as well, and the connection still carries data
+      await conn.migrate({ signal: AbortSignal.timeout(10_000) });
+      assert.notEqual(conn.observe().localAddress.port, after.port);
+      const s2 = conn.openStream();
+      await s2.write(new TextEncoder().encode("more"), { fin: true });
+    } finally {
+      await conn.close();
+      await listener.close({ timeoutMs: 1000 });
+      await served.catch(() => {});
+    }
+  }, { timeout: 60_000, skip: why });
+}
+
+test("migration: conn.migrate() on a server connection, to another address family or after close is a typed error", async () => {
+  const listener = await listen({ hostname: "127.0.0.1", port: 0, alpn: "mig" });
+  try {
+    const accepted = listener.accept();
+    const conn = await connect(listener.addr, { alpn: "mig", ca: listener.certificatePem });
+    const server = await accepted;
+    await assert.rejects(server.migrate(), (e: unknown) => e instanceof QuicError && e.kind === "invalid_argument");
+    await assert.rejects(
+      conn.migrate({ hostname: "::1" }), // another address family than the connection's socket
+      (e: unknown) => e instanceof QuicError && e.kind === "invalid_argument",
+    );
+    await conn.close();
+    // (without the close-info extension the engine does not say who closed: the kind is generic)
+    const closedKind = loadCoquicSync().extensions.closeInfos ? "closed" : "protocol_error";
+    await assert.rejects(conn.migrate(), (e: unknown) => e instanceof QuicError && e.kind === closedKind);
+  } finally {
+    await listener.close({ timeoutMs: 1000 });
+  }
+});
+
+/**
+ * A UDP relay in front of a server that forwards only the first client address it meets, as
+ * a network that does not route a new path would: whatever a migrated socket sends is dropped.
+ */
+async function oneAddressRelay(server: { hostname: string; port: number }) {
+  const front = await bindUdp({ hostname: "127.0.0.1", port: 0 });
+  const back = await bindUdp({ hostname: "127.0.0.1", port: 0 });
+  let client: { hostname: string; port: number } | undefined;
+  let dropped = 0;
+  front.onDatagram((data, hostname, port) => {
+    client ??= { hostname, port };
+    if (client.hostname !== hostname || client.port !== port) return void dropped++;
+    back.sendBatch([data.slice()], [server]);
+  });
+  back.onDatagram((data) => client && front.sendBatch([data.slice()], [client]));
+  return {
+    addr: { hostname: "127.0.0.1", port: front.localAddress.port },
+    dropped: () => dropped,
+    close: () => (front.close(), back.close()),
+  };
+}
+
+test(
+  "migration: conn.migrate() to a path that does not work rejects with migration_failed; the old path carries on",
+  async () => {
+    const listener = await listen({ hostname: "127.0.0.1", port: 0, alpn: "mig" });
+    const relay = await oneAddressRelay(listener.addr);
+    const served = (async () => {
+      const conn = await listener.accept();
+      for await (const s of conn) await s.write(await s.bytes(), { fin: true }); // echo
+    })();
+    served.catch(() => {});
+    const conn = await connect(relay.addr, { alpn: "mig", ca: listener.certificatePem, idleTimeoutMs: 20_000 });
+    try {
+      const port = conn.observe().localAddress.port;
+      // without path effects (core ABI) nothing says the path failed: the caller's signal ends the wait
+      const signal = AbortSignal.timeout(ext.pathEffects ? 20_000 : 3_000);
+      const err = await conn.migrate({ signal }).then(() => undefined, (e) => e);
+      assert.ok(err instanceof QuicError, `migrate() settled with ${err}`);
+      assert.equal(err.kind, ext.pathEffects ? "migration_failed" : "timeout");
+      assert.ok(relay.dropped() > 0, "the new socket sent nothing");
+      assert.equal(conn.observe().localAddress.port, port, "the connection moved anyway");
+      const s = conn.openStream();
+      const data = pattern(100_000, 3);
+      await s.write(data, { fin: true });
+      assert.equal(sha256(await s.bytes({ signal: AbortSignal.timeout(10_000) })), sha256(data));
+    } finally {
+      await conn.close();
+      relay.close();
+      await listener.close({ timeoutMs: 1000 });
+    }
+  },
+  { timeout: 60_000 },
+);
+
+for (const io of ["runtime", "native"] as const) {
+  const why = io === "native"
+    ? nativeIoUnavailable(loadCoquicSync()) ??
+      (loadCoquicSync().extensions.nativeMigration ? undefined : "needs the nativeMigration extension")
+    : undefined;
+  test(`migration: conn.migrate() (${io} I/O) over IPv6, twice, then an echo byte-exact`, async () => {
+    const listener = await listen({ hostname: "::1", port: 0, alpn: "mig", io });
+    const served = (async () => {
+      const conn = await listener.accept();
+      for await (const s of conn) await s.write(await s.bytes(), { fin: true });
+    })();
+    served.catch(() => {});
+    const conn = await connect(listener.addr, { alpn: "mig", ca: listener.certificatePem, io });
+    try {
+      const ports = [conn.observe().localAddress.port];
+      for (let i = 0; i < 2; i++) {
+        await conn.migrate({ hostname: "::1", signal: AbortSignal.timeout(10_000) });
+        const a = conn.observe().localAddress;
+        assert.equal(a.hostname, "::1");
+        assert.ok(!ports.includes(a.port), `port ${a.port} again`);
+        ports.push(a.port);
+      }
+      const s = conn.openStream();
+      const data = pattern(200_000, 4);
+      await s.write(data, { fin: true });
+      assert.equal(sha256(await s.bytes({ signal: AbortSignal.timeout(10_000) })), sha256(data));
+    } finally {
+      await conn.close();
+      await listener.close({ timeoutMs: 1000 });
+    }
+  }, { timeout: 30_000, skip: why });
+}

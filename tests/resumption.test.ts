@@ -104,7 +104,8 @@ test("resumption: a server without earlyData rejects 0-RTT and the bytes still a
     const [answer, got] = await Promise.all([sendAndReadAnswer(conn, data), receiveOne(listener)]);
     assert.equal(answer, "ok");
     assert.deepEqual(got.bytes, data);
-    assert.equal(got.earlyData, "none");
+    assert.equal(got.earlyData, "rejected", "the server reports the early data it refused");
+    assert.ok(got.order.includes("early_data:rejected"), got.order.join(","));
     assert.equal(conn.earlyData, "rejected");
     assert.equal(conn.resumed, true, "rejected early data, but the session still resumed");
     await conn.close();

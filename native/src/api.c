@@ -133,8 +133,7 @@ COQUIC_FFI_API coquic_status_t coquic_endpoint_update_path_mtu(coquic_endpoint_t
     if (!input) st = cq_fail(COQUIC_STATUS_INVALID_ARGUMENT, "path MTU update is NULL");
     else if ((st = size_check(input->size, END_OF(coquic_path_mtu_update_t, max_udp_payload_size),
                               "path_mtu_update")) == COQUIC_STATUS_OK)
-        /* ngtcp2 runs its own DPLPMTUD and takes no external PMTU signals: not supported. */
-        cq_result_set_local_error(endpoint->result, COQUIC_LOCAL_ERROR_UNSUPPORTED_OPERATION, false, 0, false, 0);
+        cq_pmtu_update(endpoint, input); /* pmtu.c: what ngtcp2 can and cannot take */
     return cq_call_finish(endpoint, st, out_result);
 }
 

@@ -236,5 +236,6 @@ void cq_conn_fill_callbacks(ngtcp2_callbacks *cb, bool server) {
     cb->acked_stream_data_offset = cb_acked_stream_data_offset;
     cb->recv_datagram = cb_recv_datagram;
     cb->recv_stateless_reset = cb_recv_stateless_reset;
+    cb->path_validation = cq_path_validation_cb; /* path_events.c */
 }
 

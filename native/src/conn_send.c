@@ -36,7 +36,8 @@ void cq_conn_drain(cq_conn *c) {
 
     bool handshake_done = ngtcp2_conn_get_handshake_completed(c->conn);
     uint64_t ts = now_ns(c);
-    size_t cap = ngtcp2_conn_get_path_max_tx_udp_payload_size(c->conn);
+    /* room for a DPLPMTUD probe: ngtcp2 sizes every other packet to the path itself (pmtu.c) */
+    size_t cap = ngtcp2_conn_get_max_tx_udp_payload_size(c->conn);
     ngtcp2_path_storage ps;
     ngtcp2_path_storage_zero(&ps);
     ngtcp2_pkt_info pi;
@@ -112,6 +113,7 @@ void cq_conn_drain(cq_conn *c) {
         if (nwrite == 0) break; /* congestion/pacing limited, or nothing left */
         cq_result_shrink_last(res(c), buf, cap, (size_t)nwrite);
         cq_emit_datagram(c->endpoint, c->handle, cq_route_of_path(&ps.path, !c->is_server), buf, (size_t)nwrite, pi.ecn);
+        cq_pmtu_mark_probe(c, (size_t)nwrite);
         c->stats.udp_bytes_sent += (uint64_t)nwrite;
         c->stats.packets_sent++;
         buf = NULL;

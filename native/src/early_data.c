@@ -14,8 +14,39 @@ void cq_early_data_open_status(cq_conn *c) {
     else if (c->early_wanted) push_status(c, COQUIC_ZERO_RTT_NOT_ATTEMPTED); /* no usable ticket */
 }
 
+/* A ClientHello extension: early_data (RFC 8446 §4.2.10, type 42) means the client sent 0-RTT. */
+static int note_extension(void *ctx, unsigned tls_id, const unsigned char *data, unsigned len) {
+    (void)data, (void)len;
+    if (tls_id == 42) *(bool *)ctx = true;
+    return 0;
+}
+
+static int client_hello_hook(gnutls_session_t session, unsigned int htype, unsigned when, unsigned int incoming,
+                             const gnutls_datum_t *msg) {
+    (void)when;
+    if (htype != GNUTLS_HANDSHAKE_CLIENT_HELLO || !incoming || !msg) return 0;
+    ngtcp2_crypto_conn_ref *ref = gnutls_session_get_ptr(session);
+    cq_conn *c = ref ? ref->user_data : NULL;
+    bool offered = false;
+    if (c && gnutls_ext_raw_parse(&offered, note_extension, msg, GNUTLS_EXT_RAW_FLAG_TLS_CLIENT_HELLO) == 0 && offered)
+        c->early_offered = true;
+    return 0; /* a ClientHello GnuTLS cannot parse fails the handshake there, not here */
+}
+
+/* Server: early data offered and no 0-RTT key installed (not allowed, a replay, a stale ticket). */
+static void report_refused(cq_conn *c) {
+    if (!c->early_offered || c->early_status_emitted) return;
+    c->early_status_emitted = true;
+    push_status(c, COQUIC_ZERO_RTT_REJECTED);
+}
+
+void cq_early_data_configure_server(gnutls_session_t s) {
+    gnutls_handshake_set_hook_function(s, GNUTLS_HANDSHAKE_CLIENT_HELLO, GNUTLS_HOOK_PRE, client_hello_hook);
+}
+
 int cq_early_data_on_handshake_completed(cq_conn *c) {
     if (c->is_server) {
+        report_refused(c); /* normally done with the Handshake key already */
         /* a failed ticket costs the client its next resumption, not this connection */
         if (c->endpoint->ticketing) (void)gnutls_session_ticket_send(c->tls, 1, 0);
         cq_tokens_issue(c);
@@ -59,12 +90,15 @@ int cq_early_data_rejected_cb(ngtcp2_conn *conn, void *user_data) {
     return 0;
 }
 
-/* Server: a 0-RTT key means GnuTLS accepted the client's early data (replays never get one). */
+/* Server: a 0-RTT key means GnuTLS accepted the client's early data (replays never get one);
+ * the Handshake key comes after it, so early data offered without one by then was refused. */
 int cq_early_data_rx_key_cb(ngtcp2_conn *conn, ngtcp2_encryption_level level, void *user_data) {
     cq_conn *c = user_data;
     if (c->is_server && level == NGTCP2_ENCRYPTION_LEVEL_0RTT && !c->early_status_emitted) {
         c->early_status_emitted = true;
         push_status(c, COQUIC_ZERO_RTT_ACCEPTED);
+    } else if (c->is_server && level == NGTCP2_ENCRYPTION_LEVEL_HANDSHAKE) {
+        report_refused(c);
     }
     return 0;
 }

@@ -279,6 +279,7 @@ typedef struct cq_conn {
     bool early_wanted;            /* client: the application asked for 0-RTT */
     bool early_attempted;         /* client: 0-RTT transport parameters set, early data offered */
     bool early_status_emitted;    /* the ACCEPTED/REJECTED outcome went out */
+    bool early_offered;           /* server: the ClientHello carried early_data (0-RTT was sent) */
     struct cq_conn *next, *prev;
     cq_timer timer;        /* in the endpoint's expiry heap while the connection exists */
     size_t touched_index;  /* slot in the endpoint's touched list, CQ_TIMER_NONE when not in it */
@@ -308,6 +309,7 @@ struct coquic_endpoint {
     cq_map tokens;                 /* client: server identity -> last NEW_TOKEN (tokens.c) */
     struct coquic_x_io *io;        /* native socket (io.c): calls send their datagrams themselves */
     uint32_t stream_effects;       /* coquic_x_endpoint_set_stream_effects flags */
+    bool path_effects;             /* coquic_x_endpoint_set_path_effects */
     uint64_t call_seq;             /* counts result-building calls */
     coquic_time_us_t now;
     /* Kept up to date so that no call walks every connection: */
@@ -428,6 +430,15 @@ coquic_status_t cq_resumption_apply(cq_conn *c, const coquic_client_connection_c
 void cq_early_data_open_status(cq_conn *c);
 /* From handshake_completed: the server's ticket, the 0-RTT outcome; 0 or an ngtcp2 error. */
 int cq_early_data_on_handshake_completed(cq_conn *c);
+void cq_early_data_configure_server(gnutls_session_t s); /* ClientHello hook: early_offered */
+
+/* path_events.c: ngtcp2's path_validation callback (PATH_VALIDATION effects) */
+int cq_path_validation_cb(ngtcp2_conn *conn, uint32_t flags, const ngtcp2_path *path, const ngtcp2_path *old_path,
+                          ngtcp2_path_validation_result res, void *user_data);
+
+/* pmtu.c: DPLPMTUD probes marked on the SEND_DATAGRAM just emitted; update_path_mtu */
+void cq_pmtu_mark_probe(cq_conn *c, size_t len);
+void cq_pmtu_update(coquic_endpoint_t *ep, const coquic_path_mtu_update_t *update);
 void cq_early_data_fill_stats(cq_conn *c, coquic_x_connection_stats_t *out);
 int cq_early_data_rejected_cb(ngtcp2_conn *conn, void *user_data);
 int cq_early_data_rx_key_cb(ngtcp2_conn *conn, ngtcp2_encryption_level level, void *user_data);

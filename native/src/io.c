@@ -35,6 +35,14 @@ static size_t address_key(uint8_t key[19], const struct sockaddr_storage *ss) {
     return 19;
 }
 
+/* The peer table key: the address key, then (for sockets besides the first) the socket id. */
+size_t cq_io_peer_key(uint8_t key[CQ_IO_KEY_MAX], const struct sockaddr_storage *ss, uint32_t sock) {
+    size_t len = address_key(key, ss);
+    if (sock == 0) return len;
+    key[len] = (uint8_t)sock; /* ids stay below 256 (io_paths.c) */
+    return len + 1;
+}
+
 static socklen_t make_sockaddr(struct sockaddr_storage *ss, const uint8_t *address, size_t len, uint16_t port) {
     memset(ss, 0, sizeof *ss);
     if (len == 4) {
@@ -61,19 +69,21 @@ static void free_held(coquic_x_io_t *io, cq_peer *p) {
     p->held_count = 0;
 }
 
-/* The peer for an address, created (in `state`) on first sight; NULL when out of memory. */
-static cq_peer *peer_for(coquic_x_io_t *io, const struct sockaddr_storage *ss, socklen_t len, cq_peer_state state) {
-    uint8_t key[19];
-    size_t keylen = address_key(key, ss);
+/* The peer for an address on socket `sock`, created (in `state`) on first sight; NULL when out
+ * of memory. */
+cq_peer *cq_io_peer_for(coquic_x_io_t *io, const struct sockaddr_storage *ss, socklen_t len, uint32_t sock,
+                        cq_peer_state state) {
+    uint8_t key[CQ_IO_KEY_MAX];
+    size_t keylen = cq_io_peer_key(key, ss, sock);
     cq_peer *p = cq_map_get(&io->peers_by_addr, key, keylen);
     if (p) return p;
     p = calloc(1, sizeof *p);
     if (!p) return NULL;
     p->route = io->next_route++;
+    p->sock = sock;
     memcpy(&p->addr, ss, len);
     p->addrlen = len;
-    memcpy(p->identity, key, keylen);
-    p->identity_len = (uint8_t)keylen;
+    p->identity_len = (uint8_t)address_key(p->identity, ss);
     p->state = state;
     if (cq_map_put(&io->peers_by_addr, key, keylen, p) != 0) {
         free(p);
@@ -85,6 +95,16 @@ static cq_peer *peer_for(coquic_x_io_t *io, const struct sockaddr_storage *ss, s
         return NULL;
     }
     return p;
+}
+
+/* Forgets a peer (its route goes). */
+void cq_io_peer_drop(coquic_x_io_t *io, cq_peer *p) {
+    uint8_t key[CQ_IO_KEY_MAX];
+    size_t keylen = cq_io_peer_key(key, &p->addr, p->sock);
+    cq_map_remove(&io->peers_by_addr, key, keylen);
+    cq_map_remove_u64(&io->peers_by_route, p->route);
+    free_held(io, p);
+    free(p);
 }
 
 static void note_new_peer(coquic_x_io_t *io, cq_peer *p) {
@@ -179,6 +199,7 @@ static void io_free(coquic_x_io_t *io) {
     free(io->rx_iov);
     free(io->rx_addr);
     free(io->rx_ctrl);
+    cq_io_paths_free(io);
     if (io->fd >= 0) close(io->fd);
     if (io->efd >= 0) close(io->efd);
     pthread_cond_destroy(&io->cv);
@@ -198,6 +219,7 @@ COQUIC_FFI_API coquic_status_t coquic_x_io_bind(coquic_endpoint_t *endpoint, con
     coquic_x_io_t *io = calloc(1, sizeof *io);
     if (!io) return cq_fail(COQUIC_STATUS_OUT_OF_MEMORY, "io: allocating");
     io->fd = io->efd = -1;
+    atomic_init(&io->xfd, -1);
     if (cq_io_wait_init(io) != 0) {
         free(io);
         return cq_fail(COQUIC_STATUS_INTERNAL_ERROR, "io: mutex");
@@ -282,7 +304,7 @@ COQUIC_FFI_API uint64_t coquic_x_io_route(coquic_x_io_t *io, const uint8_t *addr
     if (!io || !address || address_length != (io->family == AF_INET ? 4u : 16u)) return COQUIC_X_NO_ROUTE;
     struct sockaddr_storage ss;
     socklen_t len = make_sockaddr(&ss, address, address_length, port);
-    cq_peer *p = peer_for(io, &ss, len, CQ_PEER_ADMITTED);
+    cq_peer *p = cq_io_peer_for(io, &ss, len, 0, CQ_PEER_ADMITTED);
     if (p) p->pinned = true;
     return p ? p->route : COQUIC_X_NO_ROUTE;
 }
@@ -342,18 +364,18 @@ static bool opens_connection(const coquic_endpoint_t *ep, const uint8_t *d, size
     return scid <= 20 && 7 + dcid + scid < len;
 }
 
-static void feed(coquic_x_io_t *io, const struct sockaddr_storage *from, socklen_t fromlen, const uint8_t *data,
-                 size_t len, uint8_t tos) {
+static void feed(coquic_x_io_t *io, uint32_t sock, const struct sockaddr_storage *from, socklen_t fromlen,
+                 const uint8_t *data, size_t len, uint8_t tos) {
     io->stats.recv_datagrams++;
     io->stats.recv_bytes += len;
     coquic_ecn_codepoint_t ecn = io->ecn ? ecn_of_tos(io, tos) : COQUIC_ECN_UNAVAILABLE;
-    uint8_t key[19];
-    size_t keylen = address_key(key, from);
+    uint8_t key[CQ_IO_KEY_MAX];
+    size_t keylen = cq_io_peer_key(key, from, sock);
     cq_peer *p = cq_map_get(&io->peers_by_addr, key, keylen);
     if (!p) {
         if (io->gate && !opens_connection(io->ep, data, len)) return; /* garbage: no peer, no offer */
         if (io->gate && io->undecided >= CQ_IO_HELD_PEERS) return; /* too many undecided peers */
-        p = peer_for(io, from, fromlen, io->gate ? CQ_PEER_UNDECIDED : CQ_PEER_ADMITTED);
+        p = cq_io_peer_for(io, from, fromlen, sock, io->gate ? CQ_PEER_UNDECIDED : CQ_PEER_ADMITTED);
         if (!p) return;
         if (p->state == CQ_PEER_UNDECIDED) {
             io->undecided++;
@@ -369,7 +391,7 @@ static void feed(coquic_x_io_t *io, const struct sockaddr_storage *from, socklen
 }
 
 /* One message: its control messages say the GRO segment size and the ECN bits. */
-static void feed_message(coquic_x_io_t *io, size_t slot) {
+static void feed_message(coquic_x_io_t *io, uint32_t sock, size_t slot) {
     struct msghdr *h = &io->rx_msgs[slot].msg_hdr;
     size_t len = io->rx_msgs[slot].msg_len;
     if (h->msg_flags & MSG_TRUNC) return;
@@ -389,14 +411,13 @@ static void feed_message(coquic_x_io_t *io, size_t slot) {
     size_t step = segment > 0 ? (size_t)segment : len;
     for (size_t at = 0; at < len; at += step) {
         size_t n = len - at < step ? len - at : step;
-        feed(io, &io->rx_addr[slot], h->msg_namelen, data + at, n, tos);
+        feed(io, sock, &io->rx_addr[slot], h->msg_namelen, data + at, n, tos);
     }
 }
 
-/* Receives and feeds until the socket is empty or the budget is spent. */
-static void receive_all(coquic_x_io_t *io) {
-    size_t budget = CQ_IO_RX_BUDGET;
-    io->ep->batching = true;
+/* Receives and feeds from one socket until it is empty or the budget is spent. */
+void cq_io_receive_socket(coquic_x_io_t *io, int fd, uint32_t sock, size_t *budget_left) {
+    size_t budget = *budget_left;
     while (budget > 0) {
         for (size_t i = 0; i < io->rx_slots; i++) {
             struct msghdr *h = &io->rx_msgs[i].msg_hdr;
@@ -408,16 +429,25 @@ static void receive_all(coquic_x_io_t *io) {
             h->msg_controllen = 64;
             h->msg_flags = 0;
         }
-        int n = recvmmsg(io->fd, io->rx_msgs, (unsigned)io->rx_slots, MSG_DONTWAIT, NULL);
+        int n = recvmmsg(fd, io->rx_msgs, (unsigned)io->rx_slots, MSG_DONTWAIT, NULL);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) break; /* EAGAIN: empty; other errors (ICMP reports) are for no one in particular */
         io->stats.recv_syscalls++;
         size_t before = io->stats.recv_datagrams;
-        for (int i = 0; i < n; i++) feed_message(io, (size_t)i);
+        for (int i = 0; i < n; i++) feed_message(io, sock, (size_t)i);
         size_t got = io->stats.recv_datagrams - before;
         budget = got >= budget ? 0 : budget - got;
         if ((size_t)n < io->rx_slots) break; /* drained (a wait will say if more came) */
     }
+    *budget_left = budget;
+}
+
+/* Receives and feeds from every socket (a migrating client's new ones first, io_paths.c). */
+static void receive_all(coquic_x_io_t *io) {
+    size_t budget = CQ_IO_RX_BUDGET;
+    io->ep->batching = true;
+    cq_io_paths_receive(io, &budget);
+    cq_io_receive_socket(io, io->fd, 0, &budget);
     io->ep->batching = false;
 }
 
@@ -437,6 +467,8 @@ static void prune_peers(coquic_x_io_t *io) {
     bool ok = victims != NULL;
     for (cq_conn *c = io->ep->conn_head; ok && c; c = c->next)
         ok = cq_map_put_u64(&used, c->current_route, c) == 0;
+    /* datagrams still queued for the socket point at their peers */
+    for (size_t i = io->tx_head; ok && i < io->tx_count; i++) ok = cq_map_put_u64(&used, io->tx[i].peer->route, io) == 0;
     size_t v = 0;
     for (size_t i = 0; ok && i < io->peers_by_route.capacity; i++) {
         const cq_map_slot *s = &io->peers_by_route.slots[i];
@@ -445,14 +477,7 @@ static void prune_peers(coquic_x_io_t *io) {
         if (!p->pinned && !p->held && p->state != CQ_PEER_UNDECIDED && !cq_map_get_u64(&used, p->route))
             victims[v++] = p->route;
     }
-    for (size_t i = 0; i < v; i++) {
-        cq_peer *p = cq_map_get_u64(&io->peers_by_route, victims[i]);
-        uint8_t key[19];
-        size_t keylen = address_key(key, &p->addr);
-        cq_map_remove(&io->peers_by_addr, key, keylen);
-        cq_map_remove_u64(&io->peers_by_route, victims[i]);
-        free(p);
-    }
+    for (size_t i = 0; i < v; i++) cq_io_peer_drop(io, cq_map_get_u64(&io->peers_by_route, victims[i]));
     cq_map_free(&used);
     free(victims);
     /* out of memory: try again later; otherwise next when the table has doubled */

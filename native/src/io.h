@@ -31,9 +31,21 @@ typedef struct cq_held {
     uint8_t data[];
 } cq_held;
 
-/* One peer address = one route handle, for the life of the io. */
+#define CQ_IO_EXTRA_SOCKETS 4   /* sockets besides the first (client migration, io_paths.c) */
+#define CQ_IO_KEY_MAX 20          /* peer table key: the address identity, then a socket id byte */
+
+/* A socket besides the first: bound for a client's migration (io_paths.c). */
+typedef struct cq_io_sock {
+    int fd;
+    uint32_t id; /* peers name their socket by id (1..255, reused once closed): 0 is the first */
+    struct sockaddr_storage local;
+    socklen_t local_len;
+} cq_io_sock;
+
+/* One peer address on one socket = one route handle, for the life of the io. */
 typedef struct cq_peer {
     uint64_t route;
+    uint32_t sock; /* the socket it is reached from: 0 the first, else a cq_io_sock id */
     struct sockaddr_storage addr;
     socklen_t addrlen;
     uint8_t identity[19]; /* address-validation identity: 0x04 a b c d port / 0x06 addr16 port */
@@ -50,6 +62,7 @@ typedef struct cq_tx_item {
     uint32_t len;
     uint8_t tos;   /* ECN bits for the IP header */
     uint8_t owned; /* copied out of the arena (the socket was not writable at the end of a call) */
+    uint8_t probe; /* a DPLPMTUD probe: sent alone, and EMSGSIZE for it is expected */
     cq_peer *peer;
 } cq_tx_item;
 
@@ -107,6 +120,12 @@ struct coquic_x_io {
 
     coquic_x_io_stats_t stats;
 
+    /* io_paths.c: more sockets (client migration); waits poll them through xfd, an epoll set
+     * made with the first of them (-1 before), then kept until the io is freed */
+    cq_io_sock extra[CQ_IO_EXTRA_SOCKETS];
+    size_t extra_count;
+    atomic_int xfd;
+
     struct coquic_x_io_hub *hub; /* io_hub.c: the hub polling this io, if any */
     bool hub_out;                /* registered there with EPOLLOUT too */
     uint32_t hub_token;
@@ -114,6 +133,21 @@ struct coquic_x_io {
 
 /* io_hub.c: keeps the hub's interest in POLLOUT in step with want_write (JS thread). */
 void cq_io_hub_sync(coquic_x_io_t *io);
+
+/* io.c: peers and receiving, shared with io_paths.c */
+size_t cq_io_peer_key(uint8_t key[CQ_IO_KEY_MAX], const struct sockaddr_storage *ss, uint32_t sock);
+cq_peer *cq_io_peer_for(coquic_x_io_t *io, const struct sockaddr_storage *ss, socklen_t len, uint32_t sock,
+                        cq_peer_state state);
+void cq_io_peer_drop(coquic_x_io_t *io, cq_peer *p);
+void cq_io_receive_socket(coquic_x_io_t *io, int fd, uint32_t sock, size_t *budget);
+
+/* io_paths.c */
+int cq_io_sock_fd(const coquic_x_io_t *io, uint32_t sock); /* -1: closed */
+void cq_io_paths_receive(coquic_x_io_t *io, size_t *budget);
+void cq_io_paths_free(coquic_x_io_t *io);
+
+/* io_hub.c: an extra fd (the io's xfd) polled under the io's token */
+void cq_io_hub_add_fd(coquic_x_io_t *io, int fd);
 
 /* io_tx.c */
 void cq_io_tx_collect(coquic_x_io_t *io, coquic_result_t *r); /* SEND_DATAGRAM effects -> queue */

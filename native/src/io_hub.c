@@ -67,12 +67,22 @@ COQUIC_FFI_API coquic_status_t coquic_x_io_hub_add(coquic_x_io_hub_t *hub, coqui
         return cq_fail(COQUIC_STATUS_INVALID_ARGUMENT, "io_hub_add: %s", strerror(errno));
     io->hub = hub;
     io->hub_token = token;
+    int xfd = atomic_load(&io->xfd);
+    if (xfd >= 0) cq_io_hub_add_fd(io, xfd); /* a migrating client's other sockets */
     return COQUIC_STATUS_OK;
+}
+
+void cq_io_hub_add_fd(coquic_x_io_t *io, int fd) {
+    if (!io->hub) return;
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = io->hub_token};
+    epoll_ctl(io->hub->epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
 COQUIC_FFI_API void coquic_x_io_hub_remove(coquic_x_io_hub_t *hub, coquic_x_io_t *io) {
     if (!hub || !io || io->hub != hub) return;
     epoll_ctl(hub->epfd, EPOLL_CTL_DEL, io->fd, NULL);
+    int xfd = atomic_load(&io->xfd);
+    if (xfd >= 0) epoll_ctl(hub->epfd, EPOLL_CTL_DEL, xfd, NULL);
     io->hub = NULL;
 }
 

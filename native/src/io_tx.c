@@ -58,7 +58,7 @@ void cq_io_tx_collect(coquic_x_io_t *io, coquic_result_t *r) {
             continue;
         }
         io->tx[io->tx_count++] = (cq_tx_item){d->bytes.data, (uint32_t)d->bytes.length,
-                                              io->ecn ? tos_of_ecn(d->ecn) : 0, 0, peer};
+                                              io->ecn ? tos_of_ecn(d->ecn) : 0, 0, d->is_pmtu_probe != 0, peer};
     }
     r->effect_count = kept;
     io->scan_from = kept;
@@ -68,9 +68,9 @@ void cq_io_tx_collect(coquic_x_io_t *io, coquic_result_t *r) {
 static size_t build_message(coquic_x_io_t *io, size_t i, size_t m, size_t iov_at) {
     const cq_tx_item *first = &io->tx[i];
     size_t n = 1, bytes = first->len;
-    while (io->gso && i + n < io->tx_count && n < CQ_IO_GSO_SEGMENTS) {
+    while (io->gso && !first->probe && i + n < io->tx_count && n < CQ_IO_GSO_SEGMENTS) {
         const cq_tx_item *next = &io->tx[i + n];
-        if (next->peer != first->peer || next->tos != first->tos || next->len > first->len ||
+        if (next->peer != first->peer || next->tos != first->tos || next->len > first->len || next->probe ||
             bytes + next->len > CQ_IO_GSO_BYTES)
             break;
         bytes += next->len;
@@ -125,15 +125,25 @@ void cq_io_tx_flush(coquic_x_io_t *io) {
     size_t per_message[CQ_IO_TX_MSGS];
     while (io->tx_head < io->tx_count) {
         size_t m = 0, iov_at = 0, i = io->tx_head;
-        while (m < CQ_IO_TX_MSGS && i < io->tx_count) {
+        /* one sendmmsg per socket: a migrating client's datagrams may leave from another one */
+        uint32_t sock = io->tx[i].peer->sock;
+        int fd = sock == 0 ? io->fd : cq_io_sock_fd(io, sock);
+        if (fd < 0) { /* its socket was closed (io_paths.c): nowhere to send from */
+            io->stats.dropped_no_route++;
+            io->tx_head++;
+            continue;
+        }
+        while (m < CQ_IO_TX_MSGS && i < io->tx_count && io->tx[i].peer->sock == sock) {
             size_t n = build_message(io, i, m, iov_at);
             per_message[m++] = n;
             iov_at += n;
             i += n;
         }
-        int sent = sendmmsg(io->fd, io->tx_msgs, (unsigned)m, 0);
+        int sent = sendmmsg(fd, io->tx_msgs, (unsigned)m, 0);
         if (sent < 0) {
             if (errno == EINTR) continue;
+            /* (another socket being full also waits: waits then see the first one writable and
+             * come straight back, a short busy spell; their sends are rare, mostly ACKs) */
             if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
                 io->stats.send_would_block++;
                 atomic_store(&io->want_write, true);
@@ -144,7 +154,9 @@ void cq_io_tx_flush(coquic_x_io_t *io) {
                 io->stats.gso = 0;
                 continue;
             }
-            io->stats.send_errors += per_message[0]; /* unreachable peer, too big, ...: QUIC copes */
+            /* a probe above the path MTU: the answer DPLPMTUD asked for (ngtcp2 counts it lost) */
+            bool probe_too_big = errno == EMSGSIZE && io->tx[io->tx_head].probe;
+            if (!probe_too_big) io->stats.send_errors += per_message[0]; /* unreachable, too big, ...: QUIC copes */
             io->tx_head += per_message[0];
             continue;
         }

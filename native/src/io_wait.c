@@ -35,12 +35,16 @@ int cq_io_wait_init(coquic_x_io_t *io) {
     return 0;
 }
 
-/* One wait: ppoll on the socket (and POLLOUT while datagrams are queued) and the eventfd. */
+/* One wait: ppoll on the socket (and POLLOUT while datagrams are queued), the eventfd and,
+ * once a client bound more sockets for migration, their epoll set (io_paths.c: made once,
+ * kept until the io is freed, announced by an interrupt so a wait in progress starts over). */
 static int32_t wait_once(coquic_x_io_t *io, int64_t timeout_us) {
     if (atomic_load(&io->closed)) return COQUIC_X_IO_WAIT_CLOSED;
-    struct pollfd fds[2] = {
+    int xfd = atomic_load(&io->xfd);
+    struct pollfd fds[3] = {
         {io->fd, (short)(POLLIN | (atomic_load(&io->want_write) ? POLLOUT : 0)), 0},
         {io->efd, POLLIN, 0},
+        {xfd, POLLIN, 0},
     };
     struct timespec ts, *tp = NULL;
     if (timeout_us >= 0) {
@@ -48,7 +52,7 @@ static int32_t wait_once(coquic_x_io_t *io, int64_t timeout_us) {
         ts.tv_nsec = (long)(timeout_us % 1000000) * 1000;
         tp = &ts;
     }
-    int n = ppoll(fds, 2, tp, NULL);
+    int n = ppoll(fds, xfd >= 0 ? 3 : 2, tp, NULL);
     if (atomic_load(&io->closed)) return COQUIC_X_IO_WAIT_CLOSED; /* the eventfd stays set for later waits */
     if (n < 0) return COQUIC_X_IO_WAIT_INTERRUPTED; /* EINTR: let the caller look again */
     if (fds[1].revents & POLLIN) {

@@ -72,5 +72,5 @@ void cq_emit_datagram(coquic_endpoint_t *ep, coquic_connection_handle_t handle, 
     d->bytes.data = bytes;
     d->bytes.length = len;
     d->ecn = ecn_from_ngtcp2(ngtcp2_ecn);
-    d->is_pmtu_probe = 0; /* ngtcp2 does not tell which packets are PMTUD probes */
+    d->is_pmtu_probe = 0; /* connections mark their DPLPMTUD probes (pmtu.c) */
 }

@@ -142,6 +142,7 @@ static int ticket_hook(gnutls_session_t session, unsigned int htype, unsigned wh
 int cq_resumption_configure_session(gnutls_session_t s, cq_conn *c) {
     cq_ticketing *t = c->endpoint->ticketing;
     if (c->is_server) {
+        cq_early_data_configure_server(s); /* reports refused 0-RTT as REJECTED */
         if (!t) return 0;
         int rv = gnutls_session_ticket_enable_server(s, &t->key);
         if (rv == 0 && t->anti_replay) {

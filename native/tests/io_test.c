@@ -52,6 +52,8 @@ typedef struct seen {
     uint64_t stream_bytes, mismatches;
     bool fin;
     size_t send_datagram_effects; /* must stay 0: the io sends them */
+    uint64_t validated_route;     /* last PATH_VALIDATION effect: route and outcome */
+    int validated;                /* -1 none, 0 failed, 1 succeeded */
 } seen;
 
 static void absorb(seen *s, coquic_result_t *r) {
@@ -78,6 +80,12 @@ static void absorb(seen *s, coquic_result_t *r) {
             if (d->fin) s->fin = true;
             break;
         }
+        case COQUIC_X_EFFECT_PATH_VALIDATION: {
+            const coquic_x_path_effect_t *x = (const coquic_x_path_effect_t *)(const void *)&e[i].as;
+            s->validated_route = x->route_handle;
+            s->validated = (int)x->succeeded;
+            break;
+        }
         default: break;
         }
     }
@@ -93,6 +101,7 @@ typedef struct io_link {
 
 static bool link_open(io_link *l) {
     memset(l, 0, sizeof *l);
+    l->client.validated = l->server.validated = -1;
     l->cep = endpoint(COQUIC_ROLE_CLIENT);
     l->sep = endpoint(COQUIC_ROLE_SERVER);
     if (!l->cep || !l->sep) return false;
@@ -546,4 +555,74 @@ TEST(io_peer_table_prunes_idle_peers_keeps_pinned_routes) {
     CHECK(s.peers < 4096);
     CHECK_EQ(family, 4);
     CHECK_EQ(pinned_port, 9);
+}
+
+/* ---- a client's second socket (coquic_x_io_bind_path) ------------------------------------ */
+
+static bool send_pattern(io_link *l, const uint8_t *data, size_t from, size_t to, bool fin) {
+    coquic_send_stream_data_t d;
+    memset(&d, 0, sizeof d);
+    d.size = sizeof d;
+    d.stream_id = 0;
+    d.bytes = (coquic_bytes_t){data + from, to - from};
+    d.fin = fin;
+    coquic_result_t *r = NULL;
+    if (coquic_connection_send_stream(l->cep, l->conn, &d, now_us(), &r) != COQUIC_STATUS_OK) return false;
+    absorb(&l->client, r);
+    return true;
+}
+
+static bool half_received(const io_link *l) { return l->server.stream_bytes >= transfer_size() / 2; }
+
+TEST(io_client_migrates_to_a_second_socket) {
+    io_link l;
+    bool opened = link_open(&l);
+    bool confirmed = opened && link_run(&l, both_confirmed, 5000000);
+    CHECK(confirmed);
+    CHECK_EQ(coquic_x_endpoint_set_path_effects(l.cep, 1), COQUIC_STATUS_OK);
+    size_t size = transfer_size();
+    uint8_t *data = malloc(size);
+    pattern_fill(data, size, 0, 0);
+    bool half = send_pattern(&l, data, 0, size / 2, false) && link_run(&l, half_received, 20000000);
+    uint64_t old_route = coquic_x_io_connection_route(l.cio, l.conn), new_route = 0;
+    /* errors first: another family, an unknown route */
+    static const uint8_t any6[16] = {0};
+    static const uint8_t any4[4] = {0};
+    coquic_status_t wrong_family = coquic_x_io_bind_path(l.cio, any6, 16, 0, old_route, &new_route);
+    coquic_status_t unknown = coquic_x_io_bind_path(l.cio, any4, 4, 0, 987654, &new_route);
+    coquic_status_t bound = coquic_x_io_bind_path(l.cio, LOOPBACK, 4, 0, old_route, &new_route);
+    uint8_t a[16];
+    uint16_t old_port = 0, new_port = 0;
+    coquic_x_io_route_local_address(l.cio, old_route, a, &old_port);
+    uint8_t fam = coquic_x_io_route_local_address(l.cio, new_route, a, &new_port);
+    bool moved = false;
+    for (int i = 0; bound == COQUIC_STATUS_OK && i < 200 && !moved; i++) {
+        coquic_request_connection_migration_t mg = {sizeof mg, new_route, COQUIC_MIGRATION_REASON_ACTIVE, {NULL, 0}};
+        coquic_result_t *r = NULL;
+        if (coquic_connection_request_migration(l.cep, l.conn, &mg, now_us(), &r) != COQUIC_STATUS_OK) break;
+        moved = !coquic_result_has_local_error(r);
+        absorb(&l.client, r);
+        if (!moved) link_run(&l, half_received, 0); /* a spare connection ID may still be coming */
+    }
+    bool rest = moved && send_pattern(&l, data, size / 2, size, true) && link_run(&l, all_received, 20000000);
+    uint64_t server_route = coquic_x_io_connection_route(l.sio, l.server.accepted);
+    uint16_t seen_port = 0;
+    coquic_x_io_route_address(l.sio, server_route, a, &seen_port);
+    free(data);
+    link_close(&l);
+    CHECK(half);
+    CHECK_EQ(wrong_family, COQUIC_STATUS_INVALID_ARGUMENT);
+    CHECK_EQ(unknown, COQUIC_STATUS_INVALID_ARGUMENT);
+    CHECK_EQ(bound, COQUIC_STATUS_OK);
+    CHECK(new_route != old_route);
+    CHECK_EQ(fam, 4);
+    CHECK(new_port != 0 && new_port != old_port);
+    CHECK(moved);
+    CHECK(rest);
+    CHECK_EQ(l.server.mismatches, 0);
+    CHECK_EQ(l.server.stream_bytes, size);
+    CHECK_EQ(l.client.validated, 1);
+    CHECK_EQ(l.client.validated_route, new_route);
+    CHECK_EQ(seen_port, new_port); /* the server talks to the new socket now */
+    CHECK(!l.client.failed && !l.server.failed);
 }

@@ -191,3 +191,66 @@ TEST(migration_active_connection_id_limit_above_8_is_refused_at_create) {
         }
     }
 }
+
+/* ---- path validation effects (coquic_x_endpoint_set_path_effects) --------------------------- */
+
+static bool path_event(pair *p, void *ctx) {
+    return side_count(&p->client, (coquic_effect_kind_t)COQUIC_X_EFFECT_PATH_VALIDATION, *(uint64_t *)ctx) > 0;
+}
+
+/* Migrates the client to `route` (route 3 is black-holed when `lost`); returns the path effect. */
+static const event_record *migrate_and_wait(pair *p, uint64_t route, bool lost, coquic_connection_handle_t *conn) {
+    coquic_connection_handle_t c = pair_connect(p);
+    *conn = c;
+    if (!pair_run_until(p, pred_confirmed, &c, 10000000)) return NULL;
+    if (coquic_x_endpoint_set_path_effects(p->client.ep, 1) != COQUIC_STATUS_OK) return NULL;
+    if (lost) p->blackhole_route = route;
+    if (!migrate(p, c, route)) return NULL;
+    send_chunk(p, c, 0, 20000, true);
+    pair_run_until(p, path_event, &route, 20000000);
+    return side_find(&p->client, (coquic_effect_kind_t)COQUIC_X_EFFECT_PATH_VALIDATION, route, 0);
+}
+
+TEST(migration_path_validation_effect_on_success) {
+    pair *p = pair_new(NULL);
+    coquic_connection_handle_t c;
+    const event_record *e = migrate_and_wait(p, 2, false, &c);
+    bool ok = e && e->conn == c && e->b == 1;
+    upload u = {0, 20000};
+    bool arrived = pair_run_until(p, server_has, &u, 10000000);
+    uint64_t now_on = coquic_x_endpoint_set_path_effects(NULL, 1); /* NULL: INVALID_ARGUMENT, no crash */
+    pair_free(p);
+    CHECK(ok);
+    CHECK(arrived);
+    CHECK_EQ(now_on, COQUIC_STATUS_INVALID_ARGUMENT);
+}
+
+TEST(migration_to_a_dead_path_reports_failure_and_stays_on_the_old_one) {
+    pair *p = pair_new(NULL);
+    coquic_connection_handle_t c;
+    const event_record *e = migrate_and_wait(p, 3, true, &c);
+    bool failed = e && e->conn == c && e->b == 0;
+    /* back on route 1: the data sent during the attempt still arrives */
+    upload u = {0, 20000};
+    bool arrived = pair_run_until(p, server_has, &u, 20000000);
+    size_t client_failures = p->client.failed_count;
+    pair_free(p);
+    CHECK(failed);
+    CHECK(arrived);
+    CHECK_EQ(client_failures, 0);
+}
+
+TEST(migration_path_effects_are_off_by_default) {
+    pair *p = pair_new(NULL);
+    coquic_connection_handle_t c = pair_connect(p);
+    CHECK(pair_run_until(p, pred_confirmed, &c, 10000000));
+    CHECK(migrate(p, c, 2));
+    send_chunk(p, c, 0, 20000, true);
+    upload u = {0, 20000};
+    bool arrived = pair_run_until(p, server_has, &u, 10000000);
+    pair_run_until(p, never, NULL, 500000);
+    size_t effects = side_count(&p->client, (coquic_effect_kind_t)COQUIC_X_EFFECT_PATH_VALIDATION, 2);
+    pair_free(p);
+    CHECK(arrived);
+    CHECK_EQ(effects, 0);
+}

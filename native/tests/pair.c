@@ -72,6 +72,7 @@ static struct in_flight heap_pop(pair *p) {
 }
 
 static void link_send(pair *p, const uint8_t *bytes, size_t len, bool to_server, uint64_t route) {
+    if (p->blackhole_route && route == p->blackhole_route) return;
     if (uniform(p) < p->opt.loss) return;
     int copies = uniform(p) < p->opt.duplicate ? 2 : 1;
     uint64_t depart = p->now;
@@ -173,6 +174,7 @@ static void record_effect(pair *p, side *s, const coquic_effect_t *e) {
             p->captured[p->captured_count] = copy;
             p->captured_lens[p->captured_count++] = e->as.send_datagram.bytes.length;
         }
+        p->tap_probe = e->as.send_datagram.is_pmtu_probe != 0;
         if (p->tap) p->tap(p, s, e->as.send_datagram.bytes.data, e->as.send_datagram.bytes.length, p->tap_ctx);
         link_send(p, e->as.send_datagram.bytes.data, e->as.send_datagram.bytes.length, s == &p->client,
                   e->as.send_datagram.route_handle.has_value ? e->as.send_datagram.route_handle.value : 1);
@@ -232,6 +234,11 @@ static void record_effect(pair *p, side *s, const coquic_effect_t *e) {
         memcpy(s->new_token, v->data, s->new_token_len);
         s->new_token_count++;
         record_event(s, e->kind, e->as.new_token_available.connection, 0, 0, 0);
+        break;
+    }
+    case COQUIC_X_EFFECT_PATH_VALIDATION: {
+        const coquic_x_path_effect_t *x = (const coquic_x_path_effect_t *)(const void *)&e->as;
+        record_event(s, e->kind, x->connection, x->route_handle, x->succeeded, 0);
         break;
     }
     case COQUIC_X_EFFECT_STREAM_CLOSED:

@@ -107,6 +107,8 @@ typedef struct pair {
     /* optional tap: sees every SEND_DATAGRAM effect before the link (from = sending side) */
     void (*tap)(struct pair *p, side *from, const uint8_t *bytes, size_t len, void *ctx);
     void *tap_ctx;
+    bool tap_probe;          /* during a tap call: the effect's is_pmtu_probe */
+    uint64_t blackhole_route; /* nonzero: the link drops every datagram on this route, both ways */
     uint64_t timer_spins;    /* timer firings at the instant spin_now */
     uint64_t spin_now;
 } pair;

@@ -164,6 +164,7 @@ static void check_rejected_resend(pair_options *o, void (*first_tweak)(coquic_op
     for (int i = 0; more && i < 1000 && !side_stream(&p->server, s2, 4)->fin; i++) more = pair_step(p);
     stream_record *a = side_stream(&p->server, s2, 0), *b = side_stream(&p->server, s2, 4);
     int status = zero_rtt_status(&p->client, c2);
+    int server_status = zero_rtt_status(&p->server, s2);
     bool ok = a->fin && a->final_size == len && a->mismatches == 0 && !a->offset_error && b->fin &&
               b->final_size == 2000 && b->mismatches == 0 && !b->offset_error;
     const char *fault = pair_fault(p);
@@ -171,6 +172,8 @@ static void check_rejected_resend(pair_options *o, void (*first_tweak)(coquic_op
     CHECK(fault == NULL);
     CHECK(done);
     CHECK_EQ(status, expected_status);
+    /* the server reports a refusal too; with nothing offered it reports nothing */
+    CHECK_EQ(server_status, expected_status == COQUIC_ZERO_RTT_REJECTED ? (int)COQUIC_ZERO_RTT_REJECTED : -1);
     CHECK(ok);
 }
 
@@ -216,6 +219,8 @@ TEST(zero_rtt_replayed_initial_gets_no_early_data) {
     coquic_connection_handle_t s3 = nth_accepted(&p->server, 2);
     bool replay_data = s3 && side_stream(&p->server, s3, 0)->has_data;
     bool replay_accepted = s3 && side_event(&p->server, s3, COQUIC_EFFECT_ZERO_RTT_STATUS_EVENT, COQUIC_ZERO_RTT_ACCEPTED);
+    int first_server_status = zero_rtt_status(&p->server, nth_accepted(&p->server, 1));
+    int replay_status = s3 ? zero_rtt_status(&p->server, s3) : -1;
     pair_free(p);
     CHECK(done);
     CHECK_EQ(status, COQUIC_ZERO_RTT_ACCEPTED);
@@ -224,6 +229,8 @@ TEST(zero_rtt_replayed_initial_gets_no_early_data) {
     CHECK(s3 != 0); /* the server did answer the replayed Initial */
     CHECK(!replay_accepted);
     CHECK(!replay_data);
+    CHECK_EQ(first_server_status, COQUIC_ZERO_RTT_ACCEPTED);
+    CHECK_EQ(replay_status, COQUIC_ZERO_RTT_REJECTED); /* the server says it refused the replay */
 }
 
 /* ---- NEW_TOKEN --------------------------------------------------------------------------------- */

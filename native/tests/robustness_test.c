@@ -113,13 +113,13 @@ TEST(misuse_comes_back_as_local_errors) {
     CHECK_EQ(coquic_endpoint_open_connection(p->server.ep, &open, p->now, &r), COQUIC_STATUS_OK);
     CHECK(coquic_result_local_error(r, &le) == COQUIC_STATUS_OK && le.code == COQUIC_LOCAL_ERROR_UNSUPPORTED_OPERATION);
     coquic_result_destroy(r);
-    /* path MTU updates are not supported by this engine and say so */
+    /* a path MTU report for a route no connection uses changes nothing (pmtu_test.c has the rest) */
     coquic_path_mtu_update_t mtu;
     memset(&mtu, 0, sizeof mtu);
     mtu.size = sizeof mtu;
     mtu.max_udp_payload_size = 1400;
     CHECK_EQ(coquic_endpoint_update_path_mtu(p->client.ep, &mtu, p->now, &r), COQUIC_STATUS_OK);
-    CHECK(coquic_result_local_error(r, &le) == COQUIC_STATUS_OK && le.code == COQUIC_LOCAL_ERROR_UNSUPPORTED_OPERATION);
+    CHECK(coquic_result_local_error(r, &le) != COQUIC_STATUS_OK);
     coquic_result_destroy(r);
     pair_free(p);
 }

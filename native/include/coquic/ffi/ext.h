@@ -216,6 +216,22 @@ typedef struct coquic_x_stream_effect {
 /* Chooses which stream effects the endpoint emits (flags above; 0, the default, none). */
 COQUIC_FFI_API coquic_status_t coquic_x_endpoint_set_stream_effects(coquic_endpoint_t *endpoint, uint32_t flags);
 
+/* ---- path effects ---------------------------------------------------------------------------
+ * COQUIC_X_EFFECT_PATH_VALIDATION: ngtcp2 finished validating a path of the connection (RFC
+ * 9000 §8.2): a client's migration to the route it asked for, or (servers) a peer's new
+ * address. Emitted only once switched on. Payload at the union's offset:
+ * coquic_x_path_effect_t. On failure a migrating connection is back on its previous path. */
+#define COQUIC_X_EFFECT_PATH_VALIDATION 0x82u
+
+typedef struct coquic_x_path_effect {
+    coquic_connection_handle_t connection;
+    uint64_t route_handle; /* the validated path's route, or COQUIC_X_NO_ROUTE */
+    uint64_t succeeded;    /* 1: validated; 0: failed (no PATH_RESPONSE in time) */
+} coquic_x_path_effect_t;  /* 24 bytes: 0 connection, 8 route_handle, 16 succeeded */
+
+/* Emits COQUIC_X_EFFECT_PATH_VALIDATION effects (default off). */
+COQUIC_FFI_API coquic_status_t coquic_x_endpoint_set_path_effects(coquic_endpoint_t *endpoint, uint8_t enabled);
+
 /* ---- batched data path ------------------------------------------------------------------
  * A runtime that reads many datagrams per wakeup can feed them in one call and get one
  * result; outbound datagrams can be copied out in one call into a caller buffer. */
@@ -371,6 +387,23 @@ COQUIC_FFI_API coquic_status_t coquic_x_io_admit(coquic_x_io_t *io, uint64_t rou
 COQUIC_FFI_API void coquic_x_io_ignore(coquic_x_io_t *io, uint64_t route);
 
 COQUIC_FFI_API coquic_status_t coquic_x_io_stats(const coquic_x_io_t *io, coquic_x_io_stats_t *out_stats);
+
+/*
+ * Client migration on the native path: binds another UDP socket for the io (the same family,
+ * on `address` of 4 or 16 bytes, all zero for any, and `port`, 0 for any, with the first
+ * socket's options) and writes to *out_route a route from it to the peer address of `route`.
+ * A REQUEST_MIGRATION with that route moves a connection to the new socket. The io receives on
+ * all its sockets; besides the first, at most 4 are open: each bind first closes those no
+ * connection's current path uses (their routes go with them). Failures return
+ * INVALID_ARGUMENT with the reason in coquic_x_last_error_message.
+ */
+COQUIC_FFI_API coquic_status_t coquic_x_io_bind_path(coquic_x_io_t *io, const uint8_t *address, size_t address_length,
+                                                     uint16_t port, uint64_t route, uint64_t *out_route);
+
+/* The local address a route sends from: returns 4 or 6 and writes the address bytes and port
+ * (0 for an unknown route). */
+COQUIC_FFI_API uint8_t coquic_x_io_route_local_address(const coquic_x_io_t *io, uint64_t route, uint8_t *out_address,
+                                                       uint16_t *out_port);
 
 /* Wait results. */
 #define COQUIC_X_IO_WAIT_TIMEOUT 0
