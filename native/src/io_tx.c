@@ -144,7 +144,11 @@ void cq_io_tx_flush(coquic_x_io_t *io) {
                 io->stats.gso = 0;
                 continue;
             }
-            io->stats.send_errors += per_message[0]; /* unreachable peer, too big, ...: QUIC copes */
+            if (errno == ECONNREFUSED || errno == EHOSTUNREACH || errno == ENETUNREACH || errno == EHOSTDOWN) {
+                io->err_pending = true; /* an earlier datagram's ICMP error (io_err.c), not this one's */
+                continue;
+            }
+            io->stats.send_errors += per_message[0]; /* too big, no route, ...: QUIC copes */
             io->tx_head += per_message[0];
             continue;
         }
