@@ -22,39 +22,6 @@ struct cq_chunk {
 static _Thread_local coquic_result_t *result_cache[CQ_RESULT_CACHE];
 static _Thread_local size_t result_cache_count;
 
-/*
- * Arena chunks of the standard size freed with a result are kept (up to CQ_SPARE_BYTES per
- * thread) and reused by the next results: a pump of a busy receiver fills megabytes of
- * stream data each call, and handing those chunks back to malloc made it trim and fault the
- * same pages in again on every call.
- */
-#define CQ_SPARE_BYTES (8u << 20)
-static _Thread_local cq_chunk *spare_chunks;
-static _Thread_local size_t spare_bytes;
-
-static void release_chunk(cq_chunk *c) {
-    if (c->capacity == CQ_CHUNK_MIN && spare_bytes + c->capacity <= CQ_SPARE_BYTES) {
-        c->next = spare_chunks;
-        spare_chunks = c;
-        spare_bytes += c->capacity;
-        return;
-    }
-    free(c);
-}
-
-static cq_chunk *take_chunk(size_t len) {
-    if (len <= CQ_CHUNK_MIN && spare_chunks) {
-        cq_chunk *c = spare_chunks;
-        spare_chunks = c->next;
-        spare_bytes -= c->capacity;
-        return c;
-    }
-    size_t cap = len > CQ_CHUNK_MIN ? len : CQ_CHUNK_MIN;
-    cq_chunk *n = malloc(sizeof *n + cap);
-    if (n) n->capacity = cap;
-    return n;
-}
-
 coquic_result_t *cq_result_new(void) {
     if (result_cache_count > 0) return result_cache[--result_cache_count];
     return calloc(1, sizeof(coquic_result_t));
@@ -63,7 +30,7 @@ coquic_result_t *cq_result_new(void) {
 static void free_chunks(cq_chunk *c) {
     for (cq_chunk *n; c; c = n) {
         n = c->next;
-        release_chunk(c);
+        free(c);
     }
 }
 
@@ -81,7 +48,7 @@ void cq_result_free(coquic_result_t *r) {
     while (oldest && oldest->next) oldest = oldest->next;
     for (cq_chunk *c = r->chunks, *n; c != oldest; c = n) {
         n = c->next;
-        release_chunk(c);
+        free(c);
     }
     if (oldest && oldest->capacity > 4 * CQ_CHUNK_MIN) {
         free(oldest);
@@ -104,12 +71,14 @@ void cq_result_free(coquic_result_t *r) {
 uint8_t *cq_result_reserve(coquic_result_t *r, size_t len) {
     cq_chunk *c = r->chunks;
     if (!c || c->capacity - c->used < len) {
-        cq_chunk *n = take_chunk(len);
+        size_t cap = len > CQ_CHUNK_MIN ? len : CQ_CHUNK_MIN;
+        cq_chunk *n = malloc(sizeof *n + cap);
         if (!n) {
             r->out_of_memory = 1;
             return NULL;
         }
         n->used = 0;
+        n->capacity = cap;
         n->next = c; /* newest first: only the head ever grows */
         r->chunks = c = n;
     }
