@@ -141,6 +141,7 @@ export const EXTENSION_SYMBOLS = {
   coquic_x_io_take_new_peers: { parameters: ["pointer", "buffer", "usize"], result: "usize" },
   coquic_x_io_admit: { parameters: ["pointer", "u64", ...R], result: "u8" },
   coquic_x_io_ignore: { parameters: ["pointer", "u64"], result: "void" },
+  coquic_x_io_take_unreachable: { parameters: ["pointer", "buffer", "buffer", "usize"], result: "usize" },
   coquic_x_io_stats: { parameters: ["pointer", "buffer"], result: "u8" },
   // a client's migration on the native path (ext.h, coquic_x_io_bind_path)
   coquic_x_io_bind_path: { parameters: ["pointer", "buffer", "usize", "u16", "u64", "buffer"], result: "u8" },

@@ -12,6 +12,7 @@ import type { SocketAddress } from "../runtimes/udp.ts";
 import { defaultEndpointConfig, type EndpointConfig } from "./config.ts";
 import { ClientConfig, Endpoint } from "./endpoint.ts";
 import { Driver } from "./driver.ts";
+import { NativeDriver } from "./native_driver.ts";
 import { createDriver, type IoMode } from "./driver_factory.ts";
 import type { IoSnapshot } from "./io_stats.ts";
 import type { QuicDriver } from "./quic_driver.ts";
@@ -771,24 +772,28 @@ export class QuicClient {
   }
 
   /**
-   * An ICMP unreachable reported on the socket ends the handshakes in flight on it when they
-   * all go to one server address (the runtime does not say which peer refused). Runtime
-   * sockets only: the engine's own socket does not report ICMP errors yet.
+   * An ICMP unreachable reported on the socket ends the handshakes in flight to the address
+   * that refused. The engine's socket names that address (IP_RECVERR); a runtime socket does
+   * not, so there the handshakes end only when they all go to one server address.
    */
   #watchSocket(driver: QuicDriver): void {
     this.#made.add(driver);
+    if (driver instanceof NativeDriver) {
+      driver.onUnreachable = (route, code) => this.#refused(driver, route.key, code);
+      return;
+    }
     if (!(driver instanceof Driver)) return;
     driver.socket.onError?.((error) => {
       if (!error.code || !UNREACHABLE_CODES.has(error.code)) return;
-      const pending = this.#pending.get(driver);
-      if (!pending || pending.size === 0) return;
-      const keys = new Set([...pending].map((p) => p.key));
-      if (keys.size !== 1) return;
-      const [key] = keys;
-      for (const p of [...pending]) {
-        p.fail(new QuicError("unreachable", `${key}: ${error.code} (nothing listens there)`));
-      }
+      const keys = new Set([...this.#pending.get(driver) ?? []].map((p) => p.key));
+      if (keys.size === 1) this.#refused(driver, [...keys][0], error.code);
     });
+  }
+
+  #refused(driver: QuicDriver, key: string, code: string): void {
+    for (const p of [...this.#pending.get(driver) ?? []]) {
+      if (p.key === key) p.fail(new QuicError("unreachable", `${key}: ${code} (nothing listens there)`));
+    }
   }
 
   /** The bound local address of the first endpoint. */

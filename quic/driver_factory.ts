@@ -9,7 +9,7 @@
  */
 import type { CoquicLibrary } from "../ffi/loader.ts";
 import { envVar } from "../runtimes/env.ts";
-import { ioAutomaticDeclined, ioWaiterUnsupported } from "../runtimes/io_waiter.ts";
+import { ioWaiterUnsupported } from "../runtimes/io_waiter.ts";
 import { bindUdp } from "../runtimes/udp_factory.ts";
 import { Driver } from "./driver.ts";
 import type { Endpoint } from "./endpoint.ts";
@@ -62,7 +62,7 @@ function requested(io: IoMode | undefined): IoMode | undefined {
  * ```ts
  * import { defaultLibrary } from "../mod.ts";
  * const lib = defaultLibrary();
- * chooseIo(lib, "127.0.0.1"); // "native" with our engine on Bun and Node; "runtime" on Deno unless forced
+ * chooseIo(lib, "127.0.0.1"); // "native" with our engine on Deno, Bun and Node
  * ```
  */
 export function chooseIo(lib: CoquicLibrary, hostname: string, io?: IoMode): IoMode {
@@ -70,7 +70,6 @@ export function chooseIo(lib: CoquicLibrary, hostname: string, io?: IoMode): IoM
   if (mode === "runtime") return "runtime";
   const why = nativeIoUnavailable(lib) ?? (ipBytes(hostname) ? undefined : `${hostname} is not an IP address`);
   if (mode === "native" && why) throw new QuicError("unsupported", `native socket unavailable: ${why}`);
-  if (mode === undefined && ioAutomaticDeclined()) return "runtime"; // native only when asked, see there
   return why ? "runtime" : "native";
 }
 

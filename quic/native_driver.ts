@@ -25,6 +25,11 @@ export class NativeDriver implements QuicDriver {
   readonly clock: MonotonicClock = new MonotonicClock();
   readonly connections: Map<bigint, DriverConnection> = new Map();
   onAccepted?: (handle: bigint, route: bigint | undefined) => void;
+  /**
+   * Called with a route whose address answered an ICMP unreachable (the engine's socket has
+   * IP_RECVERR), and the error code; checked after each pump only while set.
+   */
+  onUnreachable?: (route: Route, code: string) => void;
   /** Unused: every datagram carries its route on this path. */
   defaultRoute?: SocketAddress;
   #onNewPeer?: (route: Route) => void;
@@ -139,6 +144,12 @@ export class NativeDriver implements QuicDriver {
     if (this.#closed) return;
     this.#timer.disarm(); // the pump runs everything that is due
     this.run((now) => this.#io.pump(now));
+    if (this.onUnreachable && !this.#closed) {
+      for (const { route, code } of this.#io.takeUnreachable()) {
+        const r = this.#io.routeByHandle(route);
+        if (r) this.onUnreachable?.(r, code);
+      }
+    }
     if (this.#onNewPeer && !this.#closed) {
       for (const handle of this.#io.takeNewPeers()) {
         const route = this.#io.routeByHandle(handle);

@@ -29,6 +29,14 @@ export function ipBytes(hostname: string): Uint8Array | undefined {
   return parseIpv4(hostname) ?? parseIpv6(hostname);
 }
 
+/** The errno values of ICMP unreachables (the native socket is Linux-only). */
+const LINUX_ERRNO: Record<number, string> = {
+  101: "ENETUNREACH",
+  111: "ECONNREFUSED",
+  112: "EHOSTDOWN",
+  113: "EHOSTUNREACH",
+};
+
 /** One endpoint's native socket. */
 export class NativeIo {
   #lib: CoquicLibrary;
@@ -41,6 +49,8 @@ export class NativeIo {
   #stats = new Uint8Array(L.IoStats.size);
   #statsView = new DataView(this.#stats.buffer);
   #peers = new BigUint64Array(64);
+  #refusedRoutes = new BigUint64Array(64);
+  #refusedErrnos = new Int32Array(64);
   #errBuf = new Uint8Array(512);
   /** The bound local address. */
   readonly localAddress: SocketAddress;
@@ -155,6 +165,27 @@ export class NativeIo {
   takeNewPeers(): bigint[] {
     const n = this.#lib.symbols.coquic_x_io_take_new_peers(this.address, this.#peers, this.#peers.length) as number;
     return n === 0 ? [] : [...this.#peers.subarray(0, n)];
+  }
+
+  /**
+   * Routes whose address answered with an ICMP unreachable since the last call, each with its
+   * error code ("ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "EHOSTDOWN").
+   */
+  takeUnreachable(): { route: bigint; code: string }[] {
+    const n = this.#lib.symbols.coquic_x_io_take_unreachable(
+      this.address,
+      this.#refusedRoutes,
+      this.#refusedErrnos,
+      this.#refusedRoutes.length,
+    ) as number;
+    const out: { route: bigint; code: string }[] = [];
+    for (let i = 0; i < Number(n); i++) {
+      out.push({
+        route: this.#refusedRoutes[i],
+        code: LINUX_ERRNO[this.#refusedErrnos[i]] ?? `errno ${this.#refusedErrnos[i]}`,
+      });
+    }
+    return out;
   }
 
   /** Feeds a held peer's datagrams. */

@@ -76,25 +76,6 @@ export function ioWaiterUnsupported(): string | undefined {
   }
 }
 
-/**
- * Why this runtime does not take the native socket unless asked (`io: "native"` or
- * `COQUIC_IO=native`), or undefined when it does. Deno: its `nonblocking` FFI wait stays
- * pending on a worker thread while sockets are open, and when the isolate that issued it ends
- * first (as `deno test` ends one isolate per test module), completing that call crashes the
- * process (seen as a segfault at module boundaries). Until the wait can be cancelled with its
- * isolate, Deno takes its runtime sockets by default.
- *
- * @example
- * ```ts
- * const why = ioAutomaticDeclined(); // a sentence on Deno, undefined on Bun and Node
- * ```
- */
-export function ioAutomaticDeclined(): string | undefined {
-  return runtimeName() === "deno"
-    ? "Deno: a pending nonblocking FFI wait crashes the process when its isolate ends first"
-    : undefined;
-}
-
 /** The hub of one library: an epoll set of native sockets and the loop reporting them. */
 class IoHub {
   readonly #symbols: Symbols;

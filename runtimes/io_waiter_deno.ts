@@ -3,7 +3,10 @@
  * of its worker threads and resolves a promise on the JavaScript thread. That thread only
  * runs `epoll_wait` on the hub's descriptors (see `native/src/io_hub.c`). A pending call
  * keeps the process alive, which is what an open socket should do; the hub interrupts it
- * when its last io leaves.
+ * when its last io leaves. A wait may still be running when the isolate that issued it ends
+ * (`deno test` ends one isolate per module, closing its libraries): the engine is linked
+ * `-z nodelete` (native/Makefile), so the wait returns into mapped code and Deno drops its
+ * result with the isolate.
  *
  * @module
  */

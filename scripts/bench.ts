@@ -2,9 +2,12 @@
  * Side-by-side benchmark, one run on this machine (`deno task bench`): our perf runner on
  * Bun and on Deno (server and client in separate processes, over loopback), each on both I/O
  * paths (the engine's own socket, `--io native`, and the runtime's sockets), ngtcp2's own
- * C tools (gtlsserver/gtlsclient, with UDP segmentation offload), Deno's built-in QUIC, and
- * the loopback UDP ceilings (C with sendmmsg/recvmmsg; each runtime's own sockets). Every
- * figure is the median of `--runs` runs. Prints a table and the target ratios.
+ * C tools (gtlsserver/gtlsclient, with UDP segmentation offload), Deno's built-in QUIC (bulk,
+ * rr and crr), HTTP/3 (a GET answered by our `serve()`, by `Bun.serve({ http3: true })` and by
+ * `gtlsserver`, fetched by `gtlsclient`), and the loopback UDP ceilings (C with
+ * sendmmsg/recvmmsg; each runtime's own sockets). CPU (user + system of both processes) is
+ * given per gigabyte for transfers and per request for rr/crr. Every figure is the median of
+ * `--runs` runs. Prints a table and the target ratios.
  *
  *   deno task bench [--runs 3] [--seconds 3]
  *   deno task bench --quick      one run of 1 s timed runs and 20 MiB downloads (a smoke test, ~15 s)
@@ -19,7 +22,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { generateDevCertificate } from "../quic/devcert.ts";
 import { scriptCommand } from "./perf/runtime.ts";
-import { startServerProcess } from "./perf/server_process.ts";
+import { processCpuSeconds, type ServerProcess, startServerProcess } from "./perf/server_process.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 // deno-lint-ignore no-explicit-any
@@ -35,7 +38,7 @@ const { values } = parseArgs({
 const QUICK = values.quick === true;
 const RUNS = QUICK ? 1 : Number(values.runs);
 const SECONDS = QUICK ? 1 : Number(values.seconds);
-const DOWNLOAD_MIB = QUICK ? 20 : 200; // the C tools' and Deno's built-in QUIC downloads
+const DOWNLOAD_MIB = QUICK ? 20 : 200; // the C tools', Deno's built-in QUIC and the HTTP/3 downloads
 const work = mkdtempSync(join(tmpdir(), "coquic-bench-"));
 const cert = await generateDevCertificate();
 writeFileSync(join(work, "cert.pem"), cert.certPem);
@@ -54,7 +57,7 @@ async function background(cmd: string, args: string[], waitMs = 1500) {
   const child = spawn(cmd, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
   child.on("error", (e) => log(`(${cmd}: ${e.message})`)); // a missing tool: its figure shows "failed"
   await sleep(waitMs);
-  return () => child.kill("SIGKILL");
+  return { pid: child.pid, stop: () => child.kill("SIGKILL") };
 }
 
 type Io = "runtime" | "native";
@@ -104,7 +107,9 @@ async function runner(runtime: "deno" | "bun", io: Io, args: string[]): Promise<
       ? readFileSync(timeOut, "utf8").trim().split(/\s+/).map(Number).reduce((a, b) => a + b, 0)
       : NaN;
     const gigabytes = (Number(json.bytes_received ?? 0) + Number(json.bytes_sent ?? 0)) / 1e9;
-    json.cpu_s_per_gb = serverCpu === undefined ? NaN : (serverCpu + clientCpu) / gigabytes;
+    const cpu = serverCpu === undefined ? NaN : serverCpu + clientCpu;
+    json.cpu_s_per_gb = cpu / gigabytes;
+    json.cpu_us_per_request = (cpu * 1e6) / Number(json.requests_completed ?? NaN);
     return json;
   } catch {
     return { status: "failed" };
@@ -128,12 +133,57 @@ function orNaN(label: string, measure: () => number): number {
   }
 }
 
-async function ngtcp2Bulk(mib: number): Promise<number> {
+/** Runs `cmd args` to its end under /usr/bin/time: stdout, wall seconds, user + system CPU seconds. */
+function timedRun(cmd: string, args: string[], timeoutMs = 120_000): { stdout: string; seconds: number; cpu: number } {
+  const timeOut = join(work, `time-${nextPort++}.txt`);
+  const timed = existsSync("/usr/bin/time");
+  const t0 = performance.now();
+  const stdout = execFileSync(
+    timed ? "/usr/bin/time" : cmd,
+    timed ? ["-f", "%U %S", "-o", timeOut, cmd, ...args] : args,
+    {
+      cwd: ROOT,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+      timeout: timeoutMs,
+    },
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = timed ? readFileSync(timeOut, "utf8").trim().split(/\s+/).map(Number).reduce((a, b) => a + b, 0) : NaN;
+  return { stdout, seconds, cpu };
+}
+
+const lastJson = (stdout: string) => JSON.parse(stdout.trim().split("\n").pop()!);
+
+/** A transfer figure: MiB/s and CPU seconds per gigabyte (both processes). */
+interface Transfer {
+  mibPerSecond: number;
+  cpuPerGb: number;
+}
+const FAILED: Transfer = { mibPerSecond: NaN, cpuPerGb: NaN };
+
+/** `gtlsclient` fetching `mib` MiB from a server at `port` whose CPU `serverCpu()` reads. */
+function gtlsclientGet(port: number, mib: number, serverCpu: () => number | undefined): Transfer {
+  const before = serverCpu() ?? NaN;
+  // No --download: writing the file to disk made the C tools look 3× slower than they are.
+  // A failed transfer exits non-zero (execFileSync throws).
+  const r = timedRun("gtlsclient", [
+    "-q",
+    "--exit-on-all-streams-close",
+    "127.0.0.1",
+    String(port),
+    `https://127.0.0.1:${port}/blob`,
+  ], 60_000);
+  const cpu = r.cpu + ((serverCpu() ?? NaN) - before);
+  return { mibPerSecond: mib / r.seconds, cpuPerGb: cpu / ((mib * 2 ** 20) / 1e9) };
+}
+
+async function ngtcp2Bulk(mib: number): Promise<Transfer> {
   const docs = join(work, "htdocs");
   mkdirSync(docs, { recursive: true });
   writeFileSync(join(docs, "blob"), new Uint8Array(mib << 20));
   const port = nextPort++;
-  const stop = await background("gtlsserver", [
+  const server = await background("gtlsserver", [
     "-q",
     "-d",
     docs,
@@ -143,50 +193,87 @@ async function ngtcp2Bulk(mib: number): Promise<number> {
     join(work, "cert.pem"),
   ], 500);
   try {
-    // No --download: writing the file to disk made the C tools look 3× slower than they are.
-    // A failed transfer exits non-zero (execFileSync throws).
-    const t0 = performance.now();
-    execFileSync("gtlsclient", [
-      "-q",
-      "--exit-on-all-streams-close",
-      "127.0.0.1",
-      String(port),
-      `https://127.0.0.1:${port}/blob`,
-    ], { stdio: "ignore", timeout: 60_000 });
-    const seconds = (performance.now() - t0) / 1000;
-    return mib / seconds;
+    return gtlsclientGet(port, mib, () => processCpuSeconds(server.pid));
   } finally {
-    stop();
+    server.stop();
   }
 }
 
-async function denoQuicBulk(mib: number): Promise<number> {
-  const port = nextPort++;
-  const script = "scripts/bench/deno_quic.ts";
-  const stop = await background(
-    ...runtimeCmd("deno", script, [
-      "server",
-      "--port",
-      String(port),
-      "--cert",
-      join(work, "cert.pem"),
-      "--key",
-      join(work, "key.pem"),
-    ]),
-  );
+/** A server script of ours under `runtime` (it prints the perf runner's listening line). */
+async function scriptServer(
+  runtime: "deno" | "bun",
+  script: string,
+  args: string[],
+): Promise<ServerProcess | undefined> {
   try {
-    const [cmd, args] = runtimeCmd("deno", script, [
+    return await startServerProcess(runtime, join(ROOT, script), args);
+  } catch (e) {
+    log(`(${runtime} ${script}: ${(e as Error).message.split("\n")[0]})`);
+    return undefined;
+  }
+}
+
+/** HTTP/3: `gtlsclient` GETs `mib` MiB from our `serve()` (impl "coquic") or `Bun.serve` ("bun"). */
+async function h3Get(runtime: "deno" | "bun", impl: "coquic" | "bun", io: Io, mib: number): Promise<Transfer> {
+  const server = await scriptServer(runtime, "scripts/bench/h3_server.ts", [
+    "--impl",
+    impl,
+    "--io",
+    io,
+    "--mib",
+    String(mib),
+    "--cert",
+    join(work, "cert.pem"),
+    "--key",
+    join(work, "key.pem"),
+  ]);
+  if (!server) return FAILED;
+  try {
+    return gtlsclientGet(server.port, mib, () => server.cpuSeconds());
+  } catch (e) {
+    log(`(HTTP/3 GET from ${runtime} ${impl} ${io} failed: ${(e as Error).message.split("\n")[0]})`);
+    return FAILED;
+  } finally {
+    await server.stop();
+  }
+}
+
+/** Deno's built-in QUIC: bulk (MiB/s), rr (p50 µs) or crr (connections/s), with CPU. */
+async function denoQuic(mode: "bulk" | "rr" | "crr", mib: number): Promise<Record<string, number>> {
+  const script = "scripts/bench/deno_quic.ts";
+  const server = await scriptServer("deno", script, [
+    "server",
+    "--cert",
+    join(work, "cert.pem"),
+    "--key",
+    join(work, "key.pem"),
+  ]);
+  if (!server) return {};
+  try {
+    const before = server.cpuSeconds() ?? NaN;
+    const r = timedRun(...runtimeCmd("deno", script, [
       "client",
       "--port",
-      String(port),
+      String(server.port),
       "--ca",
       join(work, "cert.pem"),
+      "--mode",
+      mode,
       "--mib",
       String(mib),
-    ]);
-    return jsonLine(cmd, args).mibPerSecond;
+      "--seconds",
+      String(SECONDS),
+    ]));
+    const cpu = r.cpu + ((server.cpuSeconds() ?? NaN) - before);
+    const json = lastJson(r.stdout);
+    if (mode === "bulk") return { mibPerSecond: json.mibPerSecond, cpuPerGb: cpu / (json.bytes / 1e9) };
+    if (mode === "rr") return { p50: json.p50_us, cpuPerRequest: (cpu * 1e6) / json.requests };
+    return { perSecond: json.perSecond, cpuPerRequest: (cpu * 1e6) / json.connections };
+  } catch (e) {
+    log(`(Deno built-in QUIC ${mode} failed: ${(e as Error).message.split("\n")[0]})`);
+    return {};
   } finally {
-    stop();
+    await server.stop();
   }
 }
 
@@ -244,23 +331,41 @@ for (let run = 1; run <= RUNS; run++) {
         dur,
       ]);
       add(`${k} rr p50 µs`, rr.status === "ok" ? rr.latency.p50_us : NaN);
+      add(`${k} rr CPU µs/request`, rr.status === "ok" ? rr.cpu_us_per_request : NaN);
+      const crr = await runner(rt, io, [
+        "--mode",
+        "crr",
+        "--request-bytes",
+        "32",
+        "--response-bytes",
+        "32",
+        "--connections",
+        "8",
+        "--duration",
+        dur,
+      ]);
+      add(`${k} crr handshakes/s`, crr.status === "ok" ? crr.requests_per_s : NaN);
+      add(`${k} crr CPU µs/handshake`, crr.status === "ok" ? crr.cpu_us_per_request : NaN);
+      const h3 = await h3Get(rt, "coquic", io, DOWNLOAD_MIB);
+      add(`${k} HTTP/3 serve() GET MiB/s`, h3.mibPerSecond);
+      add(`${k} HTTP/3 serve() GET CPU s/GB`, h3.cpuPerGb);
     }
-    const crr = await runner(rt, "runtime", [
-      "--mode",
-      "crr",
-      "--request-bytes",
-      "32",
-      "--response-bytes",
-      "32",
-      "--connections",
-      "8",
-      "--duration",
-      dur,
-    ]);
-    add(`${rt} crr handshakes/s`, crr.status === "ok" ? crr.requests_per_s : NaN);
   }
-  add("ngtcp2 C tools bulk MiB/s", await ngtcp2Bulk(DOWNLOAD_MIB).catch(() => NaN));
-  add("deno built-in QUIC bulk MiB/s", await denoQuicBulk(DOWNLOAD_MIB).catch(() => NaN));
+  const c = await ngtcp2Bulk(DOWNLOAD_MIB).catch(() => FAILED);
+  add("ngtcp2 C tools bulk MiB/s", c.mibPerSecond); // gtlsserver → gtlsclient is an HTTP/3 GET
+  add("ngtcp2 C tools bulk CPU s/GB", c.cpuPerGb);
+  const bunH3 = await h3Get("bun", "bun", "runtime", DOWNLOAD_MIB);
+  add("Bun.serve({ http3: true }) GET MiB/s", bunH3.mibPerSecond);
+  add("Bun.serve({ http3: true }) GET CPU s/GB", bunH3.cpuPerGb);
+  const dBulk = await denoQuic("bulk", DOWNLOAD_MIB);
+  add("deno built-in QUIC bulk MiB/s", dBulk.mibPerSecond ?? NaN);
+  add("deno built-in QUIC bulk CPU s/GB", dBulk.cpuPerGb ?? NaN);
+  const dRr = await denoQuic("rr", DOWNLOAD_MIB);
+  add("deno built-in QUIC rr p50 µs", dRr.p50 ?? NaN);
+  add("deno built-in QUIC rr CPU µs/request", dRr.cpuPerRequest ?? NaN);
+  const dCrr = await denoQuic("crr", DOWNLOAD_MIB);
+  add("deno built-in QUIC crr handshakes/s", dCrr.perSecond ?? NaN);
+  add("deno built-in QUIC crr CPU µs/handshake", dCrr.cpuPerRequest ?? NaN);
 }
 rmSync(work, { recursive: true, force: true });
 
@@ -319,6 +424,30 @@ const rows: [string, string, string, boolean][] = [
       [`${rt} bulk: runtime sockets / ngtcp2 C tools`, ratio(runtime, c), "reference", true],
       [`${rt} bulk: native I/O / deno built-in QUIC`, ratio(native, d), "≥ 1.50", native >= 1.5 * d],
       [
+        `${rt} rr p50: native / deno built-in QUIC`,
+        ratio(m[`${rt} native rr p50 µs`], m["deno built-in QUIC rr p50 µs"]),
+        "≤ 0.80",
+        m[`${rt} native rr p50 µs`] <= 0.8 * m["deno built-in QUIC rr p50 µs"],
+      ],
+      [
+        `${rt} crr: native / deno built-in QUIC`,
+        ratio(m[`${rt} native crr handshakes/s`], m["deno built-in QUIC crr handshakes/s"]),
+        "≥ 1.20",
+        m[`${rt} native crr handshakes/s`] >= 1.2 * m["deno built-in QUIC crr handshakes/s"],
+      ],
+      [
+        `${rt} HTTP/3 GET: serve() native / Bun.serve`,
+        ratio(m[`${rt} native HTTP/3 serve() GET MiB/s`], m["Bun.serve({ http3: true }) GET MiB/s"]),
+        "≥ 1.50",
+        m[`${rt} native HTTP/3 serve() GET MiB/s`] >= 1.5 * m["Bun.serve({ http3: true }) GET MiB/s"],
+      ],
+      [
+        `${rt} HTTP/3 GET: serve() native / gtlsserver`,
+        ratio(m[`${rt} native HTTP/3 serve() GET MiB/s`], m["ngtcp2 C tools bulk MiB/s"]),
+        "reference",
+        true,
+      ],
+      [
         `${rt} rr p50: native / runtime`,
         ratio(m[`${rt} native rr p50 µs`], m[`${rt} rr p50 µs`]),
         "≤ 1.00",
@@ -336,6 +465,6 @@ const rows: [string, string, string, boolean][] = [
   ],
 ];
 for (const [name, value, target, ok] of rows) {
-  console.log(`  ${name.padEnd(44)} ${value.padStart(8)}  ${target.padEnd(9)} ${ok ? "met" : "missed"}`);
+  console.log(`  ${name.padEnd(48)} ${value.padStart(8)}  ${target.padEnd(9)} ${ok ? "met" : "missed"}`);
 }
 console.log("\nWhere the time goes and what would close each gap: README.md, section 'Benchmark'.");

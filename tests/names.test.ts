@@ -8,6 +8,8 @@ import { test } from "./_harness.ts";
 import { connect, listen, QuicClient, type QuicConnection, QuicError, type QuicListener } from "../mod.ts";
 import { closeAll, fetch, serve } from "../http3/mod.ts";
 import { bindUdp } from "../runtimes/udp_factory.ts";
+import { defaultLibrary } from "../ffi/loader.ts";
+import { nativeIoUnavailable } from "../quic/driver_factory.ts";
 
 // deno-lint-ignore no-explicit-any
 const g = globalThis as any;
@@ -194,22 +196,48 @@ test("names: one QuicClient reaches IPv4 and IPv6 servers (an endpoint per famil
   await v6.close();
 });
 
-// Only Bun's UDP socket reports ICMP errors; Deno's listenDatagram and Node's dgram give none
-// for unconnected sockets, so there the attempt runs until its signal or the handshake timeout.
-// Only Bun's runtime socket reports ICMP errors; Deno's and Node's do not, nor does the
-// engine's own socket yet (it would need IP_RECVERR), so this runs on Bun's runtime path.
-test(
-  "names: an ICMP port unreachable ends the attempt at once (kind unreachable; Bun's runtime socket only)",
-  async () => {
-    const port = await closedPort();
-    const r = await timed(
-      connect({ hostname: "127.0.0.1", port }, { alpn: "echo", io: "runtime", signal: AbortSignal.timeout(5000) }),
-    );
-    assert.ok(isKind("unreachable")(r.error), String(r.error));
-    assert.ok(r.ms < 2000, `took ${r.ms} ms`);
-  },
-  { skip: g.Bun ? undefined : "only Bun's UDP socket reports ICMP errors" },
-);
+// ICMP errors: the engine's own socket reads them (IP_RECVERR) and names the refusing address,
+// on every runtime; of the runtime sockets only Bun's reports them (Deno's listenDatagram and
+// Node's dgram give none for unconnected sockets, so there the attempt runs until its signal or
+// the handshake timeout).
+for (const io of ["native", "runtime"] as const) {
+  test(
+    `names: an ICMP port unreachable ends the attempt at once (kind unreachable; io ${io})`,
+    async () => {
+      const port = await closedPort();
+      const r = await timed(
+        connect({ hostname: "127.0.0.1", port }, { alpn: "echo", io, signal: AbortSignal.timeout(5000) }),
+      );
+      assert.ok(isKind("unreachable")(r.error), String(r.error));
+      assert.ok(r.ms < 2000, `took ${r.ms} ms`);
+    },
+    {
+      skip: io === "native"
+        ? nativeIoUnavailable(defaultLibrary())
+        : g.Bun
+        ? undefined
+        : "only Bun's runtime UDP socket reports ICMP errors",
+    },
+  );
+}
+
+test("names: on the native socket an ICMP error from one server ends only the attempt to it", async () => {
+  const server = await listen({ hostname: "127.0.0.1", port: 0, alpn: "echo", io: "native" });
+  const client = await QuicClient.create({ alpn: "echo", io: "native", ca: server.certificatePem });
+  try {
+    const dead = await closedPort();
+    const [refused, live] = await Promise.allSettled([
+      client.connect({ hostname: "127.0.0.1", port: dead }, { signal: AbortSignal.timeout(5000) }),
+      client.connect(server.addr, { signal: AbortSignal.timeout(5000) }),
+    ]);
+    assert.equal(refused.status, "rejected");
+    assert.ok(isKind("unreachable")((refused as PromiseRejectedResult).reason));
+    assert.equal(live.status, "fulfilled", String((live as PromiseRejectedResult).reason));
+  } finally {
+    await client.close();
+    await server.close();
+  }
+}, { skip: nativeIoUnavailable(defaultLibrary()) });
 
 test("names: fetch() takes a lookup; the URL's name is what the certificate is checked against", async () => {
   const server = await serve({}, () => new Response("resolved"));

@@ -73,7 +73,16 @@ test("deno task bench --quick: every perf-runner figure measured", () => {
     for (const row of ["bulk Gbit/s", "rr p50 µs", "crr handshakes/s"]) {
       assert.match(r.stdout, new RegExp(`${rt} ${row}\\s+\\d+\\.\\d+`), `${rt} ${row}\n${show(r)}`);
     }
+    for (const row of ["native crr handshakes/s", "native rr CPU µs/request"]) {
+      assert.match(r.stdout, new RegExp(`${rt} ${row}\\s+\\d+\\.\\d+`), `${rt} ${row}\n${show(r)}`);
+    }
+    // gtlsclient fetches these: a figure, or "failed" where the tool is missing
+    assert.match(r.stdout, new RegExp(`${rt} native HTTP/3 serve\\(\\) GET MiB/s\\s+(\\d+\\.\\d+|failed)`), show(r));
   }
+  for (const row of ["rr p50 µs", "crr handshakes/s", "bulk CPU s/GB"]) {
+    assert.match(r.stdout, new RegExp(`deno built-in QUIC ${row}\\s+(\\d+\\.\\d+|failed)`), show(r));
+  }
+  assert.match(r.stdout, /Bun\.serve\(\{ http3: true \}\) GET MiB\/s\s+(\d+\.\d+|failed)/, show(r));
   assert.match(r.stdout, /^targets$/m, show(r));
 }, { timeout: 110_000 });
 

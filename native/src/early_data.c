@@ -77,6 +77,7 @@ int cq_early_data_rejected_cb(ngtcp2_conn *conn, void *user_data) {
         cq_stream_unlink_pending(c, s);
         s->open_in_ngtcp2 = false;
         s->sent_offset = s->head ? s->head->offset : s->acked_offset;
+        s->send_from = NULL; /* sent_offset went back: scan from the head */
         s->fin_sent = false;
         s->blocked = false;
     }

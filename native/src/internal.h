@@ -188,6 +188,7 @@ typedef struct cq_stream {
     uint64_t reset_code;  /* our RESET_STREAM code, applied once the stream opens */
     int32_t priority;     /* larger is sent first; equal priorities share round-robin */
     cq_send_chunk *head, *tail; /* unacknowledged data, in offset order */
+    cq_send_chunk *send_from;   /* NULL or a chunk of the list before which all is sent (stream.c) */
     uint64_t write_offset;      /* total bytes the application handed us */
     uint64_t sent_offset;       /* bytes handed to ngtcp2 */
     uint64_t acked_offset;      /* contiguous prefix acknowledged */
@@ -481,7 +482,7 @@ cq_stream *cq_stream_create(cq_conn *c, int64_t id);
 void cq_stream_destroy(cq_conn *c, cq_stream *s);
 int cq_stream_append(cq_stream *s, const uint8_t *data, size_t len);
 void cq_stream_on_acked(cq_stream *s, uint64_t offset, uint64_t len);
-size_t cq_stream_unsent_vec(const cq_stream *s, ngtcp2_vec *vec, size_t max_vec);
+size_t cq_stream_unsent_vec(cq_stream *s, ngtcp2_vec *vec, size_t max_vec);
 void cq_stream_mark_pending(cq_conn *c, cq_stream *s);
 void cq_stream_unlink_pending(cq_conn *c, cq_stream *s);
 bool cq_stream_has_unsent(const cq_stream *s);

@@ -59,6 +59,12 @@ static socklen_t make_sockaddr(struct sockaddr_storage *ss, const uint8_t *addre
     return sizeof *sa;
 }
 
+cq_peer *cq_io_peer_by_address(coquic_x_io_t *io, const struct sockaddr_storage *ss) {
+    uint8_t key[CQ_IO_KEY_MAX]; /* the main socket's peers (sock 0: no id byte) */
+    size_t keylen = address_key(key, ss);
+    return cq_map_get(&io->peers_by_addr, key, keylen);
+}
+
 static void free_held(coquic_x_io_t *io, cq_peer *p) {
     for (cq_held *h = p->held, *n; h; h = n) {
         n = h->next;
@@ -158,6 +164,7 @@ static coquic_status_t open_socket(coquic_x_io_t *io, const struct sockaddr_stor
     /* Don't fragment: QUIC sizes its packets itself (RFC 9000 §14). */
     if (io->family == AF_INET) sockopt(io->fd, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO);
     else sockopt(io->fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_DO);
+    cq_io_err_enable(io); /* ICMP unreachables reach us (io_err.c) */
     return COQUIC_STATUS_OK;
 }
 
@@ -418,6 +425,7 @@ static void feed_message(coquic_x_io_t *io, uint32_t sock, size_t slot) {
 /* Receives and feeds from one socket until it is empty or the budget is spent. */
 void cq_io_receive_socket(coquic_x_io_t *io, int fd, uint32_t sock, size_t *budget_left) {
     size_t budget = *budget_left;
+    int errors = 0;
     while (budget > 0) {
         for (size_t i = 0; i < io->rx_slots; i++) {
             struct msghdr *h = &io->rx_msgs[i].msg_hdr;
@@ -431,7 +439,11 @@ void cq_io_receive_socket(coquic_x_io_t *io, int fd, uint32_t sock, size_t *budg
         }
         int n = recvmmsg(fd, io->rx_msgs, (unsigned)io->rx_slots, MSG_DONTWAIT, NULL);
         if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break; /* EAGAIN: empty; other errors (ICMP reports) are for no one in particular */
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errors++ < 4) {
+            io->err_pending = true; /* an ICMP error, reported once (its details are queued): read on */
+            continue;
+        }
+        if (n <= 0) break; /* EAGAIN: empty */
         io->stats.recv_syscalls++;
         size_t before = io->stats.recv_datagrams;
         for (int i = 0; i < n; i++) feed_message(io, sock, (size_t)i);
@@ -449,6 +461,9 @@ static void receive_all(coquic_x_io_t *io) {
     cq_io_paths_receive(io, &budget);
     cq_io_receive_socket(io, io->fd, 0, &budget);
     io->ep->batching = false;
+    /* The kernel reports a queued ICMP error once, on the next receive or send (sk_err), so
+     * err_pending is set whenever the error queue has something (and EPOLLERR wakes the pump). */
+    if (io->err_pending) cq_io_err_drain(io);
 }
 
 /* ---- pruning ---------------------------------------------------------------------------------- */

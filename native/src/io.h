@@ -21,6 +21,7 @@
 #define CQ_IO_HELD_PEERS 1024     /* gate: undecided peers held at most */
 #define CQ_IO_HELD_BYTES (4u << 20) /* gate: bytes held for all undecided peers together */
 #define CQ_IO_PRUNE_MIN 4096      /* peers kept before idle ones are pruned */
+#define CQ_IO_UNREACHABLE_MAX 64  /* ICMP-refused routes kept until taken */
 
 typedef enum cq_peer_state { CQ_PEER_ADMITTED = 0, CQ_PEER_UNDECIDED, CQ_PEER_IGNORED } cq_peer_state;
 
@@ -125,6 +126,10 @@ struct coquic_x_io {
     cq_io_sock extra[CQ_IO_EXTRA_SOCKETS];
     size_t extra_count;
     atomic_int xfd;
+    /* io_err.c: ICMP unreachables from the error queue, by route, until taken */
+    struct { uint64_t route; int32_t err; } unreachable[CQ_IO_UNREACHABLE_MAX];
+    size_t unreachable_count;
+    bool err_pending; /* a call reported an ICMP error: drain the error queue */
 
     struct coquic_x_io_hub *hub; /* io_hub.c: the hub polling this io, if any */
     bool hub_out;                /* registered there with EPOLLOUT too */
@@ -148,6 +153,12 @@ void cq_io_paths_free(coquic_x_io_t *io);
 
 /* io_hub.c: an extra fd (the io's xfd) polled under the io's token */
 void cq_io_hub_add_fd(coquic_x_io_t *io, int fd);
+/* io.c: the peer of an address, or NULL (never creates one) */
+cq_peer *cq_io_peer_by_address(coquic_x_io_t *io, const struct sockaddr_storage *ss);
+
+/* io_err.c */
+void cq_io_err_enable(coquic_x_io_t *io); /* IP_RECVERR / IPV6_RECVERR at bind */
+void cq_io_err_drain(coquic_x_io_t *io);  /* error queue -> unreachable routes */
 
 /* io_tx.c */
 void cq_io_tx_collect(coquic_x_io_t *io, coquic_result_t *r); /* SEND_DATAGRAM effects -> queue */

@@ -154,9 +154,13 @@ void cq_io_tx_flush(coquic_x_io_t *io) {
                 io->stats.gso = 0;
                 continue;
             }
+            if (errno == ECONNREFUSED || errno == EHOSTUNREACH || errno == ENETUNREACH || errno == EHOSTDOWN) {
+                io->err_pending = true; /* an earlier datagram's ICMP error (io_err.c), not this one's */
+                continue;
+            }
             /* a probe above the path MTU: the answer DPLPMTUD asked for (ngtcp2 counts it lost) */
             bool probe_too_big = errno == EMSGSIZE && io->tx[io->tx_head].probe;
-            if (!probe_too_big) io->stats.send_errors += per_message[0]; /* unreachable, too big, ...: QUIC copes */
+            if (!probe_too_big) io->stats.send_errors += per_message[0]; /* too big, no route, ...: QUIC copes */
             io->tx_head += per_message[0];
             continue;
         }

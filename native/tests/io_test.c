@@ -1,5 +1,6 @@
 /* The native I/O extension: two endpoints on real loopback sockets in one process. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <dirent.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -625,4 +626,99 @@ TEST(io_client_migrates_to_a_second_socket) {
     CHECK_EQ(l.client.validated_route, new_route);
     CHECK_EQ(seen_port, new_port); /* the server talks to the new socket now */
     CHECK(!l.client.failed && !l.server.failed);
+}
+
+/* A loopback UDP port nothing listens on (bound, read, closed). */
+static uint16_t closed_port(int family) {
+    int fd = socket(family, SOCK_DGRAM, 0);
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    socklen_t len;
+    if (family == AF_INET) {
+        struct sockaddr_in *sa = (struct sockaddr_in *)&ss;
+        sa->sin_family = AF_INET;
+        sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        len = sizeof *sa;
+    } else {
+        struct sockaddr_in6 *sa = (struct sockaddr_in6 *)&ss;
+        sa->sin6_family = AF_INET6;
+        sa->sin6_addr = in6addr_loopback;
+        len = sizeof *sa;
+    }
+    uint16_t port = 0;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&ss, len) == 0 && getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+        port = ntohs(family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port : ((struct sockaddr_in6 *)&ss)->sin6_port);
+    if (fd >= 0) close(fd);
+    return port;
+}
+
+/* Connects to a closed loopback port; returns the errno reported for its route (0: none). */
+static int32_t unreachable_report(const uint8_t *addr, size_t addr_len, uint64_t *out_route, uint64_t *out_expected) {
+    coquic_endpoint_t *ep = endpoint(COQUIC_ROLE_CLIENT);
+    coquic_x_io_t *io = NULL;
+    int32_t got = 0;
+    uint16_t port = closed_port(addr_len == 4 ? AF_INET : AF_INET6);
+    if (!ep || port == 0 || coquic_x_io_bind(ep, addr, addr_len, 0, 0, &io) != COQUIC_STATUS_OK) goto out;
+    uint64_t route = coquic_x_io_route(io, addr, addr_len, port);
+    *out_expected = route;
+    coquic_open_connection_t open;
+    memset(&open, 0, sizeof open);
+    open.size = sizeof open;
+    coquic_client_connection_config_init(&open.connection);
+    uint8_t scid[8] = {1, 2, 3, 4, 5, 6, 7, 8}, dcid[8] = {9, 10, 11, 12, 13, 14, 15, 16};
+    open.connection.source_connection_id = (coquic_bytes_t){scid, 8};
+    open.connection.initial_destination_connection_id = (coquic_bytes_t){dcid, 8};
+    open.connection.server_name = "localhost";
+    open.connection.server_name_length = 9;
+    open.initial_route_handle = route;
+    coquic_connection_handle_t conn = 0;
+    coquic_result_t *r = NULL;
+    if (coquic_quic_connect(ep, &open, now_us(), &conn, &r) != COQUIC_STATUS_OK) goto out;
+    coquic_result_destroy(r); /* the Initial went out natively */
+    uint64_t routes[4];
+    int32_t errs[4];
+    uint64_t end = now_us() + 2000000;
+    while (now_us() < end) {
+        coquic_x_io_wait(io, 20000); /* the error queue wakes the wait (POLLERR) */
+        if (coquic_x_io_pump(io, now_us(), &r) != COQUIC_STATUS_OK) break;
+        coquic_result_destroy(r);
+        size_t n = coquic_x_io_take_unreachable(io, routes, errs, 4);
+        if (n > 0) {
+            *out_route = routes[0];
+            got = errs[0];
+            /* taken: a second call has nothing */
+            if (coquic_x_io_take_unreachable(io, routes, errs, 4) != 0) got = -1;
+            break;
+        }
+    }
+out:
+    coquic_x_io_destroy(io);
+    coquic_endpoint_destroy(ep);
+    return got;
+}
+
+TEST(io_icmp_port_unreachable_is_reported_for_its_route) {
+    uint64_t route = 0, expected = 1;
+    int32_t err = unreachable_report(LOOPBACK, 4, &route, &expected);
+    CHECK_EQ(err, ECONNREFUSED);
+    CHECK_EQ(route, expected);
+    uint8_t v6[16] = {0};
+    v6[15] = 1;
+    int probe = socket(AF_INET6, SOCK_DGRAM, 0);
+    struct sockaddr_in6 sa = {.sin6_family = AF_INET6, .sin6_addr = in6addr_loopback};
+    bool has_v6 = probe >= 0 && bind(probe, (struct sockaddr *)&sa, sizeof sa) == 0;
+    if (probe >= 0) close(probe);
+    if (has_v6) {
+        route = 0;
+        expected = 1;
+        err = unreachable_report(v6, 16, &route, &expected);
+        CHECK_EQ(err, ECONNREFUSED);
+        CHECK_EQ(route, expected);
+    }
+}
+
+TEST(io_take_unreachable_null_arguments_are_harmless) {
+    uint64_t routes[1];
+    int32_t errs[1];
+    CHECK_EQ(coquic_x_io_take_unreachable(NULL, routes, errs, 1), 0);
 }

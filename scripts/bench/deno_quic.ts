@@ -1,10 +1,15 @@
 /**
  * Deno's built-in QUIC (unstable `Deno.QuicEndpoint` / `Deno.connectQuic`, a Rust stack) on
- * the same bulk download as the perf runner: the server sends `--mib` MiB of 0x5a on the
- * client's first stream; the client prints one JSON line with the rate.
+ * the perf runner's workloads:
+ * - bulk: the server sends `--mib` MiB of 0x5a on the client's first stream;
+ * - rr: one connection, a new bidirectional stream per 32-byte request, answered with 32 bytes;
+ * - crr: one connection per request (32 bytes each way), `--parallel` at a time, every
+ *   connection from one client endpoint.
+ * The server prints the perf runner's listening line on stderr; the client prints one JSON line.
  *
  *   deno run -A --unstable-net scripts/bench/deno_quic.ts server --port P --cert C --key K
  *   deno run -A --unstable-net scripts/bench/deno_quic.ts client --port P --ca C --mib 200
+ *   deno run -A --unstable-net scripts/bench/deno_quic.ts client --port P --ca C --mode rr --seconds 2
  *
  * @module
  */
@@ -17,15 +22,51 @@ const { values, positionals } = parseArgs({
   args: D.args,
   allowPositionals: true,
   options: {
-    port: { type: "string", default: "4700" },
+    port: { type: "string", default: "0" },
     cert: { type: "string" },
     key: { type: "string" },
     ca: { type: "string" },
     mib: { type: "string", default: "200" },
+    mode: { type: "string", default: "bulk" },
+    seconds: { type: "string", default: "2" },
+    parallel: { type: "string", default: "8" },
   },
 });
 const port = Number(values.port);
 const CHUNK = new Uint8Array(256 << 10).fill(0x5a);
+const SMALL = 32;
+const RESPONSE = new Uint8Array(SMALL).fill(0x5a);
+
+// deno-lint-ignore no-explicit-any
+async function readAtLeast(readable: ReadableStream<Uint8Array>, n: number): Promise<Uint8Array> {
+  const reader = readable.getReader();
+  const parts: Uint8Array[] = [];
+  let have = 0;
+  while (have < n) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    parts.push(value);
+    have += value.length;
+  }
+  reader.releaseLock();
+  const out = new Uint8Array(have);
+  let at = 0;
+  for (const p of parts) out.set(p, (at += p.length) - p.length);
+  return out;
+}
+
+// deno-lint-ignore no-explicit-any
+async function answer(stream: any): Promise<void> {
+  const req = await readAtLeast(stream.readable, 4);
+  const w = stream.writable.getWriter();
+  if (req.length === 4) { // bulk: the size in MiB
+    const mib = new DataView(req.buffer).getUint32(0);
+    for (let i = 0; i < mib * 4; i++) await w.write(CHUNK);
+  } else {
+    await w.write(RESPONSE);
+  }
+  await w.close();
+}
 
 if (positionals[0] === "server") {
   const endpoint = new D.QuicEndpoint({ hostname: "127.0.0.1", port });
@@ -35,39 +76,75 @@ if (positionals[0] === "server") {
     key: readFileSync(values.key!, "utf8"),
     congestionControl: "throughput",
   });
-  console.log("ready");
+  console.error(`coquic-perf server listening on 127.0.0.1:${endpoint.addr.port}`);
   for await (const incoming of listener) {
     (async () => {
       const conn = await incoming.accept();
-      const reader = conn.incomingBidirectionalStreams.getReader();
-      const { value: stream } = await reader.read();
-      const req = await stream.readable.getReader().read(); // the size request
-      const mib = new DataView(req.value.buffer).getUint32(0);
-      const w = stream.writable.getWriter();
-      for (let i = 0; i < mib * 4; i++) await w.write(CHUNK);
-      await w.close();
-    })();
+      for await (const stream of conn.incomingBidirectionalStreams) answer(stream).catch(() => {});
+    })().catch(() => {});
   }
 } else {
-  const mib = Number(values.mib);
-  const conn = await D.connectQuic({
-    hostname: "127.0.0.1",
-    port,
-    serverName: "localhost",
-    alpnProtocols: ["bench"],
-    caCerts: [readFileSync(values.ca!, "utf8")],
-    congestionControl: "throughput",
-  });
-  const t0 = performance.now();
-  const stream = await conn.createBidirectionalStream();
-  const w = stream.writable.getWriter();
-  const req = new Uint8Array(4);
-  new DataView(req.buffer).setUint32(0, mib);
-  await w.write(req);
-  let total = 0;
-  for await (const chunk of stream.readable) total += chunk.length;
-  const seconds = (performance.now() - t0) / 1000;
-  console.log(JSON.stringify({ bytes: total, seconds, mibPerSecond: total / 2 ** 20 / seconds }));
-  conn.close({ closeCode: 0, reason: "" });
+  const endpoint = new D.QuicEndpoint({ hostname: "127.0.0.1", port: 0 });
+  const open = () =>
+    D.connectQuic({
+      endpoint,
+      hostname: "127.0.0.1",
+      port,
+      serverName: "localhost",
+      alpnProtocols: ["bench"],
+      caCerts: [readFileSync(values.ca!, "utf8")],
+      congestionControl: values.mode === "bulk" ? "throughput" : "lowLatency",
+    });
+  // deno-lint-ignore no-explicit-any
+  const request = async (conn: any): Promise<void> => {
+    const stream = await conn.createBidirectionalStream();
+    const w = stream.writable.getWriter();
+    await w.write(new Uint8Array(SMALL).fill(0x61));
+    await w.close();
+    const got = await readAtLeast(stream.readable, SMALL);
+    if (got.length !== SMALL) throw new Error(`short response: ${got.length} bytes`);
+  };
+  const until = performance.now() + Number(values.seconds) * 1000;
+  if (values.mode === "rr") {
+    const conn = await open();
+    const lat: number[] = [];
+    await request(conn); // warm-up
+    while (performance.now() < until) {
+      const t = performance.now();
+      await request(conn);
+      lat.push((performance.now() - t) * 1000);
+    }
+    lat.sort((a, b) => a - b);
+    const p = (q: number) => lat[Math.min(lat.length - 1, Math.floor(lat.length * q))];
+    console.log(JSON.stringify({ mode: "rr", requests: lat.length, p50_us: p(0.5), p99_us: p(0.99) }));
+    conn.close({ closeCode: 0, reason: "" });
+  } else if (values.mode === "crr") {
+    let done = 0;
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: Number(values.parallel) }, async () => {
+      while (performance.now() < until) {
+        const conn = await open();
+        await request(conn);
+        conn.close({ closeCode: 0, reason: "" });
+        done++;
+      }
+    }));
+    const seconds = (performance.now() - t0) / 1000;
+    console.log(JSON.stringify({ mode: "crr", connections: done, perSecond: done / seconds }));
+  } else {
+    const mib = Number(values.mib);
+    const conn = await open();
+    const t0 = performance.now();
+    const stream = await conn.createBidirectionalStream();
+    const w = stream.writable.getWriter();
+    const req = new Uint8Array(4);
+    new DataView(req.buffer).setUint32(0, mib);
+    await w.write(req);
+    let total = 0;
+    for await (const chunk of stream.readable) total += chunk.length;
+    const seconds = (performance.now() - t0) / 1000;
+    console.log(JSON.stringify({ bytes: total, seconds, mibPerSecond: total / 2 ** 20 / seconds }));
+    conn.close({ closeCode: 0, reason: "" });
+  }
   D.exit(0);
 }

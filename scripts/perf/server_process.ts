@@ -28,7 +28,7 @@ export interface ServerProcess {
 }
 
 /** User + system CPU seconds of process `pid` from `/proc/<pid>/stat` (clock ticks of 1/100 s). */
-function processCpuSeconds(pid: number | undefined): number | undefined {
+export function processCpuSeconds(pid: number | undefined): number | undefined {
   if (pid === undefined) return undefined;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");

@@ -386,6 +386,15 @@ COQUIC_FFI_API coquic_status_t coquic_x_io_admit(coquic_x_io_t *io, uint64_t rou
                                                  coquic_result_t **out_result);
 COQUIC_FFI_API void coquic_x_io_ignore(coquic_x_io_t *io, uint64_t route);
 
+/*
+ * ICMP unreachables (the socket has IP_RECVERR / IPV6_RECVERR): routes whose address answered
+ * one of our datagrams with port, host or network unreachable since the last call, with the
+ * errno (ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, EHOSTDOWN); one entry per route, 64 kept at
+ * most. Read by the pump. What a report ends is the caller's choice (a handshake in flight).
+ */
+COQUIC_FFI_API size_t coquic_x_io_take_unreachable(coquic_x_io_t *io, uint64_t *out_routes, int32_t *out_errnos,
+                                                   size_t capacity);
+
 COQUIC_FFI_API coquic_status_t coquic_x_io_stats(const coquic_x_io_t *io, coquic_x_io_stats_t *out_stats);
 
 /*
