@@ -50,23 +50,31 @@ const within = <T>(p: Promise<T>, ms: number, what: string) =>
     new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`${what}: nothing in ${ms} ms`)), ms)),
   ]);
 
+/** Echoes every incoming bidirectional stream of a session (ours or Deno's) until it ends. */
+// deno-lint-ignore no-explicit-any
+async function echoBidirectional(wt: { incomingBidirectionalStreams: ReadableStream<any> }): Promise<void> {
+  try {
+    for await (const bs of wt.incomingBidirectionalStreams) {
+      const r = bs.readable.getReader();
+      const w = bs.writable.getWriter();
+      for (;;) {
+        const { value, done } = await r.read();
+        if (done) break;
+        await w.write(value);
+      }
+    }
+  } catch {
+    // the session closed under the echo
+  }
+}
+
 test("deno webtransport client -> our server: bidi and uni echo, datagrams, deno's close code", async () => {
   const cert = await generateDevCertificate({ days: 10 });
   const hash = createHash("sha256").update(new X509Certificate(cert.certPem).raw).digest();
   let serverClosed: Promise<WebTransportCloseInfo> | undefined;
   const server = await wtServer((wt) => {
     serverClosed = wt.closed;
-    void (async () => {
-      for await (const bs of wt.incomingBidirectionalStreams) {
-        const r = bs.readable.getReader();
-        const w = bs.writable.getWriter();
-        for (;;) {
-          const { value, done } = await r.read();
-          if (done) break;
-          await w.write(value);
-        }
-      }
-    })().catch(() => {});
+    void echoBidirectional(wt);
     void (async () => {
       for await (const u of wt.incomingUnidirectionalStreams) {
         const got = await readLength(u.getReader(), 9);
@@ -233,17 +241,7 @@ test("our webtransport client -> deno's server: bidi echo, datagrams, close code
         setTimeout(() => wt.close({ closeCode: 5005, reason: "deno server is done" }), 50);
         continue;
       }
-      void (async () => {
-        for await (const bs of wt.incomingBidirectionalStreams) {
-          const r = bs.readable.getReader();
-          const w = bs.writable.getWriter();
-          for (;;) {
-            const { value, done } = await r.read();
-            if (done) break;
-            await w.write(value);
-          }
-        }
-      })().catch(() => {});
+      void echoBidirectional(wt);
       void (async () => {
         const w = wt.datagrams.writable.getWriter();
         for await (const d of wt.datagrams.readable) await w.write(d);

@@ -18,44 +18,16 @@
 #define UNDER_ASAN 0
 #endif
 
-/* A genuine client Initial with a fresh DCID (seeded), and its length. */
-static uint8_t *initial(uint64_t seed, size_t *len) {
-    pair_options o = {.seed = seed};
-    pair *p = pair_new(&o);
-    p->capture = true;
-    pair_connect(p);
-    *len = p->captured_lens[0];
-    uint8_t *b = p->captured[0];
-    p->captured[0] = NULL; /* now ours */
-    pair_free(p);
-    return b;
-}
-
-/* Feeds one datagram from route `route` (its own address) to `ep`; drops the result. */
-static void feed(coquic_endpoint_t *ep, const uint8_t *bytes, size_t len, uint64_t route, uint64_t now) {
-    coquic_inbound_datagram_t in;
-    memset(&in, 0, sizeof in);
-    in.size = sizeof in;
-    in.bytes = (coquic_bytes_t){bytes, len};
-    in.route_handle.has_value = 1;
-    in.route_handle.value = route;
-    uint8_t identity[7] = {0x04, 10, (uint8_t)(route >> 16), (uint8_t)(route >> 8), (uint8_t)route, 0x30, 0x39};
-    in.address_validation_identity = (coquic_bytes_t){identity, sizeof identity};
-    coquic_result_t *r = NULL;
-    if (coquic_endpoint_input_datagram(ep, &in, now, &r) != COQUIC_STATUS_OK) abort();
-    coquic_result_destroy(r);
-}
-
 /* The estimate the byte budget counts per half-open handshake (96 KiB) is above what one costs. */
 TEST(half_open_cost_is_within_the_estimate) {
     enum { N = 48 }; /* below the 64 unvalidated handshakes that switch to Retry */
     uint8_t *in[N];
     size_t lens[N];
-    for (int i = 0; i < N; i++) in[i] = initial(100 + (uint64_t)i, &lens[i]);
+    for (int i = 0; i < N; i++) in[i] = pair_client_initial(100 + (uint64_t)i, &lens[i]);
     pair *p = pair_new(NULL); /* only its server endpoint is used */
-    feed(p->server.ep, in[0], lens[0], 1000, p->now); /* warm up (TLS context, maps) */
+    pair_feed_endpoint(p->server.ep, in[0], lens[0], 1000, p->now); /* warm up (TLS context, maps) */
     struct mallinfo2 before = mallinfo2();
-    for (int i = 1; i < N; i++) feed(p->server.ep, in[i], lens[i], 1000 + (uint64_t)i, p->now);
+    for (int i = 1; i < N; i++) pair_feed_endpoint(p->server.ep, in[i], lens[i], 1000 + (uint64_t)i, p->now);
     struct mallinfo2 after = mallinfo2();
     uint64_t h[3];
     coquic_x_endpoint_half_open(p->server.ep, h);
@@ -79,8 +51,8 @@ TEST(half_open_budget_drops_the_oldest) {
     CHECK_EQ(coquic_x_endpoint_set_half_open_limit(NULL, 1), COQUIC_STATUS_INVALID_ARGUMENT);
     for (int i = 0; i < N; i++) {
         size_t len;
-        uint8_t *b = initial(500 + (uint64_t)i, &len);
-        feed(p->server.ep, b, len, 2000 + (uint64_t)i, p->now);
+        uint8_t *b = pair_client_initial(500 + (uint64_t)i, &len);
+        pair_feed_endpoint(p->server.ep, b, len, 2000 + (uint64_t)i, p->now);
         free(b);
         p->now += 200000; /* 5 per second: the oldest is over a second old when it makes room */
     }
@@ -120,8 +92,8 @@ TEST(half_open_young_handshakes_are_kept) {
     coquic_connection_handle_t first = 0;
     for (int i = 0; i < N; i++) {
         size_t len;
-        uint8_t *b = initial(700 + (uint64_t)i, &len);
-        feed(p->server.ep, b, len, 3000 + (uint64_t)i, p->now);
+        uint8_t *b = pair_client_initial(700 + (uint64_t)i, &len);
+        pair_feed_endpoint(p->server.ep, b, len, 3000 + (uint64_t)i, p->now);
         free(b);
         p->now += 10000; /* 10 ms apart */
         if (i == 0) first = coquic_endpoint_connection_count(p->server.ep);
@@ -152,9 +124,9 @@ TEST(half_open_memory_is_returned_after_expiry) {
     pair *p = pair_new(NULL);
     uint8_t *in[N];
     size_t lens[N];
-    for (int i = 0; i < N; i++) in[i] = initial(9000 + (uint64_t)i, &lens[i]);
+    for (int i = 0; i < N; i++) in[i] = pair_client_initial(9000 + (uint64_t)i, &lens[i]);
     long r0 = rss_kib();
-    for (int i = 0; i < N; i++) feed(p->server.ep, in[i], lens[i], 5000 + (uint64_t)i, p->now);
+    for (int i = 0; i < N; i++) pair_feed_endpoint(p->server.ep, in[i], lens[i], 5000 + (uint64_t)i, p->now);
     long r1 = rss_kib();
     uint64_t h[3];
     coquic_x_endpoint_half_open(p->server.ep, h);

@@ -136,45 +136,6 @@ TEST(hostile_rate_limited_link_transfer_completes) {
 
 /* ---- limits and abuse -------------------------------------------------------------------- */
 
-/* A genuine client Initial (the first datagram a fresh client sends). */
-static uint8_t *client_initial(uint64_t seed, size_t *len) {
-    pair_options o = {.seed = seed};
-    pair *p = pair_new(&o);
-    p->capture = true;
-    pair_connect(p);
-    *len = p->captured_lens[0];
-    uint8_t *b = malloc(*len);
-    memcpy(b, p->captured[0], *len);
-    pair_free(p);
-    return b;
-}
-
-/* Feeds one datagram to an endpoint directly (nothing goes back on any link); returns the
- * bytes the endpoint sent in answer. */
-static uint64_t feed(coquic_endpoint_t *ep, const uint8_t *bytes, size_t len, uint64_t route, uint64_t now) {
-    coquic_inbound_datagram_t in;
-    memset(&in, 0, sizeof in);
-    in.size = sizeof in;
-    in.bytes = (coquic_bytes_t){bytes, len};
-    in.route_handle.has_value = 1;
-    in.route_handle.value = route;
-    uint8_t identity[7] = {0x04, 10, (uint8_t)(route >> 16), (uint8_t)(route >> 8), (uint8_t)route, 0x30, 0x39};
-    in.address_validation_identity = (coquic_bytes_t){identity, sizeof identity};
-    coquic_result_t *r = NULL;
-    if (coquic_endpoint_input_datagram(ep, &in, now, &r) != COQUIC_STATUS_OK) abort();
-    coquic_x_result_summary_t sum;
-    uint64_t sent = 0;
-    for (;;) {
-        coquic_x_result_summary(r, &sum);
-        sent += sum.datagram_bytes;
-        bool more = sum.send_continuation_pending;
-        coquic_result_destroy(r);
-        if (!more) break;
-        if (coquic_endpoint_timer_expired(ep, now, &r) != COQUIC_STATUS_OK) abort();
-    }
-    return sent;
-}
-
 /* Runs an endpoint's timers alone until `until` (or no timer is left); returns bytes sent. */
 static uint64_t run_timers(coquic_endpoint_t *ep, uint64_t *now, uint64_t until) {
     uint64_t sent = 0, t;
@@ -193,10 +154,10 @@ static uint64_t run_timers(coquic_endpoint_t *ep, uint64_t *now, uint64_t until)
 
 TEST(abuse_anti_amplification_limit_holds) {
     size_t len;
-    uint8_t *initial = client_initial(1, &len);
+    uint8_t *initial = pair_client_initial(1, &len);
     pair *p = pair_new(NULL); /* only its server endpoint is used */
     uint64_t now = p->now;
-    uint64_t sent = feed(p->server.ep, initial, len, 7, now);
+    uint64_t sent = pair_feed_endpoint(p->server.ep, initial, len, 7, now);
     uint64_t first_flight = sent;
     sent += run_timers(p->server.ep, &now, now + 120000000ull); /* 2 minutes of retransmissions */
     size_t left = coquic_endpoint_connection_count(p->server.ep);
@@ -259,7 +220,7 @@ TEST(abuse_initial_flood_bounded_by_max_server_connections) {
         size_t len = lens[i];
         memcpy(buf, initials[i], len);
         if (i % 10 == 9 && len > 10) buf[6 + (i % 4)] ^= 0x5a; /* a mutated DCID: fails decryption */
-        sent += feed(p->server.ep, buf, len, 100 + i, now);
+        sent += pair_feed_endpoint(p->server.ep, buf, len, 100 + i, now);
         size_t count = coquic_endpoint_connection_count(p->server.ep);
         if (count > max_count) max_count = count;
         now += 10; /* 100,000 Initials per second */

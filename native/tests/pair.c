@@ -596,3 +596,42 @@ bool pred_confirmed(pair *p, void *ctx) {
 bool pred_no_connections(pair *p, void *ctx) {
     return coquic_endpoint_connection_count(p->client.ep) == 0 && coquic_endpoint_connection_count(p->server.ep) == 0;
 }
+
+/* ---- one endpoint fed directly (floods, hostile input) ---------------------------------- */
+
+uint8_t *pair_client_initial(uint64_t seed, size_t *len) {
+    pair_options o = {.seed = seed};
+    pair *p = pair_new(&o);
+    p->capture = true;
+    pair_connect(p);
+    *len = p->captured_lens[0];
+    uint8_t *b = p->captured[0];
+    p->captured[0] = NULL; /* now the caller's */
+    pair_free(p);
+    return b;
+}
+
+uint64_t pair_feed_endpoint(coquic_endpoint_t *ep, const uint8_t *bytes, size_t len, uint64_t route, uint64_t now) {
+    coquic_inbound_datagram_t in;
+    memset(&in, 0, sizeof in);
+    in.size = sizeof in;
+    in.bytes = (coquic_bytes_t){bytes, len};
+    in.route_handle.has_value = 1;
+    in.route_handle.value = route;
+    /* an IPv4 identity 10.x.y.z:12345 derived from the route, so each route is its own address */
+    uint8_t identity[7] = {0x04, 10, (uint8_t)(route >> 16), (uint8_t)(route >> 8), (uint8_t)route, 0x30, 0x39};
+    in.address_validation_identity = (coquic_bytes_t){identity, sizeof identity};
+    coquic_result_t *r = NULL;
+    if (coquic_endpoint_input_datagram(ep, &in, now, &r) != COQUIC_STATUS_OK) abort();
+    coquic_x_result_summary_t sum;
+    uint64_t sent = 0;
+    for (;;) {
+        coquic_x_result_summary(r, &sum);
+        sent += sum.datagram_bytes;
+        bool more = sum.send_continuation_pending;
+        coquic_result_destroy(r);
+        if (!more) break;
+        if (coquic_endpoint_timer_expired(ep, now, &r) != COQUIC_STATUS_OK) abort();
+    }
+    return sent;
+}

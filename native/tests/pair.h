@@ -164,4 +164,11 @@ void pair_send_pattern(pair *p, side *s, coquic_connection_handle_t conn, uint64
 bool pred_confirmed(pair *p, void *ctx);         /* both sides HANDSHAKE_CONFIRMED */
 bool pred_no_connections(pair *p, void *ctx);    /* both endpoints have no connections */
 
+
+/* A genuine client Initial (the first datagram a fresh client sends, seeded); the caller frees it. */
+uint8_t *pair_client_initial(uint64_t seed, size_t *len);
+/* Feeds one datagram from `route` (an address of its own) straight to `ep`, with nothing sent
+ * back on any link, runs its send continuations, and returns the bytes the endpoint sent. */
+uint64_t pair_feed_endpoint(coquic_endpoint_t *ep, const uint8_t *bytes, size_t len, uint64_t route, uint64_t now);
+
 #endif
