@@ -18,6 +18,7 @@ import { messageError } from "./message.ts";
 import type { Settings } from "./settings.ts";
 import { classifyUniStream, encodeUniStreamType, UniStreamType } from "./stream_types.ts";
 import { decodeVarint } from "./varint.ts";
+import { writeData } from "./data_writer.ts";
 
 /** Our HTTP/3 settings. */
 export interface H3Options {
@@ -518,7 +519,8 @@ export async function writeBody(
       for (;;) {
         const { value, done } = await reader.read();
         if (done) break;
-        if (value.length > 0) await writeFrame(stream, { type: "data", payload: value });
+        if (!(value instanceof Uint8Array)) throw new TypeError("a body chunk is not a Uint8Array");
+        await writeData(stream, value);
       }
     } catch (e) {
       await reader.cancel(e).catch(() => {}); // the peer went away: stop producing the body

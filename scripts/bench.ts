@@ -11,6 +11,8 @@
  *
  *   deno task bench [--runs 3] [--seconds 3]
  *   deno task bench --quick      one run of 1 s timed runs and 20 MiB downloads (a smoke test, ~15 s)
+ *   deno task bench --only h3    just the HTTP/3 GET rows (ours on both runtimes and I/O paths,
+ *                                Bun.serve, gtlsserver) and their targets
  *
  * @module
  */
@@ -33,8 +35,11 @@ const { values } = parseArgs({
     runs: { type: "string", default: "3" },
     seconds: { type: "string", default: "3" },
     quick: { type: "boolean", default: false },
+    only: { type: "string" },
   },
 });
+if (values.only !== undefined && values.only !== "h3") throw new Error(`--only takes "h3", not ${values.only}`);
+const H3_ONLY = values.only === "h3";
 const QUICK = values.quick === true;
 const RUNS = QUICK ? 1 : Number(values.runs);
 const SECONDS = QUICK ? 1 : Number(values.seconds);
@@ -291,10 +296,40 @@ function udpBench(rt: "deno" | "bun", seconds: string): { gbitPerSecond: number;
 const results: Record<string, number[]> = {};
 const add = (k: string, v: number) => (results[k] ??= []).push(v);
 
+/** Our serve() on `rt` over `io`: one HTTP/3 GET row. */
+async function h3Row(rt: "deno" | "bun", io: Io): Promise<void> {
+  const k = io === "runtime" ? rt : `${rt} native`;
+  const h3 = await h3Get(rt, "coquic", io, DOWNLOAD_MIB);
+  add(`${k} HTTP/3 serve() GET MiB/s`, h3.mibPerSecond);
+  add(`${k} HTTP/3 serve() GET CPU s/GB`, h3.cpuPerGb);
+}
+
+/** The references of the HTTP/3 rows: gtlsserver and Bun.serve, each answering the same GET. */
+async function h3References(): Promise<void> {
+  const c = await ngtcp2Bulk(DOWNLOAD_MIB).catch(() => FAILED);
+  add("ngtcp2 C tools bulk MiB/s", c.mibPerSecond); // gtlsserver → gtlsclient is an HTTP/3 GET
+  add("ngtcp2 C tools bulk CPU s/GB", c.cpuPerGb);
+  const bunH3 = await h3Get("bun", "bun", "runtime", DOWNLOAD_MIB);
+  add("Bun.serve({ http3: true }) GET MiB/s", bunH3.mibPerSecond);
+  add("Bun.serve({ http3: true }) GET CPU s/GB", bunH3.cpuPerGb);
+}
+
+/** `--only h3`: ours (each runtime, each I/O path) and the references, alternating. */
+async function h3Rows(): Promise<void> {
+  for (const rt of ["bun", "deno"] as const) {
+    for (const io of ["runtime", "native"] as const) await h3Row(rt, io);
+  }
+  await h3References();
+}
+
 execFileSync("make", ["-s", "-C", "native", "all", "bench"], { cwd: ROOT, stdio: "inherit" });
 const dur = `${SECONDS}s`;
 for (let run = 1; run <= RUNS; run++) {
   log(`run ${run}/${RUNS}`);
+  if (H3_ONLY) {
+    await h3Rows();
+    continue;
+  }
   const udpSeconds = QUICK ? "1" : "2";
   add(
     "c udp ceiling Gbit/s",
@@ -346,17 +381,10 @@ for (let run = 1; run <= RUNS; run++) {
       ]);
       add(`${k} crr handshakes/s`, crr.status === "ok" ? crr.requests_per_s : NaN);
       add(`${k} crr CPU µs/handshake`, crr.status === "ok" ? crr.cpu_us_per_request : NaN);
-      const h3 = await h3Get(rt, "coquic", io, DOWNLOAD_MIB);
-      add(`${k} HTTP/3 serve() GET MiB/s`, h3.mibPerSecond);
-      add(`${k} HTTP/3 serve() GET CPU s/GB`, h3.cpuPerGb);
+      await h3Row(rt, io);
     }
   }
-  const c = await ngtcp2Bulk(DOWNLOAD_MIB).catch(() => FAILED);
-  add("ngtcp2 C tools bulk MiB/s", c.mibPerSecond); // gtlsserver → gtlsclient is an HTTP/3 GET
-  add("ngtcp2 C tools bulk CPU s/GB", c.cpuPerGb);
-  const bunH3 = await h3Get("bun", "bun", "runtime", DOWNLOAD_MIB);
-  add("Bun.serve({ http3: true }) GET MiB/s", bunH3.mibPerSecond);
-  add("Bun.serve({ http3: true }) GET CPU s/GB", bunH3.cpuPerGb);
+  await h3References();
   const dBulk = await denoQuic("bulk", DOWNLOAD_MIB);
   add("deno built-in QUIC bulk MiB/s", dBulk.mibPerSecond ?? NaN);
   add("deno built-in QUIC bulk CPU s/GB", dBulk.cpuPerGb ?? NaN);
@@ -378,7 +406,16 @@ for (const [k, v] of Object.entries(m)) {
 const ratio = (a: number, b: number) => (a / b).toFixed(2);
 const mibToGbit = (x: number) => (x * 2 ** 20 * 8) / 1e9;
 console.log("\ntargets");
-const rows: [string, string, string, boolean][] = [
+type Target = [string, string, string, boolean];
+/** The HTTP/3 GET targets of runtime `rt`. */
+function h3Targets(rt: "bun" | "deno"): Target[] {
+  const ours = m[`${rt} native HTTP/3 serve() GET MiB/s`], bun = m["Bun.serve({ http3: true }) GET MiB/s"];
+  return [
+    [`${rt} HTTP/3 GET: serve() native / Bun.serve`, ratio(ours, bun), "≥ 1.50", ours >= 1.5 * bun],
+    [`${rt} HTTP/3 GET: serve() native / gtlsserver`, ratio(ours, m["ngtcp2 C tools bulk MiB/s"]), "reference", true],
+  ];
+}
+const rows: Target[] = H3_ONLY ? (["bun", "deno"] as const).flatMap(h3Targets) : [
   [
     "bun bulk / bun UDP ceiling",
     ratio(m["bun bulk Gbit/s"], m["bun udp ceiling Gbit/s"]),
@@ -409,7 +446,7 @@ const rows: [string, string, string, boolean][] = [
     "≤ 2.00",
     m["deno rr p50 µs"] <= 2 * m["deno udp ping-pong p50 µs"],
   ],
-  ...(["bun", "deno"] as const).flatMap((rt): [string, string, string, boolean][] => {
+  ...(["bun", "deno"] as const).flatMap((rt): Target[] => {
     const native = m[`${rt} native bulk MiB/s`], runtime = m[`${rt} bulk MiB/s`];
     const c = m["ngtcp2 C tools bulk MiB/s"], d = m["deno built-in QUIC bulk MiB/s"];
     return [
@@ -435,18 +472,7 @@ const rows: [string, string, string, boolean][] = [
         "≥ 1.20",
         m[`${rt} native crr handshakes/s`] >= 1.2 * m["deno built-in QUIC crr handshakes/s"],
       ],
-      [
-        `${rt} HTTP/3 GET: serve() native / Bun.serve`,
-        ratio(m[`${rt} native HTTP/3 serve() GET MiB/s`], m["Bun.serve({ http3: true }) GET MiB/s"]),
-        "≥ 1.50",
-        m[`${rt} native HTTP/3 serve() GET MiB/s`] >= 1.5 * m["Bun.serve({ http3: true }) GET MiB/s"],
-      ],
-      [
-        `${rt} HTTP/3 GET: serve() native / gtlsserver`,
-        ratio(m[`${rt} native HTTP/3 serve() GET MiB/s`], m["ngtcp2 C tools bulk MiB/s"]),
-        "reference",
-        true,
-      ],
+      ...h3Targets(rt),
       [
         `${rt} rr p50: native / runtime`,
         ratio(m[`${rt} native rr p50 µs`], m[`${rt} rr p50 µs`]),
