@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bunDefinition, returnsStructByValue } from "./bun_symbols.ts";
-import { neutralResult, openAll, withCopyOut } from "./ffi_adapt.ts";
+import { neutralResult, openAll } from "./ffi_adapt.ts";
 import type { FfiRuntime, NativeFunction, NativeLibrary, SymbolSpec } from "./ffi_types.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -88,7 +88,7 @@ function adapt(fn: any, spec: SymbolSpec): NativeFunction {
  * console.log(native.symbols.coquic_ffi_abi_version()); // 12
  * ```
  */
-export const bunFfiRuntime: FfiRuntime = withCopyOut({
+export const bunFfiRuntime: FfiRuntime = {
   name: "bun",
   open(path, required, optional): NativeLibrary {
     return openAll(path, required, optional, (p, defs) => bunFfi.dlopen(p, defs), bunDefinition, adapt);
@@ -107,7 +107,14 @@ export const bunFfiRuntime: FfiRuntime = withCopyOut({
   readCString(address) {
     return new bunFfi.CString(Number(address)).toString();
   },
-});
+  // One copy into memory that is not zeroed first: slicing a view of the native bytes.
+  // `new Uint8Array(n)` and then `set` zero-filled every received stream chunk first (a
+  // memset, 3 % of a Bun bulk receiver's samples); a 52 KB copy costs ~18 % less this way.
+  copyOut(address, length) {
+    if (length === 0) return new Uint8Array(0);
+    return new Uint8Array(bunFfi.toArrayBuffer(Number(address), 0, length).slice(0));
+  },
+};
 
 // deno-lint-ignore no-explicit-any
 let libcEnv: any;
