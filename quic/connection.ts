@@ -271,6 +271,8 @@ export class QuicConnection implements DriverConnection {
   #newToken: Uint8Array | undefined;
   /** @internal connect() keeps tokens across its single-use endpoints. */
   _onNewToken?: (token: Uint8Array) => void;
+  /** @internal A QuicClient's session cache takes each ticket. */
+  _onSession?: (ticket: Uint8Array) => void;
   /** @internal The route of the connection's path (clients: set by connect(), moved by migrate()). */
   _route?: bigint;
   /** A migration waiting for its path's validation. */
@@ -370,6 +372,7 @@ export class QuicConnection implements DriverConnection {
       case "resumption_state_available":
         this.#session = e.serialized;
         this.#resolveSession(e.serialized);
+        this._onSession?.(e.serialized);
         this.#emit({ type: "session", session: e.serialized });
         break;
       case "zero_rtt_status_event": {
