@@ -209,6 +209,9 @@ function transportErrorText(code: bigint): string {
   return `peer closed with transport error 0x${code.toString(16)}`;
 }
 
+/** Ends events(): the iterator returns on it and no caller sees it, so one serves all (no stack per close). */
+const EVENTS_ENDED = new QuicError("closed", "connection ended");
+
 /**
  * A QUIC connection.
  *
@@ -451,7 +454,7 @@ export class QuicConnection implements DriverConnection {
     }
     this.#emit({ type: "disconnected", close });
     if (close.source !== "local") this.#emit({ type: "error", error });
-    this.#events.fail(new QuicError("closed", "connection ended"));
+    this.#events.fail(EVENTS_ENDED);
     this.#resolveClosed(close);
   }
 
