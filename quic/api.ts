@@ -620,6 +620,9 @@ export interface ClientOptions extends TransportOptions {
   token?: Uint8Array;
 }
 
+/** The `cancel` signal of a connect() attempt that races no other: it never fires. */
+const NO_RACE = new AbortController().signal;
+
 /** connect()'s NEW_TOKENs by server address: its endpoints live for one connection each. */
 const newTokens = new Map<string, Uint8Array>();
 
@@ -882,6 +885,11 @@ export class QuicClient {
     const key = cache && SessionCache.key(bare, address.port, serverName, this.#options.alpn);
     // a cached ticket goes to the first attempt only: tickets are single-use
     let cached = options.session || !key ? undefined : cache!.take(key);
+    if (addresses.length === 1) { // nothing to race (an IP literal): no controller, timer or listeners
+      const a = addresses[0];
+      const attemptOptions = { ...options, session: options.session ?? cached, cacheKey: key };
+      return await this.#attempt({ hostname: a.address, port: address.port }, serverName, attemptOptions, NO_RACE);
+    }
     return await race(
       interleave(addresses),
       (a, cancel) => {
@@ -968,7 +976,7 @@ export class QuicClient {
     const pending: PendingHandshake = { key: route.key, fail };
     pendings.add(pending);
     const onCancel = () => fail(new QuicError("aborted", "another address answered first"));
-    cancel.addEventListener("abort", onCancel, { once: true });
+    if (cancel !== NO_RACE) cancel.addEventListener("abort", onCancel, { once: true });
     try {
       await withSignal(Promise.race([c.ready, failed]), signal);
     } catch (e) {
@@ -976,7 +984,7 @@ export class QuicClient {
       throw e;
     } finally {
       pendings.delete(pending);
-      cancel.removeEventListener("abort", onCancel);
+      if (cancel !== NO_RACE) cancel.removeEventListener("abort", onCancel);
     }
     return c;
   }
