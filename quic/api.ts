@@ -32,6 +32,7 @@ import { ATTEMPT_DELAY_MS, interleave, race } from "./happy_eyeballs.ts";
 import { QuicError } from "./quic_error.ts";
 import { abortError, withSignal } from "./with_signal.ts";
 import { AsyncQueue } from "./async_queue.ts";
+import { SessionCache } from "./session_cache.ts";
 
 /**
  * Transport tuning shared by listen and connect (defaults suit bulk transfer and many streams).
@@ -596,7 +597,17 @@ export interface ClientOptions extends TransportOptions {
   /** A session ticket from an earlier connection (`conn.session`) to resume. */
   session?: Uint8Array;
   /**
-   * With `session`: send early (0-RTT) data. connect() then returns before the handshake
+   * Keep the session tickets servers send and resume with one on the next connection to the
+   * same server (same host name or address, port, server name; default true). Tickets are
+   * single-use: each resumption takes one; a few are kept per server, for 256 servers at most
+   * (least recently used dropped). A ticket the server no longer takes means a full handshake,
+   * not an error. A `session` given to connect() is used instead. {@link QuicClient} only:
+   * {@link connect} makes an endpoint per connection and keeps none. 0-RTT stays opt-in
+   * (`earlyData`).
+   */
+  sessionCache?: boolean;
+  /**
+   * With `session` (or a cached ticket): send early (0-RTT) data. connect() then returns before the handshake
    * completes, so what is written at once travels in the first flight; `conn.earlyData`
    * tells whether the server took it (if not, the bytes are sent again after the handshake).
    */
@@ -608,6 +619,9 @@ export interface ClientOptions extends TransportOptions {
    */
   token?: Uint8Array;
 }
+
+/** The `cancel` signal of a connect() attempt that races no other: it never fires. */
+const NO_RACE = new AbortController().signal;
 
 /** connect()'s NEW_TOKENs by server address: its endpoints live for one connection each. */
 const newTokens = new Map<string, Uint8Array>();
@@ -705,11 +719,14 @@ export class QuicClient {
   #made = new Set<QuicDriver>();
   /** Made by {@link connect} for one connection. */
   #singleUse = false;
+  /** Session tickets by server (undefined with `sessionCache: false`). */
+  #sessions: SessionCache | undefined;
 
   private constructor(options: ClientOptions, primary: QuicDriver, family: Family, fixed: boolean) {
     this.#options = options;
     this.#primary = primary;
     this.#fixedFamily = fixed ? family : undefined;
+    if (options.sessionCache !== false) this.#sessions = new SessionCache();
     this.#drivers.set(family, Promise.resolve(primary));
     this.#watchSocket(primary);
   }
@@ -717,6 +734,7 @@ export class QuicClient {
   /** Creates the endpoint of `family` (default IPv4) and binds its socket. */
   static async create(options: ClientOptions): Promise<QuicClient> {
     checkChoice("family", options.family, ["IPv4", "IPv6"]);
+    checkBoolean("sessionCache", options.sessionCache);
     const cas = options.ca === undefined ? [] : Array.isArray(options.ca) ? options.ca : [options.ca];
     for (const ca of cas) checkName("ca", ca);
     checkName("localHostname", options.localHostname);
@@ -809,6 +827,11 @@ export class QuicClient {
     return n;
   }
 
+  /** Session tickets this client holds for resuming (0 with `sessionCache: false`). */
+  get cachedSessions(): number {
+    return this.#sessions?.count() ?? 0;
+  }
+
   /** Whether close() ran. */
   get closed(): boolean {
     return this.#closed;
@@ -858,9 +881,26 @@ export class QuicClient {
     const bare = address.hostname.replace(/^\[|\]$/g, "");
     const literal = parseIpv4(bare) !== undefined || parseIpv6(bare) !== undefined;
     const serverName = options.serverName ?? (literal ? "localhost" : address.hostname);
+    const cache = this.#sessions;
+    const key = cache && SessionCache.key(bare, address.port, serverName, this.#options.alpn);
+    // a cached ticket goes to the first attempt only: tickets are single-use
+    let cached = options.session || !key ? undefined : cache!.take(key);
+    if (addresses.length === 1) { // nothing to race (an IP literal): no controller, timer or listeners
+      const a = addresses[0];
+      const attemptOptions = { ...options, session: options.session ?? cached, cacheKey: key };
+      return await this.#attempt({ hostname: a.address, port: address.port }, serverName, attemptOptions, NO_RACE);
+    }
     return await race(
       interleave(addresses),
-      (a, cancel) => this.#attempt({ hostname: a.address, port: address.port }, serverName, options, cancel),
+      (a, cancel) => {
+        const session = options.session ?? cached;
+        cached = undefined;
+        return this.#attempt({ hostname: a.address, port: address.port }, serverName, {
+          ...options,
+          session,
+          cacheKey: key,
+        }, cancel);
+      },
       {
         delayMs: ATTEMPT_DELAY_MS,
         signal: options.signal,
@@ -880,7 +920,13 @@ export class QuicClient {
   async #attempt(
     address: SocketAddress,
     serverName: string,
-    options: { signal?: AbortSignal; session?: Uint8Array; earlyData?: boolean; token?: Uint8Array },
+    options: {
+      signal?: AbortSignal;
+      session?: Uint8Array;
+      earlyData?: boolean;
+      token?: Uint8Array;
+      cacheKey?: string;
+    },
     cancel: AbortSignal,
   ): Promise<QuicConnection> {
     const signal = options.signal;
@@ -910,6 +956,8 @@ export class QuicClient {
       const { connection, result } = driver.endpoint.connect(cfg, now);
       conn = new QuicConnection(driver, connection.handle, false, address, this.#options.maxConnectionSendBuffer);
       conn._route = route.handle;
+      const key = options.cacheKey;
+      if (key !== undefined) conn._onSession = (ticket) => this.#sessions?.put(key, ticket);
       driver.connections.set(connection.handle, conn);
       return result;
     });
@@ -928,7 +976,7 @@ export class QuicClient {
     const pending: PendingHandshake = { key: route.key, fail };
     pendings.add(pending);
     const onCancel = () => fail(new QuicError("aborted", "another address answered first"));
-    cancel.addEventListener("abort", onCancel, { once: true });
+    if (cancel !== NO_RACE) cancel.addEventListener("abort", onCancel, { once: true });
     try {
       await withSignal(Promise.race([c.ready, failed]), signal);
     } catch (e) {
@@ -936,7 +984,7 @@ export class QuicClient {
       throw e;
     } finally {
       pendings.delete(pending);
-      cancel.removeEventListener("abort", onCancel);
+      if (cancel !== NO_RACE) cancel.removeEventListener("abort", onCancel);
     }
     return c;
   }

@@ -209,6 +209,9 @@ function transportErrorText(code: bigint): string {
   return `peer closed with transport error 0x${code.toString(16)}`;
 }
 
+/** Ends events(): the iterator returns on it and no caller sees it, so one serves all (no stack per close). */
+const EVENTS_ENDED = new QuicError("closed", "connection ended");
+
 /**
  * A QUIC connection.
  *
@@ -271,6 +274,8 @@ export class QuicConnection implements DriverConnection {
   #newToken: Uint8Array | undefined;
   /** @internal connect() keeps tokens across its single-use endpoints. */
   _onNewToken?: (token: Uint8Array) => void;
+  /** @internal A QuicClient's session cache takes each ticket. */
+  _onSession?: (ticket: Uint8Array) => void;
   /** @internal The route of the connection's path (clients: set by connect(), moved by migrate()). */
   _route?: bigint;
   /** A migration waiting for its path's validation. */
@@ -370,6 +375,7 @@ export class QuicConnection implements DriverConnection {
       case "resumption_state_available":
         this.#session = e.serialized;
         this.#resolveSession(e.serialized);
+        this._onSession?.(e.serialized);
         this.#emit({ type: "session", session: e.serialized });
         break;
       case "zero_rtt_status_event": {
@@ -448,7 +454,7 @@ export class QuicConnection implements DriverConnection {
     }
     this.#emit({ type: "disconnected", close });
     if (close.source !== "local") this.#emit({ type: "error", error });
-    this.#events.fail(new QuicError("closed", "connection ended"));
+    this.#events.fail(EVENTS_ENDED);
     this.#resolveClosed(close);
   }
 

@@ -280,7 +280,8 @@ export async function runPerfClient(config: PerfConfig, onProgress?: (p: PerfPro
   async function crr(): Promise<void> {
     let opened = 0;
     const limit = config.requests;
-    // every connection is a full handshake; they share one client endpoint and socket
+    // they share one client endpoint and socket; after the first ones each resumes a session
+    // from the client's ticket cache, as Deno's built-in client (rustls) does
     const client = await QuicClient.create({ ...clientOptions, family: config.host.includes(":") ? "IPv6" : "IPv4" });
     try {
       await Promise.all(Array.from({ length: config.connections }, async () => {
