@@ -13,6 +13,8 @@
  *   deno task bench --quick      one run of 1 s timed runs and 20 MiB downloads (a smoke test, ~15 s)
  *   deno task bench --only h3    just the HTTP/3 GET rows (ours on both runtimes and I/O paths,
  *                                Bun.serve, gtlsserver) and their targets
+ *   deno task bench --only requests  just rr and crr on Deno's built-in QUIC's workload
+ *                                (scripts/bench/coquic_quic.ts beside scripts/bench/deno_quic.ts)
  *
  * @module
  */
@@ -38,8 +40,11 @@ const { values } = parseArgs({
     only: { type: "string" },
   },
 });
-if (values.only !== undefined && values.only !== "h3") throw new Error(`--only takes "h3", not ${values.only}`);
+if (values.only !== undefined && values.only !== "h3" && values.only !== "requests") {
+  throw new Error(`--only takes "h3" or "requests", not ${values.only}`);
+}
 const H3_ONLY = values.only === "h3";
+const REQUESTS_ONLY = values.only === "requests";
 const QUICK = values.quick === true;
 const RUNS = QUICK ? 1 : Number(values.runs);
 const SECONDS = QUICK ? 1 : Number(values.seconds);
@@ -204,6 +209,9 @@ async function ngtcp2Bulk(mib: number): Promise<Transfer> {
   }
 }
 
+const DENO_QUIC = "scripts/bench/deno_quic.ts";
+const COQUIC_QUIC = "scripts/bench/coquic_quic.ts";
+
 /** A server script of ours under `runtime` (it prints the perf runner's listening line). */
 async function scriptServer(
   runtime: "deno" | "bun",
@@ -243,20 +251,30 @@ async function h3Get(runtime: "deno" | "bun", impl: "coquic" | "bun", io: Io, mi
   }
 }
 
-/** Deno's built-in QUIC: bulk (MiB/s), rr (p50 µs) or crr (connections/s), with CPU. */
-async function denoQuic(mode: "bulk" | "rr" | "crr", mib: number): Promise<Record<string, number>> {
-  const script = "scripts/bench/deno_quic.ts";
-  const server = await scriptServer("deno", script, [
+/**
+ * One workload of a client/server script pair: Deno's built-in QUIC (`scripts/bench/deno_quic.ts`:
+ * bulk MiB/s, rr p50 µs, crr connections/s) or ours on the same workload and wire exchanges
+ * (`scripts/bench/coquic_quic.ts`: rr, crr), with the CPU of both processes.
+ */
+async function scriptQuic(
+  runtime: "deno" | "bun",
+  script: string,
+  mode: "bulk" | "rr" | "crr",
+  mib: number,
+  extra: string[] = [],
+): Promise<Record<string, number>> {
+  const server = await scriptServer(runtime, script, [
     "server",
     "--cert",
     join(work, "cert.pem"),
     "--key",
     join(work, "key.pem"),
+    ...extra,
   ]);
   if (!server) return {};
   try {
     const before = server.cpuSeconds() ?? NaN;
-    const r = timedRun(...runtimeCmd("deno", script, [
+    const r = timedRun(...runtimeCmd(runtime, script, [
       "client",
       "--port",
       String(server.port),
@@ -268,6 +286,7 @@ async function denoQuic(mode: "bulk" | "rr" | "crr", mib: number): Promise<Recor
       String(mib),
       "--seconds",
       String(SECONDS),
+      ...extra,
     ]));
     const cpu = r.cpu + ((server.cpuSeconds() ?? NaN) - before);
     const json = lastJson(r.stdout);
@@ -275,7 +294,7 @@ async function denoQuic(mode: "bulk" | "rr" | "crr", mib: number): Promise<Recor
     if (mode === "rr") return { p50: json.p50_us, cpuPerRequest: (cpu * 1e6) / json.requests };
     return { perSecond: json.perSecond, cpuPerRequest: (cpu * 1e6) / json.connections };
   } catch (e) {
-    log(`(Deno built-in QUIC ${mode} failed: ${(e as Error).message.split("\n")[0]})`);
+    log(`(${runtime} ${script} ${mode} failed: ${(e as Error).message.split("\n")[0]})`);
     return {};
   } finally {
     await server.stop();
@@ -322,12 +341,37 @@ async function h3Rows(): Promise<void> {
   await h3References();
 }
 
+/** Deno's built-in QUIC's rr and crr workloads on our API, native I/O (no perf-runner control stream). */
+async function sameWorkloadRows(rt: "deno" | "bun"): Promise<void> {
+  const rr = await scriptQuic(rt, COQUIC_QUIC, "rr", DOWNLOAD_MIB, ["--io", "native"]);
+  add(`${rt} native rr p50 µs (built-in's workload)`, rr.p50 ?? NaN);
+  add(`${rt} native rr CPU µs/request (built-in's workload)`, rr.cpuPerRequest ?? NaN);
+  const crr = await scriptQuic(rt, COQUIC_QUIC, "crr", DOWNLOAD_MIB, ["--io", "native"]);
+  add(`${rt} native crr handshakes/s (built-in's workload)`, crr.perSecond ?? NaN);
+  add(`${rt} native crr CPU µs/handshake (built-in's workload)`, crr.cpuPerRequest ?? NaN);
+}
+
+/** Deno's built-in QUIC on the rr and crr workloads. */
+async function builtInRequestRows(): Promise<void> {
+  const rr = await scriptQuic("deno", DENO_QUIC, "rr", DOWNLOAD_MIB);
+  add("deno built-in QUIC rr p50 µs", rr.p50 ?? NaN);
+  add("deno built-in QUIC rr CPU µs/request", rr.cpuPerRequest ?? NaN);
+  const crr = await scriptQuic("deno", DENO_QUIC, "crr", DOWNLOAD_MIB);
+  add("deno built-in QUIC crr handshakes/s", crr.perSecond ?? NaN);
+  add("deno built-in QUIC crr CPU µs/handshake", crr.cpuPerRequest ?? NaN);
+}
+
 execFileSync("make", ["-s", "-C", "native", "all", "bench"], { cwd: ROOT, stdio: "inherit" });
 const dur = `${SECONDS}s`;
 for (let run = 1; run <= RUNS; run++) {
   log(`run ${run}/${RUNS}`);
   if (H3_ONLY) {
     await h3Rows();
+    continue;
+  }
+  if (REQUESTS_ONLY) {
+    for (const rt of ["bun", "deno"] as const) await sameWorkloadRows(rt);
+    await builtInRequestRows();
     continue;
   }
   const udpSeconds = QUICK ? "1" : "2";
@@ -383,17 +427,13 @@ for (let run = 1; run <= RUNS; run++) {
       add(`${k} crr CPU µs/handshake`, crr.status === "ok" ? crr.cpu_us_per_request : NaN);
       await h3Row(rt, io);
     }
+    await sameWorkloadRows(rt);
   }
   await h3References();
-  const dBulk = await denoQuic("bulk", DOWNLOAD_MIB);
+  const dBulk = await scriptQuic("deno", DENO_QUIC, "bulk", DOWNLOAD_MIB);
   add("deno built-in QUIC bulk MiB/s", dBulk.mibPerSecond ?? NaN);
   add("deno built-in QUIC bulk CPU s/GB", dBulk.cpuPerGb ?? NaN);
-  const dRr = await denoQuic("rr", DOWNLOAD_MIB);
-  add("deno built-in QUIC rr p50 µs", dRr.p50 ?? NaN);
-  add("deno built-in QUIC rr CPU µs/request", dRr.cpuPerRequest ?? NaN);
-  const dCrr = await denoQuic("crr", DOWNLOAD_MIB);
-  add("deno built-in QUIC crr handshakes/s", dCrr.perSecond ?? NaN);
-  add("deno built-in QUIC crr CPU µs/handshake", dCrr.cpuPerRequest ?? NaN);
+  await builtInRequestRows();
 }
 rmSync(work, { recursive: true, force: true });
 
@@ -415,81 +455,90 @@ function h3Targets(rt: "bun" | "deno"): Target[] {
     [`${rt} HTTP/3 GET: serve() native / gtlsserver`, ratio(ours, m["ngtcp2 C tools bulk MiB/s"]), "reference", true],
   ];
 }
-const rows: Target[] = H3_ONLY ? (["bun", "deno"] as const).flatMap(h3Targets) : [
-  [
-    "bun bulk / bun UDP ceiling",
-    ratio(m["bun bulk Gbit/s"], m["bun udp ceiling Gbit/s"]),
-    "≥ 0.70",
-    m["bun bulk Gbit/s"] / m["bun udp ceiling Gbit/s"] >= 0.7,
-  ],
-  [
-    "deno bulk / deno UDP ceiling",
-    ratio(m["deno bulk Gbit/s"], m["deno udp ceiling Gbit/s"]),
-    "≥ 0.70",
-    m["deno bulk Gbit/s"] / m["deno udp ceiling Gbit/s"] >= 0.7,
-  ],
-  [
-    "bun bulk / deno built-in QUIC",
-    ratio(m["bun bulk MiB/s"], m["deno built-in QUIC bulk MiB/s"]),
-    "≥ 1.00",
-    m["bun bulk MiB/s"] >= m["deno built-in QUIC bulk MiB/s"],
-  ],
-  [
-    "bun rr p50 / bun UDP ping-pong",
-    ratio(m["bun rr p50 µs"], m["bun udp ping-pong p50 µs"]),
-    "≤ 2.00",
-    m["bun rr p50 µs"] <= 2 * m["bun udp ping-pong p50 µs"],
-  ],
-  [
-    "deno rr p50 / deno UDP ping-pong",
-    ratio(m["deno rr p50 µs"], m["deno udp ping-pong p50 µs"]),
-    "≤ 2.00",
-    m["deno rr p50 µs"] <= 2 * m["deno udp ping-pong p50 µs"],
-  ],
-  ...(["bun", "deno"] as const).flatMap((rt): Target[] => {
-    const native = m[`${rt} native bulk MiB/s`], runtime = m[`${rt} bulk MiB/s`];
-    const c = m["ngtcp2 C tools bulk MiB/s"], d = m["deno built-in QUIC bulk MiB/s"];
-    return [
-      [`${rt} bulk: native I/O / runtime sockets`, ratio(native, runtime), "> 1.00", native > runtime],
-      [
-        `${rt} bulk CPU/GB: native / runtime`,
-        ratio(m[`${rt} native bulk CPU s/GB`], m[`${rt} bulk CPU s/GB`]),
-        "< 1.00",
-        m[`${rt} native bulk CPU s/GB`] < m[`${rt} bulk CPU s/GB`],
-      ],
-      [`${rt} bulk: native I/O / ngtcp2 C tools`, ratio(native, c), "≥ 0.90", native >= 0.9 * c],
-      [`${rt} bulk: runtime sockets / ngtcp2 C tools`, ratio(runtime, c), "reference", true],
-      [`${rt} bulk: native I/O / deno built-in QUIC`, ratio(native, d), "≥ 1.50", native >= 1.5 * d],
-      [
-        `${rt} rr p50: native / deno built-in QUIC`,
-        ratio(m[`${rt} native rr p50 µs`], m["deno built-in QUIC rr p50 µs"]),
-        "≤ 0.80",
-        m[`${rt} native rr p50 µs`] <= 0.8 * m["deno built-in QUIC rr p50 µs"],
-      ],
-      [
-        `${rt} crr: native / deno built-in QUIC`,
-        ratio(m[`${rt} native crr handshakes/s`], m["deno built-in QUIC crr handshakes/s"]),
-        "≥ 1.20",
-        m[`${rt} native crr handshakes/s`] >= 1.2 * m["deno built-in QUIC crr handshakes/s"],
-      ],
-      ...h3Targets(rt),
-      [
-        `${rt} rr p50: native / runtime`,
-        ratio(m[`${rt} native rr p50 µs`], m[`${rt} rr p50 µs`]),
-        "≤ 1.00",
-        m[`${rt} native rr p50 µs`] <= m[`${rt} rr p50 µs`],
-      ],
-    ];
-  }),
-  ["bun crr handshakes/s", m["bun crr handshakes/s"].toFixed(0), "≥ 1000", m["bun crr handshakes/s"] >= 1000],
-  ["deno crr handshakes/s", m["deno crr handshakes/s"].toFixed(0), "≥ 1000", m["deno crr handshakes/s"] >= 1000],
-  [
-    "ngtcp2 C tools (GSO) / C UDP ceiling",
-    ratio(mibToGbit(m["ngtcp2 C tools bulk MiB/s"]), m["c udp ceiling Gbit/s"]),
-    "reference",
-    true,
-  ],
-];
+/** The rr and crr targets of runtime `rt` against Deno's built-in QUIC, on the same workload. */
+function requestTargets(rt: "bun" | "deno"): Target[] {
+  const rr = m[`${rt} native rr p50 µs (built-in's workload)`], builtInRr = m["deno built-in QUIC rr p50 µs"];
+  const crr = m[`${rt} native crr handshakes/s (built-in's workload)`];
+  const builtInCrr = m["deno built-in QUIC crr handshakes/s"];
+  return [
+    [`${rt} rr p50: native / deno built-in QUIC`, ratio(rr, builtInRr), "≤ 0.80", rr <= 0.8 * builtInRr],
+    [`${rt} crr: native / deno built-in QUIC`, ratio(crr, builtInCrr), "≥ 1.20", crr >= 1.2 * builtInCrr],
+  ];
+}
+const rows: Target[] = H3_ONLY
+  ? (["bun", "deno"] as const).flatMap(h3Targets)
+  : REQUESTS_ONLY
+  ? (["bun", "deno"] as const).flatMap(requestTargets)
+  : [
+    [
+      "bun bulk / bun UDP ceiling",
+      ratio(m["bun bulk Gbit/s"], m["bun udp ceiling Gbit/s"]),
+      "≥ 0.70",
+      m["bun bulk Gbit/s"] / m["bun udp ceiling Gbit/s"] >= 0.7,
+    ],
+    [
+      "deno bulk / deno UDP ceiling",
+      ratio(m["deno bulk Gbit/s"], m["deno udp ceiling Gbit/s"]),
+      "≥ 0.70",
+      m["deno bulk Gbit/s"] / m["deno udp ceiling Gbit/s"] >= 0.7,
+    ],
+    [
+      "bun bulk / deno built-in QUIC",
+      ratio(m["bun bulk MiB/s"], m["deno built-in QUIC bulk MiB/s"]),
+      "≥ 1.00",
+      m["bun bulk MiB/s"] >= m["deno built-in QUIC bulk MiB/s"],
+    ],
+    [
+      "bun rr p50 / bun UDP ping-pong",
+      ratio(m["bun rr p50 µs"], m["bun udp ping-pong p50 µs"]),
+      "≤ 2.00",
+      m["bun rr p50 µs"] <= 2 * m["bun udp ping-pong p50 µs"],
+    ],
+    [
+      "deno rr p50 / deno UDP ping-pong",
+      ratio(m["deno rr p50 µs"], m["deno udp ping-pong p50 µs"]),
+      "≤ 2.00",
+      m["deno rr p50 µs"] <= 2 * m["deno udp ping-pong p50 µs"],
+    ],
+    ...(["bun", "deno"] as const).flatMap((rt): Target[] => {
+      const native = m[`${rt} native bulk MiB/s`], runtime = m[`${rt} bulk MiB/s`];
+      const c = m["ngtcp2 C tools bulk MiB/s"], d = m["deno built-in QUIC bulk MiB/s"];
+      return [
+        [`${rt} bulk: native I/O / runtime sockets`, ratio(native, runtime), "> 1.00", native > runtime],
+        [
+          `${rt} bulk CPU/GB: native / runtime`,
+          ratio(m[`${rt} native bulk CPU s/GB`], m[`${rt} bulk CPU s/GB`]),
+          "< 1.00",
+          m[`${rt} native bulk CPU s/GB`] < m[`${rt} bulk CPU s/GB`],
+        ],
+        [`${rt} bulk: native I/O / ngtcp2 C tools`, ratio(native, c), "≥ 0.90", native >= 0.9 * c],
+        [`${rt} bulk: runtime sockets / ngtcp2 C tools`, ratio(runtime, c), "reference", true],
+        [`${rt} bulk: native I/O / deno built-in QUIC`, ratio(native, d), "≥ 1.50", native >= 1.5 * d],
+        ...requestTargets(rt),
+        [
+          `${rt} crr: perf runner native / deno built-in QUIC`,
+          ratio(m[`${rt} native crr handshakes/s`], m["deno built-in QUIC crr handshakes/s"]),
+          "reference",
+          true,
+        ],
+        ...h3Targets(rt),
+        [
+          `${rt} rr p50: native / runtime`,
+          ratio(m[`${rt} native rr p50 µs`], m[`${rt} rr p50 µs`]),
+          "≤ 1.00",
+          m[`${rt} native rr p50 µs`] <= m[`${rt} rr p50 µs`],
+        ],
+      ];
+    }),
+    ["bun crr handshakes/s", m["bun crr handshakes/s"].toFixed(0), "≥ 1000", m["bun crr handshakes/s"] >= 1000],
+    ["deno crr handshakes/s", m["deno crr handshakes/s"].toFixed(0), "≥ 1000", m["deno crr handshakes/s"] >= 1000],
+    [
+      "ngtcp2 C tools (GSO) / C UDP ceiling",
+      ratio(mibToGbit(m["ngtcp2 C tools bulk MiB/s"]), m["c udp ceiling Gbit/s"]),
+      "reference",
+      true,
+    ],
+  ];
 for (const [name, value, target, ok] of rows) {
   console.log(`  ${name.padEnd(48)} ${value.padStart(8)}  ${target.padEnd(9)} ${ok ? "met" : "missed"}`);
 }

@@ -76,6 +76,11 @@ test("deno task bench --quick: every perf-runner figure measured", () => {
     for (const row of ["native crr handshakes/s", "native rr CPU µs/request"]) {
       assert.match(r.stdout, new RegExp(`${rt} ${row}\\s+\\d+\\.\\d+`), `${rt} ${row}\n${show(r)}`);
     }
+    // ours on the built-in QUIC's own workload (scripts/bench/coquic_quic.ts)
+    for (const row of ["rr p50 µs", "crr handshakes/s"]) {
+      const re = new RegExp(`${rt} native ${row} \\(built-in's workload\\)\\s+\\d+\\.\\d+`);
+      assert.match(r.stdout, re, `${rt} ${row}\n${show(r)}`);
+    }
     // gtlsclient fetches these: a figure, or "failed" where the tool is missing
     assert.match(r.stdout, new RegExp(`${rt} native HTTP/3 serve\\(\\) GET MiB/s\\s+(\\d+\\.\\d+|failed)`), show(r));
   }
