@@ -100,6 +100,22 @@ typedef struct io_link {
     coquic_connection_handle_t conn;
 } io_link;
 
+/* A client connection to "localhost" over `route` (fixed connection IDs). */
+static coquic_status_t connect_to(coquic_endpoint_t *ep, uint64_t route, coquic_connection_handle_t *conn,
+                                  coquic_result_t **r) {
+    coquic_open_connection_t open;
+    memset(&open, 0, sizeof open);
+    open.size = sizeof open;
+    coquic_client_connection_config_init(&open.connection);
+    uint8_t scid[8] = {1, 2, 3, 4, 5, 6, 7, 8}, dcid[8] = {9, 10, 11, 12, 13, 14, 15, 16};
+    open.connection.source_connection_id = (coquic_bytes_t){scid, 8};
+    open.connection.initial_destination_connection_id = (coquic_bytes_t){dcid, 8};
+    open.connection.server_name = "localhost";
+    open.connection.server_name_length = 9;
+    open.initial_route_handle = route;
+    return coquic_quic_connect(ep, &open, now_us(), conn, r);
+}
+
 static bool link_open(io_link *l) {
     memset(l, 0, sizeof *l);
     l->client.validated = l->server.validated = -1;
@@ -113,18 +129,8 @@ static bool link_open(io_link *l) {
     if (coquic_x_io_local_address(l->sio, addr, &port) != 4 || port == 0) return false;
     uint64_t route = coquic_x_io_route(l->cio, addr, 4, port);
     if (route == COQUIC_X_NO_ROUTE) return false;
-    coquic_open_connection_t open;
-    memset(&open, 0, sizeof open);
-    open.size = sizeof open;
-    coquic_client_connection_config_init(&open.connection);
-    uint8_t scid[8] = {1, 2, 3, 4, 5, 6, 7, 8}, dcid[8] = {9, 10, 11, 12, 13, 14, 15, 16};
-    open.connection.source_connection_id = (coquic_bytes_t){scid, 8};
-    open.connection.initial_destination_connection_id = (coquic_bytes_t){dcid, 8};
-    open.connection.server_name = "localhost";
-    open.connection.server_name_length = 9;
-    open.initial_route_handle = route;
     coquic_result_t *r = NULL;
-    if (coquic_quic_connect(l->cep, &open, now_us(), &l->conn, &r) != COQUIC_STATUS_OK) return false;
+    if (connect_to(l->cep, route, &l->conn, &r) != COQUIC_STATUS_OK) return false;
     absorb(&l->client, r);
     return true;
 }
@@ -661,19 +667,9 @@ static int32_t unreachable_report(const uint8_t *addr, size_t addr_len, uint64_t
     if (!ep || port == 0 || coquic_x_io_bind(ep, addr, addr_len, 0, 0, &io) != COQUIC_STATUS_OK) goto out;
     uint64_t route = coquic_x_io_route(io, addr, addr_len, port);
     *out_expected = route;
-    coquic_open_connection_t open;
-    memset(&open, 0, sizeof open);
-    open.size = sizeof open;
-    coquic_client_connection_config_init(&open.connection);
-    uint8_t scid[8] = {1, 2, 3, 4, 5, 6, 7, 8}, dcid[8] = {9, 10, 11, 12, 13, 14, 15, 16};
-    open.connection.source_connection_id = (coquic_bytes_t){scid, 8};
-    open.connection.initial_destination_connection_id = (coquic_bytes_t){dcid, 8};
-    open.connection.server_name = "localhost";
-    open.connection.server_name_length = 9;
-    open.initial_route_handle = route;
     coquic_connection_handle_t conn = 0;
     coquic_result_t *r = NULL;
-    if (coquic_quic_connect(ep, &open, now_us(), &conn, &r) != COQUIC_STATUS_OK) goto out;
+    if (connect_to(ep, route, &conn, &r) != COQUIC_STATUS_OK) goto out;
     coquic_result_destroy(r); /* the Initial went out natively */
     uint64_t routes[4];
     int32_t errs[4];

@@ -441,15 +441,21 @@ coquic_connection_handle_t pair_connect_with(pair *p, void (*tweak)(coquic_open_
     return h;
 }
 
-void pair_inject(pair *p, side *to, const uint8_t *bytes, size_t len) { pair_inject_route(p, to, bytes, len, 1); }
-
-void pair_inject_route(pair *p, side *to, const uint8_t *bytes, size_t len, uint64_t route) {
+/* An inbound datagram on `route`, without an address-validation identity. */
+static coquic_inbound_datagram_t inbound(const uint8_t *bytes, size_t len, uint64_t route) {
     coquic_inbound_datagram_t in;
     memset(&in, 0, sizeof in);
     in.size = sizeof in;
     in.bytes = (coquic_bytes_t){bytes, len};
     in.route_handle.has_value = 1;
     in.route_handle.value = route;
+    return in;
+}
+
+void pair_inject(pair *p, side *to, const uint8_t *bytes, size_t len) { pair_inject_route(p, to, bytes, len, 1); }
+
+void pair_inject_route(pair *p, side *to, const uint8_t *bytes, size_t len, uint64_t route) {
+    coquic_inbound_datagram_t in = inbound(bytes, len, route);
     if (to == &p->server) in.address_validation_identity = (coquic_bytes_t){p->client_address, p->client_address_len};
     coquic_result_t *r = NULL;
     bool batched = to == &p->server && (p->server_input == PAIR_INPUT_BATCH_IDENTIFIED ||
@@ -612,12 +618,7 @@ uint8_t *pair_client_initial(uint64_t seed, size_t *len) {
 }
 
 uint64_t pair_feed_endpoint(coquic_endpoint_t *ep, const uint8_t *bytes, size_t len, uint64_t route, uint64_t now) {
-    coquic_inbound_datagram_t in;
-    memset(&in, 0, sizeof in);
-    in.size = sizeof in;
-    in.bytes = (coquic_bytes_t){bytes, len};
-    in.route_handle.has_value = 1;
-    in.route_handle.value = route;
+    coquic_inbound_datagram_t in = inbound(bytes, len, route);
     /* an IPv4 identity 10.x.y.z:12345 derived from the route, so each route is its own address */
     uint8_t identity[7] = {0x04, 10, (uint8_t)(route >> 16), (uint8_t)(route >> 8), (uint8_t)route, 0x30, 0x39};
     in.address_validation_identity = (coquic_bytes_t){identity, sizeof identity};

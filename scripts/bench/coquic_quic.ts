@@ -15,6 +15,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { crrLoop, rrLoop } from "./request_loops.ts";
 import { readFileSync } from "node:fs";
 import { listen, QuicClient, type QuicConnection, type QuicStream } from "../../mod.ts";
 
@@ -82,30 +83,10 @@ if (positionals[0] === "server") {
   const until = performance.now() + Number(values.seconds) * 1000;
   if (values.mode === "rr") {
     const conn = await open();
-    const lat: number[] = [];
-    await request(conn); // warm-up
-    while (performance.now() < until) {
-      const t = performance.now();
-      await request(conn);
-      lat.push((performance.now() - t) * 1000);
-    }
-    lat.sort((a, b) => a - b);
-    const p = (q: number) => lat[Math.min(lat.length - 1, Math.floor(lat.length * q))];
-    console.log(JSON.stringify({ mode: "rr", requests: lat.length, p50_us: p(0.5), p99_us: p(0.99) }));
+    await rrLoop(conn, request, until);
     await conn.close();
   } else if (values.mode === "crr") {
-    let done = 0;
-    const t0 = performance.now();
-    await Promise.all(Array.from({ length: Number(values.parallel) }, async () => {
-      while (performance.now() < until) {
-        const conn = await open();
-        await request(conn);
-        void conn.close(); // as Deno's script: the close is sent, not awaited
-        done++;
-      }
-    }));
-    const seconds = (performance.now() - t0) / 1000;
-    console.log(JSON.stringify({ mode: "crr", connections: done, perSecond: done / seconds }));
+    await crrLoop(open, request, (conn) => void conn.close(), Number(values.parallel), until);
   } else {
     throw new Error(`--mode rr|crr, not ${values.mode}`);
   }
