@@ -80,6 +80,12 @@ test("timer: deadlines moved later per call (a loss timer per request) fire once
   await sleep(40);
   assert.equal(fired.length, 2, "the far deadline fired once");
   assert.ok(fired[1] >= at, `fired ${at - fired[1]} µs early`);
+  t.arm(c.now() + 60_000n);
+  at = c.now() + 4_000n; // an earlier deadline replaces a pending timeout that would fire too late
+  t.arm(at);
+  await sleep(30);
+  assert.equal(fired.length, 3, "the earlier deadline fired in time");
+  assert.ok(fired[2] >= at && fired[2] - at < 25_000n, `fired ${fired[2] - at} µs after the deadline`);
 });
 
 test("timer: a due deadline fires on the next turn in µs, not through setTimeout's ms floor", async () => {
