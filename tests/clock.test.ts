@@ -62,6 +62,32 @@ test("timer: fires once, not before the deadline; re-arm replaces; disarm cancel
   assert.equal(t.armedAt, undefined);
 });
 
+test("timer: deadlines moved later per call (a loss timer per request) fire once, at the last one", async () => {
+  const c = new MonotonicClock();
+  const fired: bigint[] = [];
+  const t = new Rearmable(c, () => fired.push(c.now()));
+  let at = 0n;
+  for (let i = 0; i < 20; i++) { // the earlier timeouts are kept and re-schedule when they fire
+    at = c.now() + 8_000n;
+    t.arm(at);
+    await sleep(1);
+  }
+  t.arm(c.now() + 200n); // a near deadline (polled) while a far timeout is pending
+  await sleep(5);
+  assert.equal(fired.length, 1, "the near deadline fired");
+  at = c.now() + 6_000n;
+  t.arm(at);
+  await sleep(40);
+  assert.equal(fired.length, 2, "the far deadline fired once");
+  assert.ok(fired[1] >= at, `fired ${at - fired[1]} µs early`);
+  t.arm(c.now() + 60_000n);
+  at = c.now() + 4_000n; // an earlier deadline replaces a pending timeout that would fire too late
+  t.arm(at);
+  await sleep(30);
+  assert.equal(fired.length, 3, "the earlier deadline fired in time");
+  assert.ok(fired[2] >= at && fired[2] - at < 25_000n, `fired ${fired[2] - at} µs after the deadline`);
+});
+
 test("timer: a due deadline fires on the next turn in µs, not through setTimeout's ms floor", async () => {
   const c = new MonotonicClock();
   let n = 0;
