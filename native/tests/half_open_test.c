@@ -7,17 +7,6 @@
 #include "pair.h"
 #include "test.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
-#ifndef UNDER_ASAN
-#define UNDER_ASAN 0
-#endif
-
 /* The estimate the byte budget counts per half-open handshake (96 KiB) is above what one costs. */
 TEST(half_open_cost_is_within_the_estimate) {
     enum { N = 48 }; /* below the 64 unvalidated handshakes that switch to Retry */

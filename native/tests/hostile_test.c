@@ -9,17 +9,6 @@
 #include "pair.h"
 #include "test.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
-#ifndef UNDER_ASAN
-#define UNDER_ASAN 0
-#endif
-
 static bool server_stream0_at(pair *p, void *ctx) {
     coquic_connection_handle_t s = side_accepted(&p->server);
     if (!s) return false;

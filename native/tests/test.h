@@ -55,4 +55,16 @@ extern bool g_quick;
         if (!(cond)) test_fail(__FILE__, __LINE__, "EXPECT(%s)", #cond);           \
     } while (0)
 
+/* 1 in an AddressSanitizer build: memory-size checks (RSS, mallinfo) are skipped there (it allocates differently). */
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+#ifndef UNDER_ASAN
+#define UNDER_ASAN 0
+#endif
+
 #endif
