@@ -1,11 +1,11 @@
 /*
  * Half-open handshakes of a server endpoint: connections whose handshake has not completed.
  * They are kept in arrival order and bounded in bytes (coquic_x_endpoint_set_half_open_limit):
- * beyond the budget the oldest is dropped to make room for the newest (as a SYN cache does;
- * only those older than a second, and those that sent us more than their first datagram
- * last; while all are younger, the new Initial is dropped and its client retransmits), so
- * a flood of handshakes that never complete holds a fixed amount of memory and a real client,
- * whose handshake completes in one round trip, still gets in. They are not counted against
+ * beyond the budget a stale one is dropped to make room for the newest (as a SYN cache does),
+ * else the new Initial is dropped and its client retransmits. So a flood of handshakes that
+ * never complete holds a fixed amount of memory, and a real client, whose handshake completes
+ * in one round trip, still gets in. What counts as stale is in victim(): age alone is not
+ * enough, because a server working through a burst may not have read a client's answer yet. They are not counted against
  * max_server_connections (endpoint.c), and once a flood's handshakes have expired the heap
  * is trimmed (glibc keeps freed memory otherwise: RSS stayed at its peak).
  */
@@ -24,8 +24,14 @@
 #define CQ_HALF_OPEN_COST (96 * 1024)
 /* Default budget: 24 MiB, 256 half-open handshakes. */
 #define CQ_HALF_OPEN_DEFAULT_BYTES (24 * 1024 * 1024)
-/* How old a half-open handshake must be before a new one may push it out (µs). */
+/* How long a half-open handshake stays safe after a younger one completed (µs). */
 #define CQ_HALF_OPEN_MIN_AGE 1000000
+/* How old a half-open handshake may get, when no younger one completes, before it may be pushed
+ * out (µs): longer than a loaded server takes to work through a burst of Initials. A client
+ * turned away meanwhile retransmits at 1 s and 3 s: against a budget full of stalled handshakes
+ * the first real client gets in with its 3 s retransmission (the 5,000-handshake flood test
+ * measured 3.0 s with a 1 s limit too). */
+#define CQ_HALF_OPEN_MAX_WAIT 2000000
 /* Half-open handshakes looked at to find one without progress (the oldest goes otherwise). */
 #define CQ_VICTIM_SCAN 512
 /* Handshakes that must have expired (or been dropped) before an idle moment trims the heap. */
@@ -53,20 +59,42 @@ static void unlink_half_open(coquic_endpoint_t *ep, cq_conn *c) {
 }
 
 /*
- * The handshake to drop for a new one: among those at least CQ_HALF_OPEN_MIN_AGE old (a real
- * handshake completes within a round trip; a burst of real clients is not cut short), the
- * oldest that has sent us one datagram only (a client that answered our first flight is
- * making progress), else the oldest of them. Looks at most CQ_VICTIM_SCAN entries.
+ * Whether a half-open handshake is stale. Its client's answer may still be in the socket
+ * buffer behind a burst of other Initials (a loaded server reads that burst for more than a
+ * second; dropping the handshake then fails a client that has already finished). But once a
+ * handshake that began after it has completed, the answers of older ones would have been read
+ * too (datagrams are read in arrival order): a second after that, silence means a client that
+ * does not answer. Without such a sign, only CQ_HALF_OPEN_MAX_WAIT makes it stale.
+ */
+static bool stale(const coquic_endpoint_t *ep, const cq_conn *o) {
+    if (ep->now >= o->half_open_since + CQ_HALF_OPEN_MAX_WAIT) return true;
+    return o->half_open_passed && ep->now >= o->half_open_passed_at + CQ_HALF_OPEN_MIN_AGE;
+}
+
+/*
+ * The handshake to drop for a new one: among the stale, the oldest that has sent us one datagram
+ * only (a client that sent more is making progress), else the oldest stale one. Looks at most
+ * CQ_VICTIM_SCAN entries.
  */
 static cq_conn *victim(const coquic_endpoint_t *ep) {
     size_t scanned = 0;
     cq_conn *old = NULL;
     for (cq_conn *o = ep->half_open_head; o && scanned < CQ_VICTIM_SCAN; o = o->half_open_next, scanned++) {
-        if (ep->now < o->half_open_since + CQ_HALF_OPEN_MIN_AGE) break; /* the rest are younger */
+        if (ep->now < o->half_open_since + CQ_HALF_OPEN_MIN_AGE) break; /* the rest are younger: none stale */
+        if (!stale(ep, o)) continue;
         if (o->stats.packets_received < 2) return o;
         if (!old) old = o;
     }
     return old;
+}
+
+/* `c` completed: every older half-open handshake not yet marked is passed now. Those marked
+ * before form the list's head, so the walk stops at the first one (O(1) amortized). */
+static void mark_passed(coquic_endpoint_t *ep, cq_conn *c) {
+    for (cq_conn *o = c->half_open_prev; o && !o->half_open_passed; o = o->half_open_prev) {
+        o->half_open_passed = true;
+        o->half_open_passed_at = ep->now;
+    }
 }
 
 bool cq_half_open_make_room(coquic_endpoint_t *ep) {
@@ -83,6 +111,7 @@ bool cq_half_open_make_room(coquic_endpoint_t *ep) {
 void cq_half_open_added(coquic_endpoint_t *ep, cq_conn *c) {
     c->half_open = true;
     c->half_open_since = ep->now;
+    c->half_open_passed = false;
     c->half_open_next = NULL;
     c->half_open_prev = ep->half_open_tail;
     if (ep->half_open_tail) ep->half_open_tail->half_open_next = c;
@@ -98,6 +127,7 @@ void cq_half_open_ended(cq_conn *c, bool completed) {
         ep->unvalidated_count--;
     }
     if (!c->half_open) return;
+    if (completed) mark_passed(ep, c);
     unlink_half_open(ep, c);
     if (!completed) ep->half_open_expired++;
 #ifdef __GLIBC__

@@ -269,6 +269,8 @@ typedef struct cq_conn {
     bool half_open;           /* server: in the endpoint's half-open list (handshake not completed; half_open.c) */
     struct cq_conn *half_open_prev, *half_open_next;
     coquic_time_us_t half_open_since; /* when it joined the half-open list */
+    bool half_open_passed;              /* a handshake that began after it has completed ... */
+    coquic_time_us_t half_open_passed_at; /* ... at this time (half_open.c victim()) */
     /* the peer's address-validation identity (server: the client's; client: the server's) */
     uint8_t peer_identity[19];
     size_t peer_identity_len;

@@ -31,7 +31,7 @@ TEST(half_open_cost_is_within_the_estimate) {
     for (int i = 0; i < N; i++) free(in[i]);
 }
 
-/* Beyond the budget the oldest half-open handshake makes room; a real client still gets in,
+/* Beyond the budget the oldest stale half-open handshake makes room; a real client still gets in,
  * and its completed handshake leaves the half-open list. */
 TEST(half_open_budget_drops_the_oldest) {
     enum { N = 40, ROOM = 8 };
@@ -43,7 +43,7 @@ TEST(half_open_budget_drops_the_oldest) {
         uint8_t *b = pair_client_initial(500 + (uint64_t)i, &len);
         pair_feed_endpoint(p->server.ep, b, len, 2000 + (uint64_t)i, p->now);
         free(b);
-        p->now += 200000; /* 5 per second: the oldest is over a second old when it makes room */
+        p->now += 400000; /* 2.5 per second: the oldest is 3.2 s old (stale: none answered) when it makes room */
     }
     uint64_t h[3];
     coquic_x_endpoint_half_open(p->server.ep, h);
@@ -93,6 +93,66 @@ TEST(half_open_young_handshakes_are_kept) {
     CHECK_EQ(h[0], ROOM);
     CHECK_EQ(h[2], N - ROOM); /* turned away */
     CHECK_EQ(coquic_endpoint_connection_count(p->server.ep), ROOM);
+    pair_free(p);
+}
+
+static bool pred_client_ready(pair *p, void *ctx) {
+    return side_has_state(&p->client, *(coquic_connection_handle_t *)ctx, COQUIC_STATE_CHANGE_HANDSHAKE_READY);
+}
+
+/* Feeds `n` spoofed Initials (seeded from `seed`) straight to the server at the pair's time. */
+static void feed_spoofed(pair *p, int n, uint64_t seed) {
+    for (int i = 0; i < n; i++) {
+        size_t len;
+        uint8_t *b = pair_client_initial(seed + (uint64_t)i, &len);
+        pair_feed_endpoint(p->server.ep, b, len, seed + (uint64_t)i, p->now);
+        free(b);
+    }
+}
+
+/* The bug this guards against: a server that is slow to read (a burst of Initials ahead of the
+ * answers) had its budget fill, and pushed out a handshake over a second old whose client had
+ * already finished, its Finished still unread: that client saw its connection dropped. */
+TEST(half_open_a_finished_client_is_not_pushed_out_by_a_burst) {
+    enum { ROOM = 4 };
+    pair *p = pair_new(NULL);
+    CHECK_EQ(coquic_x_endpoint_set_half_open_limit(p->server.ep, ROOM * 98304), COQUIC_STATUS_OK);
+    coquic_connection_handle_t c = pair_connect(p);
+    CHECK(pair_run_until(p, pred_client_ready, &c, 1000000)); /* its Finished is on the link */
+    p->now += 1500000; /* the server reads a burst for 1.5 s before reaching it */
+    feed_spoofed(p, ROOM + 4, 11000);
+    uint64_t h[3];
+    coquic_x_endpoint_half_open(p->server.ep, h);
+    CHECK_EQ(h[0], ROOM);
+    CHECK_EQ(h[2], 5); /* the Initials beyond the room were turned away, nothing pushed out */
+    CHECK(pair_run_until(p, pred_confirmed, &c, 2000000));
+    CHECK_EQ(side_count(&p->client, COQUIC_EFFECT_STATE_EVENT, COQUIC_STATE_CHANGE_FAILED), 0);
+    pair_free(p);
+}
+
+/* Once a younger handshake completed, older silent ones are stale a second later (their
+ * answers would have been read by then); without such a sign they wait 2 s. */
+TEST(half_open_silent_handshakes_older_than_a_completed_one_make_room) {
+    enum { ROOM = 4 };
+    pair *p = pair_new(NULL);
+    CHECK_EQ(coquic_x_endpoint_set_half_open_limit(p->server.ep, ROOM * 98304), COQUIC_STATUS_OK);
+    feed_spoofed(p, ROOM - 1, 12000); /* three that never answer */
+    coquic_connection_handle_t c = pair_connect(p);
+    CHECK(pair_run_until(p, pred_confirmed, &c, 2000000)); /* a real one completes after them */
+    uint64_t h[3];
+    p->now += 900000;
+    feed_spoofed(p, 2, 12100); /* 0.9 s later: one fits, one is turned away (the old are not stale yet) */
+    coquic_x_endpoint_half_open(p->server.ep, h);
+    CHECK_EQ(h[0], ROOM);
+    CHECK_EQ(h[2], 1);
+    p->now += 200000;
+    feed_spoofed(p, 3, 12200); /* a second after the real one completed: the three older go */
+    coquic_x_endpoint_half_open(p->server.ep, h);
+    CHECK_EQ(h[0], ROOM);
+    CHECK_EQ(h[2], 4);
+    feed_spoofed(p, 1, 12300); /* the rest are younger and nothing younger completed: turned away */
+    coquic_x_endpoint_half_open(p->server.ep, h);
+    CHECK_EQ(h[2], 5);
     pair_free(p);
 }
 
