@@ -8,7 +8,7 @@ import { Pair, pattern, Rng } from "./_pair.ts";
 import { ClientConfig, type Connection, type Endpoint } from "../quic/endpoint.ts";
 import { CoquicStatusError, InvalidArgumentError, UseAfterCloseError } from "../quic/errors.ts";
 import type { QueryResult } from "../quic/result.ts";
-import { connect, defaultLibrary, type QuicConnection } from "../mod.ts";
+import { connect, type QuicConnection } from "../mod.ts";
 
 // deno-lint-ignore no-explicit-any
 const g = globalThis as any;
@@ -234,16 +234,9 @@ async function echoOnce(conn: QuicConnection, data: Uint8Array): Promise<Uint8Ar
   return await reading;
 }
 
-// Known bug (found 2026-12-03, open): a server whose half-open budget is full (24 MiB, ~256
-// handshakes) evicts the oldest half-open connection over 1 s, and that can be one whose
-// client already finished its handshake (its Finished still in flight), which the client then
-// sees as a dropped connection. With the core ABI alone handshakes are slow enough under a
-// 1000-connection burst that this happens in about half the runs on Deno (4 in 6 on the last
-// landed revision too), so that mode runs a burst the budget holds without evicting.
-const CORE_ABI_BURST = 250;
 const CONCURRENT = Number(
   (g.Deno ? g.Deno.env.get("COQUIC_CONCURRENT") : g.process.env.COQUIC_CONCURRENT) ??
-    (defaultLibrary().extensions.halfOpen ? 1000 : CORE_ABI_BURST),
+    1000,
 );
 
 test(`reliability: ${CONCURRENT} concurrent loopback connections each echo`, async () => {
