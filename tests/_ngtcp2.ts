@@ -98,7 +98,8 @@ export async function startGtlsserver(files: Record<string, Uint8Array>, extra: 
   mkdirSync(join(dir, "htdocs"));
   for (const [path, bytes] of Object.entries(files)) writeFileSync(join(dir, "htdocs", path.slice(1)), bytes);
   for (let attempt = 0;; attempt++) {
-    const port = 40_000 + Math.floor(Math.random() * 20_000);
+    // below the kernel's ephemeral range (32768–60999), where port-0 sockets of other tests live
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
     const child = spawn("gtlsserver", [
       "--no-quic-dump",
       "--no-http-dump",

@@ -1,7 +1,7 @@
 // HTTP/3 over our QUIC: serve() and fetch(), and interop with ngtcp2's nghttp3 example tools.
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "./_harness.ts";
@@ -20,8 +20,8 @@ import {
   writeFrame,
 } from "../http3/mod.ts";
 import { connect, QuicError } from "../mod.ts";
-import { generateDevCertificate } from "../quic/devcert.ts";
 import { pattern } from "./_pair.ts";
+import { startGtlsserver } from "./_ngtcp2.ts";
 
 async function server(
   handler: Parameters<typeof serve>[1] = (req) => new Response(`hello ${new URL(req.url).pathname}`),
@@ -254,38 +254,21 @@ test("http3 interop: ngtcp2's gtlsclient (nghttp3) downloads from our server byt
 
 test("http3 interop: our fetch downloads from ngtcp2's gtlsserver (nghttp3) byte-exact", async () => {
   assert.ok(ngtcp2Tools(), "gtlsclient/gtlsserver missing: scripts/setup installs ngtcp2-client and ngtcp2-server");
-  const dir = mkdtempSync(join(tmpdir(), "coquic-h3s-"));
-  const cert = await generateDevCertificate();
-  writeFileSync(join(dir, "cert.pem"), cert.certPem);
-  writeFileSync(join(dir, "key.pem"), cert.keyPem);
-  mkdirSync(join(dir, "htdocs"));
   const payload = pattern(4 << 20, 3);
-  writeFileSync(join(dir, "htdocs/blob"), payload);
-  const port = 40000 + Math.floor(Math.random() * 20000);
-  const child = spawn("gtlsserver", [
-    "-q",
-    "-d",
-    join(dir, "htdocs"),
-    "127.0.0.1",
-    String(port),
-    join(dir, "key.pem"),
-    join(dir, "cert.pem"),
-  ], { stdio: "ignore" });
+  const server = await startGtlsserver({ "/blob": payload }); // a port of its own (retried when taken)
   try {
-    await new Promise((r) => setTimeout(r, 500));
-    const res = await fetch(`https://127.0.0.1:${port}/blob`, {
-      ca: cert.certPem,
+    const res = await fetch(`https://127.0.0.1:${server.port}/blob`, {
+      ca: server.certificatePem,
       signal: AbortSignal.timeout(20_000),
     });
     assert.equal(res.status, 200);
     const got = new Uint8Array(await res.arrayBuffer());
     assert.ok(Buffer.from(got).equals(Buffer.from(payload)), "downloaded bytes differ");
-    const missing = await fetch(`https://127.0.0.1:${port}/nope`, { ca: cert.certPem });
+    const missing = await fetch(`https://127.0.0.1:${server.port}/nope`, { ca: server.certificatePem });
     assert.equal(missing.status, 404);
     await missing.arrayBuffer();
   } finally {
-    child.kill();
+    await server.stop();
     await closeAll();
-    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -39,7 +39,8 @@ function streamPayloads(pcap: string, keylog?: string): string[] {
 test("keylog: SSLKEYLOGFILE lets tshark decrypt a capture of our handshake and stream", async () => {
   const dir = mkdtempSync(join(tmpdir(), "coquic-keylog-"));
   try {
-    const port = 40_000 + Math.floor(Math.random() * 20_000);
+    // below the kernel's ephemeral range (32768–60999), where port-0 sockets of other tests live
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
     const pcap = join(dir, "cap.pcapng");
     const keylog = join(dir, "keys.log");
     const marker = `coquic-keylog-${port}-${Date.now()}`;
