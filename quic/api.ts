@@ -408,6 +408,7 @@ export class QuicListener {
    * @internal Feeds a held peer to the engine; returns the first connection it opened. Held
    * datagrams can open more than one (a reused port still carrying an old client's
    * retransmissions): the others are offered like connections from admitted peers.
+   * @ignore
    */
   _admit(route: Route): QuicConnection | undefined {
     this.#admittedNow = [];
@@ -465,12 +466,18 @@ export class QuicListener {
     }
   }
 
-  /** @internal */
+  /**
+   * @internal
+   * @ignore
+   */
   _counted(what: "accepted" | "refused"): void {
     this.#counts[what]++;
   }
 
-  /** @internal */
+  /**
+   * @internal
+   * @ignore
+   */
   _ignore(route: Route): void {
     this.#driver.ignore(route);
   }
@@ -1010,7 +1017,10 @@ export class QuicClient {
     return client;
   }
 
-  /** @internal {@link connect}: closes the endpoints once `conn` has ended. */
+  /**
+   * @internal {@link connect}: closes the endpoints once `conn` has ended.
+   * @ignore
+   */
   _closeWith(conn: QuicConnection): void {
     void conn.closed.then(() => setTimeout(() => void this.close({ timeoutMs: 0 }), 0));
   }

@@ -272,11 +272,20 @@ export class QuicConnection implements DriverConnection {
   #resolveSession!: (s: Uint8Array | undefined) => void;
   #earlyData: EarlyDataStatus = "none";
   #newToken: Uint8Array | undefined;
-  /** @internal connect() keeps tokens across its single-use endpoints. */
+  /**
+   * @internal connect() keeps tokens across its single-use endpoints.
+   * @ignore
+   */
   _onNewToken?: (token: Uint8Array) => void;
-  /** @internal A QuicClient's session cache takes each ticket. */
+  /**
+   * @internal A QuicClient's session cache takes each ticket.
+   * @ignore
+   */
   _onSession?: (ticket: Uint8Array) => void;
-  /** @internal The route of the connection's path (clients: set by connect(), moved by migrate()). */
+  /**
+   * @internal The route of the connection's path (clients: set by connect(), moved by migrate()).
+   * @ignore
+   */
   _route?: bigint;
   /** A migration waiting for its path's validation. */
   #migration?: { route: bigint; resolve: () => void; reject: (e: QuicError) => void };
@@ -324,12 +333,18 @@ export class QuicConnection implements DriverConnection {
 
   // ---- driver callbacks -------------------------------------------------------------------
 
-  /** Internal: called by the driver or the connection; not for applications. */
+  /**
+   * Internal: called by the driver or the connection; not for applications.
+   * @ignore
+   */
   _closeInfo(info: CloseInfo): void {
     this.#closeInfo = info;
   }
 
-  /** Internal: called by the driver or the connection; not for applications. */
+  /**
+   * Internal: called by the driver or the connection; not for applications.
+   * @ignore
+   */
   _effect(e: Effect): void {
     switch (e.kind) {
       case "state_event":
@@ -406,7 +421,10 @@ export class QuicConnection implements DriverConnection {
     }
   }
 
-  /** Internal: called by the driver or the connection; not for applications. */
+  /**
+   * Internal: called by the driver or the connection; not for applications.
+   * @ignore
+   */
   _dropped(): void {
     this.#failed();
     this.#state = "closed";

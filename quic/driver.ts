@@ -34,11 +34,20 @@ const HELD_BYTES = 4 << 20;
  * ```
  */
 export interface DriverConnection {
-  /** One effect of the connection. */
+  /**
+   * One effect of the connection.
+   * @ignore
+   */
   _effect(e: Effect): void;
-  /** Why the connection closed. */
+  /**
+   * Why the connection closed.
+   * @ignore
+   */
   _closeInfo(info: CloseInfo): void;
-  /** The engine dropped the connection. */
+  /**
+   * The engine dropped the connection.
+   * @ignore
+   */
   _dropped(): void;
 }
 

@@ -543,7 +543,10 @@ export class Endpoint {
     return this.#lib.symbols.coquic_x_stream_send_buffered(handle, c, id) as bigint;
   }
 
-  /** Applies a tagged input to a connection (`coquic_connection_advance`); used by `Connection`. */
+  /**
+   * Applies a tagged input to a connection (`coquic_connection_advance`); used by `Connection`.
+   * @ignore
+   */
   _advance(connection: bigint, input: ConnectionInput, now: U64): QueryResult {
     const handle = this.#live();
     const t = u64(now, "now");

@@ -141,7 +141,10 @@ export class WebTransportSession {
 
   // ---- internal: driven by the server and client modules -------------------------------
 
-  /** Internal: asks the peer to wind the session down (DRAIN_WEBTRANSPORT_SESSION), e.g. on server shutdown. */
+  /**
+   * Internal: asks the peer to wind the session down (DRAIN_WEBTRANSPORT_SESSION), e.g. on server shutdown.
+   * @ignore
+   */
   _drain(): void {
     if (this.#state !== "connected") return;
     void writeFrame(this.#connect!, { type: "data", payload: encodeDrainCapsule() }).catch(() => {});
@@ -150,6 +153,7 @@ export class WebTransportSession {
   /**
    * Internal: the session is established on `link` as CONNECT stream `connect`; reads its capsules from `reader`.
    * @internal
+   * @ignore
    */
   _attach(link: WebTransportLink, connect: QuicStream, reader: MessageReader): void {
     if (this.#state !== "connecting") {
@@ -166,7 +170,10 @@ export class WebTransportSession {
     void this.#readCapsules(reader);
   }
 
-  /** Internal: the session failed or was refused before or after it was established. */
+  /**
+   * Internal: the session failed or was refused before or after it was established.
+   * @ignore
+   */
   _fail(error: unknown): void {
     if (this.#state === "closed") return;
     const wasConnecting = this.#state === "connecting";
@@ -179,6 +186,7 @@ export class WebTransportSession {
    * Internal: the session's QUIC connection ended. A peer that closes the connection with an
    * application code and no close capsule first (Deno's WebTransport closes a session that way,
    * one session per connection) closed the session with that code; anything else broke it.
+   * @ignore
    */
   _connectionClosed(close: CloseResult): void {
     if (this.#state === "connected" && close.source === "peer" && close.isApplicationError) {
@@ -199,6 +207,7 @@ export class WebTransportSession {
    * Internal: closes `conn`, the connection this session had to itself, with the session's close
    * code and reason as the application error (Deno's WebTransport reads a session's end from its
    * connection's; the code 0 stays 0, which HTTP/3 reads as no error, as any unknown code).
+   * @ignore
    */
   _closeConnectionWithSession(conn: QuicConnection): void {
     const info = this.#closeInfo;
@@ -211,6 +220,7 @@ export class WebTransportSession {
   /**
    * Internal: a peer's stream of this session.
    * @internal
+   * @ignore
    */
   _incoming(bidi: boolean, s: IncomingStream): void {
     if (this.#state !== "connected") {
@@ -291,6 +301,7 @@ export class WebTransportSession {
    * Internal: called once the session has ended, closed by us (`close()`, its capsule sent),
    * by the peer, or broken: the client closes a dedicated connection, the server a connection
    * left with nothing else.
+   * @ignore
    */
   _ended?: (by: "local" | "peer" | "error") => void;
 }
