@@ -161,6 +161,7 @@ export const EXTENSION_SYMBOLS = {
   coquic_x_io_hub_start: { parameters: ["pointer", "pointer", "u32"], result: "u8" },
   coquic_x_io_hub_arm: { parameters: ["pointer", "i64"], result: "void" },
   coquic_x_io_hub_stop: { parameters: ["pointer"], result: "void" },
+  coquic_x_io_hub_retire: { parameters: ["pointer"], result: "void" },
   coquic_x_io_hub_destroy: { parameters: ["pointer"], result: "void" },
 } as const satisfies Record<string, SymbolSpec>;
 

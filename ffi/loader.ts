@@ -115,6 +115,8 @@ export interface Extensions {
   pathEffects: boolean;
   /** A client's second native socket for migration (`coquic_x_io_bind_path`, `coquic_x_io_route_local_address`). */
   nativeMigration: boolean;
+  /** The hub's thread ends without a join, with a last call (`coquic_x_io_hub_retire`): Deno's callback waiter. */
+  hubRetire: boolean;
 }
 
 /**
@@ -277,10 +279,13 @@ const NO_EXTENSIONS: Extensions = {
   nativeIo: false,
   pathEffects: false,
   nativeMigration: false,
+  hubRetire: false,
 };
 
 /** Native-socket functions beyond the base set: an engine without them still has native I/O. */
 const IO_MIGRATION = ["coquic_x_io_bind_path", "coquic_x_io_route_local_address"];
+/** Optional within native I/O: without it Deno waits through a `nonblocking` call. */
+const IO_HUB_RETIRE = "coquic_x_io_hub_retire";
 
 function detectExtensions(s: Readonly<Record<string, NativeFunction>>): Extensions {
   const has = (...names: string[]) => names.every((n) => typeof s[n] === "function");
@@ -303,10 +308,13 @@ function detectExtensions(s: Readonly<Record<string, NativeFunction>>): Extensio
     batchIdentities: has("coquic_x_endpoint_input_datagrams_identified"),
     lastError: has("coquic_x_last_error_message"),
     nativeIo: has(
-      ...Object.keys(EXTENSION_SYMBOLS).filter((n) => n.startsWith("coquic_x_io_") && !IO_MIGRATION.includes(n)),
+      ...Object.keys(EXTENSION_SYMBOLS).filter((n) =>
+        n.startsWith("coquic_x_io_") && !IO_MIGRATION.includes(n) && n !== IO_HUB_RETIRE
+      ),
     ),
     pathEffects: has("coquic_x_endpoint_set_path_effects"),
     nativeMigration: has(...IO_MIGRATION),
+    hubRetire: has(IO_HUB_RETIRE),
   };
 }
 

@@ -6,8 +6,10 @@
  * readiness elsewhere and only reports which sockets are ready; the JavaScript thread then
  * pumps those engines itself. One waiting thread serves a thousand endpoints.
  *
- * - Deno: `coquic_x_io_hub_wait` through a `nonblocking` FFI symbol (it runs on one of the
- *   runtime's worker threads and resolves a promise on the JavaScript thread).
+ * - Deno: the hub's own thread calls an `UnsafeCallback`, which Deno runs on the JavaScript
+ *   thread (`io_waiter_deno_callback.ts`); with a library without `coquic_x_io_hub_retire`, or
+ *   `COQUIC_DENO_WAITER=nonblocking`, `coquic_x_io_hub_wait` through a `nonblocking` FFI symbol
+ *   (it runs on one of the runtime's worker threads and resolves a promise there).
  * - Bun: the hub's own thread calls a thread-safe `JSCallback`, which Bun queues onto the
  *   JavaScript thread.
  * - Node (koffi): the hub's own thread calls a koffi registered callback, which koffi queues
@@ -24,6 +26,7 @@
  */
 import type { NativeFunction } from "./ffi_types.ts";
 import { runtimeName } from "./detect.ts";
+import { envVar } from "./env.ts";
 
 type Symbols = Readonly<Record<string, NativeFunction>>;
 
@@ -150,6 +153,8 @@ async function hubFor(symbols: Symbols): Promise<IoHub> {
         ? (await import("./io_waiter_bun.ts")).bunHubWaiter(symbols, out[0])
         : runtime === "node"
         ? (await import("./io_waiter_node.ts")).nodeHubWaiter(symbols, out[0])
+        : typeof symbols.coquic_x_io_hub_retire === "function" && envVar("COQUIC_DENO_WAITER") !== "nonblocking"
+        ? (await import("./io_waiter_deno_callback.ts")).denoCallbackHubWaiter(symbols, out[0])
         : (await import("./io_waiter_deno.ts")).denoHubWaiter(symbols, out[0]);
       // The hub lives as long as the library: it is never destroyed (a wait may be in flight).
       return new IoHub(symbols, out[0], waiter);

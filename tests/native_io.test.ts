@@ -227,6 +227,26 @@ test("io native: 100 endpoints opened and closed mid-wait return promptly and le
 // `deno test` runs each module in its own isolate and closes its libraries when the module ends;
 // a wait still running then on a worker thread returned into an unmapped engine (SIGSEGV, seen
 // ~1 full suite run in 3). The engine is linked -z nodelete so it stays mapped.
+test("io native: Deno's callback waiter makes no call into an isolate that ended (deno test, 4 modules)", () => {
+  // deno-lint-ignore no-explicit-any
+  const D = (globalThis as any).Deno;
+  const fixture = new URL("./fixtures/isolate_callback.ts", import.meta.url).pathname;
+  const dir = D.makeTempDirSync({ prefix: "coquic-isolates-" });
+  try {
+    const modules = [0, 1, 2, 3].map((i) => {
+      const path = `${dir}/isolate_${i}_test.ts`;
+      D.writeTextFileSync(path, `import ${JSON.stringify(new URL(fixture, "file://").href)};\n`);
+      return path;
+    });
+    const r = spawnSync(D.execPath(), ["test", "-A", "--no-check", ...modules], { encoding: "utf8", timeout: 60_000 });
+    assert.equal(r.signal, null, `killed by ${r.signal}: ${r.stdout}${r.stderr}`);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /4 passed/);
+  } finally {
+    D.removeSync(dir, { recursive: true });
+  }
+}, { ignore: nativeMissing !== undefined || !(globalThis as { Deno?: unknown }).Deno });
+
 test("io native: a wait outliving its Deno isolate (deno test, one isolate per module) does not crash", () => {
   // deno-lint-ignore no-explicit-any
   const D = (globalThis as any).Deno;

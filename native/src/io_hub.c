@@ -27,6 +27,8 @@ struct coquic_x_io_hub {
     size_t ready_count;
     pthread_t thread;
     bool thread_started;
+    bool retiring;       /* coquic_x_io_hub_retire: the thread ends without another call */
+    atomic_bool exited;  /* the thread has returned (it is joined at the next start) */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool armed, stop;
@@ -148,13 +150,31 @@ static void *hub_main(void *arg) {
         if (stop) break; /* no callback once stopping */
         h->fn(h->token, n);
     }
+    atomic_store(&h->exited, true);
     return NULL;
+}
+
+/* Joins a thread that ended after coquic_x_io_hub_retire (it has returned or is returning). */
+static void join_retired(coquic_x_io_hub_t *hub) {
+    if (!hub->thread_started || !hub->retiring) return;
+    pthread_join(hub->thread, NULL);
+    hub->thread_started = false;
+    hub->retiring = false;
+    uint64_t count; /* drain the wake so the next wait does not return at once */
+    ssize_t rc = read(hub->efd, &count, sizeof count);
+    (void)rc;
 }
 
 COQUIC_FFI_API coquic_status_t coquic_x_io_hub_start(coquic_x_io_hub_t *hub, coquic_x_io_ready_fn fn, uint32_t token) {
     cq_clear_error();
     if (!hub || !fn) return cq_fail(COQUIC_STATUS_INVALID_ARGUMENT, "io_hub_start: NULL hub or callback");
+    if (hub->thread_started && hub->retiring) {
+        /* joined only once it has ended: it may still be in a call the caller's thread is to run */
+        if (!atomic_load(&hub->exited)) return cq_fail(COQUIC_STATUS_INVALID_ARGUMENT, "io_hub_start: still retiring");
+        join_retired(hub);
+    }
     if (hub->thread_started) return COQUIC_STATUS_OK;
+    atomic_store(&hub->exited, false);
     hub->fn = fn;
     hub->token = token;
     hub->stop = hub->armed = false;
@@ -177,8 +197,21 @@ COQUIC_FFI_API void coquic_x_io_hub_arm(coquic_x_io_hub_t *hub, int64_t timeout_
     pthread_mutex_unlock(&hub->mu);
 }
 
+COQUIC_FFI_API void coquic_x_io_hub_retire(coquic_x_io_hub_t *hub) {
+    if (!hub || !hub->thread_started || hub->retiring) return;
+    pthread_mutex_lock(&hub->mu);
+    hub->stop = hub->retiring = true;
+    pthread_cond_signal(&hub->cv);
+    pthread_mutex_unlock(&hub->mu);
+    coquic_x_io_hub_interrupt(hub); /* an epoll_wait in progress returns at once */
+}
+
 COQUIC_FFI_API void coquic_x_io_hub_stop(coquic_x_io_hub_t *hub) {
     if (!hub || !hub->thread_started) return;
+    if (hub->retiring) {
+        join_retired(hub); /* not from a thread a call of it waits for */
+        return;
+    }
     pthread_mutex_lock(&hub->mu);
     hub->stop = true;
     pthread_cond_signal(&hub->cv);

@@ -518,6 +518,63 @@ TEST(io_hub_thread_calls_back_survives_removal_and_stops_promptly) {
     CHECK_EQ(after, before);
 }
 
+/* Retire (for Deno, whose thread-safe callbacks block the calling thread until JavaScript ran
+ * them): no join and no call after it; start refuses until the thread has ended, then starts a
+ * new one; repeated retire/start cycles leave no thread behind. */
+static coquic_status_t restart(coquic_x_io_hub_t *hub) {
+    coquic_status_t st = COQUIC_STATUS_INVALID_ARGUMENT;
+    for (int i = 0; i < 1000 && st != COQUIC_STATUS_OK; i++) {
+        st = coquic_x_io_hub_start(hub, on_hub, 1); /* refused only while the old thread ends */
+        if (st != COQUIC_STATUS_OK) usleep(200);
+    }
+    return st;
+}
+
+TEST(io_hub_retire_ends_the_thread_without_a_join_and_restarts) {
+    int before = thread_count();
+    coquic_x_io_hub_t *hub = NULL;
+    CHECK_EQ(coquic_x_io_hub_create(&hub), COQUIC_STATUS_OK);
+    coquic_endpoint_t *ep = endpoint(COQUIC_ROLE_SERVER);
+    coquic_x_io_t *io = NULL;
+    CHECK_EQ(coquic_x_io_bind(ep, LOOPBACK, 4, 0, 0, &io), COQUIC_STATUS_OK);
+    CHECK_EQ(coquic_x_io_hub_add(hub, io, 7), COQUIC_STATUS_OK);
+    atomic_store(&hub_calls, 0);
+    coquic_x_io_hub_retire(hub); /* no thread yet: nothing happens */
+    CHECK_EQ(coquic_x_io_hub_start(hub, on_hub, 1), COQUIC_STATUS_OK);
+    coquic_x_io_hub_arm(hub, -1); /* waits forever */
+    usleep(5000);
+    uint64_t t0 = now_us();
+    coquic_x_io_hub_retire(hub);
+    coquic_x_io_hub_retire(hub); /* twice: harmless */
+    poke(io); /* readable now, but the thread has stopped: no call */
+    CHECK_EQ(restart(hub), COQUIC_STATUS_OK);
+    uint64_t took = now_us() - t0;
+    CHECK(took < 100000);
+    CHECK_EQ(atomic_load(&hub_calls), 0);
+    coquic_x_io_hub_arm(hub, -1); /* the new thread reports the datagram waiting */
+    for (int i = 0; i < 500 && atomic_load(&hub_calls) == 0; i++) usleep(2000);
+    CHECK_EQ(atomic_load(&hub_calls), 1);
+    CHECK_EQ(atomic_load(&hub_last), 1);
+    coquic_result_t *r = NULL;
+    coquic_x_io_pump(io, now_us(), &r); /* consume it */
+    coquic_result_destroy(r);
+    int cycles = g_quick ? 20 : 200;
+    for (int i = 0; i < cycles; i++) {
+        coquic_x_io_hub_arm(hub, -1);
+        coquic_x_io_hub_retire(hub);
+        CHECK_EQ(restart(hub), COQUIC_STATUS_OK);
+    }
+    coquic_x_io_hub_retire(hub);
+    coquic_x_io_hub_stop(hub); /* joins the retired thread */
+    int after = thread_count();
+    CHECK_EQ(atomic_load(&hub_calls), 1); /* interrupted waits were never reported */
+    coquic_x_io_hub_remove(hub, io);
+    coquic_x_io_destroy(io);
+    coquic_endpoint_destroy(ep);
+    coquic_x_io_hub_destroy(hub);
+    CHECK_EQ(after, before);
+}
+
 /* ---- the peer table stays bounded ------------------------------------------------------------- */
 
 TEST(io_peer_table_prunes_idle_peers_keeps_pinned_routes) {

@@ -471,6 +471,15 @@ COQUIC_FFI_API coquic_status_t coquic_x_io_hub_start(coquic_x_io_hub_t *hub, coq
 COQUIC_FFI_API void coquic_x_io_hub_arm(coquic_x_io_hub_t *hub, int64_t timeout_us);
 /* Stops and joins the hub's thread (promptly: the wait is interrupted). It may be started again. */
 COQUIC_FFI_API void coquic_x_io_hub_stop(coquic_x_io_hub_t *hub);
+/*
+ * Ends the hub's thread without waiting for it, for runtimes whose thread-safe callbacks block
+ * the calling thread until the JavaScript thread has run them (Deno): joining from that thread
+ * could deadlock. A call in flight completes; no call starts after this returns, and the thread
+ * ends within microseconds (an armed wait is interrupted). coquic_x_io_hub_start
+ * refuses (INVALID_ARGUMENT) until it has ended, then joins it and starts a new one. A no-op
+ * when no thread runs or it is retiring.
+ */
+COQUIC_FFI_API void coquic_x_io_hub_retire(coquic_x_io_hub_t *hub);
 COQUIC_FFI_API void coquic_x_io_hub_destroy(coquic_x_io_hub_t *hub);
 
 #ifdef __cplusplus
