@@ -314,6 +314,8 @@ test("interop: our fetch() → gtlsserver twice: the second connection resumes a
       await closeAll();
       const before = log().length;
       assert.equal(sha256(await download(`${origin}/s6`, ca)), sha256(small(6)));
+      // its log trails (a pipe: written in blocks): wait for the request's frame, either way
+      await logMatches(() => log().slice(before), /frm rx \d+ (0RTT|1RTT) STREAM\(0x0b\) id=0x0/);
       second = log().slice(before);
       if (/frm rx \d+ 0RTT STREAM\(0x0b\) id=0x0/.test(second)) break;
       await new Promise((r) => setTimeout(r, 100)); // this connection's ticket
