@@ -476,15 +476,22 @@ static void on_hub(uint32_t token, int32_t n) {
     atomic_fetch_add(&hub_calls, 1);
 }
 
+/* A hub holding one bound server io under `token`; the hub callback counters reset. */
+static bool hub_with_one_io(coquic_x_io_hub_t **hub, coquic_endpoint_t **ep, coquic_x_io_t **io, uint32_t token) {
+    if (coquic_x_io_hub_create(hub) != COQUIC_STATUS_OK) return false;
+    *ep = endpoint(COQUIC_ROLE_SERVER);
+    if (coquic_x_io_bind(*ep, LOOPBACK, 4, 0, 0, io) != COQUIC_STATUS_OK) return false;
+    if (coquic_x_io_hub_add(*hub, *io, token) != COQUIC_STATUS_OK) return false;
+    atomic_store(&hub_calls, 0);
+    return true;
+}
+
 TEST(io_hub_thread_calls_back_survives_removal_and_stops_promptly) {
     int before = thread_count();
     coquic_x_io_hub_t *hub = NULL;
-    CHECK_EQ(coquic_x_io_hub_create(&hub), COQUIC_STATUS_OK);
-    coquic_endpoint_t *ep = endpoint(COQUIC_ROLE_SERVER);
+    coquic_endpoint_t *ep = NULL;
     coquic_x_io_t *io = NULL;
-    CHECK_EQ(coquic_x_io_bind(ep, LOOPBACK, 4, 0, 0, &io), COQUIC_STATUS_OK);
-    CHECK_EQ(coquic_x_io_hub_add(hub, io, 5), COQUIC_STATUS_OK);
-    atomic_store(&hub_calls, 0);
+    CHECK(hub_with_one_io(&hub, &ep, &io, 5));
     CHECK_EQ(coquic_x_io_hub_start(hub, on_hub, 1), COQUIC_STATUS_OK);
     coquic_x_io_hub_arm(hub, -1);
     poke(io);
@@ -533,12 +540,9 @@ static coquic_status_t restart(coquic_x_io_hub_t *hub) {
 TEST(io_hub_retire_ends_the_thread_without_a_join_and_restarts) {
     int before = thread_count();
     coquic_x_io_hub_t *hub = NULL;
-    CHECK_EQ(coquic_x_io_hub_create(&hub), COQUIC_STATUS_OK);
-    coquic_endpoint_t *ep = endpoint(COQUIC_ROLE_SERVER);
+    coquic_endpoint_t *ep = NULL;
     coquic_x_io_t *io = NULL;
-    CHECK_EQ(coquic_x_io_bind(ep, LOOPBACK, 4, 0, 0, &io), COQUIC_STATUS_OK);
-    CHECK_EQ(coquic_x_io_hub_add(hub, io, 7), COQUIC_STATUS_OK);
-    atomic_store(&hub_calls, 0);
+    CHECK(hub_with_one_io(&hub, &ep, &io, 7));
     coquic_x_io_hub_retire(hub); /* no thread yet: nothing happens */
     CHECK_EQ(coquic_x_io_hub_start(hub, on_hub, 1), COQUIC_STATUS_OK);
     coquic_x_io_hub_arm(hub, -1); /* waits forever */
