@@ -1,5 +1,7 @@
 /**
- * The Deno hub waiter: `coquic_x_io_hub_wait` is bound `nonblocking`, so Deno runs it on one
+ * The fallback Deno hub waiter (engines without `coquic_x_io_hub_retire`, or
+ * `COQUIC_DENO_WAITER=nonblocking`; the callback waiter in `io_waiter_deno_callback.ts` is the
+ * default): `coquic_x_io_hub_wait` is bound `nonblocking`, so Deno runs it on one
  * of its worker threads and resolves a promise on the JavaScript thread. That thread only
  * runs `epoll_wait` on the hub's descriptors (see `native/src/io_hub.c`). A pending call
  * keeps the process alive, which is what an open socket should do; the hub interrupts it

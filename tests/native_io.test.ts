@@ -247,6 +247,20 @@ test("io native: Deno's callback waiter makes no call into an isolate that ended
   }
 }, { ignore: nativeMissing !== undefined || !(globalThis as { Deno?: unknown }).Deno });
 
+test("io native: Deno's fallback waiter (a nonblocking wait) still carries a native echo", () => {
+  // deno-lint-ignore no-explicit-any
+  const D = (globalThis as any).Deno;
+  const fixture = new URL("./fixtures/isolate_callback.ts", import.meta.url).pathname;
+  const r = spawnSync(D.execPath(), ["test", "-A", "--no-check", fixture], {
+    encoding: "utf8",
+    timeout: 60_000,
+    env: { ...D.env.toObject(), COQUIC_DENO_WAITER: "nonblocking" },
+  });
+  assert.equal(r.signal, null, `killed by ${r.signal}: ${r.stdout}${r.stderr}`);
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /1 passed/);
+}, { ignore: nativeMissing !== undefined || !(globalThis as { Deno?: unknown }).Deno });
+
 test("io native: a wait outliving its Deno isolate (deno test, one isolate per module) does not crash", () => {
   // deno-lint-ignore no-explicit-any
   const D = (globalThis as any).Deno;
