@@ -2,7 +2,8 @@
  * The Deno hub waiter on a thread-safe callback: the hub's own C thread waits
  * (`coquic_x_io_hub_start`/`arm`) and calls an `UnsafeCallback`, which Deno runs on the
  * JavaScript thread. Its hand-off costs less than the `nonblocking` wait's (such a call is
- * handed to a worker thread each time): rr p50 148–159 µs against 170–197 µs here.
+ * handed to a worker thread each time): rr p50 median 186 µs against 222 µs here (six
+ * alternating runs).
  *
  * Deno blocks the calling thread until JavaScript has run the callback, so JavaScript never
  * joins the thread (that could deadlock): when the hub goes idle, after the last wait's
