@@ -115,8 +115,6 @@ export interface Extensions {
   pathEffects: boolean;
   /** A client's second native socket for migration (`coquic_x_io_bind_path`, `coquic_x_io_route_local_address`). */
   nativeMigration: boolean;
-  /** The hub's thread ends without a join, with a last call (`coquic_x_io_hub_retire`): Deno's callback waiter. */
-  hubRetire: boolean;
 }
 
 /**
@@ -279,12 +277,11 @@ const NO_EXTENSIONS: Extensions = {
   nativeIo: false,
   pathEffects: false,
   nativeMigration: false,
-  hubRetire: false,
 };
 
 /** Native-socket functions beyond the base set: an engine without them still has native I/O. */
 const IO_MIGRATION = ["coquic_x_io_bind_path", "coquic_x_io_route_local_address"];
-/** Optional within native I/O: without it Deno waits through a `nonblocking` call. */
+/** Optional within native I/O (runtimes/io_waiter.ts looks for it): without it Deno waits through a `nonblocking` call. */
 const IO_HUB_RETIRE = "coquic_x_io_hub_retire";
 
 function detectExtensions(s: Readonly<Record<string, NativeFunction>>): Extensions {
@@ -314,7 +311,6 @@ function detectExtensions(s: Readonly<Record<string, NativeFunction>>): Extensio
     ),
     pathEffects: has("coquic_x_endpoint_set_path_effects"),
     nativeMigration: has(...IO_MIGRATION),
-    hubRetire: has(IO_HUB_RETIRE),
   };
 }
 
