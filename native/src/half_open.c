@@ -4,10 +4,11 @@
  * beyond the budget a stale one is dropped to make room for the newest (as a SYN cache does),
  * else the new Initial is dropped and its client retransmits. So a flood of handshakes that
  * never complete holds a fixed amount of memory, and a real client, whose handshake completes
- * in one round trip, still gets in. What counts as stale is in victim(): age alone is not
- * enough, because a server working through a burst may not have read a client's answer yet. They are not counted against
- * max_server_connections (endpoint.c), and once a flood's handshakes have expired the heap
- * is trimmed (glibc keeps freed memory otherwise: RSS stayed at its peak).
+ * in one round trip, still gets in. What counts as stale is in stale(): age alone is not
+ * enough, because a server working through a burst may not have read a client's answer yet.
+ * They are not counted against max_server_connections (endpoint.c), and once a flood's
+ * handshakes have expired the heap is trimmed (glibc keeps freed memory otherwise: RSS stayed
+ * at its peak).
  */
 #include <stdlib.h>
 #ifdef __GLIBC__
